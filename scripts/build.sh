@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the site as cargo-leptos would, with cargo and wasm-bindgen alone: the hydrate wasm
+# into target/site/pkg, the stylesheet and public assets beside it, content-hashed names
+# (listed in hash.txt beside the server binary, where Leptos looks), and the ssr server.
+# Usage: scripts/build.sh [debug|release]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+profile=${1:-debug}
+case "$profile" in
+  debug) wasm_flags=(); wasm_dir=debug; server_flags=(); server_dir=debug ;;
+  release) wasm_flags=(--profile wasm-release); wasm_dir=wasm-release; server_flags=(--release); server_dir=release ;;
+  *) echo "usage: $0 [debug|release]" >&2; exit 2 ;;
+esac
+
+site=target/site
+pkg=$site/pkg
+echo "==> building the browser side (wasm, $profile)"
+cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate "${wasm_flags[@]}"
+rm -rf "$pkg"
+mkdir -p "$pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name xops \
+  "target/wasm32-unknown-unknown/$wasm_dir/xops.wasm"
+if [ "$profile" = release ] && command -v wasm-opt >/dev/null 2>&1; then
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/xops_bg.wasm" -o "$pkg/xops_bg.wasm"
+fi
+cp style/main.css "$pkg/xops.css"
+cp -r public/. "$site/"
+
+hash() { sha256sum "$1" | cut -c1-16; }
+js=$(hash "$pkg/xops.js"); wasm=$(hash "$pkg/xops_bg.wasm"); css=$(hash "$pkg/xops.css")
+mv "$pkg/xops.js" "$pkg/xops.$js.js"
+mv "$pkg/xops_bg.wasm" "$pkg/xops.$wasm.wasm"
+mv "$pkg/xops.css" "$pkg/xops.$css.css"
+mkdir -p "target/$server_dir"
+printf 'js: %s\nwasm: %s\ncss: %s\n' "$js" "$wasm" "$css" > "target/$server_dir/hash.txt"
+
+echo "==> building the server ($profile)"
+cargo build --bin xops --features ssr "${server_flags[@]}"

@@ -1,0 +1,79 @@
+//! Pages need a signed-in user: without one, a page request goes to sign-in (server functions
+//! answer 401 themselves). Home obeys the first-login rule here, before anything renders.
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::server::AppState;
+
+const PUBLIC_PAGES: [&str; 2] = ["/signin", "/signup"];
+
+pub async fn page_guard(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if req.method() != Method::GET || !is_page(path) {
+        return next.run(req).await;
+    }
+    let user = match super::session::current(&session, &state).await {
+        Ok(user) => user,
+        Err(err) => return err.into_response(),
+    };
+    let public = PUBLIC_PAGES.contains(&path);
+    match user {
+        None if public => next.run(req).await,
+        None => {
+            let wanted = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            Redirect::to(&format!("/signin?next={}", encode_query_value(wanted))).into_response()
+        }
+        Some(user) if public || path == "/" => {
+            let landing = match crate::accounts::linked_count(&state.pool, user.organization_id).await {
+                Ok(count) => crate::onboarding::landing_path(count),
+                Err(err) => return err.into_response(),
+            };
+            if public || landing != "/" {
+                Redirect::to(landing).into_response()
+            } else {
+                next.run(req).await
+            }
+        }
+        Some(_) => next.run(req).await,
+    }
+}
+
+/// Pages are what the app routes; assets (`/pkg`, files with an extension), server functions
+/// and the health check are not.
+fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/") || path.starts_with("/pkg/") || path == "/healthz")
+        && !path.rsplit('/').next().unwrap_or("").contains('.')
+}
+
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_and_api_are_not_pages() {
+        assert!(is_page("/"));
+        assert!(is_page("/integrations/aws"));
+        assert!(!is_page("/api/sign_in"));
+        assert!(!is_page("/pkg/xops.js"));
+        assert!(!is_page("/favicon.ico"));
+        assert!(!is_page("/healthz"));
+    }
+
+    #[test]
+    fn next_is_encoded() {
+        assert_eq!(encode_query_value("/integrations?a=1&b=2"), "/integrations%3Fa%3D1%26b%3D2");
+    }
+}

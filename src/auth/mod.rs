@@ -1,0 +1,164 @@
+//! Sign-up, sign-in and sign-out: the pages and the server functions behind them.
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod guard;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
+pub mod throttle;
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+pub use pages::{SignInPage, SignUpPage};
+
+/// Creates an organization and its first user, and signs that user in.
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(organization: String, email: String, password: String) -> Result<(), AppError> {
+    use crate::domain::{Email, OrganizationName, Password};
+    let organization = OrganizationName::parse(&organization)?;
+    let email = Email::parse(&email)?;
+    let password = Password::parse(&password)?;
+    let state = crate::server::state()?;
+    let session = session::extract().await?;
+    let addr = session::client_addr().await;
+
+    let hash = password::hash(password).await?;
+    let now = crate::server::now();
+    let mut tx = state.pool.begin().await?;
+    let org_id: i64 =
+        sqlx::query_scalar("INSERT INTO organizations (name, external_id, created_at) VALUES (?, ?, ?) RETURNING id")
+            .bind(organization.as_str())
+            .bind(new_external_id())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+    let user_id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (organization_id, email, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(email.as_str())
+    .bind(&hash)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|err| {
+        if crate::error::is_unique_violation(&err) {
+            AppError::conflict(Email::FIELD, "An account with this email already exists. Sign in instead.")
+        } else {
+            err.into()
+        }
+    })?;
+    tx.commit().await?;
+
+    let actor = crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
+    crate::audit::record(&state.pool, &actor, "sign_up", &format!("organization \"{organization}\"")).await;
+    session::start(&session, user_id).await?;
+    leptos_axum::redirect(crate::onboarding::landing_path(0));
+    Ok(())
+}
+
+/// Signs in with email and password. `next` is the page to return to, if it is one of ours.
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let state = crate::server::state()?;
+    let session = session::extract().await?;
+    let addr = session::client_addr().await;
+    let email = email.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(AppError::invalid("email", "Enter your email address."));
+    }
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    // Bound what is stored and hashed; over-long input simply fails like any wrong credential.
+    let email: String = email.chars().take(crate::domain::Email::MAX_LEN).collect();
+
+    if let Some(wait) = throttle::retry_after(&state.pool, &email, &addr).await? {
+        return Err(AppError::TooManyAttempts(throttle::message(wait)));
+    }
+
+    let user: Option<(i64, i64, String)> =
+        sqlx::query_as("SELECT id, organization_id, password_hash FROM users WHERE email = ?")
+            .bind(&email)
+            .fetch_optional(&state.pool)
+            .await?;
+    let password_ok = password.chars().count() <= crate::domain::Password::MAX_LEN
+        && password::verify(password, user.as_ref().map(|u| u.2.clone())).await?;
+    let mut actor = crate::audit::Actor {
+        organization_id: user.as_ref().map(|u| u.1),
+        user_id: user.as_ref().map(|u| u.0),
+        who: email.clone(),
+        addr: addr.clone(),
+    };
+    let Some((user_id, org_id, _)) = user.filter(|_| password_ok) else {
+        throttle::record_failure(&state.pool, &email, &addr).await?;
+        crate::audit::record(&state.pool, &actor, "sign_in_failed", "").await;
+        return Err(AppError::InvalidCredentials);
+    };
+
+    throttle::clear(&state.pool, &email).await?;
+    session::start(&session, user_id).await?;
+    actor.user_id = Some(user_id);
+    crate::audit::record(&state.pool, &actor, "sign_in", "").await;
+
+    let linked = crate::accounts::linked_count(&state.pool, org_id).await?;
+    let landing = crate::onboarding::landing_path(linked);
+    let target = match next.as_deref().filter(|n| is_local_path(n)) {
+        Some(next) if landing == "/" => next,
+        _ => landing,
+    };
+    leptos_axum::redirect(target);
+    Ok(())
+}
+
+/// Ends the session (deleting it from the store) and returns to the sign-in page.
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let state = crate::server::state()?;
+    let session = session::extract().await?;
+    if let Some(user) = session::current(&session, &state).await? {
+        let actor = crate::audit::Actor::of(&user, session::client_addr().await);
+        crate::audit::record(&state.pool, &actor, "sign_out", "").await;
+    }
+    session.flush().await.map_err(session::internal)?;
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// A path on this site (never `//host` or a full URL), safe to redirect to after sign-in.
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.chars().any(char::is_control)
+}
+
+#[cfg(feature = "ssr")]
+fn new_external_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 20]; // 160 bits from the OS CSPRNG
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("xops-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert!(is_local_path("/integrations?x=1"));
+        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil.example", "/a\nb", ""] {
+            assert!(!is_local_path(bad), "{bad}");
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn external_ids_are_long_and_unique() {
+        let (a, b) = (new_external_id(), new_external_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "xops-".len() + 40);
+    }
+}

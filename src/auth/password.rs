@@ -1,0 +1,80 @@
+//! Password hashing with argon2id (the argon2 crate's defaults: 19 MiB, 2 passes), off the
+//! async workers because each hash takes tens of milliseconds on purpose.
+use std::sync::OnceLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::domain::Password;
+use crate::error::AppError;
+
+pub async fn hash(password: Password) -> Result<String, AppError> {
+    run_blocking(move || hash_now(password.expose())).await?
+}
+
+/// Checks `password` against `stored`; with no stored hash (unknown email) it checks against a
+/// dummy so that the answer takes as long either way and does not reveal which emails exist.
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    run_blocking(move || {
+        let stored = match stored {
+            Some(stored) => stored,
+            None => {
+                let dummy = dummy_hash()?;
+                let _ = verify_now(&password, dummy);
+                return Ok(false);
+            }
+        };
+        Ok(verify_now(&password, &stored))
+    })
+    .await?
+}
+
+fn hash_now(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|err| {
+        tracing::error!(error = %err, "password hashing failed");
+        AppError::Internal
+    })
+}
+
+fn verify_now(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(err) => {
+            tracing::error!(error = %err, "a stored password hash does not parse");
+            false
+        }
+    }
+}
+
+fn dummy_hash() -> Result<&'static str, AppError> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(h) = DUMMY.get() {
+        return Ok(h);
+    }
+    let h = hash_now("not a real password, only for timing")?;
+    Ok(DUMMY.get_or_init(|| h))
+}
+
+async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await.map_err(|err| {
+        tracing::error!(error = %err, "password task failed");
+        AppError::Internal
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let pw = Password::parse("correct horse battery").unwrap_or_else(|e| panic!("{e}"));
+        let stored = hash(pw).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(stored.starts_with("$argon2id$"), "argon2id, with its parameters in the PHC string");
+        assert!(!stored.contains("horse"));
+        assert_eq!(verify("correct horse battery".into(), Some(stored.clone())).await, Ok(true));
+        assert_eq!(verify("wrong horse battery".into(), Some(stored)).await, Ok(false));
+        assert_eq!(verify("anything at all".into(), None).await, Ok(false));
+    }
+}

@@ -1,0 +1,112 @@
+//! The signed-in user, kept in a tower-sessions session: started (with a new id) at sign-in,
+//! ended by sign-out, by inactivity or by its absolute lifetime.
+use std::net::SocketAddr;
+
+use tower_sessions::Session;
+
+use crate::error::AppError;
+use crate::server::{now, AppState};
+
+const USER_ID: &str = "user_id";
+const SIGNED_IN_AT: &str = "signed_in_at";
+const LAST_SEEN: &str = "last_seen";
+/// The account chosen in the Select account dropdown.
+pub const CURRENT_ACCOUNT: &str = "current_account_id";
+
+/// Activity is written back at most this often, so that reading pages is not a write each time.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub organization_id: i64,
+    pub email: String,
+}
+
+pub fn internal(err: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %err, "session store error");
+    AppError::Internal
+}
+
+/// The session of the request a server function is answering.
+pub async fn extract() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|err| {
+        tracing::error!(error = %err, "no session layer around server functions");
+        AppError::Internal
+    })
+}
+
+/// The client's address, for throttling and the audit log.
+pub async fn client_addr() -> String {
+    leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+        .await
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// Starts a signed-in session under a fresh id (so an id planted before sign-in is worthless).
+pub async fn start(session: &Session, user_id: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session.clear().await;
+    let now = now();
+    session.insert(USER_ID, user_id).await.map_err(internal)?;
+    session.insert(SIGNED_IN_AT, now).await.map_err(internal)?;
+    session.insert(LAST_SEEN, now).await.map_err(internal)?;
+    Ok(())
+}
+
+/// The signed-in user, or None when there is none or the session has run out.
+pub async fn current(session: &Session, state: &AppState) -> Result<Option<SessionUser>, AppError> {
+    let Some(user_id) = session.get::<i64>(USER_ID).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let signed_in_at = session.get::<i64>(SIGNED_IN_AT).await.map_err(internal)?.unwrap_or(0);
+    let last_seen = session.get::<i64>(LAST_SEEN).await.map_err(internal)?.unwrap_or(0);
+    let now = now();
+    let max_age = i64::try_from(state.config.session_max_age.as_secs()).unwrap_or(i64::MAX);
+    let idle = i64::try_from(state.config.session_idle.as_secs()).unwrap_or(i64::MAX);
+    if is_expired(signed_in_at, last_seen, now, max_age, idle) {
+        session.flush().await.map_err(internal)?;
+        return Ok(None);
+    }
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT organization_id, email FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_optional(&state.pool)
+        .await?;
+    let Some((organization_id, email)) = row else {
+        session.flush().await.map_err(internal)?;
+        return Ok(None);
+    };
+    if now - last_seen >= TOUCH_EVERY_SECS {
+        // A write is what tower-sessions counts as activity: it pushes the idle expiry on.
+        session.insert(LAST_SEEN, now).await.map_err(internal)?;
+    }
+    Ok(Some(SessionUser { user_id, organization_id, email }))
+}
+
+/// Whether a session signed in at `signed_in_at` and last active at `last_seen` has run out.
+pub fn is_expired(signed_in_at: i64, last_seen: i64, now: i64, max_age: i64, idle: i64) -> bool {
+    now - signed_in_at > max_age || now - last_seen > idle
+}
+
+/// The signed-in user of the request a server function is answering, or 401.
+pub async fn require_user() -> Result<(AppState, Session, SessionUser), AppError> {
+    let state = crate::server::state()?;
+    let session = extract().await?;
+    let user = current(&session, &state).await?.ok_or(AppError::Unauthorized)?;
+    Ok((state, session, user))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_on_idleness_or_age() {
+        let (idle, max) = (30 * 60, 12 * 3600);
+        assert!(!is_expired(0, 0, 30 * 60, max, idle));
+        assert!(is_expired(0, 0, 30 * 60 + 1, max, idle), "idle too long");
+        assert!(!is_expired(0, 12 * 3600 - 10, 12 * 3600, max, idle));
+        assert!(is_expired(0, 12 * 3600, 12 * 3600 + 1, max, idle), "active, but past the absolute lifetime");
+    }
+}

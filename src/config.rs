@@ -1,0 +1,75 @@
+//! Every setting, read once from the environment at start, each with a default that works
+//! on a newcomer's machine.
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    /// The portal's origin as browsers see it (scheme://host[:port], no trailing slash):
+    /// the only origin allowed to POST, and https here turns on Secure cookies.
+    pub public_url: String,
+    /// Where the built site (pkg/, assets) lives.
+    pub site_root: String,
+    pub session_idle: Duration,
+    pub session_max_age: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let addr_text = var("XOPS_ADDR").or_else(|| var("LEPTOS_SITE_ADDR")).unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr: SocketAddr =
+            addr_text.parse().map_err(|_| format!("XOPS_ADDR `{addr_text}` is not an address like 127.0.0.1:3000"))?;
+        let public_url = var("XOPS_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let minutes = |name: &str, default: u64| -> Result<Duration, String> {
+            match var(name) {
+                None => Ok(Duration::from_secs(default * 60)),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|m| *m > 0)
+                    .map(|m| Duration::from_secs(m * 60))
+                    .ok_or_else(|| format!("{name} must be a whole number of minutes above 0, not `{v}`")),
+            }
+        };
+        Ok(Config {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/xops.db?mode=rwc".into()),
+            addr,
+            public_url: normalise_origin(&public_url)?,
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            session_idle: minutes("XOPS_SESSION_IDLE_MINUTES", 30)?,
+            session_max_age: minutes("XOPS_SESSION_MAX_MINUTES", 12 * 60)?,
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// `https://portal.example.com/` → `https://portal.example.com`: the form browsers send in `Origin`.
+fn normalise_origin(url: &str) -> Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| format!("XOPS_PUBLIC_URL `{url}` must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains('/') {
+        return Err(format!("XOPS_PUBLIC_URL `{url}` must be an origin like https://portal.example.com, without a path"));
+    }
+    Ok(trimmed.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_is_normalised_to_an_origin() {
+        assert_eq!(normalise_origin("https://Portal.example.com/"), Ok("https://portal.example.com".into()));
+        assert!(normalise_origin("portal.example.com").is_err());
+        assert!(normalise_origin("https://portal.example.com/app").is_err());
+    }
+}

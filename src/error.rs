@@ -1,0 +1,146 @@
+//! The one error type of the app: every server function returns it, the browser shows its
+//! message next to the field it names, and the server maps it to a status code.
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Input that failed validation; `field` is the form field the message belongs beside.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// Input that clashes with something already saved (a taken email or name).
+    #[error("{message}")]
+    Conflict { field: String, message: String },
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// One message for a wrong email and a wrong password alike: never say which.
+    #[error("Invalid email or password.")]
+    InvalidCredentials,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    TooManyAttempts(String),
+    /// The request itself could not be read (missing or malformed fields).
+    #[error("The request could not be read: {0}")]
+    BadRequest(String),
+    /// The browser could not reach the portal.
+    #[error("The portal could not be reached. Check your connection and try again.")]
+    Unreachable,
+    #[error("The portal is busy right now. Please try again in a moment.")]
+    Busy,
+    #[error("Something went wrong on our side. Please try again; if it keeps happening, contact support@axiomio.com.")]
+    Internal,
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid { field: field.to_string(), message: message.into() }
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        AppError::Conflict { field: field.to_string(), message: message.into() }
+    }
+
+    /// The form field this error belongs to, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The message to show beside `field`, if this error belongs there.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        (self.field() == Some(field)).then(|| self.to_string())
+    }
+
+    /// The message for the form as a whole (errors that belong to no single field).
+    pub fn form_message(&self) -> Option<String> {
+        self.field().is_none().then(|| self.to_string())
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
+            AppError::Unauthorized | AppError::InvalidCredentials => 401,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::TooManyAttempts(_) => 429,
+            AppError::Unreachable => 502,
+            AppError::Busy => 503,
+            AppError::Internal => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+            | ServerFnErrorErr::Deserialization(m) => AppError::BadRequest(m),
+            ServerFnErrorErr::Request(_) => AppError::Unreachable,
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        let busy = matches!(&err, sqlx::Error::Database(db)
+            if db.message().contains("database is locked") || db.message().contains("busy"))
+            || matches!(err, sqlx::Error::PoolTimedOut);
+        tracing::error!(error = %err, "database error");
+        if busy {
+            AppError::Busy
+        } else {
+            AppError::Internal
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, self.to_string()).into_response()
+    }
+}
+
+/// Whether a database error is a UNIQUE constraint violation (a duplicate the user can fix).
+#[cfg(feature = "ssr")]
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_show_beside_their_field_only() {
+        let e = AppError::invalid("email", "Enter a valid email address.");
+        assert_eq!(e.message_for("email").as_deref(), Some("Enter a valid email address."));
+        assert_eq!(e.message_for("password"), None);
+        assert_eq!(e.form_message(), None);
+        assert_eq!(e.status(), 400);
+    }
+
+    #[test]
+    fn framework_errors_are_client_errors() {
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `email`".into()));
+        assert_eq!(e.status(), 400);
+        assert!(e.to_string().contains("missing field"));
+    }
+
+    #[test]
+    fn errors_round_trip_through_their_encoding() {
+        let e = AppError::conflict("email", "taken");
+        assert_eq!(AppError::de(e.ser()), e);
+    }
+}

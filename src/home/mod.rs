@@ -1,0 +1,70 @@
+//! Home: the organization's connected accounts by provider, and the current account's details.
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::accounts::{AccountList, AccountSummary, Card};
+use crate::layout::WorkspaceResource;
+use crate::onboarding::landing_path;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let WorkspaceResource(resource) = expect_context();
+    view! {
+        <Title text="Home" />
+        <section class="page">
+            <h1>"Home"</h1>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let ws = match resource.await {
+                        Ok(ws) => ws,
+                        Err(err) => return view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                    };
+                    // First login (reached by client-side navigation): the selection page instead.
+                    let landing = landing_path(i64::try_from(ws.accounts.len()).unwrap_or(i64::MAX));
+                    if landing != "/" {
+                        return view! { <Redirect path=landing /> }.into_any();
+                    }
+                    let current = ws.current_account().cloned();
+                    view! {
+                        {current.map(current_account)}
+                        <h2>"Connected accounts"</h2>
+                        {Card::ALL
+                            .into_iter()
+                            .filter_map(|card| {
+                                let accounts: Vec<AccountSummary> =
+                                    ws.accounts.iter().filter(|a| card.holds(a.provider)).cloned().collect();
+                                (!accounts.is_empty()).then(|| view! {
+                                    <section class="provider-group">
+                                        <h3>{card.title()}</h3>
+                                        <AccountList accounts />
+                                    </section>
+                                })
+                            })
+                            .collect_view()}
+                    }
+                        .into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn current_account(account: AccountSummary) -> impl IntoView {
+    view! {
+        <section class="panel current-account" aria-label="Current account">
+            <h2>"Current account: " {account.name.clone()}</h2>
+            <dl class="details">
+                <dt>"Provider"</dt>
+                <dd>{account.provider.label()}</dd>
+                {(!account.kind.is_empty()).then(|| view! { <dt>"Type"</dt><dd class="capitalize">{account.kind.clone()}</dd> })}
+                <dt>"Account ID"</dt>
+                <dd><code>{account.external_account_id.clone()}</code></dd>
+                <dt>"Status"</dt>
+                <dd><span class=account.status.css_class()>{account.status.label()}</span> " " {account.status_message.clone()}</dd>
+                <dt>"Last checked"</dt>
+                <dd>{account.last_checked.clone().unwrap_or_else(|| "Never".into())}</dd>
+            </dl>
+        </section>
+    }
+}

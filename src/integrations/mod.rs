@@ -1,0 +1,109 @@
+//! Integrations: one card per provider with its connected accounts; each card opens that
+//! provider's linking flow.
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::accounts::{AccountList, AccountSummary, Card, Workspace};
+use crate::layout::WorkspaceResource;
+
+/// Renders `render` with the workspace once it has loaded, or the error that stopped it.
+fn with_workspace<V: IntoView + 'static>(
+    render: impl Fn(Workspace) -> V + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let WorkspaceResource(resource) = expect_context();
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match resource.await {
+                    Ok(ws) => render(ws).into_any(),
+                    Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn accounts_of(ws: &Workspace, card: Card) -> Vec<AccountSummary> {
+    ws.accounts.iter().filter(|a| card.holds(a.provider)).cloned().collect()
+}
+
+#[component]
+pub fn IntegrationsPage() -> impl IntoView {
+    view! {
+        <Title text="Integrations" />
+        <section class="page">
+            <h1>"Integrations"</h1>
+            <p class="lead">"Link your AWS, Azure, Microsoft and EKS accounts, and manage the ones already linked."</p>
+            {with_workspace(|ws| {
+                Card::ALL
+                    .into_iter()
+                    .map(|card| {
+                        let accounts = accounts_of(&ws, card);
+                        view! {
+                            <section class="panel integration-card" aria-label=card.title()>
+                                <header class="integration-card-head">
+                                    <A href=card.href() attr:class="integration-card-title">
+                                        <span class=format!("logo logo-{}", card.slug())>{card.short()}</span>
+                                        <h2>{card.title()}</h2>
+                                    </A>
+                                    <A href=card.href() attr:class="btn">"Add Account"</A>
+                                </header>
+                                {if accounts.is_empty() {
+                                    view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()
+                                } else {
+                                    view! { <AccountList accounts /> }.into_any()
+                                }}
+                            </section>
+                        }
+                    })
+                    .collect_view()
+            })}
+        </section>
+    }
+}
+
+/// What to say when a card has no accounts: how to add one.
+pub fn empty_sentence(card: Card) -> String {
+    format!("No {} accounts linked yet. Select the {} card or Add Account to link one.", card.short(), card.short())
+}
+
+/// The page behind one card: its accounts, where its linking flow begins.
+#[component]
+pub fn ProviderPage() -> impl IntoView {
+    let params = use_params_map();
+    let card = move || params.read().get("card").and_then(|slug| Card::from_slug(&slug));
+    move || match card() {
+        None => view! { <section class="page"><h1>"Page not found"</h1><p>"There is no such integration."</p></section> }.into_any(),
+        Some(card) => view! {
+            <Title text=card.title() />
+            <section class="page">
+                <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " {card.title()}</p>
+                <h1>{card.title()}</h1>
+                {with_workspace(move |ws| {
+                    let accounts = accounts_of(&ws, card);
+                    if accounts.is_empty() {
+                        view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()
+                    } else {
+                        view! { <AccountList accounts /> }.into_any()
+                    }
+                })}
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_cards_say_how_to_add_an_account() {
+        assert_eq!(
+            empty_sentence(Card::Eks),
+            "No EKS accounts linked yet. Select the EKS card or Add Account to link one."
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! The frame of every signed-in page: side navigation, the Select account dropdown at the top
+//! right, and the profile menu at the bottom left.
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+use crate::accounts::{load_workspace, SelectAccount, Workspace};
+use crate::auth::SignOut;
+use crate::error::AppError;
+
+/// The signed-in workspace, shared by the layout and the pages inside it.
+#[derive(Clone, Copy)]
+pub struct WorkspaceResource(pub Resource<Result<Workspace, AppError>>);
+
+#[component]
+pub fn SignedInLayout() -> impl IntoView {
+    let select = ServerAction::<SelectAccount>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    let resource = Resource::new(move || select.version().get(), |_| load_workspace());
+    provide_context(WorkspaceResource(resource));
+
+    let with_workspace = move |render: fn(Workspace, ServerAction<SelectAccount>, ServerAction<SignOut>) -> AnyView| {
+        move || {
+            Suspend::new(async move {
+                match resource.await {
+                    Ok(ws) => render(ws, select, sign_out),
+                    // The session ran out while the page was open: back to sign-in.
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/signin?notice=session-ended" /> }.into_any(),
+                    Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                }
+            })
+        }
+    };
+
+    view! {
+        <div class="shell">
+            <aside class="sidenav">
+                <A href="/" attr:class="brand">
+                    "Xops 360"
+                </A>
+                <nav aria-label="Main">
+                    <ul>
+                        <li>
+                            <A href="/" exact=true>
+                                "Home"
+                            </A>
+                        </li>
+                        <li>
+                            <A href="/integrations">"Integrations"</A>
+                        </li>
+                    </ul>
+                </nav>
+                <Transition fallback=|| ()>{with_workspace(|ws, _, sign_out| profile_menu(ws, sign_out))}</Transition>
+            </aside>
+            <div class="main">
+                <header class="topbar">
+                    <Transition fallback=|| ()>{with_workspace(|ws, select, _| account_selector(ws, select))}</Transition>
+                </header>
+                <main class="content">
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+fn account_selector(ws: Workspace, select: ServerAction<SelectAccount>) -> AnyView {
+    let current = ws.current_account().map(|a| a.name.clone());
+    let current_id = ws.current_account_id;
+    view! {
+        <details class="dropdown account-selector">
+            <summary>
+                <span class="dropdown-label">"Select account"</span>
+                <span class="dropdown-value">{current.unwrap_or_else(|| "No account yet".into())}</span>
+            </summary>
+            <div class="menu menu-right">
+                <ul class="menu-list">
+                    {ws
+                        .accounts
+                        .into_iter()
+                        .map(|account| {
+                            let is_current = Some(account.id) == current_id;
+                            view! {
+                                <li>
+                                    <ActionForm action=select>
+                                        <input type="hidden" name="account_id" value=account.id />
+                                        <button
+                                            type="submit"
+                                            class="menu-item"
+                                            aria-current=is_current.then_some("true")
+                                        >
+                                            <span class="check">{if is_current { "✓" } else { "" }}</span>
+                                            <span>{account.name}</span>
+                                            <span class="muted">{account.provider.label()}</span>
+                                        </button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+                <A href=crate::onboarding::SELECT_PLATFORM_PATH attr:class="menu-item menu-add">
+                    "+ Add Cloud Account"
+                </A>
+            </div>
+        </details>
+    }
+    .into_any()
+}
+
+fn profile_menu(ws: Workspace, sign_out: ServerAction<SignOut>) -> AnyView {
+    let initial = ws.email.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
+    view! {
+        <details class="dropdown profile-menu">
+            <summary>
+                <span class="avatar" aria-hidden="true">{initial}</span>
+                <span class="profile-email">{ws.email.clone()}</span>
+            </summary>
+            <div class="menu menu-up">
+                <p class="menu-heading">{ws.email}<br /><span class="muted">{ws.organization}</span></p>
+                <A href="/integrations" attr:class="menu-item">"Accounts"</A>
+                <A href="/support" attr:class="menu-item">"Support"</A>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="menu-item">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+    .into_any()
+}

@@ -1,0 +1,26 @@
+//! The Xops integrations portal: one crate, rendered on the server (`ssr`) and hydrated in the
+//! browser (`hydrate`).
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod domain;
+pub mod error;
+pub mod home;
+pub mod integrations;
+pub mod layout;
+pub mod onboarding;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

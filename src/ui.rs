@@ -1,0 +1,62 @@
+//! Small pieces every form and page uses: errors beside fields, the submit button with its
+//! pending state, and the notice a redirect carries.
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+
+use crate::error::AppError;
+
+/// The error of an action's last result, for `FieldError` and `FormError`.
+pub fn error_of<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// The message that belongs beside one field.
+#[component]
+pub fn FieldError(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
+    move || {
+        error.get().and_then(|e| e.message_for(field)).map(|m| {
+            view! { <p class="field-error" id=format!("{field}-error") role="alert">{m}</p> }
+        })
+    }
+}
+
+/// The message that belongs to the form as a whole.
+#[component]
+pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
+    move || error.get().and_then(|e| e.form_message()).map(|m| view! { <p class="form-error" role="alert">{m}</p> })
+}
+
+/// A submit button that says it is working while its action runs.
+#[component]
+pub fn Submit(pending: Signal<bool>, label: &'static str, busy: &'static str) -> impl IntoView {
+    view! {
+        <button type="submit" class="btn btn-primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            {move || if pending.get() { busy } else { label }}
+        </button>
+    }
+}
+
+/// The confirmation a redirect carries as `?notice=<key>`. Only known keys are shown, so a
+/// crafted link cannot put words in the portal's mouth.
+#[component]
+pub fn Notice() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        query.read().get("notice").and_then(|key| notice_text(&key)).map(|text| {
+            view! { <p class="notice" role="status">{text}</p> }
+        })
+    }
+}
+
+pub fn notice_text(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "signed-out" => "You have been signed out.",
+        "session-ended" => "Your session has ended. Please sign in again.",
+        _ => return None,
+    })
+}
