@@ -125,7 +125,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         crate::audit::record(&state.pool, &actor, "sign_out", "").await;
     }
     session.flush().await.map_err(session::internal)?;
-    leptos_axum::redirect("/signin");
+    leptos_axum::redirect("/signin?notice=signed-out");
     Ok(())
 }
 

@@ -18,11 +18,12 @@ pub fn SignedInLayout() -> impl IntoView {
     let resource = Resource::new(move || select.version().get(), |_| load_workspace());
     provide_context(WorkspaceResource(resource));
 
-    let with_workspace = move |render: fn(Workspace, ServerAction<SelectAccount>, ServerAction<SignOut>) -> AnyView| {
+
+    let with_workspace = move |render: fn(Workspace, Menus) -> AnyView| {
         move || {
             Suspend::new(async move {
                 match resource.await {
-                    Ok(ws) => render(ws, select, sign_out),
+                    Ok(ws) => render(ws, Menus { select, sign_out }),
                     // The session ran out while the page was open: back to sign-in.
                     Err(AppError::Unauthorized) => view! { <Redirect path="/signin?notice=session-ended" /> }.into_any(),
                     Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
@@ -49,11 +50,11 @@ pub fn SignedInLayout() -> impl IntoView {
                         </li>
                     </ul>
                 </nav>
-                <Transition fallback=|| ()>{with_workspace(|ws, _, sign_out| profile_menu(ws, sign_out))}</Transition>
+                <Transition fallback=|| ()>{with_workspace(profile_menu)}</Transition>
             </aside>
             <div class="main">
                 <header class="topbar">
-                    <Transition fallback=|| ()>{with_workspace(|ws, select, _| account_selector(ws, select))}</Transition>
+                    <Transition fallback=|| ()>{with_workspace(account_selector)}</Transition>
                 </header>
                 <main class="content">
                     <Outlet />
@@ -63,7 +64,25 @@ pub fn SignedInLayout() -> impl IntoView {
     }
 }
 
-fn account_selector(ws: Workspace, select: ServerAction<SelectAccount>) -> AnyView {
+/// What the two menus need from the layout.
+#[derive(Clone, Copy)]
+struct Menus {
+    select: ServerAction<SelectAccount>,
+    sign_out: ServerAction<SignOut>,
+}
+
+/// Menus are <details>, so they open and close without JavaScript; once hydrated, choosing an
+/// item also closes its menu (a client-side navigation would otherwise leave it open).
+fn close_menu_on_choice(ev: leptos::ev::MouseEvent) {
+    use leptos::wasm_bindgen::JsCast;
+    let menu = ev.current_target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok());
+    if let Some(Ok(Some(details))) = menu.map(|m| m.closest("details")) {
+        let _ = details.remove_attribute("open");
+    }
+}
+
+fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
+    let Menus { select, .. } = menus;
     let current = ws.current_account().map(|a| a.name.clone());
     let current_id = ws.current_account_id;
     view! {
@@ -72,7 +91,7 @@ fn account_selector(ws: Workspace, select: ServerAction<SelectAccount>) -> AnyVi
                 <span class="dropdown-label">"Select account"</span>
                 <span class="dropdown-value">{current.unwrap_or_else(|| "No account yet".into())}</span>
             </summary>
-            <div class="menu menu-right">
+            <div class="menu menu-right" on:click=close_menu_on_choice>
                 <ul class="menu-list">
                     {ws
                         .accounts
@@ -107,7 +126,8 @@ fn account_selector(ws: Workspace, select: ServerAction<SelectAccount>) -> AnyVi
     .into_any()
 }
 
-fn profile_menu(ws: Workspace, sign_out: ServerAction<SignOut>) -> AnyView {
+fn profile_menu(ws: Workspace, menus: Menus) -> AnyView {
+    let Menus { sign_out, .. } = menus;
     let initial = ws.email.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
     view! {
         <details class="dropdown profile-menu">
@@ -115,7 +135,7 @@ fn profile_menu(ws: Workspace, sign_out: ServerAction<SignOut>) -> AnyView {
                 <span class="avatar" aria-hidden="true">{initial}</span>
                 <span class="profile-email">{ws.email.clone()}</span>
             </summary>
-            <div class="menu menu-up">
+            <div class="menu menu-up" on:click=close_menu_on_choice>
                 <p class="menu-heading">{ws.email}<br /><span class="muted">{ws.organization}</span></p>
                 <A href="/integrations" attr:class="menu-item">"Accounts"</A>
                 <A href="/support" attr:class="menu-item">"Support"</A>

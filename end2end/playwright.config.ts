@@ -1,0 +1,58 @@
+import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+// One free loopback port and one fresh database per run. The config is evaluated again in
+// every worker; the environment carries the first choice to them.
+if (!process.env.XOPS_E2E_PORT) {
+  process.env.XOPS_E2E_PORT = execFileSync(process.execPath, [
+    '-e',
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
+  ]).toString().trim();
+  process.env.XOPS_E2E_DATA = mkdtempSync(join(tmpdir(), 'xops-e2e-'));
+}
+const port = process.env.XOPS_E2E_PORT;
+const baseURL = `http://127.0.0.1:${port}`;
+const root = resolve(__dirname, '..');
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      // Debian's chromium: Playwright never downloads a browser here.
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    },
+  },
+  projects: [
+    { name: 'js-on', use: { javaScriptEnabled: true } },
+    { name: 'js-off', use: { javaScriptEnabled: false } },
+  ],
+  // Playwright starts the built server, waits for it, and stops it by process id at the end.
+  webServer: {
+    command: `${root}/target/debug/xops`,
+    cwd: root,
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      XOPS_ADDR: `127.0.0.1:${port}`,
+      XOPS_PUBLIC_URL: baseURL,
+      DATABASE_URL: `sqlite://${process.env.XOPS_E2E_DATA}/xops.db?mode=rwc`,
+      LEPTOS_SITE_ROOT: `${root}/target/site`,
+      RUST_LOG: 'warn',
+    },
+  },
+});

@@ -1,0 +1,76 @@
+import { expect, test } from '@playwright/test';
+import { openProfileMenu, ready, signIn, signUp, uniqueEmail, watchConsole } from './helpers';
+
+const PASSWORD = 'correct horse battery';
+const SELECT_HEADING = 'Select Your Preferred Cloud Service or Platform';
+
+test('sign up, first login, Integrations, profile menu, sign out and back in', async ({ page }, testInfo) => {
+  const consoleErrors = watchConsole(page);
+  const email = uniqueEmail(testInfo);
+
+  // Signed out, every page leads to sign-in.
+  await page.goto('/integrations');
+  await expect(page).toHaveURL(/\/signin\?next=/);
+  await expect(page.getByRole('heading', { name: 'Log in to the Platform' })).toBeVisible();
+
+  // Sign-up creates the organization and lands on the first-login selection screen.
+  await signUp(page, `Acme ${testInfo.project.name}`, email, PASSWORD);
+  await expect(page).toHaveURL(/\/select-platform$/);
+  await expect(page.getByRole('heading', { name: SELECT_HEADING })).toBeVisible();
+  for (const card of ['AWS (Amazon Web Services)', 'EKS', 'Azure', 'Microsoft']) {
+    await expect(page.locator('.card-grid').getByRole('link', { name: card })).toBeVisible();
+  }
+
+  // While nothing is connected, Home leads to the selection screen too.
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/select-platform$/);
+  await ready(page);
+
+  // Left side navigation → Integrations: four cards, each saying how to add an account.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Integrations' }).click();
+  await expect(page.getByRole('heading', { name: 'Integrations', level: 1 })).toBeVisible();
+  for (const [card, short] of [['AWS (Amazon Web Services)', 'AWS'], ['Azure', 'Az'], ['Microsoft', 'MS'], ['EKS', 'EKS']]) {
+    await expect(page.getByRole('region', { name: card })).toContainText(`No ${short} accounts linked yet`);
+  }
+
+  // Top right: Select account → Add Cloud Account leads to the selection screen.
+  await page.locator('.account-selector > summary').click();
+  await page.getByRole('link', { name: 'Add Cloud Account' }).click();
+  await expect(page.getByRole('heading', { name: SELECT_HEADING })).toBeVisible();
+
+  // Bottom left: the profile menu shows the email; Accounts leads to Integrations.
+  await openProfileMenu(page);
+  await expect(page.locator('.profile-menu .menu-heading')).toContainText(email);
+  await page.locator('.profile-menu').getByRole('link', { name: 'Accounts' }).click();
+  await expect(page).toHaveURL(/\/integrations$/);
+
+  // Sign out ends the session.
+  await openProfileMenu(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin/);
+  await expect(page.getByText('You have been signed out.')).toBeVisible();
+  await page.goto('/integrations');
+  await expect(page).toHaveURL(/\/signin/);
+
+  // A wrong password gets the one generic message; the right one signs in.
+  await page.goto('/signin');
+  await signIn(page, email, 'not the password');
+  await expect(page.getByText('Invalid email or password.')).toBeVisible();
+  await page.goto('/signin');
+  await signIn(page, email, PASSWORD);
+  await expect(page.getByRole('heading', { name: SELECT_HEADING })).toBeVisible();
+
+  expect(consoleErrors).toEqual([]);
+});
+
+test('sign-up problems are shown next to their fields', async ({ page }, testInfo) => {
+  const email = uniqueEmail(testInfo);
+  await signUp(page, 'Short password Inc', email, 'short');
+  await expect(page.locator('#password-error')).toHaveText('Use at least 8 characters for your password.');
+
+  await signUp(page, 'First Inc', email, PASSWORD);
+  await expect(page).toHaveURL(/\/select-platform$/);
+  await page.context().clearCookies();
+  await signUp(page, 'Second Inc', email.toUpperCase(), PASSWORD);
+  await expect(page.locator('#email-error')).toHaveText('An account with this email already exists. Sign in instead.');
+});
