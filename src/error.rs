@@ -5,6 +5,7 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", from = "WireError")]
 pub enum AppError {
     /// Input that failed validation; `field` is the form field the message belongs beside.
     #[error("{message}")]
@@ -31,6 +32,57 @@ pub enum AppError {
     Busy,
     #[error("Something went wrong on our side. Please try again; if it keeps happening, contact support@axiomio.com.")]
     Internal,
+}
+
+/// How an error travels: always with its readable message, so that any client (not only
+/// this app) can show it: `{"error":"Invalid","field":"email","message":"Enter ..."}`.
+#[derive(Serialize, Deserialize)]
+struct WireError {
+    error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    message: String,
+}
+
+impl From<AppError> for WireError {
+    fn from(err: AppError) -> Self {
+        let error = match &err {
+            AppError::Invalid { .. } => "Invalid",
+            AppError::Conflict { .. } => "Conflict",
+            AppError::Unauthorized => "Unauthorized",
+            AppError::InvalidCredentials => "InvalidCredentials",
+            AppError::NotFound(_) => "NotFound",
+            AppError::TooManyAttempts(_) => "TooManyAttempts",
+            AppError::BadRequest(_) => "BadRequest",
+            AppError::Unreachable => "Unreachable",
+            AppError::Busy => "Busy",
+            AppError::Internal => "Internal",
+        };
+        let message = match &err {
+            AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => message.clone(),
+            AppError::NotFound(m) | AppError::TooManyAttempts(m) | AppError::BadRequest(m) => m.clone(),
+            other => other.to_string(),
+        };
+        WireError { error: error.to_string(), field: err.field().map(str::to_string), message }
+    }
+}
+
+impl From<WireError> for AppError {
+    fn from(w: WireError) -> Self {
+        let field = w.field.unwrap_or_default();
+        match w.error.as_str() {
+            "Invalid" => AppError::Invalid { field, message: w.message },
+            "Conflict" => AppError::Conflict { field, message: w.message },
+            "Unauthorized" => AppError::Unauthorized,
+            "InvalidCredentials" => AppError::InvalidCredentials,
+            "NotFound" => AppError::NotFound(w.message),
+            "TooManyAttempts" => AppError::TooManyAttempts(w.message),
+            "BadRequest" => AppError::BadRequest(w.message),
+            "Unreachable" => AppError::Unreachable,
+            "Busy" => AppError::Busy,
+            _ => AppError::Internal,
+        }
+    }
 }
 
 impl AppError {
@@ -140,7 +192,24 @@ mod tests {
 
     #[test]
     fn errors_round_trip_through_their_encoding() {
-        let e = AppError::conflict("email", "taken");
-        assert_eq!(AppError::de(e.ser()), e);
+        for e in [
+            AppError::conflict("email", "taken"),
+            AppError::invalid("name", "Enter an account name."),
+            AppError::Unauthorized,
+            AppError::InvalidCredentials,
+            AppError::NotFound("gone".into()),
+            AppError::TooManyAttempts("wait".into()),
+            AppError::BadRequest("missing field".into()),
+            AppError::Busy,
+            AppError::Internal,
+        ] {
+            assert_eq!(AppError::de(e.ser()), e);
+        }
+    }
+
+    #[test]
+    fn the_wire_form_carries_a_readable_message() {
+        let json = String::from_utf8(AppError::Unauthorized.ser().to_vec()).unwrap_or_default();
+        assert_eq!(json, r#"{"error":"Unauthorized","message":"Please sign in to continue."}"#);
     }
 }

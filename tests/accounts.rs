@@ -1,0 +1,56 @@
+//! The workspace (layout data) and the Select account choice, scoped to the caller's organization.
+mod common;
+
+use common::{expect_status, TestApp};
+use reqwest::StatusCode;
+
+async fn add_account(app: &TestApp, org: i64, name: &str, external: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
+         VALUES (?, 'aws', 'management', ?, ?, 'connected', 0, 0) RETURNING id",
+    )
+    .bind(org)
+    .bind(name)
+    .bind(external)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
+    let app = TestApp::spawn().await;
+    let bob = app.new_browser();
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    app.sign_up(&bob, "Globex", "bob@example.com").await;
+    let acme = app.organization_id("ada@example.com").await;
+    let globex = app.organization_id("bob@example.com").await;
+    let prod = add_account(&app, acme, "Prod", "111111111111").await;
+    let dev = add_account(&app, acme, "Dev", "222222222222").await;
+    let globex_account = add_account(&app, globex, "Globex main", "333333333333").await;
+
+    let ws: xops::accounts::Workspace =
+        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await).unwrap();
+    assert_eq!(ws.email, "ada@example.com");
+    assert_eq!(ws.accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Dev", "Prod"]);
+    assert!(ws.accounts.iter().all(|a| a.id != globex_account), "never another organization's accounts");
+
+    expect_status(app.call(&app.client, "select_account", &[("account_id", &prod.to_string())]).await, StatusCode::OK).await;
+    let ws: xops::accounts::Workspace =
+        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await).unwrap();
+    assert_eq!(ws.current_account_id, Some(prod));
+    assert_ne!(Some(dev), ws.current_account_id);
+
+    // Another organization's id is unknown here, and changes nothing.
+    let body = expect_status(
+        app.call(&app.client, "select_account", &[("account_id", &globex_account.to_string())]).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert!(body.contains("does not exist in your organization"));
+    let ws: xops::accounts::Workspace =
+        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await).unwrap();
+    assert_eq!(ws.current_account_id, Some(prod));
+
+    expect_status(app.call(&app.client, "select_account", &[("account_id", "not-a-number")]).await, StatusCode::BAD_REQUEST).await;
+}

@@ -1,0 +1,119 @@
+//! Starts the real app (router, middleware, sessions, migrations) on a free loopback port with
+//! a fresh database, and drives it over HTTP like a browser that keeps cookies.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, LOCATION, ORIGIN};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use sqlx::SqlitePool;
+use xops::config::Config;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub url: String,
+    pub pool: SqlitePool,
+    pub client: Client,
+    _dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let addr = listener.local_addr().expect("local addr");
+        let url = format!("http://{addr}");
+        let database_url = format!("sqlite://{}/xops.db?mode=rwc", dir.path().display());
+        let config = Config {
+            database_url: database_url.clone(),
+            addr,
+            public_url: url.clone(),
+            site_root: dir.path().display().to_string(),
+            session_idle: Duration::from_secs(30 * 60),
+            session_max_age: Duration::from_secs(12 * 3600),
+        };
+        let router = xops::server::build_app(config).await.expect("app builds");
+        let server = tokio::spawn(async move {
+            let _ = xops::server::serve(listener, router).await;
+        });
+        let pool = xops::server::connect(&database_url).await.expect("test pool");
+        TestApp { url, pool, client: new_client(), _dir: dir, server }
+    }
+
+    /// A second browser: its own cookies.
+    pub fn new_browser(&self) -> Client {
+        new_client()
+    }
+
+    /// Calls a server function as the hydrated app does (no redirect follow, JSON errors).
+    pub async fn call(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(format!("{}/api/{name}", self.url))
+            .header(ORIGIN, &self.url)
+            .form(form)
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+
+    /// Submits a form as a browser without JavaScript does.
+    pub async fn submit(&self, client: &Client, name: &str, form: &[(&str, &str)], referer: &str) -> Response {
+        client
+            .post(format!("{}/api/{name}", self.url))
+            .header(ORIGIN, &self.url)
+            .header(ACCEPT, "text/html")
+            .header(reqwest::header::REFERER, format!("{}{referer}", self.url))
+            .form(form)
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(format!("{}{path}", self.url)).send().await.expect("request reaches the server")
+    }
+
+    pub async fn sign_up(&self, client: &Client, organization: &str, email: &str) -> Response {
+        self.call(client, "sign_up", &[("organization", organization), ("email", email), ("password", PASSWORD)]).await
+    }
+
+    pub async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
+        self.call(client, "sign_in", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.expect("count query")
+    }
+
+    pub async fn organization_id(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT organization_id FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await
+            .expect("user exists")
+    }
+}
+
+fn new_client() -> Client {
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("http client")
+}
+
+pub fn location(res: &Response) -> String {
+    res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+pub async fn expect_status(res: Response, status: StatusCode) -> String {
+    let got = res.status();
+    let body = res.text().await.unwrap_or_default();
+    assert_eq!(got, status, "body: {body}");
+    body
+}
