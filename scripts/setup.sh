@@ -30,6 +30,12 @@ if [ "${1:-}" = "--for-tests" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
+  moto=target/tools/moto
+  if [ "$("$moto/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ]; then
+    step "installing moto $MOTO_VERSION (a real STS for the AWS tests) into $moto"
+    python3 -m venv "$moto"
+    "$moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     step "installing the end-to-end test packages"
     # Playwright must never download a browser here: Debian's chromium is used.

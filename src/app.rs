@@ -6,7 +6,10 @@ use leptos_router::{path, SsrMode};
 
 use crate::auth::{SignInPage, SignUpPage};
 use crate::home::HomePage;
+use crate::accounts::{DeleteAccountPage, EditAccountPage};
+use crate::integrations::aws::{AwsPage, EksPage, LinkAwsPage};
 use crate::integrations::{IntegrationsPage, ProviderPage};
+use crate::support::SupportPage;
 use crate::layout::SignedInLayout;
 use crate::onboarding::SelectPlatformPage;
 
@@ -58,7 +61,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/select-platform") view=SelectPlatformPage ssr=SsrMode::Async />
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/aws") view=AwsPage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/aws/link/:kind") view=LinkAwsPage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/eks") view=EksPage ssr=SsrMode::Async />
                     <Route path=path!("/integrations/:card") view=ProviderPage ssr=SsrMode::Async />
+                    <Route path=path!("/accounts/:id/edit") view=EditAccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/accounts/:id/delete") view=DeleteAccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

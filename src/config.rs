@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::integrations::aws::sts::AwsSettings;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
@@ -14,6 +16,8 @@ pub struct Config {
     pub site_root: String,
     pub session_idle: Duration,
     pub session_max_age: Duration,
+    /// AWS endpoints (tests point them at local servers), our principal, and the call timeout.
+    pub aws: AwsSettings,
 }
 
 impl Config {
@@ -41,6 +45,20 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             session_idle: minutes("XOPS_SESSION_IDLE_MINUTES", 30)?,
             session_max_age: minutes("XOPS_SESSION_MAX_MINUTES", 12 * 60)?,
+            aws: AwsSettings {
+                sts_endpoint: var("AWS_ENDPOINT_URL_STS").or_else(|| var("AWS_ENDPOINT_URL")),
+                organizations_endpoint: var("AWS_ENDPOINT_URL_ORGANIZATIONS").or_else(|| var("AWS_ENDPOINT_URL")),
+                principal_arn: var("XOPS_AWS_PRINCIPAL_ARN"),
+                timeout: match var("XOPS_AWS_TIMEOUT_SECONDS") {
+                    None => Duration::from_secs(10),
+                    Some(v) => v
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|s| *s > 0)
+                        .map(Duration::from_secs)
+                        .ok_or_else(|| format!("XOPS_AWS_TIMEOUT_SECONDS must be a whole number of seconds above 0, not `{v}`"))?,
+                },
+            },
         })
     }
 

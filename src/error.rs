@@ -25,6 +25,9 @@ pub enum AppError {
     /// The request itself could not be read (missing or malformed fields).
     #[error("The request could not be read: {0}")]
     BadRequest(String),
+    /// A provider (AWS, Microsoft) failed or did not answer; the message says what to do.
+    #[error("{0}")]
+    Upstream(String),
     /// The browser could not reach the portal.
     #[error("The portal could not be reached. Check your connection and try again.")]
     Unreachable,
@@ -55,12 +58,15 @@ impl From<AppError> for WireError {
             AppError::TooManyAttempts(_) => "TooManyAttempts",
             AppError::BadRequest(_) => "BadRequest",
             AppError::Unreachable => "Unreachable",
+            AppError::Upstream(_) => "Upstream",
             AppError::Busy => "Busy",
             AppError::Internal => "Internal",
         };
         let message = match &err {
             AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => message.clone(),
-            AppError::NotFound(m) | AppError::TooManyAttempts(m) | AppError::BadRequest(m) => m.clone(),
+            AppError::NotFound(m) | AppError::TooManyAttempts(m) | AppError::BadRequest(m) | AppError::Upstream(m) => {
+                m.clone()
+            }
             other => other.to_string(),
         };
         WireError { error: error.to_string(), field: err.field().map(str::to_string), message }
@@ -79,6 +85,7 @@ impl From<WireError> for AppError {
             "TooManyAttempts" => AppError::TooManyAttempts(w.message),
             "BadRequest" => AppError::BadRequest(w.message),
             "Unreachable" => AppError::Unreachable,
+            "Upstream" => AppError::Upstream(w.message),
             "Busy" => AppError::Busy,
             _ => AppError::Internal,
         }
@@ -119,7 +126,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Conflict { .. } => 409,
             AppError::TooManyAttempts(_) => 429,
-            AppError::Unreachable => 502,
+            AppError::Unreachable | AppError::Upstream(_) => 502,
             AppError::Busy => 503,
             AppError::Internal => 500,
         }

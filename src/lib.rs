@@ -1,5 +1,7 @@
 //! The Xops integrations portal: one crate, rendered on the server (`ssr`) and hydrated in the
 //! browser (`hydrate`).
+// The views nest deep enough to pass the default limit when compiled for the browser.
+#![recursion_limit = "256"]
 pub mod accounts;
 pub mod app;
 pub mod auth;
@@ -9,6 +11,7 @@ pub mod home;
 pub mod integrations;
 pub mod layout;
 pub mod onboarding;
+pub mod support;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -56,6 +56,12 @@ pub fn Notice() -> impl IntoView {
 pub fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "signed-out" => "You have been signed out.",
+        "linked" => "Account connected. Xops verified the role with your External ID.",
+        "linked-warning" => "Account connected, with a warning: see its status below for what to fix.",
+        "renamed" => "Account name updated",
+        "deleted" => "Account has been deleted.",
+        "retested" => "Connection re-tested: the status below is current.",
+        "support-sent" => "Your support request has been submitted. Our support team will review it and get back to you.",
         "session-ended" => "Your session has ended. Please sign in again.",
         _ => return None,
     })

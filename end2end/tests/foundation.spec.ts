@@ -29,8 +29,8 @@ test('sign up, first login, Integrations, profile menu, sign out and back in', a
   // Left side navigation → Integrations: four cards, each saying how to add an account.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Integrations' }).click();
   await expect(page.getByRole('heading', { name: 'Integrations', level: 1 })).toBeVisible();
-  for (const [card, short] of [['AWS (Amazon Web Services)', 'AWS'], ['Azure', 'Az'], ['Microsoft', 'MS'], ['EKS', 'EKS']]) {
-    await expect(page.getByRole('region', { name: card })).toContainText(`No ${short} accounts linked yet`);
+  for (const [card, noun] of [['AWS (Amazon Web Services)', 'AWS'], ['Azure', 'Azure'], ['Microsoft', 'Microsoft'], ['EKS', 'EKS']]) {
+    await expect(page.getByRole('region', { name: card })).toContainText(`No ${noun} accounts linked yet`);
   }
 
   // Top right: Select account → Add Cloud Account leads to the selection screen.

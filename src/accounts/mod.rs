@@ -1,7 +1,11 @@
 //! The organization's connected cloud accounts as the whole portal sees them: the Select
 //! account dropdown, Home and the Integrations lists. Linking lives with each provider.
+mod pages;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+pub use pages::{DeleteAccountPage, EditAccountPage};
 
 use crate::error::AppError;
 
@@ -55,6 +59,16 @@ impl Card {
             Card::Aws => "AWS",
             Card::Azure => "Az",
             Card::Microsoft => "MS",
+            Card::Eks => "EKS",
+        }
+    }
+
+    /// The card's name inside a sentence ("No Azure accounts linked yet").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Card::Aws => "AWS",
+            Card::Azure => "Azure",
+            Card::Microsoft => "Microsoft",
             Card::Eks => "EKS",
         }
     }
@@ -122,6 +136,14 @@ impl AccountStatus {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Connected => "connected",
+            AccountStatus::Warning => "warning",
+            AccountStatus::Failed => "failed",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             AccountStatus::Connected => "Connected",
@@ -151,6 +173,21 @@ pub struct AccountSummary {
     pub status_message: String,
     /// "2026-11-22 05:40 UTC", or None if never checked.
     pub last_checked: Option<String>,
+}
+
+impl AccountSummary {
+    /// AWS management accounts are never deleted from the portal (the guide: a support request).
+    pub fn is_aws_management(&self) -> bool {
+        self.provider == Provider::Aws && self.kind == "management"
+    }
+
+    pub fn kind_label(&self) -> &str {
+        match self.kind.as_str() {
+            "management" => "Management",
+            "linked" => "Linked",
+            other => other,
+        }
+    }
 }
 
 /// What every signed-in page shows around its content.
@@ -190,14 +227,177 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
 #[server(endpoint = "select_account")]
 pub async fn select_account(account_id: i64) -> Result<(), AppError> {
     let (state, session, user) = crate::auth::session::require_user().await?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+    let account = find(&state.pool, user.organization_id, account_id).await?;
+    make_current(&session, account.id).await
+}
+
+/// One account with what its management pages need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountDetails {
+    pub summary: AccountSummary,
+    pub role_arn: String,
+    /// For an AWS management account: how many linked accounts the organization has.
+    pub linked_accounts: i64,
+}
+
+#[server(endpoint = "account_details")]
+pub async fn load_account_details(account_id: i64) -> Result<AccountDetails, AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let summary = find(&state.pool, user.organization_id, account_id).await?;
+    let role_arn: String = sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
         .bind(account_id)
         .bind(user.organization_id)
-        .fetch_optional(&state.pool)
+        .fetch_one(&state.pool)
         .await?;
-    let id = exists.ok_or_else(|| AppError::NotFound("That account does not exist in your organization.".into()))?;
-    session.insert(crate::auth::session::CURRENT_ACCOUNT, id).await.map_err(crate::auth::session::internal)?;
+    let linked_accounts = if summary.is_aws_management() {
+        sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = ? AND provider = 'aws' AND kind = 'linked'")
+            .bind(user.organization_id)
+            .fetch_one(&state.pool)
+            .await?
+    } else {
+        0
+    };
+    Ok(AccountDetails { summary, role_arn, linked_accounts })
+}
+
+/// Edit → new name → Proceed.
+#[server(endpoint = "rename_account")]
+pub async fn rename_account(account_id: i64, name: String) -> Result<(), AppError> {
+    let name = crate::domain::AccountName::parse(&name)?;
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let account = find(&state.pool, user.organization_id, account_id).await?;
+    ensure_name_free(&state.pool, user.organization_id, account.provider.as_str(), &name, Some(account_id)).await?;
+    sqlx::query("UPDATE cloud_accounts SET name = ?, updated_at = ? WHERE id = ? AND organization_id = ?")
+        .bind(name.as_str())
+        .bind(crate::server::now())
+        .bind(account_id)
+        .bind(user.organization_id)
+        .execute(&state.pool)
+        .await
+        .map_err(|err| {
+            if crate::error::is_unique_violation(&err) {
+                AppError::conflict("name", format!("Another {} account is already named \"{name}\".", account.provider.label()))
+            } else {
+                err.into()
+            }
+        })?;
+    let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
+    let detail = format!("{} account ({}) renamed from \"{}\" to \"{name}\"", account.provider.label(), account.external_account_id, account.name);
+    crate::audit::record(&state.pool, &actor, "rename_account", &detail).await;
+    leptos_axum::redirect(&format!("{}?notice=renamed", account.provider.card().href()));
     Ok(())
+}
+
+/// Delete → type the account name → Delete Account. Not for AWS management accounts.
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(account_id: i64, confirm_name: String) -> Result<(), AppError> {
+    let (state, session, user) = crate::auth::session::require_user().await?;
+    let account = find(&state.pool, user.organization_id, account_id).await?;
+    if account.is_aws_management() {
+        return Err(AppError::BadRequest(
+            "AWS management accounts cannot be deleted from the portal. Submit a support request instead.".into(),
+        ));
+    }
+    if confirm_name.trim() != account.name {
+        return Err(AppError::invalid("confirm_name", "Type the account name exactly as shown to confirm."));
+    }
+    sqlx::query("DELETE FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+        .bind(account_id)
+        .bind(user.organization_id)
+        .execute(&state.pool)
+        .await?;
+    if session.get::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)? == Some(account_id) {
+        session.remove::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)?;
+    }
+    let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
+    let detail = format!("{} account \"{}\" ({}) deleted", account.provider.label(), account.name, account.external_account_id);
+    crate::audit::record(&state.pool, &actor, "delete_account", &detail).await;
+    leptos_axum::redirect(&format!("{}?notice=deleted", account.provider.card().href()));
+    Ok(())
+}
+
+/// Re-test: verify the account with its provider again; status and last checked time follow.
+#[server(endpoint = "retest_account")]
+pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
+    use crate::integrations::aws::{reverify, AwsKind};
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let account = find(&state.pool, user.organization_id, account_id).await?;
+    let role_arn: String = sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+        .bind(account_id)
+        .bind(user.organization_id)
+        .fetch_one(&state.pool)
+        .await?;
+    let kind = match (account.provider, account.kind.as_str()) {
+        (Provider::Aws, "management") => AwsKind::Management,
+        (Provider::Aws, _) => AwsKind::Linked,
+        (Provider::Eks, _) => AwsKind::Eks,
+        _ => return Err(AppError::BadRequest("Re-test is not available for this account yet.".into())),
+    };
+    // A failed check is a result to record, not an error: the account stays, marked failed.
+    let (status, message) = match reverify(&state, user.organization_id, kind, &role_arn).await {
+        Ok(v) => (v.status, v.message),
+        Err(err @ (AppError::Invalid { .. } | AppError::Upstream(_))) => (AccountStatus::Failed, err.to_string()),
+        Err(err) => return Err(err),
+    };
+    let now = crate::server::now();
+    sqlx::query(
+        "UPDATE cloud_accounts SET status = ?, status_message = ?, last_checked_at = ?, updated_at = ? \
+         WHERE id = ? AND organization_id = ?",
+    )
+    .bind(status.as_str())
+    .bind(&message)
+    .bind(now)
+    .bind(now)
+    .bind(account_id)
+    .bind(user.organization_id)
+    .execute(&state.pool)
+    .await?;
+    let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
+    let detail = format!("{} account \"{}\" ({}) re-tested: {}", account.provider.label(), account.name, account.external_account_id, status.as_str());
+    crate::audit::record(&state.pool, &actor, "retest_account", &detail).await;
+    leptos_axum::redirect(&format!("{}?notice=retested", account.provider.card().href()));
+    Ok(())
+}
+
+/// One of the organization's accounts, or 404 (also for other organizations' ids).
+#[cfg(feature = "ssr")]
+pub async fn find(pool: &sqlx::SqlitePool, organization_id: i64, account_id: i64) -> Result<AccountSummary, AppError> {
+    list_where(pool, organization_id, Some(account_id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::NotFound("That account does not exist in your organization.".into()))
+}
+
+/// Names are unique per organization and provider; `except` is the account being renamed.
+#[cfg(feature = "ssr")]
+pub async fn ensure_name_free(
+    pool: &sqlx::SqlitePool,
+    organization_id: i64,
+    provider: &str,
+    name: &crate::domain::AccountName,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND name = ? COLLATE NOCASE AND id != ?",
+    )
+    .bind(organization_id)
+    .bind(provider)
+    .bind(name.as_str())
+    .bind(except.unwrap_or(-1))
+    .fetch_optional(pool)
+    .await?;
+    match (taken, Provider::parse(provider)) {
+        (Some(_), Some(p)) => Err(AppError::conflict("name", format!("Another {} account is already named \"{name}\".", p.label()))),
+        (Some(_), None) => Err(AppError::conflict("name", format!("Another account is already named \"{name}\"."))),
+        _ => Ok(()),
+    }
+}
+
+/// Makes `account_id` the current account of this session.
+#[cfg(feature = "ssr")]
+pub async fn make_current(session: &tower_sessions::Session, account_id: i64) -> Result<(), AppError> {
+    session.insert(crate::auth::session::CURRENT_ACCOUNT, account_id).await.map_err(crate::auth::session::internal)
 }
 
 #[cfg(feature = "ssr")]
@@ -210,11 +410,19 @@ pub async fn linked_count(pool: &sqlx::SqlitePool, organization_id: i64) -> Resu
 
 #[cfg(feature = "ssr")]
 pub async fn list(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<Vec<AccountSummary>, AppError> {
+    list_where(pool, organization_id, None).await
+}
+
+/// The organization's accounts, or just `only` among them.
+#[cfg(feature = "ssr")]
+async fn list_where(pool: &sqlx::SqlitePool, organization_id: i64, only: Option<i64>) -> Result<Vec<AccountSummary>, AppError> {
     let rows: Vec<(i64, String, String, String, String, String, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, provider, kind, name, external_account_id, status, status_message, last_checked_at \
-         FROM cloud_accounts WHERE organization_id = ? ORDER BY provider, name",
+         FROM cloud_accounts WHERE organization_id = ? AND (? IS NULL OR id = ?) ORDER BY provider, name",
     )
     .bind(organization_id)
+    .bind(only)
+    .bind(only)
     .fetch_all(pool)
     .await?;
     Ok(rows
@@ -263,10 +471,16 @@ mod tests {
     }
 }
 
-/// A table of accounts: name, provider, account id, status and when it was last checked.
+/// A table of accounts: name, provider, account id, status and when it was last checked; with
+/// `manage`, also Edit, Delete (or Submit Support Request) and Re-test.
 #[component]
-pub fn AccountList(accounts: Vec<AccountSummary>) -> impl IntoView {
+pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool) -> impl IntoView {
+    let retest = ServerAction::<RetestAccount>::new();
+    crate::layout::refresh_after(retest);
+    let retest_error = crate::ui::error_of(retest);
+    let linked_accounts = accounts.iter().filter(|a| a.provider == Provider::Aws && a.kind == "linked").count();
     view! {
+        {manage.then(|| view! { <crate::ui::FormError error=retest_error /> })}
         <table class="accounts">
             <thead>
                 <tr>
@@ -275,19 +489,51 @@ pub fn AccountList(accounts: Vec<AccountSummary>) -> impl IntoView {
                     <th scope="col">"Account ID"</th>
                     <th scope="col">"Status"</th>
                     <th scope="col">"Last checked"</th>
+                    {manage.then(|| view! { <th scope="col">"Actions"</th> })}
                 </tr>
             </thead>
             <tbody>
                 {accounts
                     .into_iter()
                     .map(|a| {
+                        let id = a.id;
+                        let management = a.is_aws_management();
+                        let provider = match a.kind.as_str() {
+                            "" => a.provider.label().to_string(),
+                            _ => format!("{} ({})", a.provider.label(), a.kind_label()),
+                        };
+                        let message = a.status_message.clone();
                         view! {
-                            <tr>
-                                <td>{a.name}</td>
-                                <td>{a.provider.label()}</td>
-                                <td><code>{a.external_account_id}</code></td>
-                                <td><span class=a.status.css_class() title=a.status_message>{a.status.label()}</span></td>
-                                <td>{a.last_checked.unwrap_or_else(|| "Never".into())}</td>
+                            <tr data-account=a.name.clone()>
+                                <td>
+                                    {a.name.clone()}
+                                    {(manage && management && linked_accounts > 0).then(|| view! {
+                                        <span class="hint">{format!(" Has {linked_accounts} linked account(s).")}</span>
+                                    })}
+                                </td>
+                                <td>{provider}</td>
+                                <td><code>{a.external_account_id.clone()}</code></td>
+                                <td>
+                                    <span class=a.status.css_class() title=message.clone()>{a.status.label()}</span>
+                                    {(manage && a.status != AccountStatus::Connected).then(|| view! { <p class="status-message">{message}</p> })}
+                                </td>
+                                <td>{a.last_checked.clone().unwrap_or_else(|| "Never".into())}</td>
+                                {manage.then(|| view! {
+                                    <td class="actions">
+                                        <leptos_router::components::A href=format!("/accounts/{id}/edit") attr:class="btn btn-small">"Edit"</leptos_router::components::A>
+                                        {if management {
+                                            view! { <leptos_router::components::A href=format!("/support?account_id={id}") attr:class="btn btn-small">"Submit Support Request"</leptos_router::components::A> }.into_any()
+                                        } else {
+                                            view! { <leptos_router::components::A href=format!("/accounts/{id}/delete") attr:class="btn btn-small btn-danger">"Delete"</leptos_router::components::A> }.into_any()
+                                        }}
+                                        {matches!(a.provider, Provider::Aws | Provider::Eks).then(|| view! {
+                                            <ActionForm action=retest attr:class="inline-form">
+                                                <input type="hidden" name="account_id" value=id />
+                                                <button type="submit" class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
+                                            </ActionForm>
+                                        })}
+                                    </td>
+                                })}
                             </tr>
                         }
                     })

@@ -24,7 +24,7 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, req: Re
         None if public => next.run(req).await,
         None => {
             let wanted = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
-            Redirect::to(&format!("/signin?next={}", encode_query_value(wanted))).into_response()
+            Redirect::to(&format!("/signin?next={}", crate::domain::percent_encode(wanted))).into_response()
         }
         Some(user) if public || path == "/" => {
             let landing = match crate::accounts::linked_count(&state.pool, user.organization_id).await {
@@ -48,16 +48,6 @@ fn is_page(path: &str) -> bool {
         && !path.rsplit('/').next().unwrap_or("").contains('.')
 }
 
-fn encode_query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,10 +60,5 @@ mod tests {
         assert!(!is_page("/pkg/xops.js"));
         assert!(!is_page("/favicon.ico"));
         assert!(!is_page("/healthz"));
-    }
-
-    #[test]
-    fn next_is_encoded() {
-        assert_eq!(encode_query_value("/integrations?a=1&b=2"), "/integrations%3Fa%3D1%26b%3D2");
     }
 }

@@ -1,5 +1,7 @@
 //! Integrations: one card per provider with its connected accounts; each card opens that
 //! provider's linking flow.
+pub mod aws;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -9,7 +11,7 @@ use crate::accounts::{AccountList, AccountSummary, Card, Workspace};
 use crate::layout::WorkspaceResource;
 
 /// Renders `render` with the workspace once it has loaded, or the error that stopped it.
-fn with_workspace<V: IntoView + 'static>(
+pub fn with_workspace<V: IntoView + 'static>(
     render: impl Fn(Workspace) -> V + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let WorkspaceResource(resource) = expect_context();
@@ -25,7 +27,7 @@ fn with_workspace<V: IntoView + 'static>(
     }
 }
 
-fn accounts_of(ws: &Workspace, card: Card) -> Vec<AccountSummary> {
+pub fn accounts_of(ws: &Workspace, card: Card) -> Vec<AccountSummary> {
     ws.accounts.iter().filter(|a| card.holds(a.provider)).cloned().collect()
 }
 
@@ -35,6 +37,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         <Title text="Integrations" />
         <section class="page">
             <h1>"Integrations"</h1>
+            <crate::ui::Notice />
             <p class="lead">"Link your AWS, Azure, Microsoft and EKS accounts, and manage the ones already linked."</p>
             {with_workspace(|ws| {
                 Card::ALL
@@ -53,7 +56,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                                 {if accounts.is_empty() {
                                     view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()
                                 } else {
-                                    view! { <AccountList accounts /> }.into_any()
+                                    view! { <AccountList accounts manage=true /> }.into_any()
                                 }}
                             </section>
                         }
@@ -66,7 +69,7 @@ pub fn IntegrationsPage() -> impl IntoView {
 
 /// What to say when a card has no accounts: how to add one.
 pub fn empty_sentence(card: Card) -> String {
-    format!("No {} accounts linked yet. Select the {} card or Add Account to link one.", card.short(), card.short())
+    format!("No {} accounts linked yet. Select Add Account to link one.", card.noun())
 }
 
 /// The page behind one card: its accounts, where its linking flow begins.
@@ -86,7 +89,7 @@ pub fn ProviderPage() -> impl IntoView {
                     if accounts.is_empty() {
                         view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()
                     } else {
-                        view! { <AccountList accounts /> }.into_any()
+                        view! { <AccountList accounts manage=true /> }.into_any()
                     }
                 })}
             </section>
@@ -103,7 +106,7 @@ mod tests {
     fn empty_cards_say_how_to_add_an_account() {
         assert_eq!(
             empty_sentence(Card::Eks),
-            "No EKS accounts linked yet. Select the EKS card or Add Account to link one."
+            "No EKS accounts linked yet. Select Add Account to link one."
         );
     }
 }

@@ -11,6 +11,24 @@ use crate::error::AppError;
 #[derive(Clone, Copy)]
 pub struct WorkspaceResource(pub Resource<Result<Workspace, AppError>>);
 
+/// Reloads the workspace (account lists, dropdown) each time `action` completes.
+pub fn refresh_after<S>(action: ServerAction<S>)
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let Some(WorkspaceResource(resource)) = use_context::<WorkspaceResource>() else {
+        return;
+    };
+    Effect::new(move |seen: Option<usize>| {
+        let version = action.version().get();
+        if seen.is_some_and(|seen| seen != version) {
+            resource.refetch();
+        }
+        version
+    });
+}
+
 #[component]
 pub fn SignedInLayout() -> impl IntoView {
     let select = ServerAction::<SelectAccount>::new();

@@ -32,6 +32,7 @@ pub use security::page_csp;
 pub struct AppState {
     pub pool: SqlitePool,
     pub config: Arc<Config>,
+    pub aws: Arc<crate::integrations::aws::sts::Aws>,
     pub leptos_options: LeptosOptions,
 }
 
@@ -70,8 +71,9 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
         .site_addr(config.addr)
         .hash_files(hash_files)
         .build();
+    let aws = Arc::new(crate::integrations::aws::sts::Aws::load(config.aws.clone()).await);
     let config = Arc::new(config);
-    let state = AppState { pool, config: config.clone(), leptos_options: leptos_options.clone() };
+    let state = AppState { pool, config: config.clone(), aws, leptos_options: leptos_options.clone() };
 
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("xops_session")
@@ -90,6 +92,7 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
     let context_state = state.clone();
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/aws/templates/{file}", get(crate::integrations::aws::template_download))
         .nest("/pkg", pkg)
         .leptos_routes_with_context(
             &state,

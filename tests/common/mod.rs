@@ -2,6 +2,8 @@
 //! a fresh database, and drives it over HTTP like a browser that keeps cookies.
 #![allow(dead_code)]
 
+pub mod aws;
+
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, LOCATION, ORIGIN};
@@ -28,6 +30,12 @@ impl Drop for TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(xops::integrations::aws::sts::AwsSettings::default()).await
+    }
+
+    /// The app with these AWS settings (endpoints of moto or a stub, timeout, principal).
+    pub async fn spawn_with(aws: xops::integrations::aws::sts::AwsSettings) -> TestApp {
+        aws::fake_platform_credentials();
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("local addr");
@@ -40,6 +48,7 @@ impl TestApp {
             site_root: dir.path().display().to_string(),
             session_idle: Duration::from_secs(30 * 60),
             session_max_age: Duration::from_secs(12 * 3600),
+            aws,
         };
         let router = xops::server::build_app(config).await.expect("app builds");
         let server = tokio::spawn(async move {

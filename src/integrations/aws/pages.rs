@@ -1,0 +1,216 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::{load_aws_setup, AwsKind, AwsSetup, LinkAwsAccount};
+use crate::accounts::{AccountList, Card};
+use crate::domain::RoleArn;
+use crate::integrations::{accounts_of, with_workspace};
+use crate::ui::{error_of, FieldError, FormError, Notice, Submit};
+
+/// The AWS card: Select AWS Account Type, then the AWS accounts already linked.
+#[component]
+pub fn AwsPage() -> impl IntoView {
+    view! {
+        <Title text="AWS" />
+        <section class="page">
+            <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / AWS (Amazon Web Services)"</p>
+            <h1>"Select AWS Account Type"</h1>
+            <Notice />
+            {with_workspace(|ws| {
+                let accounts = accounts_of(&ws, Card::Aws);
+                let has_management = accounts.iter().any(|a| a.is_aws_management());
+                view! {
+                    <div class="card-grid">
+                        <A href="/integrations/aws/link/management" attr:class="platform-card">
+                            <span class="logo logo-aws">"AWS"</span>
+                            <span class="card-title">"Management Account"</span>
+                            <span class="card-blurb">"The account that owns your AWS Organization (payer account)."</span>
+                        </A>
+                        {if has_management {
+                            view! {
+                                <A href="/integrations/aws/link/linked" attr:class="platform-card">
+                                    <span class="logo logo-aws">"AWS"</span>
+                                    <span class="card-title">"Linked Account"</span>
+                                    <span class="card-blurb">"A member (child) account of your AWS Organization."</span>
+                                </A>
+                            }
+                                .into_any()
+                        } else {
+                            view! {
+                                <div class="platform-card disabled" aria-disabled="true">
+                                    <span class="logo logo-aws">"AWS"</span>
+                                    <span class="card-title">"Linked Account"</span>
+                                    <span class="card-blurb">"Link a management account first."</span>
+                                </div>
+                            }
+                                .into_any()
+                        }}
+                    </div>
+                    <h2>"AWS accounts"</h2>
+                    {if accounts.is_empty() {
+                        view! { <p class="muted">"No AWS accounts linked yet. Start with your Management Account."</p> }.into_any()
+                    } else {
+                        view! { <AccountList accounts manage=true /> }.into_any()
+                    }}
+                }
+            })}
+        </section>
+    }
+}
+
+/// Link a New AWS Account, for a management or a linked account.
+#[component]
+pub fn LinkAwsPage() -> impl IntoView {
+    let params = use_params_map();
+    let kind = move || {
+        params.read().get("kind").and_then(|k| AwsKind::parse(&k)).filter(|k| *k != AwsKind::Eks)
+    };
+    move || match kind() {
+        None => view! { <section class="page"><h1>"Page not found"</h1><p>"There is no such AWS account type."</p></section> }
+            .into_any(),
+        Some(kind) => view! {
+            <Title text="Link a New AWS Account" />
+            <section class="page">
+                <p class="breadcrumb">
+                    <A href="/integrations">"Integrations"</A> " / " <A href="/integrations/aws">"AWS"</A> " / " {kind.label()}
+                </p>
+                <h1>"Link a New AWS Account"</h1>
+                <p class="lead">{kind.label()}</p>
+                <LinkAwsForm kind />
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+/// The EKS card: Link a New AWS Account for EKS, and the EKS accounts already linked.
+#[component]
+pub fn EksPage() -> impl IntoView {
+    view! {
+        <Title text="EKS" />
+        <section class="page">
+            <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / EKS"</p>
+            <h1>"Link a New AWS Account"</h1>
+            <p class="lead">"EKS: Xops reads your Amazon EKS clusters through a read-only role."</p>
+            <Notice />
+            <LinkAwsForm kind=AwsKind::Eks />
+            <h2>"EKS accounts"</h2>
+            {with_workspace(|ws| {
+                let accounts = accounts_of(&ws, Card::Eks);
+                if accounts.is_empty() {
+                    view! { <p class="muted">"No EKS accounts linked yet."</p> }.into_any()
+                } else {
+                    view! { <AccountList accounts manage=true /> }.into_any()
+                }
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn LinkAwsForm(kind: AwsKind) -> impl IntoView {
+    let action = ServerAction::<LinkAwsAccount>::new();
+    crate::layout::refresh_after(action);
+    let server_error = error_of(action);
+    // The same parse as the server's, as the user leaves the field.
+    let arn_error = RwSignal::new(None);
+    let error = Signal::derive(move || arn_error.get().or_else(|| server_error.get()));
+    let setup = Resource::new(move || (), move |_| load_aws_setup(kind.as_str().to_string()));
+    view! {
+        <div class="link-layout">
+            <section class="panel">
+                <ActionForm action attr:class="form" attr:novalidate=true>
+                    <input type="hidden" name="kind" value=kind.as_str() />
+                    <label for="name">"AWS Account Name"</label>
+                    <input id="name" name="name" type="text" maxlength="64" required placeholder="e.g. Production" />
+                    <FieldError error field="name" />
+                    <label for="role_arn">"AWS Role ARN"</label>
+                    <input
+                        id="role_arn"
+                        name="role_arn"
+                        type="text"
+                        required
+                        spellcheck="false"
+                        autocomplete="off"
+                        placeholder="arn:aws:iam::123456789012:role/XopsReadOnlyAccess"
+                        on:change=move |ev| arn_error.set(RoleArn::parse(&event_target_value(&ev)).err())
+                    />
+                    <FieldError error field="role_arn" />
+                    <FormError error />
+                    <Submit pending=action.pending().into() label="Connect" busy="Verifying with AWS…" />
+                </ActionForm>
+            </section>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match setup.await {
+                        Ok(setup) => guidance(kind, setup).into_any(),
+                        Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+/// The information ("i") button and the step-by-step setup it opens.
+fn guidance(kind: AwsKind, setup: AwsSetup) -> impl IntoView {
+    let external_id = setup.external_id.clone();
+    let copy = move |_| copy_to_clipboard(&external_id);
+    let account = match kind {
+        AwsKind::Management => "your AWS Organization's management account",
+        AwsKind::Linked => "the linked (member) account",
+        AwsKind::Eks => "the account that runs your EKS clusters",
+    };
+    let permissions = match kind {
+        AwsKind::Management => "Read-only: the SecurityAudit and ViewOnlyAccess managed policies, plus reading AWS Organizations, billing and Cost Explorer.",
+        AwsKind::Linked => "Read-only: the SecurityAudit and ViewOnlyAccess managed policies.",
+        AwsKind::Eks => "Read-only: the SecurityAudit and ViewOnlyAccess managed policies, plus eks:ListClusters and eks:DescribeCluster.",
+    };
+    view! {
+        <aside class="panel setup">
+            <div class="external-id">
+                <label for="external_id">"Your External ID"</label>
+                <div class="copy-row">
+                    <input id="external_id" type="text" readonly value=setup.external_id.clone() />
+                    <button type="button" class="btn btn-small" on:click=copy>"Copy"</button>
+                </div>
+                <p class="hint">"Every role you create for Xops must require this External ID. The template sets it for you."</p>
+            </div>
+            <details class="guidance">
+                <summary>
+                    <span class="info-button" aria-hidden="true">"i"</span>
+                    " Setup instructions"
+                </summary>
+                <ol>
+                    <li>{format!("Sign in to the AWS Management Console of {account}.")}</li>
+                    <li>
+                        "Create the Cloud Formation stack: "
+                        <a href=setup.launch_stack_url.clone() target="_blank" rel="noopener noreferrer">"Launch Stack"</a>
+                        " opens the AWS console's quick-create page with the template and your External ID filled in. Or "
+                        <a href=format!("/aws/templates/{}", kind.template_file()) download="">"download the CloudFormation template"</a>
+                        " and create a stack from it (CloudFormation → Create stack → Upload a template file)."
+                    </li>
+                    <li>"Acknowledge that the stack creates an IAM role, create it, and wait until its status is CREATE_COMPLETE."</li>
+                    <li>"Open the stack's " <strong>"Outputs"</strong> " tab and copy the " <strong>"RoleArn"</strong> " value."</li>
+                    <li>"Come back here, enter an " <strong>"AWS Account Name"</strong> ", paste the " <strong>"AWS Role ARN"</strong> " and click " <strong>"Connect"</strong> "."</li>
+                </ol>
+                <p class="hint">{permissions}</p>
+                {match setup.principal {
+                    Ok(principal) => view! { <p class="hint">"The role trusts only the Xops principal " <code>{principal}</code> ", and only with your External ID."</p> }.into_any(),
+                    Err(why) => view! { <p class="form-error">{why}</p> }.into_any(),
+                }}
+            </details>
+        </aside>
+    }
+}
+
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}

@@ -1,0 +1,344 @@
+//! Verifying a customer's role before anything is saved: AssumeRole with the organization's
+//! External ID, GetCallerIdentity with what that returns, AssumeRole again without the
+//! External ID (a role that allows it is open to the confused deputy), and for a linked
+//! account its membership in the management account's AWS Organization. Temporary
+//! credentials live only inside these functions.
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use tokio::sync::OnceCell;
+
+use crate::accounts::AccountStatus;
+use crate::domain::RoleArn;
+use crate::error::AppError;
+
+/// The session name customers see in their CloudTrail for our checks.
+const SESSION_NAME: &str = "xops-verification";
+/// The shortest session AWS allows.
+const SESSION_SECONDS: i32 = 900;
+
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub sts_endpoint: Option<String>,
+    pub organizations_endpoint: Option<String>,
+    pub principal_arn: Option<String>,
+    pub timeout: Duration,
+}
+
+pub struct Aws {
+    base: aws_config::SdkConfig,
+    settings: AwsSettings,
+    principal: OnceCell<String>,
+}
+
+/// What a verification found, to be stored with the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    pub status: AccountStatus,
+    pub message: String,
+}
+
+/// Why a call to AWS failed, in the terms the user can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    Service { code: String, message: String },
+    Timeout,
+    Unreachable,
+    NoCredentials,
+}
+
+impl Aws {
+    pub async fn load(settings: AwsSettings) -> Aws {
+        let region = aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1");
+        let base = aws_config::defaults(BehaviorVersion::latest()).region(region).load().await;
+        Aws { base, settings, principal: OnceCell::new() }
+    }
+
+    fn sts(&self, credentials: Option<Credentials>) -> aws_sdk_sts::Client {
+        let mut config = aws_sdk_sts::config::Builder::from(&self.base);
+        if let Some(endpoint) = &self.settings.sts_endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        if let Some(credentials) = credentials {
+            config = config.credentials_provider(credentials);
+        }
+        aws_sdk_sts::Client::from_conf(config.build())
+    }
+
+    fn organizations(&self, credentials: Credentials) -> aws_sdk_organizations::Client {
+        let mut config = aws_sdk_organizations::config::Builder::from(&self.base).credentials_provider(credentials);
+        if let Some(endpoint) = &self.settings.organizations_endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        aws_sdk_organizations::Client::from_conf(config.build())
+    }
+
+    /// Runs one AWS call under the configured timeout.
+    async fn call<T, E, F>(&self, fut: F) -> Result<T, Failure>
+    where
+        F: std::future::Future<Output = Result<T, SdkError<E>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match tokio::time::timeout(self.settings.timeout, fut).await {
+            Err(_) => Err(Failure::Timeout),
+            Ok(result) => result.map_err(classify),
+        }
+    }
+
+    /// The principal customer roles must trust: the setting, else our own identity.
+    pub async fn principal_arn(&self) -> Result<String, AppError> {
+        if let Some(arn) = &self.settings.principal_arn {
+            return Ok(arn.clone());
+        }
+        self.principal
+            .get_or_try_init(|| async {
+                let me = self.call(self.sts(None).get_caller_identity().send()).await.map_err(|f| {
+                    AppError::Upstream(format!(
+                        "Xops cannot tell which AWS principal your role must trust. {}",
+                        failure_message(&f, None)
+                    ))
+                })?;
+                Ok(principal_from_caller_arn(me.arn().unwrap_or_default()))
+            })
+            .await
+            .cloned()
+    }
+
+    async fn assume(&self, arn: &RoleArn, external_id: Option<&str>) -> Result<Credentials, Failure> {
+        let mut request = self
+            .sts(None)
+            .assume_role()
+            .role_arn(arn.to_string())
+            .role_session_name(SESSION_NAME)
+            .duration_seconds(SESSION_SECONDS);
+        if let Some(external_id) = external_id {
+            request = request.external_id(external_id);
+        }
+        let out = self.call(request.send()).await?;
+        let c = out.credentials().ok_or(Failure::Unreachable)?;
+        Ok(Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()), None, "xops-assumed-role"))
+    }
+
+    /// Verifies a role; `management` is the organization's management role, for a linked account.
+    pub async fn verify(
+        &self,
+        arn: &RoleArn,
+        external_id: &str,
+        management: Option<&[RoleArn]>,
+    ) -> Result<Verified, AppError> {
+        let principal = self.principal_arn().await.unwrap_or_else(|_| "the Xops platform principal".into());
+        let explain = |f: Failure| explain_failure(&f, arn, &principal, external_id);
+
+        let credentials = self.assume(arn, Some(external_id)).await.map_err(explain)?;
+        let identity = self.call(self.sts(Some(credentials)).get_caller_identity().send()).await.map_err(explain)?;
+        let answered = identity.account().unwrap_or_default();
+        if answered != arn.account_id() {
+            return Err(AppError::invalid(
+                RoleArn::FIELD,
+                format!(
+                    "The role answered as AWS account {answered}, but the ARN names account {}. Copy the role ARN \
+                     from the Outputs tab of the stack in the account you are linking.",
+                    arn.account_id()
+                ),
+            ));
+        }
+
+        let mut warnings = Vec::new();
+        if self.assume(arn, None).await.is_ok() {
+            warnings.push(format!(
+                "The role's trust policy does not require the External ID, so anyone who learns this role ARN could \
+                 make a service like Xops act on your account (the confused-deputy problem). Fix: add the condition \
+                 \"sts:ExternalId\": \"{external_id}\" to the role's trust policy (the Xops template does), then Re-test."
+            ));
+        }
+        if let Some(management) = management {
+            match self.membership(management, external_id, arn.account_id()).await {
+                Membership::Member => {}
+                Membership::NotMember => {
+                    return Err(AppError::invalid(
+                        RoleArn::FIELD,
+                        format!(
+                            "AWS account {} is not a member of the AWS Organization of your management account. \
+                             Link it under the management account it belongs to, or invite it to that organization first.",
+                            arn.account_id()
+                        ),
+                    ))
+                }
+                Membership::Unknown(why) => warnings.push(format!(
+                    "Xops could not confirm that this account belongs to your management account's AWS Organization ({why})."
+                )),
+            }
+        }
+        Ok(if warnings.is_empty() {
+            Verified { status: AccountStatus::Connected, message: "Role verified with the External ID.".into() }
+        } else {
+            Verified { status: AccountStatus::Warning, message: warnings.join(" ") }
+        })
+    }
+
+    async fn membership(&self, management: &[RoleArn], external_id: &str, account_id: &str) -> Membership {
+        let mut unknown = String::from("no management account could be asked");
+        for role in management {
+            let credentials = match self.assume(role, Some(external_id)).await {
+                Ok(c) => c,
+                Err(f) => {
+                    unknown = format!("the management role could not be assumed: {}", failure_message(&f, None));
+                    continue;
+                }
+            };
+            let answer = self.call(self.organizations(credentials).describe_account().account_id(account_id).send()).await;
+            match answer {
+                Ok(_) => return Membership::Member,
+                Err(Failure::Service { code, .. }) if code == "AccountNotFoundException" => return Membership::NotMember,
+                Err(Failure::Service { code, .. }) if code == "AWSOrganizationsNotInUseException" => {
+                    unknown = "the management account is not using AWS Organizations".into()
+                }
+                Err(Failure::Service { code, .. }) if code == "AccessDeniedException" || code == "AccessDenied" => {
+                    unknown = "the management role may not read AWS Organizations".into()
+                }
+                Err(f) => unknown = failure_message(&f, None),
+            }
+        }
+        Membership::Unknown(unknown)
+    }
+}
+
+enum Membership {
+    Member,
+    NotMember,
+    Unknown(String),
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(err: SdkError<E>) -> Failure {
+    match &err {
+        SdkError::ServiceError(service) => Failure::Service {
+            code: service.err().code().unwrap_or("Unknown").to_string(),
+            message: service.err().message().unwrap_or_default().to_string(),
+        },
+        SdkError::TimeoutError(_) => Failure::Timeout,
+        _ => {
+            let detail = format!("{}", DisplayErrorContext(&err));
+            tracing::warn!(error = %detail, "AWS call failed");
+            if detail.contains("credentials") {
+                Failure::NoCredentials
+            } else if detail.contains("timed out") || detail.contains("timeout") {
+                Failure::Timeout
+            } else {
+                Failure::Unreachable
+            }
+        }
+    }
+}
+
+/// `arn:aws:sts::1:assumed-role/Platform/session` → `arn:aws:iam::1:role/Platform`: a role
+/// session cannot be trusted, its role can.
+pub fn principal_from_caller_arn(arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if let [_, partition, "sts", _, account, resource] = parts.as_slice() {
+        if let Some(rest) = resource.strip_prefix("assumed-role/") {
+            let role = rest.split('/').next().unwrap_or_default();
+            return format!("arn:{partition}:iam::{account}:role/{role}");
+        }
+    }
+    arn.to_string()
+}
+
+/// The sentence for a failure that says nothing about the customer's role.
+fn failure_message(f: &Failure, timeout: Option<Duration>) -> String {
+    match f {
+        Failure::Timeout => format!(
+            "AWS did not answer within {} seconds. Nothing was saved; try again. If it keeps happening, contact support@axiomio.com.",
+            timeout.map(|t| t.as_secs()).unwrap_or(10)
+        ),
+        Failure::Unreachable => "Xops could not reach AWS STS. Nothing was saved; try again in a moment.".into(),
+        Failure::NoCredentials => "The platform's AWS credentials are not configured, so Xops cannot verify roles yet. \
+             This is on our side: contact support@axiomio.com."
+            .into(),
+        Failure::Service { code, message } => format!("AWS refused the check ({code}): {message}"),
+    }
+}
+
+/// The user-facing error for a failed check of `arn`: cause and fix.
+pub fn explain_failure(f: &Failure, arn: &RoleArn, principal: &str, external_id: &str) -> AppError {
+    let Failure::Service { code, .. } = f else {
+        return AppError::Upstream(failure_message(f, None));
+    };
+    match code.as_str() {
+        "AccessDenied" => AppError::invalid(
+            RoleArn::FIELD,
+            format!(
+                "Xops could not assume {arn}. AWS does not say why; it is one of: the role does not exist (was the \
+                 stack created in account {account} and did it finish?), its trust policy does not trust the Xops \
+                 principal {principal}, or it requires an External ID other than {external_id}. Fix: create the stack \
+                 from the Xops template (it sets all three), wait for CREATE_COMPLETE, and copy the role ARN from the \
+                 stack's Outputs tab.",
+                account = arn.account_id()
+            ),
+        ),
+        "RegionDisabledException" => AppError::invalid(
+            RoleArn::FIELD,
+            format!(
+                "AWS STS is not activated in the region Xops uses for account {}. Activate it in IAM → Account \
+                 settings → Security Token Service (STS), then Connect again.",
+                arn.account_id()
+            ),
+        ),
+        "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException"
+        | "UnrecognizedClientException" => AppError::Upstream(
+            "AWS refused the Xops platform's own credentials, so no role can be checked right now. This is on our \
+             side: contact support@axiomio.com."
+                .into(),
+        ),
+        _ => AppError::Upstream(failure_message(f, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arn() -> RoleArn {
+        RoleArn::parse("arn:aws:iam::123456789012:role/Xops").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn service(code: &str) -> Failure {
+        Failure::Service { code: code.into(), message: "denied".into() }
+    }
+
+    #[test]
+    fn access_denied_names_the_three_causes_and_the_fix() {
+        let err = explain_failure(&service("AccessDenied"), &arn(), "arn:aws:iam::999999999999:role/Xops", "xops-abc");
+        let text = err.message_for("role_arn").unwrap_or_default();
+        for part in ["does not exist", "arn:aws:iam::999999999999:role/Xops", "xops-abc", "Outputs tab"] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+    }
+
+    #[test]
+    fn platform_problems_are_not_blamed_on_the_customer() {
+        for f in [service("InvalidClientTokenId"), Failure::NoCredentials, Failure::Timeout, Failure::Unreachable] {
+            let err = explain_failure(&f, &arn(), "p", "x");
+            assert!(matches!(err, AppError::Upstream(_)), "{f:?}");
+            assert_eq!(err.field(), None);
+        }
+        let timeout = explain_failure(&Failure::Timeout, &arn(), "p", "x").to_string();
+        assert!(timeout.contains("did not answer within"), "{timeout}");
+    }
+
+    #[test]
+    fn a_disabled_region_says_how_to_enable_it() {
+        let text = explain_failure(&service("RegionDisabledException"), &arn(), "p", "x").to_string();
+        assert!(text.contains("Security Token Service"), "{text}");
+    }
+
+    #[test]
+    fn assumed_role_callers_trust_their_role() {
+        assert_eq!(
+            principal_from_caller_arn("arn:aws:sts::111122223333:assumed-role/XopsPlatform/i-123"),
+            "arn:aws:iam::111122223333:role/XopsPlatform"
+        );
+        assert_eq!(principal_from_caller_arn("arn:aws:iam::111122223333:user/ci"), "arn:aws:iam::111122223333:user/ci");
+    }
+}

@@ -1,0 +1,177 @@
+//! Support requests: Subject and Description, stored per organization, listed, audit-logged.
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::ui::{error_of, FieldError, FormError, Notice, Submit};
+
+pub const SUBJECT_MAX: usize = 150;
+pub const DESCRIPTION_MAX: usize = 5000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportRequest {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    pub created: String,
+    pub author: String,
+}
+
+/// Checks a subject (one line) and description (lines allowed) and returns them trimmed.
+pub fn validate(subject: &str, description: &str) -> Result<(String, String), AppError> {
+    let subject = subject.trim();
+    let description = description.trim();
+    if subject.is_empty() {
+        return Err(AppError::invalid("subject", "Enter a subject."));
+    }
+    if subject.chars().count() > SUBJECT_MAX {
+        return Err(AppError::invalid("subject", format!("Use at most {SUBJECT_MAX} characters for the subject.")));
+    }
+    if subject.chars().any(char::is_control) {
+        return Err(AppError::invalid("subject", "Use a single line of text for the subject."));
+    }
+    if description.is_empty() {
+        return Err(AppError::invalid("description", "Describe your request."));
+    }
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(AppError::invalid("description", format!("Use at most {DESCRIPTION_MAX} characters for the description.")));
+    }
+    if description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(AppError::invalid("description", "The description contains characters that cannot be shown."));
+    }
+    Ok((subject.to_string(), description.to_string()))
+}
+
+#[server(endpoint = "create_support_request")]
+pub async fn create_support_request(subject: String, description: String) -> Result<(), AppError> {
+    let (subject, description) = validate(&subject, &description)?;
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    sqlx::query("INSERT INTO support_requests (organization_id, user_id, subject, description, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(user.organization_id)
+        .bind(user.user_id)
+        .bind(&subject)
+        .bind(&description)
+        .bind(crate::server::now())
+        .execute(&state.pool)
+        .await?;
+    let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
+    crate::audit::record(&state.pool, &actor, "support_request", &format!("subject \"{subject}\"")).await;
+    leptos_axum::redirect("/support?notice=support-sent");
+    Ok(())
+}
+
+#[server(endpoint = "support_requests")]
+pub async fn support_requests() -> Result<Vec<SupportRequest>, AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let rows: Vec<(i64, String, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT r.id, r.subject, r.status, r.created_at, u.email FROM support_requests r \
+         LEFT JOIN users u ON u.id = r.user_id WHERE r.organization_id = ? ORDER BY r.id DESC LIMIT 200",
+    )
+    .bind(user.organization_id)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, subject, status, created, author)| SupportRequest {
+            id,
+            subject,
+            status,
+            created: crate::accounts::format_time(created),
+            author: author.unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The prefilled request for deleting an AWS management account.
+fn deletion_request(d: &crate::accounts::AccountDetails) -> (String, String) {
+    let s = &d.summary;
+    let subject = format!("AWS Management account deletion: {} ({})", s.name, s.external_account_id);
+    let mut description = format!(
+        "Please delete the AWS Management account \"{}\" (AWS account {}, role {}) from Xops 360.\n\nReason for deletion: ",
+        s.name, s.external_account_id, d.role_arn
+    );
+    if d.linked_accounts > 0 {
+        description.push_str(&format!(
+            "\n\nNote: this management account still has {} linked account(s) in Xops 360.",
+            d.linked_accounts
+        ));
+    }
+    (subject, description)
+}
+
+#[component]
+pub fn SupportPage() -> impl IntoView {
+    let action = ServerAction::<CreateSupportRequest>::new();
+    let error = error_of(action);
+    let query = use_query_map();
+    let account_id = move || query.read().get("account_id").and_then(|id| id.parse::<i64>().ok());
+    let prefill = Resource::new(account_id, |id| async move {
+        match id {
+            Some(id) => crate::accounts::load_account_details(id).await.ok().map(|d| deletion_request(&d)),
+            None => None,
+        }
+    });
+    let requests = Resource::new(move || action.version().get(), |_| support_requests());
+    view! {
+        <Title text="Support" />
+        <section class="page">
+            <h1>"Support"</h1>
+            <Notice />
+            <p class="lead">"Tell our support team what you need. For an AWS Management account deletion, say so in the subject and give the account's details and the reason in the description."</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let (subject, description) = prefill.await.unwrap_or_default();
+                    view! {
+                        <ActionForm action attr:class="form panel narrow" attr:novalidate=true>
+                            <label for="subject">"Subject"</label>
+                            <input id="subject" name="subject" type="text" maxlength=SUBJECT_MAX required value=subject />
+                            <FieldError error field="subject" />
+                            <label for="description">"Description"</label>
+                            <textarea id="description" name="description" rows="8" maxlength=DESCRIPTION_MAX required>{description}</textarea>
+                            <FieldError error field="description" />
+                            <FormError error />
+                            <Submit pending=action.pending().into() label="Submit Request" busy="Submitting…" />
+                        </ActionForm>
+                    }
+                })}
+            </Transition>
+            <h2>"Your organization's requests"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match requests.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No support requests yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <table class="accounts">
+                                <thead><tr><th scope="col">"Subject"</th><th scope="col">"Status"</th><th scope="col">"Submitted"</th><th scope="col">"By"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|r| view! {
+                                        <tr><td>{r.subject}</td><td class="capitalize">{r.status}</td><td>{r.created}</td><td>{r.author}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_and_description_are_required_and_bounded() {
+        assert_eq!(validate(" ", "x").map_err(|e| e.field().map(String::from)), Err(Some("subject".into())));
+        assert_eq!(validate("Hi", "").map_err(|e| e.field().map(String::from)), Err(Some("description".into())));
+        assert!(validate(&"s".repeat(SUBJECT_MAX + 1), "x").is_err());
+        assert!(validate("s", &"d".repeat(DESCRIPTION_MAX + 1)).is_err());
+        assert!(validate("a\nb", "x").is_err());
+        assert!(validate("s", "bell\u{7}").is_err());
+        assert_eq!(validate(" Delete ", "line one\nline two "), Ok(("Delete".into(), "line one\nline two".into())));
+    }
+}
