@@ -6,15 +6,19 @@ import { join, resolve } from 'node:path';
 
 // One free loopback port and one fresh database per run. The config is evaluated again in
 // every worker; the environment carries the first choice to them.
-if (!process.env.XOPS_E2E_PORT) {
-  process.env.XOPS_E2E_PORT = execFileSync(process.execPath, [
+const freePort = () =>
+  execFileSync(process.execPath, [
     '-e',
     "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
   ]).toString().trim();
+if (!process.env.XOPS_E2E_PORT) {
+  process.env.XOPS_E2E_PORT = freePort();
+  process.env.XOPS_E2E_MOTO_PORT = freePort();
   process.env.XOPS_E2E_DATA = mkdtempSync(join(tmpdir(), 'xops-e2e-'));
 }
 const port = process.env.XOPS_E2E_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
+const motoURL = `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`;
 const root = resolve(__dirname, '..');
 
 export default defineConfig({
@@ -38,8 +42,16 @@ export default defineConfig({
     { name: 'js-on', use: { javaScriptEnabled: true } },
     { name: 'js-off', use: { javaScriptEnabled: false } },
   ],
-  // Playwright starts the built server, waits for it, and stops it by process id at the end.
-  webServer: {
+  // Playwright starts moto (a real STS) and the built server, waits for both, and stops them
+  // by process id at the end.
+  webServer: [{
+    command: `${root}/target/tools/moto/bin/moto_server -H 127.0.0.1 -p ${process.env.XOPS_E2E_MOTO_PORT}`,
+    url: `${motoURL}/moto-api/`,
+    reuseExistingServer: false,
+    stdout: 'ignore',
+    stderr: 'ignore',
+    timeout: 60_000,
+  }, {
     command: `${root}/target/debug/xops`,
     cwd: root,
     url: `${baseURL}/healthz`,
@@ -53,6 +65,12 @@ export default defineConfig({
       DATABASE_URL: `sqlite://${process.env.XOPS_E2E_DATA}/xops.db?mode=rwc`,
       LEPTOS_SITE_ROOT: `${root}/target/site`,
       RUST_LOG: 'warn',
+      AWS_ENDPOINT_URL_STS: motoURL,
+      AWS_ENDPOINT_URL_ORGANIZATIONS: motoURL,
+      AWS_ACCESS_KEY_ID: 'AKIAPLATFORMTEST',
+      AWS_SECRET_ACCESS_KEY: 'platform-secret',
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
     },
-  },
+  }],
 });

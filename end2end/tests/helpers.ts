@@ -1,4 +1,5 @@
 import { expect, Page, test, TestInfo } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 
 /** An email no other test of this run uses. */
 export function uniqueEmail(testInfo: TestInfo, tag = 'user'): string {
@@ -49,4 +50,19 @@ export async function signIn(page: Page, email: string, password: string): Promi
 
 export async function openProfileMenu(page: Page): Promise<void> {
   await page.locator('.profile-menu > summary').click();
+}
+
+/**
+ * Makes moto's platform account an AWS Organization's management account with a new member
+ * account (through boto3, which comes with moto) and returns the member's account id.
+ */
+export function createMotoMemberAccount(): string {
+  const python = `${__dirname}/../../target/tools/moto/bin/python`;
+  const script = [
+    'import boto3, sys',
+    "o = boto3.client('organizations', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='AKIAPLATFORMTEST', aws_secret_access_key='x')",
+    'try:\n    o.create_organization(FeatureSet="ALL")\nexcept Exception:\n    pass',
+    "print(o.create_account(Email='member@example.com', AccountName='Member')['CreateAccountStatus']['AccountId'])",
+  ].join('\n');
+  return execFileSync(python, ['-c', script, `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`]).toString().trim();
 }

@@ -1,0 +1,85 @@
+import { expect, test } from '@playwright/test';
+import { createMotoMemberAccount, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
+
+test('link, rename and delete AWS accounts; management accounts go through support', async ({ page }, testInfo) => {
+  const consoleErrors = watchConsole(page);
+  await signUp(page, `AWS ${testInfo.project.name}`, uniqueEmail(testInfo, 'aws'), 'correct horse battery');
+  await expect(page).toHaveURL(/\/select-platform$/);
+  await ready(page);
+
+  // AWS card → Select AWS Account Type: Linked Account waits for a management account.
+  await page.locator('.card-grid').getByRole('link', { name: 'AWS (Amazon Web Services)' }).click();
+  await expect(page.getByRole('heading', { name: 'Select AWS Account Type' })).toBeVisible();
+  await expect(page.locator('.platform-card.disabled')).toContainText('Link a management account first');
+  await page.getByRole('link', { name: /Management Account/ }).click();
+  await expect(page.getByRole('heading', { name: 'Link a New AWS Account' })).toBeVisible();
+  await ready(page);
+
+  // The information button opens the setup guidance with the External ID and the template.
+  await page.getByText('Setup instructions').click();
+  await expect(page.getByRole('link', { name: 'Launch Stack' })).toHaveAttribute('href', /param_ExternalId=xops-/);
+  await expect(page.getByRole('link', { name: 'download the CloudFormation template' })).toBeVisible();
+  await expect(page.locator('#external_id')).toHaveValue(/^xops-[0-9a-f]{40}$/);
+
+  // A malformed ARN is refused at the field, and the server never saw it.
+  await page.getByLabel('AWS Account Name').fill('Payer');
+  await page.getByLabel('AWS Role ARN').fill('arn:aws:iam::123:role/X');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.locator('#role_arn-error')).toContainText('12-digit AWS account ID');
+
+  await page.goto('/integrations/aws/link/management');
+  await ready(page);
+  await page.getByLabel('AWS Account Name').fill('Payer');
+  await page.getByLabel('AWS Role ARN').fill('arn:aws:iam::123456789012:role/XopsReadOnlyAccess');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page).toHaveURL(/\/integrations\/aws\?notice=linked/);
+  const payer = page.locator('tr[data-account="Payer"]');
+  await expect(payer).toContainText('123456789012');
+  await expect(payer.getByRole('link', { name: 'Delete' })).toHaveCount(0);
+  await expect(page.locator('.account-selector .dropdown-value')).toHaveText('Payer');
+
+  // Now a linked account: a real member of the management account's organization in moto.
+  const member = createMotoMemberAccount();
+  await page.goto('/integrations/aws');
+  await ready(page);
+  await page.getByRole('link', { name: /Linked Account/ }).click();
+  await ready(page);
+  await page.getByLabel('AWS Account Name').fill('Dev');
+  await page.getByLabel('AWS Role ARN').fill(`arn:aws:iam::${member}:role/XopsReadOnlyAccess`);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.locator('tr[data-account="Dev"]')).toContainText(member);
+
+  // Edit → new name → Proceed.
+  await page.locator('tr[data-account="Dev"]').getByRole('link', { name: 'Edit' }).click();
+  await ready(page);
+  await page.getByLabel('Account name').fill('Development');
+  await page.getByRole('button', { name: 'Proceed' }).click();
+  await expect(page.getByText('Account name updated')).toBeVisible();
+
+  // Delete → the name must be typed exactly.
+  await page.locator('tr[data-account="Development"]').getByRole('link', { name: 'Delete' }).click();
+  await ready(page);
+  await page.getByLabel(/Enter the account name/).fill('Dev');
+  const deleteButton = page.getByRole('button', { name: 'Delete Account' });
+  if (jsEnabled()) {
+    await expect(deleteButton).toBeDisabled();
+  } else {
+    await deleteButton.click();
+    await expect(page.locator('#confirm_name-error')).toContainText('exactly as shown');
+  }
+  await page.getByLabel(/Enter the account name/).fill('Development');
+  await deleteButton.click();
+  await expect(page.getByText('Account has been deleted.')).toBeVisible();
+  await expect(page.locator('tr[data-account="Development"]')).toHaveCount(0);
+
+  // The management account offers a support request instead, prefilled.
+  await page.locator('tr[data-account="Payer"]').getByRole('link', { name: 'Submit Support Request' }).click();
+  await expect(page.getByLabel('Subject')).toHaveValue(/AWS Management account deletion: Payer \(123456789012\)/);
+  await ready(page);
+  await page.getByLabel('Description').fill('Please delete Payer. Reason: we moved to another organization.');
+  await page.getByRole('button', { name: 'Submit Request' }).click();
+  await expect(page.getByText('Your support request has been submitted.')).toBeVisible();
+  await expect(page.locator('table')).toContainText('AWS Management account deletion: Payer');
+
+  expect(consoleErrors).toEqual([]);
+});
