@@ -47,8 +47,9 @@ pub fn Submit(pending: Signal<bool>, label: &'static str, busy: &'static str) ->
 pub fn Notice() -> impl IntoView {
     let query = use_query_map();
     move || {
-        query.read().get("notice").and_then(|key| notice_text(&key)).map(|text| {
-            view! { <p class="notice" role="status">{text}</p> }
+        query.read().get("notice").and_then(|key| {
+            let class = if key.ends_with("-warning") { "notice notice-warning" } else { "notice" };
+            notice_text(&key).map(|text| view! { <p class=class role="status">{text}</p> })
         })
     }
 }

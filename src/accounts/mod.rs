@@ -519,7 +519,7 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                                 </td>
                                 <td>{a.last_checked.clone().unwrap_or_else(|| "Never".into())}</td>
                                 {manage.then(|| view! {
-                                    <td class="actions">
+                                    <td><div class="actions">
                                         <leptos_router::components::A href=format!("/accounts/{id}/edit") attr:class="btn btn-small">"Edit"</leptos_router::components::A>
                                         {if management {
                                             view! { <leptos_router::components::A href=format!("/support?account_id={id}") attr:class="btn btn-small">"Submit Support Request"</leptos_router::components::A> }.into_any()
@@ -532,7 +532,7 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                                                 <button type="submit" class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
                                             </ActionForm>
                                         })}
-                                    </td>
+                                    </div></td>
                                 })}
                             </tr>
                         }
