@@ -14,11 +14,13 @@ const freePort = () =>
 if (!process.env.XOPS_E2E_PORT) {
   process.env.XOPS_E2E_PORT = freePort();
   process.env.XOPS_E2E_MOTO_PORT = freePort();
+  process.env.XOPS_E2E_ENTRA_PORT = freePort();
   process.env.XOPS_E2E_DATA = mkdtempSync(join(tmpdir(), 'xops-e2e-'));
 }
 const port = process.env.XOPS_E2E_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
 const motoURL = `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`;
+const entraURL = `http://127.0.0.1:${process.env.XOPS_E2E_ENTRA_PORT}`;
 const root = resolve(__dirname, '..');
 
 export default defineConfig({
@@ -52,6 +54,10 @@ export default defineConfig({
     stderr: 'ignore',
     timeout: 60_000,
   }, {
+    command: `node ${__dirname}/doubles/entra.mjs ${process.env.XOPS_E2E_ENTRA_PORT}`,
+    url: `${entraURL}/healthz`,
+    reuseExistingServer: false,
+  }, {
     command: `${root}/target/debug/xops`,
     cwd: root,
     url: `${baseURL}/healthz`,
@@ -71,6 +77,10 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'platform-secret',
       AWS_REGION: 'us-east-1',
       AWS_EC2_METADATA_DISABLED: 'true',
+      AZURE_AUTHORITY_HOST: entraURL,
+      XOPS_AZURE_ARM_URL: entraURL,
+      XOPS_MS_GRAPH_URL: entraURL,
+      XOPS_MASTER_KEY_FILE: `${process.env.XOPS_E2E_DATA}/master.key`,
     },
   }],
 });

@@ -16,7 +16,7 @@ esac
 site=target/site
 pkg=$site/pkg
 echo "==> building the browser side (wasm, $profile)"
-cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate "${wasm_flags[@]}"
+cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown --no-default-features --features hydrate "${wasm_flags[@]}"
 rm -rf "$pkg"
 mkdir -p "$pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name xops \

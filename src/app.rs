@@ -8,7 +8,8 @@ use crate::auth::{SignInPage, SignUpPage};
 use crate::home::HomePage;
 use crate::accounts::{DeleteAccountPage, EditAccountPage};
 use crate::integrations::aws::{AwsPage, EksPage, LinkAwsPage};
-use crate::integrations::{IntegrationsPage, ProviderPage};
+use crate::integrations::microsoft::{AzurePage, LinkMicrosoftPage, MicrosoftPage, SubscriptionsPage};
+use crate::integrations::IntegrationsPage;
 use crate::support::SupportPage;
 use crate::layout::SignedInLayout;
 use crate::onboarding::SelectPlatformPage;
@@ -64,7 +65,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/aws") view=AwsPage ssr=SsrMode::Async />
                     <Route path=path!("/integrations/aws/link/:kind") view=LinkAwsPage ssr=SsrMode::Async />
                     <Route path=path!("/integrations/eks") view=EksPage ssr=SsrMode::Async />
-                    <Route path=path!("/integrations/:card") view=ProviderPage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/azure") view=AzurePage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/microsoft") view=MicrosoftPage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/microsoft/:service") view=LinkMicrosoftPage ssr=SsrMode::Async />
+                    <Route path=path!("/accounts/:id/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/edit") view=EditAccountPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/delete") view=DeleteAccountPage ssr=SsrMode::Async />
                     <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async />

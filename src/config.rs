@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::integrations::aws::sts::AwsSettings;
+use crate::integrations::microsoft::identity::MicrosoftSettings;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -18,6 +19,11 @@ pub struct Config {
     pub session_max_age: Duration,
     /// AWS endpoints (tests point them at local servers), our principal, and the call timeout.
     pub aws: AwsSettings,
+    /// Microsoft identity platform, Resource Manager and Graph (tests point them at a double).
+    pub microsoft: MicrosoftSettings,
+    /// The key that seals private keys: base64 of 32 bytes, else read from (or created in) the file.
+    pub master_key: Option<String>,
+    pub master_key_file: std::path::PathBuf,
 }
 
 impl Config {
@@ -38,6 +44,18 @@ impl Config {
                     .ok_or_else(|| format!("{name} must be a whole number of minutes above 0, not `{v}`")),
             }
         };
+        let seconds = |name: &str, default: u64| -> Result<Duration, String> {
+            match var(name) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| format!("{name} must be a whole number of seconds above 0, not `{v}`")),
+            }
+        };
+        let defaults = MicrosoftSettings::default();
         Ok(Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/xops.db?mode=rwc".into()),
             addr,
@@ -49,16 +67,16 @@ impl Config {
                 sts_endpoint: var("AWS_ENDPOINT_URL_STS").or_else(|| var("AWS_ENDPOINT_URL")),
                 organizations_endpoint: var("AWS_ENDPOINT_URL_ORGANIZATIONS").or_else(|| var("AWS_ENDPOINT_URL")),
                 principal_arn: var("XOPS_AWS_PRINCIPAL_ARN"),
-                timeout: match var("XOPS_AWS_TIMEOUT_SECONDS") {
-                    None => Duration::from_secs(10),
-                    Some(v) => v
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|s| *s > 0)
-                        .map(Duration::from_secs)
-                        .ok_or_else(|| format!("XOPS_AWS_TIMEOUT_SECONDS must be a whole number of seconds above 0, not `{v}`"))?,
-                },
+                timeout: seconds("XOPS_AWS_TIMEOUT_SECONDS", 10)?,
             },
+            microsoft: MicrosoftSettings {
+                authority_host: var("AZURE_AUTHORITY_HOST").unwrap_or(defaults.authority_host),
+                arm_url: var("XOPS_AZURE_ARM_URL").unwrap_or(defaults.arm_url),
+                graph_url: var("XOPS_MS_GRAPH_URL").unwrap_or(defaults.graph_url),
+                timeout: seconds("XOPS_MS_TIMEOUT_SECONDS", 10)?,
+            },
+            master_key: var("XOPS_MASTER_KEY"),
+            master_key_file: var("XOPS_MASTER_KEY_FILE").unwrap_or_else(|| "data/master.key".into()).into(),
         })
     }
 

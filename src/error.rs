@@ -25,6 +25,10 @@ pub enum AppError {
     /// The request itself could not be read (missing or malformed fields).
     #[error("The request could not be read: {0}")]
     BadRequest(String),
+    /// A provider refused what the user set up (a certificate not uploaded, a permission
+    /// missing); the message names the cause and the fix.
+    #[error("{0}")]
+    Verification(String),
     /// A provider (AWS, Microsoft) failed or did not answer; the message says what to do.
     #[error("{0}")]
     Upstream(String),
@@ -59,12 +63,13 @@ impl From<AppError> for WireError {
             AppError::BadRequest(_) => "BadRequest",
             AppError::Unreachable => "Unreachable",
             AppError::Upstream(_) => "Upstream",
+            AppError::Verification(_) => "Verification",
             AppError::Busy => "Busy",
             AppError::Internal => "Internal",
         };
         let message = match &err {
             AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => message.clone(),
-            AppError::NotFound(m) | AppError::TooManyAttempts(m) | AppError::BadRequest(m) | AppError::Upstream(m) => {
+            AppError::NotFound(m) | AppError::TooManyAttempts(m) | AppError::BadRequest(m) | AppError::Upstream(m) | AppError::Verification(m) => {
                 m.clone()
             }
             other => other.to_string(),
@@ -86,6 +91,7 @@ impl From<WireError> for AppError {
             "BadRequest" => AppError::BadRequest(w.message),
             "Unreachable" => AppError::Unreachable,
             "Upstream" => AppError::Upstream(w.message),
+            "Verification" => AppError::Verification(w.message),
             "Busy" => AppError::Busy,
             _ => AppError::Internal,
         }
@@ -121,7 +127,7 @@ impl AppError {
 
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
+            AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Verification(_) => 400,
             AppError::Unauthorized | AppError::InvalidCredentials => 401,
             AppError::NotFound(_) => 404,
             AppError::Conflict { .. } => 409,

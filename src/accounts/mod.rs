@@ -173,6 +173,10 @@ pub struct AccountSummary {
     pub status_message: String,
     /// "2026-11-22 05:40 UTC", or None if never checked.
     pub last_checked: Option<String>,
+    /// For accounts that sign in with a certificate: when it expires, and whether that is
+    /// within 30 days.
+    pub certificate_expires: Option<String>,
+    pub certificate_expiring: bool,
 }
 
 impl AccountSummary {
@@ -328,15 +332,23 @@ pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
         .fetch_one(&state.pool)
         .await?;
     let kind = match (account.provider, account.kind.as_str()) {
-        (Provider::Aws, "management") => AwsKind::Management,
-        (Provider::Aws, _) => AwsKind::Linked,
-        (Provider::Eks, _) => AwsKind::Eks,
-        _ => return Err(AppError::BadRequest("Re-test is not available for this account yet.".into())),
+        (Provider::Aws, "management") => Some(AwsKind::Management),
+        (Provider::Aws, _) => Some(AwsKind::Linked),
+        (Provider::Eks, _) => Some(AwsKind::Eks),
+        _ => None,
+    };
+    let result = match kind {
+        Some(kind) => reverify(&state, user.organization_id, kind, &role_arn).await.map(|v| (v.status, v.message)),
+        None => crate::integrations::microsoft::reverify(&state, user.organization_id, account_id)
+            .await
+            .map(|v| (AccountStatus::Connected, v.message)),
     };
     // A failed check is a result to record, not an error: the account stays, marked failed.
-    let (status, message) = match reverify(&state, user.organization_id, kind, &role_arn).await {
-        Ok(v) => (v.status, v.message),
-        Err(err @ (AppError::Invalid { .. } | AppError::Upstream(_))) => (AccountStatus::Failed, err.to_string()),
+    let (status, message) = match result {
+        Ok(outcome) => outcome,
+        Err(err @ (AppError::Invalid { .. } | AppError::Upstream(_) | AppError::Verification(_))) => {
+            (AccountStatus::Failed, err.to_string())
+        }
         Err(err) => return Err(err),
     };
     let now = crate::server::now();
@@ -416,9 +428,11 @@ pub async fn list(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<Vec<A
 /// The organization's accounts, or just `only` among them.
 #[cfg(feature = "ssr")]
 async fn list_where(pool: &sqlx::SqlitePool, organization_id: i64, only: Option<i64>) -> Result<Vec<AccountSummary>, AppError> {
-    let rows: Vec<(i64, String, String, String, String, String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT id, provider, kind, name, external_account_id, status, status_message, last_checked_at \
-         FROM cloud_accounts WHERE organization_id = ? AND (? IS NULL OR id = ?) ORDER BY provider, name",
+    type Row = (i64, String, String, String, String, String, String, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.provider, a.kind, a.name, a.external_account_id, a.status, a.status_message, a.last_checked_at, \
+         (SELECT MAX(c.not_after) FROM certificates c WHERE c.account_id = a.id) \
+         FROM cloud_accounts a WHERE a.organization_id = ? AND (? IS NULL OR a.id = ?) ORDER BY a.provider, a.name",
     )
     .bind(organization_id)
     .bind(only)
@@ -427,7 +441,7 @@ async fn list_where(pool: &sqlx::SqlitePool, organization_id: i64, only: Option<
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, provider, kind, name, external_account_id, status, status_message, checked)| {
+        .filter_map(|(id, provider, kind, name, external_account_id, status, status_message, checked, expires)| {
             Some(AccountSummary {
                 id,
                 provider: Provider::parse(&provider)?,
@@ -437,6 +451,8 @@ async fn list_where(pool: &sqlx::SqlitePool, organization_id: i64, only: Option<
                 status: AccountStatus::parse(&status),
                 status_message,
                 last_checked: checked.map(format_time),
+                certificate_expires: expires.map(format_time),
+                certificate_expiring: expires.is_some_and(|t| t - crate::server::now() < 30 * 24 * 3600),
             })
         })
         .collect())
@@ -503,10 +519,26 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                             _ => format!("{} ({})", a.provider.label(), a.kind_label()),
                         };
                         let message = a.status_message.clone();
+                        // Azure's Edit opens its subscriptions (which also offers the name).
+                        let edit_href = if a.provider == Provider::Azure {
+                            format!("/accounts/{id}/subscriptions")
+                        } else {
+                            format!("/accounts/{id}/edit")
+                        };
+                        let expiry = a.certificate_expires.clone().map(|date| {
+                            let class = if a.certificate_expiring { "hint expiring" } else { "hint" };
+                            let text = if a.certificate_expiring {
+                                format!(" Certificate expires {date}: generate a new one and upload it before then.")
+                            } else {
+                                format!(" Certificate expires {date}.")
+                            };
+                            view! { <span class=class>{text}</span> }
+                        });
                         view! {
                             <tr data-account=a.name.clone()>
                                 <td>
                                     {a.name.clone()}
+                                    {manage.then_some(expiry)}
                                     {(manage && management && linked_accounts > 0).then(|| view! {
                                         <span class="hint">{format!(" Has {linked_accounts} linked account(s).")}</span>
                                     })}
@@ -520,18 +552,16 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                                 <td>{a.last_checked.clone().unwrap_or_else(|| "Never".into())}</td>
                                 {manage.then(|| view! {
                                     <td><div class="actions">
-                                        <leptos_router::components::A href=format!("/accounts/{id}/edit") attr:class="btn btn-small">"Edit"</leptos_router::components::A>
+                                        <leptos_router::components::A href=edit_href attr:class="btn btn-small">"Edit"</leptos_router::components::A>
                                         {if management {
                                             view! { <leptos_router::components::A href=format!("/support?account_id={id}") attr:class="btn btn-small">"Submit Support Request"</leptos_router::components::A> }.into_any()
                                         } else {
                                             view! { <leptos_router::components::A href=format!("/accounts/{id}/delete") attr:class="btn btn-small btn-danger">"Delete"</leptos_router::components::A> }.into_any()
                                         }}
-                                        {matches!(a.provider, Provider::Aws | Provider::Eks).then(|| view! {
-                                            <ActionForm action=retest attr:class="inline-form">
-                                                <input type="hidden" name="account_id" value=id />
-                                                <button type="submit" class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
-                                            </ActionForm>
-                                        })}
+                                        <ActionForm action=retest attr:class="inline-form">
+                                            <input type="hidden" name="account_id" value=id />
+                                            <button type="submit" class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
+                                        </ActionForm>
                                     </div></td>
                                 })}
                             </tr>

@@ -2,11 +2,13 @@
 //! the form and is the server's single point of trust.
 mod email;
 mod names;
+mod microsoft;
 mod password;
 mod role_arn;
 
 pub use email::Email;
 pub use names::{AccountName, OrganizationName};
+pub use microsoft::{Guid, OnMicrosoftDomain};
 pub use password::Password;
 pub use role_arn::RoleArn;
 

@@ -1,11 +1,11 @@
 //! Integrations: one card per provider with its connected accounts; each card opens that
 //! provider's linking flow.
 pub mod aws;
+pub mod microsoft;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::accounts::{AccountList, AccountSummary, Card, Workspace};
 use crate::layout::WorkspaceResource;
@@ -70,32 +70,6 @@ pub fn IntegrationsPage() -> impl IntoView {
 /// What to say when a card has no accounts: how to add one.
 pub fn empty_sentence(card: Card) -> String {
     format!("No {} accounts linked yet. Select Add Account to link one.", card.noun())
-}
-
-/// The page behind one card: its accounts, where its linking flow begins.
-#[component]
-pub fn ProviderPage() -> impl IntoView {
-    let params = use_params_map();
-    let card = move || params.read().get("card").and_then(|slug| Card::from_slug(&slug));
-    move || match card() {
-        None => view! { <section class="page"><h1>"Page not found"</h1><p>"There is no such integration."</p></section> }.into_any(),
-        Some(card) => view! {
-            <Title text=card.title() />
-            <section class="page">
-                <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " {card.title()}</p>
-                <h1>{card.title()}</h1>
-                {with_workspace(move |ws| {
-                    let accounts = accounts_of(&ws, card);
-                    if accounts.is_empty() {
-                        view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()
-                    } else {
-                        view! { <AccountList accounts manage=true /> }.into_any()
-                    }
-                })}
-            </section>
-        }
-        .into_any(),
-    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub config: Arc<Config>,
     pub aws: Arc<crate::integrations::aws::sts::Aws>,
+    pub microsoft: Arc<crate::integrations::microsoft::identity::Microsoft>,
+    pub sealer: Arc<crate::crypto::Sealer>,
     pub leptos_options: LeptosOptions,
 }
 
@@ -72,8 +74,10 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
         .hash_files(hash_files)
         .build();
     let aws = Arc::new(crate::integrations::aws::sts::Aws::load(config.aws.clone()).await);
+    let microsoft = Arc::new(crate::integrations::microsoft::identity::Microsoft::new(config.microsoft.clone()));
+    let sealer = Arc::new(crate::crypto::Sealer::load(config.master_key.as_deref(), &config.master_key_file)?);
     let config = Arc::new(config);
-    let state = AppState { pool, config: config.clone(), aws, leptos_options: leptos_options.clone() };
+    let state = AppState { pool, config: config.clone(), aws, microsoft, sealer, leptos_options: leptos_options.clone() };
 
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("xops_session")
@@ -93,6 +97,7 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/aws/templates/{file}", get(crate::integrations::aws::template_download))
+        .route("/certificates/{file}", get(crate::integrations::microsoft::certificate_download))
         .nest("/pkg", pkg)
         .leptos_routes_with_context(
             &state,

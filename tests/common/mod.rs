@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod entra;
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ pub struct TestApp {
     pub url: String,
     pub pool: SqlitePool,
     pub client: Client,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -35,6 +36,18 @@ impl TestApp {
 
     /// The app with these AWS settings (endpoints of moto or a stub, timeout, principal).
     pub async fn spawn_with(aws: xops::integrations::aws::sts::AwsSettings) -> TestApp {
+        TestApp::spawn_full(aws, xops::integrations::microsoft::identity::MicrosoftSettings::default()).await
+    }
+
+    /// The app with these Microsoft settings (the identity double's URLs).
+    pub async fn spawn_with_microsoft(microsoft: xops::integrations::microsoft::identity::MicrosoftSettings) -> TestApp {
+        TestApp::spawn_full(xops::integrations::aws::sts::AwsSettings::default(), microsoft).await
+    }
+
+    async fn spawn_full(
+        aws: xops::integrations::aws::sts::AwsSettings,
+        microsoft: xops::integrations::microsoft::identity::MicrosoftSettings,
+    ) -> TestApp {
         aws::fake_platform_credentials();
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
@@ -49,13 +62,16 @@ impl TestApp {
             session_idle: Duration::from_secs(30 * 60),
             session_max_age: Duration::from_secs(12 * 3600),
             aws,
+            microsoft,
+            master_key: None,
+            master_key_file: dir.path().join("master.key"),
         };
         let router = xops::server::build_app(config).await.expect("app builds");
         let server = tokio::spawn(async move {
             let _ = xops::server::serve(listener, router).await;
         });
         let pool = xops::server::connect(&database_url).await.expect("test pool");
-        TestApp { url, pool, client: new_client(), _dir: dir, server }
+        TestApp { url, pool, client: new_client(), dir, server }
     }
 
     /// A second browser: its own cookies.

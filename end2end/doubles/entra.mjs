@@ -1,0 +1,70 @@
+// A verifying double of the Microsoft identity platform and Azure Resource Manager for the
+// browser tests: apps and their uploaded certificates are set through /_double/*, client
+// assertions are checked against those certificates (PS256, x5t#S256, aud, iss, exp), errors
+// come back as AADSTS JSON, and subscriptions are paged with nextLink.
+import { createServer } from 'node:http';
+import { createHash, verify, X509Certificate, constants } from 'node:crypto';
+
+const port = Number(process.argv[2]);
+const base = `http://127.0.0.1:${port}`;
+const apps = new Map(); // appId -> { tenant, roles: [], certs: [X509Certificate] }
+const issued = new Set();
+const subscriptions = [
+  { subscriptionId: '11111111-0000-0000-0000-000000000001', displayName: 'Production', state: 'Enabled' },
+  { subscriptionId: '11111111-0000-0000-0000-000000000002', displayName: 'Staging', state: 'Enabled' },
+  { subscriptionId: '11111111-0000-0000-0000-000000000003', displayName: 'Legacy', state: 'Disabled' },
+];
+
+const json = (res, status, body) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+const aadsts = (res, code, description) =>
+  json(res, 400, { error: 'invalid_client', error_description: `AADSTS${code}: ${description}`, error_codes: [code] });
+const b64url = (s) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+const body = (req) => new Promise((ok) => { let d = ''; req.on('data', (c) => (d += c)); req.on('end', () => ok(d)); });
+
+createServer(async (req, res) => {
+  const url = new URL(req.url, base);
+  if (req.method === 'POST' && url.pathname === '/_double/app') {
+    const { tenant, appId, roles } = JSON.parse(await body(req));
+    apps.set(appId, { tenant, roles, certs: [] });
+    return json(res, 200, {});
+  }
+  if (req.method === 'POST' && url.pathname === '/_double/upload') {
+    const { appId, pem } = JSON.parse(await body(req));
+    apps.get(appId)?.certs.push(new X509Certificate(pem));
+    return json(res, 200, {});
+  }
+  const token = url.pathname.match(/^\/([^/]+)\/oauth2\/v2\.0\/token$/);
+  if (req.method === 'POST' && token) {
+    const tenant = token[1];
+    const form = new URLSearchParams(await body(req));
+    const appId = form.get('client_id');
+    const app = apps.get(appId);
+    if (![...apps.values()].some((a) => a.tenant === tenant)) return aadsts(res, 90002, `Tenant '${tenant}' not found.`);
+    if (!app || app.tenant !== tenant) return aadsts(res, 700016, `Application '${appId}' was not found in the directory '${tenant}'.`);
+    const [h, c, s] = (form.get('client_assertion') ?? '').split('.');
+    const header = b64url(h);
+    const claims = b64url(c);
+    const now = Math.floor(Date.now() / 1000);
+    if (header.alg !== 'PS256' || claims.aud !== `${base}/${tenant}/oauth2/v2.0/token` || claims.iss !== appId || claims.sub !== appId || !(claims.exp > now) || claims.exp - claims.nbf > 600)
+      return aadsts(res, 700024, 'Client assertion has the wrong audience or is not within its valid time range.');
+    const cert = app.certs.find((x) => createHash('sha256').update(x.raw).digest('base64url') === header['x5t#S256']);
+    if (!cert) return aadsts(res, 700027, 'The certificate used to sign the client assertion is not registered on the application.');
+    const ok = verify('sha256', Buffer.from(`${h}.${c}`), { key: cert.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(s, 'base64url'));
+    if (!ok) return aadsts(res, 700027, 'Client assertion failed signature validation.');
+    const access = `e30.${Buffer.from(JSON.stringify({ roles: app.roles, tid: tenant })).toString('base64url')}.double`;
+    issued.add(access);
+    return json(res, 200, { token_type: 'Bearer', expires_in: 3599, access_token: access });
+  }
+  if (req.method === 'GET' && url.pathname === '/subscriptions') {
+    if (!issued.has((req.headers.authorization ?? '').replace('Bearer ', ''))) return json(res, 401, { error: { code: 'InvalidAuthenticationToken' } });
+    const skip = Number(url.searchParams.get('skip') ?? 0);
+    const page = { value: subscriptions.slice(skip, skip + 2) };
+    if (skip + 2 < subscriptions.length) page.nextLink = `${base}/subscriptions?api-version=2022-12-01&skip=${skip + 2}`;
+    return json(res, 200, page);
+  }
+  if (url.pathname === '/healthz') return json(res, 200, {});
+  json(res, 404, {});
+}).listen(port, '127.0.0.1');

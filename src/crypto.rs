@@ -1,0 +1,237 @@
+//! Secrets at rest and certificates. Private keys are sealed with AES-256-GCM under the master
+//! key (a fresh nonce per seal, the key's id stored beside) and opened only to sign.
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rand::RngCore;
+use sha2::Digest;
+
+use crate::error::AppError;
+
+/// A sealed secret as stored: ciphertext (with its tag), nonce, and which key sealed it.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub ciphertext: Vec<u8>,
+    pub nonce: Vec<u8>,
+    pub key_id: String,
+}
+
+#[derive(Clone)]
+pub struct Sealer {
+    cipher: Aes256Gcm,
+    key_id: String,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealer({})", self.key_id)
+    }
+}
+
+impl Sealer {
+    /// The master key from `XOPS_MASTER_KEY` (base64 of 32 bytes), else from `key_file`,
+    /// which is created (mode 0600) with a random key on first run.
+    pub fn load(master_key: Option<&str>, key_file: &Path) -> Result<Sealer, String> {
+        let encoded = match master_key {
+            Some(k) => k.trim().to_string(),
+            None if key_file.exists() => std::fs::read_to_string(key_file)
+                .map_err(|e| format!("cannot read the master key file {}: {e}", key_file.display()))?
+                .trim()
+                .to_string(),
+            None => {
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                let encoded = STANDARD.encode(key);
+                write_private_file(key_file, &encoded)
+                    .map_err(|e| format!("cannot create the master key file {}: {e}", key_file.display()))?;
+                tracing::info!(path = %key_file.display(), "created a new master key file");
+                encoded
+            }
+        };
+        let key = STANDARD.decode(&encoded).map_err(|_| "the master key is not valid base64".to_string())?;
+        Sealer::from_key(&key)
+    }
+
+    pub fn from_key(key: &[u8]) -> Result<Sealer, String> {
+        if key.len() != 32 {
+            return Err(format!("the master key must be 32 bytes, not {}", key.len()));
+        }
+        let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| "invalid master key".to_string())?;
+        let key_id = hex(&sha2::Sha256::digest(key)[..8]);
+        Ok(Sealer { cipher, key_id })
+    }
+
+    pub fn seal(&self, plaintext: &[u8]) -> Result<Sealed, AppError> {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let ciphertext = self.cipher.encrypt(Nonce::from_slice(&nonce), plaintext).map_err(|_| {
+            tracing::error!("sealing failed");
+            AppError::Internal
+        })?;
+        Ok(Sealed { ciphertext, nonce: nonce.to_vec(), key_id: self.key_id.clone() })
+    }
+
+    /// Opens a sealed secret; a wrong key or any tampering fails.
+    pub fn open(&self, sealed: &Sealed) -> Result<Vec<u8>, AppError> {
+        if sealed.key_id != self.key_id || sealed.nonce.len() != 12 {
+            tracing::error!(key_id = %sealed.key_id, "a sealed secret belongs to another master key");
+            return Err(AppError::Internal);
+        }
+        self.cipher.decrypt(Nonce::from_slice(&sealed.nonce), sealed.ciphertext.as_slice()).map_err(|_| {
+            tracing::error!("a sealed secret failed authentication");
+            AppError::Internal
+        })
+    }
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// A certificate made here: the public part to hand out, the private key to seal.
+pub struct GeneratedCertificate {
+    pub cert_pem: String,
+    pub cert_der: Vec<u8>,
+    pub private_key_pkcs8: Vec<u8>,
+    /// SHA-1 of the DER, upper-case hex: what the Azure portal shows as the thumbprint.
+    pub thumbprint: String,
+    pub not_after: i64,
+}
+
+/// An RSA 3072 key pair and a self-signed certificate valid for one year.
+pub fn generate_certificate(common_name: &str) -> Result<GeneratedCertificate, AppError> {
+    let fail = |what: &str, e: rcgen::Error| {
+        tracing::error!(error = %e, "{what}");
+        AppError::Internal
+    };
+    let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_3072)
+        .map_err(|e| fail("RSA key generation failed", e))?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| fail("certificate parameters", e))?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "Xops 360");
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::minutes(5);
+    params.not_after = now + time::Duration::days(365);
+    let cert = params.self_signed(&key).map_err(|e| fail("certificate signing failed", e))?;
+    let cert_der = cert.der().to_vec();
+    Ok(GeneratedCertificate {
+        cert_pem: cert.pem(),
+        thumbprint: hex(&sha1::Sha1::digest(&cert_der)).to_uppercase(),
+        cert_der,
+        private_key_pkcs8: key.serialize_der(),
+        not_after: params.not_after.unix_timestamp(),
+    })
+}
+
+/// RSASSA-PSS with SHA-256 (JWT "PS256") over `message` with a PKCS#8 RSA key.
+pub fn sign_ps256(private_key_pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, AppError> {
+    use aws_lc_rs::signature::{RsaKeyPair, RSA_PSS_SHA256};
+    let key = RsaKeyPair::from_pkcs8(private_key_pkcs8).map_err(|e| {
+        tracing::error!(error = %e, "a stored private key does not parse");
+        AppError::Internal
+    })?;
+    let mut signature = vec![0u8; key.public_modulus_len()];
+    key.sign(&RSA_PSS_SHA256, &aws_lc_rs::rand::SystemRandom::new(), message, &mut signature).map_err(|_| {
+        tracing::error!("signing failed");
+        AppError::Internal
+    })?;
+    Ok(signature)
+}
+
+pub fn base64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn sha256(bytes: &[u8]) -> Vec<u8> {
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealer(byte: u8) -> Sealer {
+        Sealer::from_key(&[byte; 32]).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn sealing_round_trips_with_a_fresh_nonce() {
+        let s = sealer(1);
+        let a = s.seal(b"private key").unwrap_or_else(|e| panic!("{e}"));
+        let b = s.seal(b"private key").unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.ciphertext, b"private key".to_vec());
+        assert_eq!(s.open(&a).ok().as_deref(), Some(&b"private key"[..]));
+    }
+
+    #[test]
+    fn tampering_or_a_wrong_key_fails() {
+        let s = sealer(1);
+        let mut sealed = s.seal(b"private key").unwrap_or_else(|e| panic!("{e}"));
+        assert!(sealer(2).open(&sealed).is_err(), "another key");
+        let other = Sealer { key_id: s.key_id.clone(), ..sealer(2) };
+        assert!(other.open(&sealed).is_err(), "another key under the same id");
+        sealed.ciphertext[0] ^= 1;
+        assert!(s.open(&sealed).is_err(), "tampered");
+    }
+
+    #[test]
+    fn the_key_file_is_made_once_and_private() {
+        let dir = std::env::temp_dir().join(format!("xops-key-{}", hex(&{
+            let mut b = [0u8; 8];
+            rand::rngs::OsRng.fill_bytes(&mut b);
+            b
+        })));
+        let file = dir.join("master.key");
+        let first = Sealer::load(None, &file).unwrap_or_else(|e| panic!("{e}"));
+        let second = Sealer::load(None, &file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.key_id, second.key_id, "the same key the second time");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            assert_eq!(mode, 0o600);
+        }
+        assert!(Sealer::load(Some("c2hvcnQ="), &file).is_err(), "a short key is refused");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn certificates_are_rsa_3072_and_sign_ps256() {
+        let cert = generate_certificate("Xops test").unwrap_or_else(|e| panic!("{e}"));
+        assert!(cert.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(!cert.cert_pem.contains("PRIVATE KEY"));
+        assert_eq!(cert.thumbprint.len(), 40);
+        let (_, parsed) = x509_parser::parse_x509_certificate(&cert.cert_der).unwrap_or_else(|e| panic!("{e}"));
+        let rsa = match parsed.public_key().parsed() {
+            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => rsa,
+            other => panic!("not RSA: {other:?}"),
+        };
+        assert_eq!(rsa.key_size(), 3072);
+        let signature = sign_ps256(&cert.private_key_pkcs8, b"message").unwrap_or_else(|e| panic!("{e}"));
+        let key = aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
+            parsed.public_key().subject_public_key.data.to_vec(),
+        );
+        assert!(key.verify(b"message", &signature).is_ok());
+        assert!(key.verify(b"other", &signature).is_err());
+    }
+}

@@ -1,0 +1,98 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A Microsoft GUID (App ID, Tenant ID), stored lower-case: `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guid(String);
+
+impl Guid {
+    /// `field` is the form field the message belongs to; `what` names it in the message.
+    pub fn parse(raw: &str, field: &str, what: &str) -> Result<Self, AppError> {
+        let value = raw.trim().to_lowercase();
+        if value.is_empty() {
+            return Err(AppError::invalid(field, format!("Enter the {what}.")));
+        }
+        let groups: Vec<&str> = value.split('-').collect();
+        let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
+        if !lengths_ok || !groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(AppError::invalid(
+                field,
+                format!("The {what} is a GUID like 00000000-0000-0000-0000-000000000000 (copy it from the app registration's Overview page)."),
+            ));
+        }
+        Ok(Guid(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A tenant's initial domain, `contoso.onmicrosoft.com`: the Organization ID of Microsoft 365.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnMicrosoftDomain(String);
+
+impl OnMicrosoftDomain {
+    pub const FIELD: &'static str = "organization_id";
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let value = raw.trim().to_lowercase();
+        let err = |m: &str| AppError::invalid(Self::FIELD, m);
+        if value.is_empty() {
+            return Err(err("Enter the Organization ID (your tenant's domain ending in .onmicrosoft.com)."));
+        }
+        let Some(label) = value.strip_suffix(".onmicrosoft.com") else {
+            return Err(err("The Organization ID is your tenant's domain ending in .onmicrosoft.com, e.g. contoso.onmicrosoft.com (Entra ID → Domain names)."));
+        };
+        let label_ok = !label.is_empty()
+            && label.len() <= 63
+            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !label_ok {
+            return Err(err("The part before .onmicrosoft.com may have only letters, digits and hyphens (1 to 63)."));
+        }
+        Ok(OnMicrosoftDomain(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OnMicrosoftDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guids_are_normalised_and_checked() {
+        let g = Guid::parse(" 0B6C4F3A-1D2E-4F5A-8B9C-0D1E2F3A4B5C ", "app_id", "App ID").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(g.to_string(), "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c");
+        for bad in ["", "0b6c4f3a1d2e4f5a8b9c0d1e2f3a4b5c", "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5", "zb6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c", "{0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c}"] {
+            assert_eq!(Guid::parse(bad, "tenant_id", "Tenant ID").map_err(|e| e.field().map(String::from)), Err(Some("tenant_id".into())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn organization_ids_are_onmicrosoft_domains() {
+        assert_eq!(OnMicrosoftDomain::parse("Contoso.OnMicrosoft.com").map(|d| d.to_string()), Ok("contoso.onmicrosoft.com".into()));
+        for bad in ["", "contoso.com", ".onmicrosoft.com", "-x.onmicrosoft.com", "a b.onmicrosoft.com", "a.b.onmicrosoft.com"] {
+            assert!(OnMicrosoftDomain::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

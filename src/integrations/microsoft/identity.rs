@@ -1,0 +1,301 @@
+//! The Microsoft identity platform and Azure Resource Manager, as Xops uses them: the OAuth2
+//! client-credentials flow with a certificate-signed client assertion (no secret ever), the
+//! access token's `roles` claim, and the tenant's subscriptions (following every nextLink).
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::MsService;
+use crate::crypto::{base64url, sign_ps256};
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct MicrosoftSettings {
+    pub authority_host: String,
+    pub arm_url: String,
+    pub graph_url: String,
+    pub timeout: Duration,
+}
+
+impl Default for MicrosoftSettings {
+    fn default() -> Self {
+        MicrosoftSettings {
+            authority_host: "https://login.microsoftonline.com".into(),
+            arm_url: "https://management.azure.com".into(),
+            graph_url: "https://graph.microsoft.com".into(),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What signs Xops in as one app registration.
+pub struct AppCredential<'a> {
+    pub app_id: &'a str,
+    pub tenant_id: &'a str,
+    pub private_key_pkcs8: &'a [u8],
+    /// base64url SHA-256 of the certificate's DER: the assertion's `x5t#S256` header.
+    pub x5t_s256: &'a str,
+    /// For messages: the certificate's thumbprint as the Azure portal shows it.
+    pub thumbprint: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+pub struct Subscription {
+    #[serde(rename = "subscriptionId")]
+    pub id: String,
+    #[serde(rename = "displayName", default)]
+    pub name: String,
+    #[serde(default)]
+    pub state: String,
+}
+
+pub struct Microsoft {
+    http: reqwest::Client,
+    settings: MicrosoftSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenError {
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub error_description: String,
+    #[serde(default)]
+    pub error_codes: Vec<i64>,
+}
+
+impl Microsoft {
+    pub fn new(settings: MicrosoftSettings) -> Microsoft {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Microsoft { http, settings }
+    }
+
+    pub fn token_endpoint(&self, tenant_id: &str) -> String {
+        format!("{}/{tenant_id}/oauth2/v2.0/token", self.settings.authority_host.trim_end_matches('/'))
+    }
+
+    /// The signed JWT that proves we hold the certificate's private key.
+    pub fn client_assertion(&self, credential: &AppCredential<'_>, now: i64) -> Result<String, AppError> {
+        let header = json!({ "alg": "PS256", "typ": "JWT", "x5t#S256": credential.x5t_s256 });
+        let claims = json!({
+            "aud": self.token_endpoint(credential.tenant_id),
+            "iss": credential.app_id,
+            "sub": credential.app_id,
+            "jti": crate::crypto::hex(&random_bytes()),
+            "nbf": now,
+            "iat": now,
+            "exp": now + 600,
+        });
+        let signing_input = format!("{}.{}", base64url(header.to_string().as_bytes()), base64url(claims.to_string().as_bytes()));
+        let signature = sign_ps256(credential.private_key_pkcs8, signing_input.as_bytes())?;
+        Ok(format!("{signing_input}.{}", base64url(&signature)))
+    }
+
+    /// An access token for `service`, or the reason (cause and fix) there is none.
+    pub async fn token(&self, credential: &AppCredential<'_>, service: MsService) -> Result<String, AppError> {
+        let assertion = self.client_assertion(credential, crate::server::now())?;
+        let form = [
+            ("client_id", credential.app_id),
+            ("scope", service.scope()),
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let response = self.http.post(self.token_endpoint(credential.tenant_id)).form(&form).send().await.map_err(|e| self.network(e))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| self.network(e))?;
+        if status.is_success() {
+            #[derive(Deserialize)]
+            struct Token {
+                access_token: String,
+            }
+            return serde_json::from_str::<Token>(&body).map(|t| t.access_token).map_err(|_| {
+                AppError::Upstream("Microsoft Entra ID answered with something that is not a token. Try again later.".into())
+            });
+        }
+        let err: TokenError = serde_json::from_str(&body).unwrap_or_default();
+        Err(explain_token_error(&err, credential, service))
+    }
+
+    /// Every subscription the tenant shows this app, page after page.
+    pub async fn subscriptions(&self, access_token: &str) -> Result<Vec<Subscription>, AppError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            value: Vec<Subscription>,
+            #[serde(rename = "nextLink")]
+            next_link: Option<String>,
+        }
+        let base = self.settings.arm_url.trim_end_matches('/');
+        let mut url = format!("{base}/subscriptions?api-version=2022-12-01");
+        let mut all = Vec::new();
+        for _ in 0..1000 {
+            let response = self.http.get(&url).bearer_auth(access_token).send().await.map_err(|e| self.network(e))?;
+            if !response.status().is_success() {
+                return Err(AppError::Upstream(format!(
+                    "Azure Resource Manager refused to list subscriptions (HTTP {}). Give the app the Reader role on \
+                     the management group or subscriptions, then Refresh.",
+                    response.status().as_u16()
+                )));
+            }
+            let page: Page = response.json().await.map_err(|_| {
+                AppError::Upstream("Azure Resource Manager answered with an unreadable subscription list. Try Refresh later.".into())
+            })?;
+            all.extend(page.value);
+            match page.next_link {
+                // Only ever send the token back to Resource Manager itself.
+                Some(next) if next.starts_with(base) => url = next,
+                Some(_) => {
+                    return Err(AppError::Upstream("Azure Resource Manager pointed to another host for the next page; Xops stopped there.".into()))
+                }
+                None => return Ok(all),
+            }
+        }
+        Err(AppError::Upstream("Azure Resource Manager returned too many pages of subscriptions.".into()))
+    }
+
+    fn network(&self, err: reqwest::Error) -> AppError {
+        tracing::warn!(error = %err, "Microsoft call failed");
+        if err.is_timeout() {
+            AppError::Upstream(format!(
+                "Microsoft did not answer within {} seconds. Nothing was saved; try again.",
+                self.settings.timeout.as_secs()
+            ))
+        } else {
+            AppError::Upstream("Xops could not reach Microsoft. Nothing was saved; try again in a moment.".into())
+        }
+    }
+}
+
+fn random_bytes() -> [u8; 16] {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b
+}
+
+/// The `roles` claim of an access token (its payload is read, not verified: Microsoft gave
+/// it to us directly over TLS, and we only read what it says we may do).
+pub fn token_roles(access_token: &str) -> Vec<String> {
+    use base64::Engine;
+    let payload = access_token.split('.').nth(1).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).unwrap_or_default();
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("roles").cloned())
+        .and_then(|roles| serde_json::from_value::<Vec<String>>(roles).ok())
+        .unwrap_or_default()
+}
+
+/// The user-facing error for a refused token request: cause and fix, by AADSTS code.
+pub fn explain_token_error(err: &TokenError, c: &AppCredential<'_>, service: MsService) -> AppError {
+    let code = err.error_codes.first().copied().unwrap_or(0);
+    let (app, tenant, thumbprint) = (c.app_id, c.tenant_id, c.thumbprint);
+    match code {
+        700027 => AppError::Verification(format!(
+            "Microsoft Entra ID does not accept the certificate (AADSTS700027): it has not been uploaded to app {app}, or a \
+             different one was. Open the app registration → Certificates & secrets → Upload certificate, choose the .cer \
+             downloaded here (thumbprint {thumbprint}), click Add, then Connect again."
+        )),
+        700016 => AppError::invalid(
+            "app_id",
+            format!(
+                "Application {app} was not found in tenant {tenant} (AADSTS700016). Check the App ID (Application (client) ID) \
+                 on the app registration's Overview page, that the app lives in this tenant, and that an administrator consented to it."
+            ),
+        ),
+        90002 => AppError::invalid(
+            "tenant_id",
+            format!("Tenant {tenant} was not found (AADSTS90002). Copy the Directory (tenant) ID from the app registration's Overview page."),
+        ),
+        7000215 => AppError::Verification(
+            "Microsoft treated the sign-in as a client secret and rejected it (AADSTS7000215). Xops signs in with the \
+             certificate only: upload the certificate generated here to the app registration."
+                .into(),
+        ),
+        700030 => AppError::Verification(
+            "Microsoft rejected the certificate's subject (AADSTS700030). Upload the certificate generated here, unchanged, \
+             to the app registration."
+                .into(),
+        ),
+        500011 => AppError::Verification(format!(
+            "The API Xops needs ({}) is not available in tenant {tenant} (AADSTS500011). {}",
+            service.api_name(),
+            service.missing_api_fix()
+        )),
+        _ => {
+            let first_line = err.error_description.lines().next().unwrap_or("").trim();
+            AppError::Verification(format!(
+                "Microsoft Entra ID refused the sign-in ({}{}). {first_line}",
+                if err.error.is_empty() { "unknown error" } else { err.error.as_str() },
+                if code > 0 { format!(", AADSTS{code}") } else { String::new() }
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credential<'a>(key: &'a [u8]) -> AppCredential<'a> {
+        AppCredential {
+            app_id: "11111111-1111-1111-1111-111111111111",
+            tenant_id: "22222222-2222-2222-2222-222222222222",
+            private_key_pkcs8: key,
+            x5t_s256: "x5t-value",
+            thumbprint: "ABCDEF",
+        }
+    }
+
+    #[test]
+    fn the_client_assertion_carries_the_claims_entra_checks() {
+        let cert = crate::crypto::generate_certificate("t").unwrap_or_else(|e| panic!("{e}"));
+        let ms = Microsoft::new(MicrosoftSettings { authority_host: "https://login.example/".into(), ..Default::default() });
+        let jwt = ms.client_assertion(&credential(&cert.private_key_pkcs8), 1_000).unwrap_or_else(|e| panic!("{e}"));
+        let parts: Vec<&str> = jwt.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        use base64::Engine;
+        let decode = |p: &str| -> serde_json::Value {
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap_or_default()).unwrap_or_default()
+        };
+        let header = decode(parts[0]);
+        assert_eq!(header["alg"], "PS256");
+        assert_eq!(header["x5t#S256"], "x5t-value");
+        let claims = decode(parts[1]);
+        assert_eq!(claims["aud"], "https://login.example/22222222-2222-2222-2222-222222222222/oauth2/v2.0/token");
+        assert_eq!(claims["iss"], "11111111-1111-1111-1111-111111111111");
+        assert_eq!(claims["sub"], claims["iss"]);
+        assert_eq!(claims["nbf"], 1_000);
+        assert_eq!(claims["exp"], 1_600, "at most 10 minutes");
+        assert_eq!(claims["jti"].as_str().map(str::len), Some(32));
+        let again = ms.client_assertion(&credential(&cert.private_key_pkcs8), 1_000).unwrap_or_default();
+        assert_ne!(decode(again.split('.').nth(1).unwrap_or_default())["jti"], claims["jti"], "unique jti");
+    }
+
+    #[test]
+    fn each_aadsts_code_names_its_cause() {
+        let c = credential(b"");
+        let explain = |code: i64| explain_token_error(&TokenError { error_codes: vec![code], ..Default::default() }, &c, MsService::M365);
+        assert!(explain(700027).to_string().contains("Upload certificate"));
+        assert!(explain(700027).to_string().contains("ABCDEF"));
+        assert_eq!(explain(700016).field(), Some("app_id"));
+        assert_eq!(explain(90002).field(), Some("tenant_id"));
+        assert!(explain(7000215).to_string().contains("certificate only"));
+        assert!(explain(700030).to_string().contains("subject"));
+        assert!(explain(500011).to_string().contains("Exchange Online"));
+        assert!(explain(123).to_string().contains("AADSTS123"));
+    }
+
+    #[test]
+    fn roles_are_read_from_the_token_payload() {
+        let payload = base64url(br#"{"roles":["Exchange.ManageAsApp","Other"]}"#);
+        assert_eq!(token_roles(&format!("h.{payload}.s")), ["Exchange.ManageAsApp", "Other"]);
+        assert!(token_roles("garbage").is_empty());
+    }
+}

@@ -1,0 +1,298 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{
+    azure_subscriptions, load_certificate_info, GenerateCertificate, LinkMicrosoftAccount, MsService, RefreshAzureSubscriptions,
+    UpdateAzureSubscriptions,
+};
+use crate::accounts::{AccountList, Card};
+use crate::integrations::{accounts_of, with_workspace};
+use crate::ui::{error_of, FieldError, FormError, Notice, Submit};
+
+/// The Azure card: Link a New Azure Account, and the Azure accounts already linked.
+#[component]
+pub fn AzurePage() -> impl IntoView {
+    view! {
+        <Title text="Azure" />
+        <section class="page">
+            <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / Azure"</p>
+            <h1>"Link a New Azure Account"</h1>
+            <Notice />
+            <MsLinkForm service=MsService::Azure />
+            <h2>"Azure accounts"</h2>
+            {with_workspace(|ws| {
+                let accounts = accounts_of(&ws, Card::Azure);
+                if accounts.is_empty() {
+                    view! { <p class="muted">"No Azure accounts linked yet."</p> }.into_any()
+                } else {
+                    view! { <AccountList accounts manage=true /> }.into_any()
+                }
+            })}
+        </section>
+    }
+}
+
+/// The Microsoft card: M365 or Entra ID, and the Microsoft accounts already linked.
+#[component]
+pub fn MicrosoftPage() -> impl IntoView {
+    view! {
+        <Title text="Microsoft" />
+        <section class="page">
+            <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / Microsoft"</p>
+            <h1>"Microsoft"</h1>
+            <Notice />
+            <div class="card-grid">
+                <A href="/integrations/microsoft/m365" attr:class="platform-card">
+                    <span class="logo logo-microsoft">"365"</span>
+                    <span class="card-title">"M365"</span>
+                    <span class="card-blurb">"Microsoft 365 (Exchange Online) through an app with Exchange.ManageAsApp."</span>
+                </A>
+                <A href="/integrations/microsoft/entra" attr:class="platform-card">
+                    <span class="logo logo-microsoft">"ID"</span>
+                    <span class="card-title">"Entra ID"</span>
+                    <span class="card-blurb">"Microsoft Entra ID through an app with AccessReview.Read.All."</span>
+                </A>
+            </div>
+            <h2>"Microsoft accounts"</h2>
+            {with_workspace(|ws| {
+                let accounts = accounts_of(&ws, Card::Microsoft);
+                if accounts.is_empty() {
+                    view! { <p class="muted">"No Microsoft accounts linked yet."</p> }.into_any()
+                } else {
+                    view! { <AccountList accounts manage=true /> }.into_any()
+                }
+            })}
+        </section>
+    }
+}
+
+/// Link a New Microsoft Account, for M365 or Entra ID.
+#[component]
+pub fn LinkMicrosoftPage() -> impl IntoView {
+    let params = use_params_map();
+    let service = move || params.read().get("service").and_then(|s| MsService::parse(&s)).filter(|s| *s != MsService::Azure);
+    move || match service() {
+        None => view! { <section class="page"><h1>"Page not found"</h1><p>"There is no such Microsoft service."</p></section> }.into_any(),
+        Some(service) => view! {
+            <Title text="Link a New Microsoft Account" />
+            <section class="page">
+                <p class="breadcrumb">
+                    <A href="/integrations">"Integrations"</A> " / " <A href="/integrations/microsoft">"Microsoft"</A> " / " {service.label()}
+                </p>
+                <h1>"Link a New Microsoft Account"</h1>
+                <p class="lead">{service.label()}</p>
+                <MsLinkForm service />
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn MsLinkForm(service: MsService) -> impl IntoView {
+    let generate = ServerAction::<GenerateCertificate>::new();
+    let link = ServerAction::<LinkMicrosoftAccount>::new();
+    crate::layout::refresh_after(link);
+    let generate_error = error_of(generate);
+    let link_error = error_of(link);
+    let query = use_query_map();
+    let certificate_id = move || query.read().get("certificate").and_then(|c| c.parse::<i64>().ok());
+    let certificate = Resource::new(certificate_id, |id| async move {
+        match id {
+            Some(id) => load_certificate_info(id).await.ok(),
+            None => None,
+        }
+    });
+    let generate_form = format!("generate-{}", service.as_str());
+    view! {
+        <div class="link-layout">
+            <section class="panel">
+                // The Generate button sits inside the link form but submits this one (form=...).
+                <ActionForm action=generate attr:id=generate_form.clone()>
+                    <input type="hidden" name="service" value=service.as_str() />
+                </ActionForm>
+                <ActionForm action=link attr:class="form" attr:novalidate=true>
+                    <input type="hidden" name="service" value=service.as_str() />
+                    <input type="hidden" name="certificate_id" value=move || certificate_id().map(|id| id.to_string()).unwrap_or_default() />
+                    <label for="name">"Friendly name"</label>
+                    <input id="name" name="name" type="text" maxlength="64" required placeholder="e.g. Contoso production" />
+                    <FieldError error=link_error field="name" />
+                    <label for="app_id">"App ID"</label>
+                    <input id="app_id" name="app_id" type="text" required spellcheck="false" autocomplete="off" placeholder="Application (client) ID" />
+                    <FieldError error=link_error field="app_id" />
+                    <label for="tenant_id">"Tenant ID"</label>
+                    <input id="tenant_id" name="tenant_id" type="text" required spellcheck="false" autocomplete="off" placeholder="Directory (tenant) ID" />
+                    <FieldError error=link_error field="tenant_id" />
+                    {(service == MsService::M365).then(|| view! {
+                        <label for="organization_id">"Organization ID"</label>
+                        <input id="organization_id" name="organization_id" type="text" required spellcheck="false" placeholder="contoso.onmicrosoft.com" />
+                        <FieldError error=link_error field="organization_id" />
+                    })}
+                    <div class="certificate-step">
+                        <button type="submit" form=generate_form class="btn" disabled=move || generate.pending().get()>
+                            {move || if generate.pending().get() { "Generating…" } else { "Generate Public Key & Download" }}
+                        </button>
+                        <FormError error=generate_error />
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                certificate.await.map(|c| view! {
+                                    <div class="certificate">
+                                        <a class="btn btn-small" href=c.download_url.clone() download="">"Download certificate (.cer)"</a>
+                                        <p class="hint">"Thumbprint " <code class="thumbprint">{c.thumbprint}</code> " · expires " {c.expires}</p>
+                                        <p class="hint">"Upload it to the app registration (Certificates & secrets → Upload certificate) before you Connect."</p>
+                                    </div>
+                                })
+                            })}
+                        </Transition>
+                        <FieldError error=link_error field="certificate" />
+                    </div>
+                    <FormError error=link_error />
+                    <Submit pending=link.pending().into() label="Connect" busy="Signing in to Microsoft…" />
+                </ActionForm>
+            </section>
+            {guidance(service)}
+        </div>
+    }
+}
+
+fn guidance(service: MsService) -> impl IntoView {
+    let register = view! {
+        <li>"In the " <strong>"Azure Portal"</strong> " (or Microsoft Entra admin center), open " <strong>"App Registrations"</strong> " → "
+            <strong>"New Registration"</strong> ", give it a name, keep " <em>"Accounts in this organizational directory only"</em> ", click " <strong>"Register"</strong> "."</li>
+    };
+    let global_reader = view! {
+        <li>"Entra ID → " <strong>"Roles and administrators"</strong> " → " <strong>"Global Reader"</strong> " → Add assignment: select the app."</li>
+    };
+    let upload = view! {
+        <li>"Copy the " <strong>"Application (client) ID"</strong> " and " <strong>"Directory (tenant) ID"</strong> " into App ID and Tenant ID here, then click "
+            <strong>"Generate Public Key & Download"</strong> "."</li>
+        <li>"In the app registration: " <strong>"Certificates & secrets"</strong> " → " <strong>"Upload Certificate"</strong> " → choose the downloaded .cer → " <strong>"Add"</strong> ". Then click " <strong>"Connect"</strong> "."</li>
+    };
+    let specific = match service {
+        MsService::Azure => view! {
+            <li>"Entra ID → " <strong>"Properties"</strong> " → set " <strong>"Access management for Azure resources"</strong> " to Yes."</li>
+            {global_reader}
+            <li><strong>"Management Groups"</strong> " → the tenant group or subscription → " <strong>"Access Control (IAM)"</strong> " → Add role assignment → "
+                <strong>"Reader"</strong> " → Select members: the app → Review + Assign."</li>
+            <li>"If applicable, the same way: " <strong>"Key Vault Reader"</strong> " (for vaults with access policies also List/Get Keys and List Secrets), "
+                <strong>"Cost Management Reader"</strong> ", " <strong>"Billing Reader"</strong> "."</li>
+        }
+        .into_any(),
+        MsService::M365 => view! {
+            <li><strong>"API Permissions"</strong> " → Add a permission → APIs my organization uses → " <strong>"Office 365 Exchange Online"</strong>
+                " → Application permissions → " <strong>"Exchange.ManageAsApp"</strong> " → Add permissions → " <strong>"Grant admin consent"</strong> "."</li>
+            {global_reader}
+            <li>"Entra ID → " <strong>"Domain names"</strong> ": copy the " <code>".onmicrosoft.com"</code> " domain into Organization ID."</li>
+        }
+        .into_any(),
+        MsService::Entra => view! {
+            <li><strong>"API Permissions"</strong> " → Add a permission → Microsoft APIs → " <strong>"Microsoft Graph"</strong>
+                " → Application permissions → " <strong>"AccessReview.Read.All"</strong> " → Add permissions → " <strong>"Grant admin consent"</strong> "."</li>
+            {global_reader}
+        }
+        .into_any(),
+    };
+    view! {
+        <aside class="panel setup">
+            <details class="guidance" open=true>
+                <summary><span class="info-button" aria-hidden="true">"i"</span> " Setup instructions"</summary>
+                <ol>{register}{specific}{upload}</ol>
+                {(service == MsService::M365).then(|| view! {
+                    <p class="hint"><strong>"Note:"</strong> " The M365 scan requires all users/accounts to have the " <strong>"O365_BUSINESS_PREMIUM"</strong> " license; missing licenses may cause scan failure."</p>
+                })}
+                <p class="hint">"Only the public certificate leaves Xops; its private key is generated and kept encrypted on our side."</p>
+            </details>
+        </aside>
+    }
+}
+
+/// Managing Azure Subscriptions: Selected Subscriptions and the List of Subscriptions, Update.
+#[component]
+pub fn SubscriptionsPage() -> impl IntoView {
+    let params = use_params_map();
+    let account_id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(-1);
+    let update = ServerAction::<UpdateAzureSubscriptions>::new();
+    let refresh = ServerAction::<RefreshAzureSubscriptions>::new();
+    let update_error = error_of(update);
+    let refresh_error = error_of(refresh);
+    let rows = Resource::new(
+        move || (account_id(), update.version().get(), refresh.version().get()),
+        |(id, _, _)| azure_subscriptions(id),
+    );
+    let query = use_query_map();
+    let changes = move || {
+        let q = query.read();
+        match (q.get("connected"), q.get("disconnected")) {
+            (Some(c), Some(d)) if c.parse::<u32>().is_ok() && d.parse::<u32>().is_ok() => {
+                Some(format!("{c} subscription(s) connected, {d} disconnected."))
+            }
+            _ => None,
+        }
+    };
+    let filter = RwSignal::new(String::new());
+    view! {
+        <Title text="Azure subscriptions" />
+        <section class="page">
+            <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " <A href="/integrations/azure">"Azure"</A> " / Subscriptions"</p>
+            <h1>"Subscription Management"</h1>
+            <Notice />
+            {move || changes().map(|c| view! { <p class="notice">{c}</p> })}
+            <div class="form-actions">
+                <A href=move || format!("/accounts/{}/edit", account_id()) attr:class="btn btn-small">"Change name"</A>
+                <ActionForm action=refresh attr:class="inline-form">
+                    <input type="hidden" name="account_id" value=account_id />
+                    <button type="submit" class="btn btn-small" disabled=move || refresh.pending().get()>"Refresh"</button>
+                </ActionForm>
+                <input type="search" class="filter" placeholder="Filter subscriptions" aria-label="Filter subscriptions"
+                    on:input=move |ev| filter.set(event_target_value(&ev).to_lowercase()) />
+            </div>
+            <FormError error=refresh_error />
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let rows = match rows.await {
+                        Ok(rows) => rows,
+                        Err(err) => return view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                    };
+                    let (selected, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.selected);
+                    let row = move |r: super::SubscriptionRow| {
+                        let haystack = format!("{} {}", r.name, r.id).to_lowercase();
+                        let enabled = r.state == "Enabled";
+                        view! {
+                            <li class:hidden=move || { let f = filter.get(); !f.is_empty() && !haystack.contains(&f) }>
+                                <label class="subscription">
+                                    <input type="checkbox" name="selected[]" value=r.id.clone() checked=r.selected disabled=!enabled && !r.selected />
+                                    <span>{r.name}</span>
+                                    <code>{r.id}</code>
+                                    {(!enabled).then(|| view! { <span class="status status-warning">{r.state}</span> })}
+                                </label>
+                            </li>
+                        }
+                    };
+                    view! {
+                        <ActionForm action=update attr:class="form">
+                            <input type="hidden" name="account_id" value=account_id />
+                            <h2>"Selected Subscriptions"</h2>
+                            {if selected.is_empty() {
+                                view! { <p class="muted">"None yet: check subscriptions below and click Update."</p> }.into_any()
+                            } else {
+                                view! { <ul class="subscriptions">{selected.into_iter().map(row).collect_view()}</ul> }.into_any()
+                            }}
+                            <h2>"List of Subscriptions"</h2>
+                            {if others.is_empty() {
+                                view! { <p class="muted">"No other subscriptions."</p> }.into_any()
+                            } else {
+                                view! { <ul class="subscriptions">{others.into_iter().map(row).collect_view()}</ul> }.into_any()
+                            }}
+                            <FieldError error=update_error field="selected" />
+                            <FormError error=update_error />
+                            <Submit pending=update.pending().into() label="Update" busy="Updating…" />
+                        </ActionForm>
+                    }
+                        .into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}

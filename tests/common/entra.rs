@@ -1,0 +1,191 @@
+//! A verifying double of the Microsoft identity platform and Azure Resource Manager: it holds
+//! the certificates "uploaded" per app, checks the client assertion's signature against them
+//! and its aud/iss/exp, answers AADSTS errors in Entra's JSON shape, issues tokens whose
+//! `roles` the test chooses, and pages subscriptions with nextLink.
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::Digest;
+use xops::integrations::microsoft::identity::MicrosoftSettings;
+
+#[derive(Default)]
+pub struct Directory {
+    /// tenant → app ids registered there
+    pub apps: HashMap<String, HashSet<String>>,
+    /// app id → uploaded certificates (DER)
+    pub certificates: HashMap<String, Vec<Vec<u8>>>,
+    /// app id → application permissions granted with admin consent
+    pub roles: HashMap<String, Vec<String>>,
+    /// (id, name, state) of the tenant's subscriptions
+    pub subscriptions: Vec<(String, String, String)>,
+    pub page_size: usize,
+    issued: HashSet<String>,
+}
+
+pub struct EntraDouble {
+    pub url: String,
+    pub directory: Arc<Mutex<Directory>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for EntraDouble {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    url: String,
+    directory: Arc<Mutex<Directory>>,
+}
+
+impl EntraDouble {
+    pub async fn start() -> EntraDouble {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let directory = Arc::new(Mutex::new(Directory { page_size: 2, ..Default::default() }));
+        let shared = Shared { url: url.clone(), directory: directory.clone() };
+        let router = Router::new()
+            .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .route("/subscriptions", get(subscriptions))
+            .with_state(shared);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        EntraDouble { url, directory, server }
+    }
+
+    pub fn settings(&self) -> MicrosoftSettings {
+        MicrosoftSettings {
+            authority_host: self.url.clone(),
+            arm_url: self.url.clone(),
+            graph_url: self.url.clone(),
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
+
+    pub fn register_app(&self, tenant: &str, app: &str, roles: &[&str]) {
+        let mut d = self.directory.lock().expect("lock");
+        d.apps.entry(tenant.into()).or_default().insert(app.into());
+        d.roles.insert(app.into(), roles.iter().map(|r| r.to_string()).collect());
+    }
+
+    /// What the user does in the Azure portal: Certificates & secrets → Upload certificate.
+    pub fn upload_certificate(&self, app: &str, pem: &str) {
+        let der = pem_to_der(pem);
+        self.directory.lock().expect("lock").certificates.entry(app.into()).or_default().push(der);
+    }
+
+    pub fn remove_certificates(&self, app: &str) {
+        self.directory.lock().expect("lock").certificates.remove(app);
+    }
+
+    pub fn set_roles(&self, app: &str, roles: &[&str]) {
+        self.directory.lock().expect("lock").roles.insert(app.into(), roles.iter().map(|r| r.to_string()).collect());
+    }
+
+    pub fn set_subscriptions(&self, subs: &[(&str, &str, &str)]) {
+        self.directory.lock().expect("lock").subscriptions =
+            subs.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    }
+}
+
+pub fn pem_to_der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).expect("PEM body is base64")
+}
+
+fn aadsts(code: i64, error: &str, description: &str) -> Response {
+    let body = json!({
+        "error": error,
+        "error_description": format!("AADSTS{code}: {description}\r\nTrace ID: double"),
+        "error_codes": [code],
+        "timestamp": "2026-11-22 00:00:00Z",
+    });
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+fn decode_part(part: &str) -> Value {
+    URL_SAFE_NO_PAD.decode(part).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null)
+}
+
+async fn token(State(s): State<Shared>, Path(tenant): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let app = field("client_id");
+    let mut d = s.directory.lock().expect("lock");
+    let Some(apps) = d.apps.get(&tenant) else {
+        return aadsts(90002, "invalid_request", &format!("Tenant '{tenant}' not found."));
+    };
+    if !apps.contains(&app) {
+        return aadsts(700016, "unauthorized_client", &format!("Application with identifier '{app}' was not found in the directory '{tenant}'."));
+    }
+    if field("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || field("grant_type") != "client_credentials" {
+        return aadsts(7000215, "invalid_client", "Invalid client secret provided.");
+    }
+    let assertion = field("client_assertion");
+    let parts: Vec<&str> = assertion.split('.').collect();
+    if parts.len() != 3 {
+        return aadsts(50027, "invalid_request", "JWT token is invalid or malformed.");
+    }
+    let (header, claims) = (decode_part(parts[0]), decode_part(parts[1]));
+    let now = xops::server::now();
+    let expected_aud = format!("{}/{tenant}/oauth2/v2.0/token", s.url);
+    let claims_ok = header["alg"] == "PS256"
+        && claims["aud"] == expected_aud.as_str()
+        && claims["iss"] == app.as_str()
+        && claims["sub"] == app.as_str()
+        && claims["jti"].as_str().is_some_and(|j| !j.is_empty())
+        && claims["exp"].as_i64().is_some_and(|exp| exp > now && exp - claims["nbf"].as_i64().unwrap_or(0) <= 600);
+    if !claims_ok {
+        return aadsts(700024, "invalid_client", "Client assertion is not within its valid time range or has the wrong audience.");
+    }
+    let x5t = header["x5t#S256"].as_str().unwrap_or_default().to_string();
+    let uploaded = d.certificates.get(&app).cloned().unwrap_or_default();
+    let Some(cert) = uploaded.iter().find(|der| URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(der)) == x5t) else {
+        return aadsts(700027, "invalid_client", "The certificate with identifier used to sign the client assertion is not registered on application.");
+    };
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert).expect("uploaded certificates parse");
+    let key = aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
+        parsed.public_key().subject_public_key.data.to_vec(),
+    );
+    let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap_or_default();
+    if key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature).is_err() {
+        return aadsts(700027, "invalid_client", "Client assertion failed signature validation.");
+    }
+    let roles = d.roles.get(&app).cloned().unwrap_or_default();
+    let payload = json!({ "roles": roles, "tid": tenant, "appid": app, "aud": field("scope") });
+    let access_token = format!("e30.{}.double", URL_SAFE_NO_PAD.encode(payload.to_string()));
+    d.issued.insert(access_token.clone());
+    Json(json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": access_token })).into_response()
+}
+
+async fn subscriptions(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let d = s.directory.lock().expect("lock");
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+    if !d.issued.contains(bearer) || q.get("api-version").map(String::as_str) != Some("2022-12-01") {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "InvalidAuthenticationToken"}}))).into_response();
+    }
+    let skip: usize = q.get("skip").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let page: Vec<Value> = d
+        .subscriptions
+        .iter()
+        .skip(skip)
+        .take(d.page_size)
+        .map(|(id, name, state)| json!({ "id": format!("/subscriptions/{id}"), "subscriptionId": id, "displayName": name, "state": state }))
+        .collect();
+    let mut body = json!({ "value": page });
+    if skip + d.page_size < d.subscriptions.len() {
+        body["nextLink"] = json!(format!("{}/subscriptions?api-version=2022-12-01&skip={}", s.url, skip + d.page_size));
+    }
+    Json(body).into_response()
+}

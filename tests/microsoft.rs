@@ -1,0 +1,208 @@
+//! Azure, Microsoft 365 and Entra ID linking against a verifying identity double: certificates
+//! made by the portal, client assertions checked with the uploaded certificate, AADSTS errors,
+//! the roles claim, and Azure subscriptions paged with nextLink.
+mod common;
+
+use common::entra::EntraDouble;
+use common::{expect_status, location, TestApp};
+use reqwest::StatusCode;
+use xops::integrations::microsoft::{CertificateInfo, SubscriptionRow};
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const APP: &str = "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c";
+
+async fn generate(app: &TestApp, client: &reqwest::Client, service: &str) -> (CertificateInfo, String) {
+    let body = expect_status(app.call(client, "generate_certificate", &[("service", service)]).await, StatusCode::OK).await;
+    let info: CertificateInfo = serde_json::from_str(&body).unwrap();
+    let pem = expect_status(app.get(client, &info.download_url).await, StatusCode::OK).await;
+    (info, pem)
+}
+
+async fn connect(app: &TestApp, client: &reqwest::Client, service: &str, name: &str, cert: i64, extra: &[(&str, &str)]) -> reqwest::Response {
+    let cert = cert.to_string();
+    let mut form = vec![("service", service), ("name", name), ("app_id", APP), ("tenant_id", TENANT), ("certificate_id", cert.as_str())];
+    form.extend_from_slice(extra);
+    app.call(client, "link_microsoft_account", &form).await
+}
+
+async fn subscriptions(app: &TestApp, id: i64) -> Vec<SubscriptionRow> {
+    let body = expect_status(app.call(&app.client, "azure_subscriptions", &[("account_id", &id.to_string())]).await, StatusCode::OK).await;
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test]
+async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_managed() {
+    let entra = EntraDouble::start().await;
+    entra.register_app(TENANT, APP, &[]);
+    entra.set_subscriptions(&[
+        ("11111111-0000-0000-0000-000000000001", "Production", "Enabled"),
+        ("11111111-0000-0000-0000-000000000002", "Staging", "Enabled"),
+        ("11111111-0000-0000-0000-000000000003", "Sandbox", "Enabled"),
+        ("11111111-0000-0000-0000-000000000004", "Old", "Disabled"),
+        ("11111111-0000-0000-0000-000000000005", "Research", "Enabled"),
+    ]);
+    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let (cert, pem) = generate(&app, &app.client, "azure").await;
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----") && !pem.contains("PRIVATE"));
+    assert_eq!(cert.thumbprint.len(), 40);
+
+    // Before the upload, Entra does not know the certificate: the message says what to do.
+    let early = expect_status(connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await, StatusCode::BAD_REQUEST).await;
+    assert!(early.contains("AADSTS700027") && early.contains(&cert.thumbprint), "{early}");
+
+    entra.upload_certificate(APP, &pem);
+    let res = connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await;
+    let target = location(&res);
+    expect_status(res, StatusCode::OK).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM cloud_accounts WHERE provider = 'azure'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(target, format!("/accounts/{id}/subscriptions?notice=linked"), "Azure lands on its subscriptions");
+
+    // Every page was followed; nothing is connected until the user says so.
+    let rows = subscriptions(&app, id).await;
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|r| !r.selected));
+
+    let update = |picked: Vec<&'static str>| {
+        let mut form = vec![("account_id".to_string(), id.to_string())];
+        form.extend(picked.into_iter().map(|p| ("selected[]".to_string(), p.to_string())));
+        form
+    };
+    let send = |form: Vec<(String, String)>| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/api/update_azure_subscriptions", app.url))
+                .header(reqwest::header::ORIGIN, &app.url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = send(update(vec!["11111111-0000-0000-0000-000000000001", "11111111-0000-0000-0000-000000000002"])).await;
+    assert!(location(&res).contains("connected=2&disconnected=0"), "{}", location(&res));
+    let res = send(update(vec!["11111111-0000-0000-0000-000000000002"])).await;
+    assert!(location(&res).contains("connected=0&disconnected=1"), "{}", location(&res));
+    let selected: Vec<String> = subscriptions(&app, id).await.into_iter().filter(|r| r.selected).map(|r| r.name).collect();
+    assert_eq!(selected, ["Staging"]);
+    let disabled = send(update(vec!["11111111-0000-0000-0000-000000000004"])).await;
+    let body = expect_status(disabled, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("only Enabled subscriptions"), "{body}");
+    let selected_after: Vec<String> = subscriptions(&app, id).await.into_iter().filter(|r| r.selected).map(|r| r.name).collect();
+    assert_eq!(selected_after, ["Staging"], "a refused update changes nothing");
+
+    // Re-test signs in again; once the certificate is gone from the app, it fails and says why.
+    entra.remove_certificates(APP);
+    app.call(&app.client, "retest_account", &[("account_id", &id.to_string())]).await;
+    let (status, message): (String, String) =
+        sqlx::query_as("SELECT status, status_message FROM cloud_accounts WHERE id = ?").bind(id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(status, "failed");
+    assert!(message.contains("AADSTS700027"), "{message}");
+}
+
+#[tokio::test]
+async fn the_database_holds_no_private_key_in_plain_form() {
+    let entra = EntraDouble::start().await;
+    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    generate(&app, &app.client, "entra").await;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&app.pool).await.unwrap();
+    let mut bytes = std::fs::read(app.dir.path().join("xops.db")).unwrap();
+    bytes.extend(std::fs::read(app.dir.path().join("xops.db-wal")).unwrap_or_default());
+    // PKCS#8 wraps the RSA key in an OCTET STRING right after the rsaEncryption algorithm;
+    // a certificate's public key is a BIT STRING there instead.
+    let pkcs8_marker = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00, 0x04, 0x82];
+    assert!(!bytes.windows(pkcs8_marker.len()).any(|w| w == pkcs8_marker), "an unsealed PKCS#8 key is in the database");
+    assert!(!bytes.windows(11).any(|w| w == b"PRIVATE KEY"));
+    let sealed: i64 = app.count("SELECT COUNT(*) FROM certificates WHERE length(sealed_key) > 1500 AND length(key_nonce) = 12").await;
+    assert_eq!(sealed, 1, "the key is there, sealed");
+}
+
+#[tokio::test]
+async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
+    let entra = EntraDouble::start().await;
+    entra.register_app(TENANT, APP, &["User.Read.All"]);
+    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let (cert, pem) = generate(&app, &app.client, "m365").await;
+    entra.upload_certificate(APP, &pem);
+
+    let domain = expect_status(
+        connect(&app, &app.client, "m365", "Contoso 365", cert.id, &[("organization_id", "contoso.com")]).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(domain.contains("\"field\":\"organization_id\""), "{domain}");
+    let org = [("organization_id", "contoso.onmicrosoft.com")];
+    let missing = expect_status(connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await, StatusCode::BAD_REQUEST).await;
+    assert!(missing.contains("Exchange.ManageAsApp") && missing.contains("Grant admin consent"), "{missing}");
+
+    entra.set_roles(APP, &["Exchange.ManageAsApp"]);
+    let ok = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await;
+    assert_eq!(location(&ok), "/integrations/microsoft?notice=linked");
+    let (domain, status): (String, String) =
+        sqlx::query_as("SELECT domain, status FROM cloud_accounts WHERE provider = 'm365'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((domain.as_str(), status.as_str()), ("contoso.onmicrosoft.com", "connected"));
+    let again = expect_status(connect(&app, &app.client, "m365", "Other name", cert.id, &org).await, StatusCode::CONFLICT).await;
+    assert!(again.contains("already linked"), "{again}");
+}
+
+#[tokio::test]
+async fn entra_id_errors_point_at_the_field_to_fix() {
+    let entra = EntraDouble::start().await;
+    entra.register_app(TENANT, APP, &["AccessReview.Read.All"]);
+    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let (cert, pem) = generate(&app, &app.client, "entra").await;
+    entra.upload_certificate(APP, &pem);
+    let cert_id = cert.id.to_string();
+
+    let unknown_tenant = app
+        .call(&app.client, "link_microsoft_account", &[("service", "entra"), ("name", "Id"), ("app_id", APP), ("tenant_id", "00000000-0000-0000-0000-000000000000"), ("certificate_id", &cert_id)])
+        .await;
+    let body = expect_status(unknown_tenant, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("\"field\":\"tenant_id\"") && body.contains("AADSTS90002"), "{body}");
+    let unknown_app = app
+        .call(&app.client, "link_microsoft_account", &[("service", "entra"), ("name", "Id"), ("app_id", "00000000-0000-0000-0000-000000000001"), ("tenant_id", TENANT), ("certificate_id", &cert_id)])
+        .await;
+    let body = expect_status(unknown_app, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("\"field\":\"app_id\"") && body.contains("AADSTS700016"), "{body}");
+    let not_guid = app
+        .call(&app.client, "link_microsoft_account", &[("service", "entra"), ("name", "Id"), ("app_id", "my-app"), ("tenant_id", TENANT), ("certificate_id", &cert_id)])
+        .await;
+    expect_status(not_guid, StatusCode::BAD_REQUEST).await;
+
+    let ok = connect(&app, &app.client, "entra", "Directory", cert.id, &[]).await;
+    assert_eq!(location(&ok), "/integrations/microsoft?notice=linked");
+    assert_eq!(app.count("SELECT COUNT(*) FROM certificates WHERE account_id IS NOT NULL").await, 1);
+}
+
+#[tokio::test]
+async fn another_organization_cannot_use_or_see_certificates_and_subscriptions() {
+    let entra = EntraDouble::start().await;
+    entra.register_app(TENANT, APP, &[]);
+    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let (cert, pem) = generate(&app, &app.client, "azure").await;
+    entra.upload_certificate(APP, &pem);
+    connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM cloud_accounts").fetch_one(&app.pool).await.unwrap();
+
+    let eve = app.new_browser();
+    app.sign_up(&eve, "Evil Corp", "eve@example.com").await;
+    expect_status(app.get(&eve, &cert.download_url).await, StatusCode::NOT_FOUND).await;
+    expect_status(app.call(&eve, "certificate_info", &[("certificate_id", &cert.id.to_string())]).await, StatusCode::NOT_FOUND).await;
+    // Acme's certificate id signs nothing for Eve.
+    let stolen = expect_status(connect(&app, &eve, "azure", "Mine", cert.id, &[]).await, StatusCode::BAD_REQUEST).await;
+    assert!(stolen.contains("certificate"), "{stolen}");
+    for (name, form) in [
+        ("azure_subscriptions", vec![("account_id", id.to_string())]),
+        ("refresh_azure_subscriptions", vec![("account_id", id.to_string())]),
+        ("update_azure_subscriptions", vec![("account_id", id.to_string())]),
+    ] {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        expect_status(app.call(&eve, name, &form).await, StatusCode::NOT_FOUND).await;
+    }
+    expect_status(app.get(&app.new_browser(), &cert.download_url).await, StatusCode::UNAUTHORIZED).await;
+}
