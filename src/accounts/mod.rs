@@ -267,8 +267,8 @@ pub async fn load_account_details(account_id: i64) -> Result<AccountDetails, App
 /// Edit → new name → Proceed.
 #[server(endpoint = "rename_account")]
 pub async fn rename_account(account_id: i64, name: String) -> Result<(), AppError> {
-    let name = crate::domain::AccountName::parse(&name)?;
     let (state, _, user) = crate::auth::session::require_user().await?;
+    let name = crate::domain::AccountName::parse(&name)?;
     let account = find(&state.pool, user.organization_id, account_id).await?;
     ensure_name_free(&state.pool, user.organization_id, account.provider.as_str(), &name, Some(account_id)).await?;
     sqlx::query("UPDATE cloud_accounts SET name = ?, updated_at = ? WHERE id = ? AND organization_id = ?")
@@ -403,6 +403,34 @@ pub async fn ensure_name_free(
         (Some(_), Some(p)) => Err(AppError::conflict("name", format!("Another {} account is already named \"{name}\".", p.label()))),
         (Some(_), None) => Err(AppError::conflict("name", format!("Another account is already named \"{name}\"."))),
         _ => Ok(()),
+    }
+}
+
+/// The name under which `external_account_id` is already linked for `provider`, if it is.
+#[cfg(feature = "ssr")]
+pub async fn linked_as(
+    pool: &sqlx::SqlitePool,
+    organization_id: i64,
+    provider: &str,
+    external_account_id: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND external_account_id = ?",
+    )
+    .bind(organization_id)
+    .bind(provider)
+    .bind(external_account_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The error for an insert that lost a race with another link of the same account or name.
+#[cfg(feature = "ssr")]
+pub fn link_conflict(err: sqlx::Error) -> AppError {
+    if crate::error::is_unique_violation(&err) {
+        AppError::conflict("name", "This account was linked a moment ago by someone else in your organization.")
+    } else {
+        err.into()
     }
 }
 

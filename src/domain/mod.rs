@@ -27,3 +27,56 @@ pub fn percent_encode(value: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod properties {
+    //! Every validator, on any input: it never panics, and what it accepts prints back as
+    //! itself (parsing is idempotent on its own output).
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![any::<String>(), "[ -~]{0,80}", "\\PC{0,300}"]
+    }
+
+    proptest! {
+        #[test]
+        fn role_arns(raw in prop_oneof![
+            any_text(),
+            "arn:(aws|aws-cn|aws-us-gov|x):iam::[0-9]{11,13}:role(/[ -~]{0,20}){0,3}/[A-Za-z0-9+=,.@_-]{0,70}",
+        ]) {
+            if let Ok(arn) = RoleArn::parse(&raw) {
+                prop_assert_eq!(RoleArn::parse(&arn.to_string()).map(|a| a.to_string()), Ok(arn.to_string()));
+            }
+        }
+
+        #[test]
+        fn guids(raw in prop_oneof![any_text(), "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"]) {
+            if let Ok(g) = Guid::parse(&raw, "app_id", "App ID") {
+                prop_assert_eq!(Guid::parse(g.as_str(), "app_id", "App ID"), Ok(g.clone()));
+            }
+        }
+
+        #[test]
+        fn domains(raw in prop_oneof![any_text(), "[a-zA-Z0-9-]{0,70}\\.onmicrosoft\\.com"]) {
+            if let Ok(d) = OnMicrosoftDomain::parse(&raw) {
+                prop_assert_eq!(OnMicrosoftDomain::parse(d.as_str()), Ok(d.clone()));
+            }
+        }
+
+        #[test]
+        fn names_and_emails(raw in any_text()) {
+            if let Ok(n) = AccountName::parse(&raw) {
+                prop_assert_eq!(AccountName::parse(n.as_str()), Ok(n.clone()));
+            }
+            if let Ok(n) = OrganizationName::parse(&raw) {
+                prop_assert_eq!(OrganizationName::parse(n.as_str()), Ok(n.clone()));
+            }
+            if let Ok(e) = Email::parse(&raw) {
+                prop_assert_eq!(Email::parse(e.as_str()), Ok(e.clone()));
+            }
+            let _ = Password::parse(&raw);
+        }
+    }
+}

@@ -46,8 +46,8 @@ pub fn validate(subject: &str, description: &str) -> Result<(String, String), Ap
 
 #[server(endpoint = "create_support_request")]
 pub async fn create_support_request(subject: String, description: String) -> Result<(), AppError> {
-    let (subject, description) = validate(&subject, &description)?;
     let (state, _, user) = crate::auth::session::require_user().await?;
+    let (subject, description) = validate(&subject, &description)?;
     sqlx::query("INSERT INTO support_requests (organization_id, user_id, subject, description, created_at) VALUES (?, ?, ?, ?, ?)")
         .bind(user.organization_id)
         .bind(user.user_id)

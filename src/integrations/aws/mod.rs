@@ -87,8 +87,8 @@ pub struct AwsSetup {
 
 #[server(endpoint = "aws_setup")]
 pub async fn load_aws_setup(kind: String) -> Result<AwsSetup, AppError> {
-    let kind = AwsKind::parse(&kind).ok_or_else(|| AppError::NotFound("There is no such AWS account type.".into()))?;
     let (state, _, user) = crate::auth::session::require_user().await?;
+    let kind = AwsKind::parse(&kind).ok_or_else(|| AppError::NotFound("There is no such AWS account type.".into()))?;
     let external_id = external_id(&state.pool, user.organization_id).await?;
     let has_management = !management_roles(&state.pool, user.organization_id).await?.is_empty();
     let principal = state.aws.principal_arn().await.map_err(|e| e.to_string());
@@ -107,10 +107,10 @@ pub async fn load_aws_setup(kind: String) -> Result<AwsSetup, AppError> {
 #[server(endpoint = "link_aws_account")]
 pub async fn link_aws_account(kind: String, name: String, role_arn: String) -> Result<(), AppError> {
     use crate::domain::{AccountName, RoleArn};
+    let (state, session, user) = crate::auth::session::require_user().await?;
     let kind = AwsKind::parse(&kind).ok_or_else(|| AppError::BadRequest("Choose Management Account or Linked Account.".into()))?;
     let name = AccountName::parse(&name)?;
     let arn = RoleArn::parse(&role_arn)?;
-    let (state, session, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
     let (provider, kind_column) = kind.provider_and_kind();
 
@@ -121,15 +121,7 @@ pub async fn link_aws_account(kind: String, name: String, role_arn: String) -> R
         ));
     }
     crate::accounts::ensure_name_free(&state.pool, org, provider, &name, None).await?;
-    let taken: Option<String> = sqlx::query_scalar(
-        "SELECT name FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND external_account_id = ?",
-    )
-    .bind(org)
-    .bind(provider)
-    .bind(arn.account_id())
-    .fetch_optional(&state.pool)
-    .await?;
-    if let Some(existing) = taken {
+    if let Some(existing) = crate::accounts::linked_as(&state.pool, org, provider, arn.account_id()).await? {
         return Err(AppError::conflict(
             RoleArn::FIELD,
             format!("AWS account {} is already linked as \"{existing}\".", arn.account_id()),
@@ -158,13 +150,7 @@ pub async fn link_aws_account(kind: String, name: String, role_arn: String) -> R
     .bind(now)
     .fetch_one(&state.pool)
     .await
-    .map_err(|err| {
-        if crate::error::is_unique_violation(&err) {
-            AppError::conflict("name", "This account was linked a moment ago by someone else in your organization.")
-        } else {
-            err.into()
-        }
-    })?;
+    .map_err(crate::accounts::link_conflict)?;
 
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
     let detail = format!("{} \"{name}\" ({}) linked, status {}", kind.label(), arn.account_id(), verified.status.as_str());

@@ -96,11 +96,18 @@ pub struct CertificateInfo {
     pub download_url: String,
 }
 
+#[cfg(feature = "ssr")]
+impl CertificateInfo {
+    fn new(id: i64, thumbprint: String, not_after: i64) -> Self {
+        CertificateInfo { id, thumbprint, expires: crate::accounts::format_time(not_after), download_url: format!("/certificates/{id}.cer") }
+    }
+}
+
 /// Generate Public Key & Download: a new RSA 3072 key pair and certificate for `service`.
 #[server(endpoint = "generate_certificate")]
 pub async fn generate_certificate(service: String) -> Result<CertificateInfo, AppError> {
-    let service = MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let (state, _, user) = crate::auth::session::require_user().await?;
+    let service = MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let now = crate::server::now();
     // Keys generated but never connected do not linger.
     sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < ?").bind(now - 24 * 3600).execute(&state.pool).await?;
@@ -128,12 +135,7 @@ pub async fn generate_certificate(service: String) -> Result<CertificateInfo, Ap
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
     crate::audit::record(&state.pool, &actor, "generate_certificate", &format!("{} certificate {}", service.label(), cert.thumbprint)).await;
     leptos_axum::redirect(&format!("{}?certificate={id}", service.page()));
-    Ok(CertificateInfo {
-        id,
-        thumbprint: cert.thumbprint,
-        expires: crate::accounts::format_time(cert.not_after),
-        download_url: format!("/certificates/{id}.cer"),
-    })
+    Ok(CertificateInfo::new(id, cert.thumbprint, cert.not_after))
 }
 
 #[server(endpoint = "certificate_info")]
@@ -145,12 +147,7 @@ pub async fn load_certificate_info(certificate_id: i64) -> Result<CertificateInf
         .fetch_optional(&state.pool)
         .await?;
     let (thumbprint, not_after) = row.ok_or_else(|| AppError::NotFound("That certificate does not exist; generate a new one.".into()))?;
-    Ok(CertificateInfo {
-        id: certificate_id,
-        thumbprint,
-        expires: crate::accounts::format_time(not_after),
-        download_url: format!("/certificates/{certificate_id}.cer"),
-    })
+    Ok(CertificateInfo::new(certificate_id, thumbprint, not_after))
 }
 
 /// Connect: signs in as the app with the certificate; saves the account only if Microsoft agrees.
@@ -164,6 +161,7 @@ pub async fn link_microsoft_account(
     certificate_id: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::{AccountName, Guid, OnMicrosoftDomain};
+    let (state, session, user) = crate::auth::session::require_user().await?;
     let service = MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let name = AccountName::parse(&name)?;
     let app_id = Guid::parse(&app_id, "app_id", "App ID")?;
@@ -175,18 +173,9 @@ pub async fn link_microsoft_account(
     let certificate_id = certificate_id.as_deref().and_then(|c| c.trim().parse::<i64>().ok()).ok_or_else(|| {
         AppError::invalid("certificate", "Click Generate Public Key & Download first, and upload the certificate to the app registration.")
     })?;
-    let (state, session, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
     crate::accounts::ensure_name_free(&state.pool, org, service.as_str(), &name, None).await?;
-    let taken: Option<String> = sqlx::query_scalar(
-        "SELECT name FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND external_account_id = ?",
-    )
-    .bind(org)
-    .bind(service.as_str())
-    .bind(tenant_id.as_str())
-    .fetch_optional(&state.pool)
-    .await?;
-    if let Some(existing) = taken {
+    if let Some(existing) = crate::accounts::linked_as(&state.pool, org, service.as_str(), tenant_id.as_str()).await? {
         return Err(AppError::conflict("tenant_id", format!("This tenant is already linked for {} as \"{existing}\".", service.label())));
     }
     let key = StoredKey::load(&state, org, certificate_id, None).await?;
@@ -213,13 +202,7 @@ pub async fn link_microsoft_account(
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|err| {
-        if crate::error::is_unique_violation(&err) {
-            AppError::conflict("name", "This account was linked a moment ago by someone else in your organization.")
-        } else {
-            err.into()
-        }
-    })?;
+    .map_err(crate::accounts::link_conflict)?;
     let attached = sqlx::query("UPDATE certificates SET account_id = ? WHERE id = ? AND organization_id = ? AND account_id IS NULL")
         .bind(id)
         .bind(certificate_id)
