@@ -41,6 +41,12 @@ pub fn Submit(pending: Signal<bool>, label: &'static str, busy: &'static str) ->
     }
 }
 
+/// What the user typed into `field`, as a refused form's redirect carries it back (JavaScript off).
+pub fn typed(field: &'static str) -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    let query = use_query_map();
+    move || query.read().get(field).unwrap_or_default()
+}
+
 /// The confirmation a redirect carries as `?notice=<key>`. Only known keys are shown, so a
 /// crafted link cannot put words in the portal's mouth.
 #[component]

@@ -209,8 +209,10 @@ async fn forms_without_javascript_redirect_with_the_result() {
     assert_eq!(failed.status(), StatusCode::FOUND, "back to the form, with the error in the URL");
     let back = location(&failed);
     assert!(back.starts_with(&format!("{}/signin?", app.url)) && back.contains("__err="), "{back}");
+    assert!(back.contains("email=ada%40example.com") && !back.contains("wrong"), "typed email kept, password never: {back}");
     let page = expect_status(browser.get(&back).send().await.unwrap(), StatusCode::OK).await;
     assert!(page.contains("Invalid email or password."), "the page shows the error after the redirect");
+    assert!(page.contains(r#"value="ada@example.com""#), "the email field is filled again");
 }
 
 #[tokio::test]

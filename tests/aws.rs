@@ -116,6 +116,15 @@ async fn failures_name_their_cause_and_save_nothing() {
     let slow = expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_GATEWAY).await;
     assert!(slow.contains("did not answer within"), "{slow}");
 
+    // Without JavaScript the form comes back with what was typed and the error at its field.
+    let res = app
+        .submit(&app.client, "link_aws_account", &[("kind", "management"), ("name", "Payer"), ("role_arn", "arn:aws:iam::123:role/X")], "/integrations/aws/link/management")
+        .await;
+    let back = location(&res);
+    assert!(back.contains("name=Payer") && back.contains("role_arn=arn%3Aaws%3Aiam%3A%3A123%3Arole%2FX"), "{back}");
+    let page = expect_status(app.client.get(&back).send().await.unwrap(), StatusCode::OK).await;
+    assert!(page.contains(r#"value="Payer""#) && page.contains("12-digit"), "refilled, with the message");
+
     let bad_arn = expect_status(link(&app, &app.client, "management", "Payer", "arn:aws:iam::123:role/X").await, StatusCode::BAD_REQUEST).await;
     assert!(bad_arn.contains("12-digit"), "{bad_arn}");
     assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0);

@@ -18,6 +18,14 @@ pub use pages::{SignInPage, SignUpPage};
 /// Creates an organization and its first user, and signs that user in.
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(organization: String, email: String, password: String) -> Result<(), AppError> {
+    let kept = [("organization", organization.as_str()), ("email", email.as_str())];
+    let result = sign_up_inner(organization.clone(), email.clone(), password).await;
+    crate::server::keep_typed::<SignUp>(&result, &kept);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_up_inner(organization: String, email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{Email, OrganizationName, Password};
     let organization = OrganizationName::parse(&organization)?;
     let email = Email::parse(&email)?;
@@ -64,6 +72,14 @@ pub async fn sign_up(organization: String, email: String, password: String) -> R
 /// Signs in with email and password. `next` is the page to return to, if it is one of ours.
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let kept = [("email", email.as_str()), ("next", next.as_deref().unwrap_or_default())];
+    let result = sign_in_inner(email.clone(), password, next.clone()).await;
+    crate::server::keep_typed::<SignIn>(&result, &kept);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_in_inner(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let state = crate::server::state()?;
     let session = session::extract().await?;
     let addr = session::client_addr().await;

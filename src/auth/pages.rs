@@ -4,7 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::{SignIn, SignUp};
-use crate::ui::{error_of, FieldError, FormError, Notice, Submit};
+use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -22,7 +22,7 @@ pub fn SignInPage() -> impl IntoView {
                 <ActionForm action=action attr:class="form" attr:novalidate=true>
                     <input type="hidden" name="next" value=next />
                     <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required />
+                    <input id="email" name="email" type="email" autocomplete="username" required value=typed("email") />
                     <FieldError error field="email" />
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required />
@@ -49,10 +49,10 @@ pub fn SignUpPage() -> impl IntoView {
                 <p class="muted">"This creates your organization in Xops 360, with you as its first user."</p>
                 <ActionForm action=action attr:class="form" attr:novalidate=true>
                     <label for="organization">"Organization name"</label>
-                    <input id="organization" name="organization" type="text" autocomplete="organization" maxlength="100" required />
+                    <input id="organization" name="organization" type="text" autocomplete="organization" maxlength="100" required value=typed("organization") />
                     <FieldError error field="organization" />
                     <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required />
+                    <input id="email" name="email" type="email" autocomplete="username" required value=typed("email") />
                     <FieldError error field="email" />
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128" required />

@@ -1,6 +1,7 @@
 //! The server: database, sessions, middleware and the router, assembled in one place so that
 //! `main` and the integration tests start exactly the same app.
 mod db;
+mod forms;
 mod security;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::config::Config;
 use crate::error::AppError;
 
 pub use db::connect;
+pub use forms::keep_typed;
 pub use security::page_csp;
 
 /// What every request handler and server function can reach.

@@ -7,7 +7,7 @@ use super::{load_aws_setup, AwsKind, AwsSetup, LinkAwsAccount};
 use crate::accounts::{AccountList, Card};
 use crate::domain::RoleArn;
 use crate::integrations::{accounts_of, with_workspace};
-use crate::ui::{error_of, FieldError, FormError, Notice, Submit};
+use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
 
 /// The AWS card: Select AWS Account Type, then the AWS accounts already linked.
 #[component]
@@ -124,7 +124,7 @@ fn LinkAwsForm(kind: AwsKind) -> impl IntoView {
                 <ActionForm action attr:class="form" attr:novalidate=true>
                     <input type="hidden" name="kind" value=kind.as_str() />
                     <label for="name">"AWS Account Name"</label>
-                    <input id="name" name="name" type="text" maxlength="64" required placeholder="e.g. Production" />
+                    <input id="name" name="name" type="text" maxlength="64" required placeholder="e.g. Production" value=typed("name") />
                     <FieldError error field="name" />
                     <label for="role_arn">"AWS Role ARN"</label>
                     <input
@@ -135,6 +135,7 @@ fn LinkAwsForm(kind: AwsKind) -> impl IntoView {
                         spellcheck="false"
                         autocomplete="off"
                         placeholder="arn:aws:iam::123456789012:role/XopsReadOnlyAccess"
+                        value=typed("role_arn")
                         on:change=move |ev| arn_error.set(RoleArn::parse(&event_target_value(&ev)).err())
                     />
                     <FieldError error field="role_arn" />

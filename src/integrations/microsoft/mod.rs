@@ -160,6 +160,21 @@ pub async fn link_microsoft_account(
     organization_id: Option<String>,
     certificate_id: Option<String>,
 ) -> Result<(), AppError> {
+    let kept = [("name", name.as_str()), ("app_id", app_id.as_str()), ("tenant_id", tenant_id.as_str()), ("organization_id", organization_id.as_deref().unwrap_or_default()), ("certificate", certificate_id.as_deref().unwrap_or_default())];
+    let result = link_microsoft_account_inner(service, name.clone(), app_id.clone(), tenant_id.clone(), organization_id.clone(), certificate_id.clone()).await;
+    crate::server::keep_typed::<LinkMicrosoftAccount>(&result, &kept);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn link_microsoft_account_inner(
+    service: String,
+    name: String,
+    app_id: String,
+    tenant_id: String,
+    organization_id: Option<String>,
+    certificate_id: Option<String>,
+) -> Result<(), AppError> {
     use crate::domain::{AccountName, Guid, OnMicrosoftDomain};
     let (state, session, user) = crate::auth::session::require_user().await?;
     let service = MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::accounts::{AccountList, Card};
 use crate::integrations::{accounts_of, with_workspace};
-use crate::ui::{error_of, FieldError, FormError, Notice, Submit};
+use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
 
 /// The Azure card: Link a New Azure Account, and the Azure accounts already linked.
 #[component]
@@ -117,17 +117,17 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                     <input type="hidden" name="service" value=service.as_str() />
                     <input type="hidden" name="certificate_id" value=move || certificate_id().map(|id| id.to_string()).unwrap_or_default() />
                     <label for="name">"Friendly name"</label>
-                    <input id="name" name="name" type="text" maxlength="64" required placeholder="e.g. Contoso production" />
+                    <input id="name" name="name" type="text" maxlength="64" required placeholder="e.g. Contoso production" value=typed("name") />
                     <FieldError error=link_error field="name" />
                     <label for="app_id">"App ID"</label>
-                    <input id="app_id" name="app_id" type="text" required spellcheck="false" autocomplete="off" placeholder="Application (client) ID" />
+                    <input id="app_id" name="app_id" type="text" required spellcheck="false" autocomplete="off" placeholder="Application (client) ID" value=typed("app_id") />
                     <FieldError error=link_error field="app_id" />
                     <label for="tenant_id">"Tenant ID"</label>
-                    <input id="tenant_id" name="tenant_id" type="text" required spellcheck="false" autocomplete="off" placeholder="Directory (tenant) ID" />
+                    <input id="tenant_id" name="tenant_id" type="text" required spellcheck="false" autocomplete="off" placeholder="Directory (tenant) ID" value=typed("tenant_id") />
                     <FieldError error=link_error field="tenant_id" />
                     {(service == MsService::M365).then(|| view! {
                         <label for="organization_id">"Organization ID"</label>
-                        <input id="organization_id" name="organization_id" type="text" required spellcheck="false" placeholder="contoso.onmicrosoft.com" />
+                        <input id="organization_id" name="organization_id" type="text" required spellcheck="false" placeholder="contoso.onmicrosoft.com" value=typed("organization_id") />
                         <FieldError error=link_error field="organization_id" />
                     })}
                     <div class="certificate-step">
