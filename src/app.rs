@@ -4,15 +4,15 @@ use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
+use crate::accounts::{DeleteAccountPage, EditAccountPage};
 use crate::auth::{SignInPage, SignUpPage};
 use crate::home::HomePage;
-use crate::accounts::{DeleteAccountPage, EditAccountPage};
 use crate::integrations::aws::{AwsPage, EksPage, LinkAwsPage};
 use crate::integrations::microsoft::{AzurePage, LinkMicrosoftPage, MicrosoftPage, SubscriptionsPage};
 use crate::integrations::IntegrationsPage;
-use crate::support::SupportPage;
 use crate::layout::SignedInLayout;
 use crate::onboarding::SelectPlatformPage;
+use crate::support::SupportPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]

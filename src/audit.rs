@@ -14,7 +14,12 @@ pub struct Actor {
 
 impl Actor {
     pub fn of(user: &SessionUser, addr: String) -> Self {
-        Actor { organization_id: Some(user.organization_id), user_id: Some(user.user_id), who: user.email.clone(), addr }
+        Actor {
+            organization_id: Some(user.organization_id),
+            user_id: Some(user.user_id),
+            who: user.email.clone(),
+            addr,
+        }
     }
 }
 

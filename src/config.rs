@@ -93,7 +93,9 @@ fn normalise_origin(url: &str) -> Result<String, String> {
         .or_else(|| trimmed.strip_prefix("https://"))
         .ok_or_else(|| format!("XOPS_PUBLIC_URL `{url}` must start with http:// or https://"))?;
     if rest.is_empty() || rest.contains('/') {
-        return Err(format!("XOPS_PUBLIC_URL `{url}` must be an origin like https://portal.example.com, without a path"));
+        return Err(format!(
+            "XOPS_PUBLIC_URL `{url}` must be an origin like https://portal.example.com, without a path"
+        ));
     }
     Ok(trimmed.to_lowercase())
 }

@@ -120,7 +120,8 @@ pub fn generate_certificate(common_name: &str) -> Result<GeneratedCertificate, A
     };
     let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_3072)
         .map_err(|e| fail("RSA key generation failed", e))?;
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| fail("certificate parameters", e))?;
+    let mut params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| fail("certificate parameters", e))?;
     params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
     params.distinguished_name.push(rcgen::DnType::OrganizationName, "Xops 360");
     let now = time::OffsetDateTime::now_utc();
@@ -195,11 +196,14 @@ mod tests {
 
     #[test]
     fn the_key_file_is_made_once_and_private() {
-        let dir = std::env::temp_dir().join(format!("xops-key-{}", hex(&{
-            let mut b = [0u8; 8];
-            rand::rngs::OsRng.fill_bytes(&mut b);
-            b
-        })));
+        let dir = std::env::temp_dir().join(format!(
+            "xops-key-{}",
+            hex(&{
+                let mut b = [0u8; 8];
+                rand::rngs::OsRng.fill_bytes(&mut b);
+                b
+            })
+        ));
         let file = dir.join("master.key");
         let first = Sealer::load(None, &file).unwrap_or_else(|e| panic!("{e}"));
         let second = Sealer::load(None, &file).unwrap_or_else(|e| panic!("{e}"));

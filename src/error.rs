@@ -69,9 +69,11 @@ impl From<AppError> for WireError {
         };
         let message = match &err {
             AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => message.clone(),
-            AppError::NotFound(m) | AppError::TooManyAttempts(m) | AppError::BadRequest(m) | AppError::Upstream(m) | AppError::Verification(m) => {
-                m.clone()
-            }
+            AppError::NotFound(m)
+            | AppError::TooManyAttempts(m)
+            | AppError::BadRequest(m)
+            | AppError::Upstream(m)
+            | AppError::Verification(m) => m.clone(),
             other => other.to_string(),
         };
         WireError { error: error.to_string(), field: err.field().map(str::to_string), message }
@@ -144,9 +146,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(m)
-            | ServerFnErrorErr::MissingArg(m)
-            | ServerFnErrorErr::Deserialization(m) => AppError::BadRequest(m),
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) | ServerFnErrorErr::Deserialization(m) => {
+                AppError::BadRequest(m)
+            }
             ServerFnErrorErr::Request(_) => AppError::Unreachable,
             _ => AppError::Internal,
         }
@@ -171,8 +173,8 @@ impl From<sqlx::Error> for AppError {
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
-        let status = axum::http::StatusCode::from_u16(self.status())
-            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            axum::http::StatusCode::from_u16(self.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         (status, self.to_string()).into_response()
     }
 }

@@ -70,7 +70,9 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "retested" => "Connection re-tested: the status below is current.",
         "subscriptions-updated" => "Subscriptions updated.",
         "subscriptions-refreshed" => "The list of subscriptions was read from Azure again.",
-        "support-sent" => "Your support request has been submitted. Our support team will review it and get back to you.",
+        "support-sent" => {
+            "Your support request has been submitted. Our support team will review it and get back to you."
+        }
         "session-ended" => "Your session has ended. Please sign in again.",
         _ => return None,
     })

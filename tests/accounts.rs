@@ -30,14 +30,17 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
     let globex_account = add_account(&app, globex, "Globex main", "333333333333").await;
 
     let ws: xops::accounts::Workspace =
-        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await).unwrap();
+        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
+            .unwrap();
     assert_eq!(ws.email, "ada@example.com");
     assert_eq!(ws.accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Dev", "Prod"]);
     assert!(ws.accounts.iter().all(|a| a.id != globex_account), "never another organization's accounts");
 
-    expect_status(app.call(&app.client, "select_account", &[("account_id", &prod.to_string())]).await, StatusCode::OK).await;
+    expect_status(app.call(&app.client, "select_account", &[("account_id", &prod.to_string())]).await, StatusCode::OK)
+        .await;
     let ws: xops::accounts::Workspace =
-        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await).unwrap();
+        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
+            .unwrap();
     assert_eq!(ws.current_account_id, Some(prod));
     assert_ne!(Some(dev), ws.current_account_id);
 
@@ -49,8 +52,13 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
     .await;
     assert!(body.contains("does not exist in your organization"));
     let ws: xops::accounts::Workspace =
-        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await).unwrap();
+        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
+            .unwrap();
     assert_eq!(ws.current_account_id, Some(prod));
 
-    expect_status(app.call(&app.client, "select_account", &[("account_id", "not-a-number")]).await, StatusCode::BAD_REQUEST).await;
+    expect_status(
+        app.call(&app.client, "select_account", &[("account_id", "not-a-number")]).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }

@@ -17,7 +17,8 @@ async fn sign_up_creates_an_organization_and_lands_on_the_selection_screen() {
         sqlx::query_as("SELECT email, password_hash FROM users").fetch_one(&app.pool).await.unwrap();
     assert_eq!(email, "ada@example.com", "emails are stored lower-case and trimmed");
     assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
-    let external_id: String = sqlx::query_scalar("SELECT external_id FROM organizations").fetch_one(&app.pool).await.unwrap();
+    let external_id: String =
+        sqlx::query_scalar("SELECT external_id FROM organizations").fetch_one(&app.pool).await.unwrap();
     assert!(external_id.len() >= 32, "External ID carries at least 128 bits: {external_id}");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'sign_up'").await, 1);
 
@@ -59,8 +60,10 @@ async fn wrong_credentials_get_one_generic_message() {
     let app = TestApp::spawn().await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let browser = app.new_browser();
-    let wrong_password = expect_status(app.sign_in(&browser, "ada@example.com", "nope nope nope").await, StatusCode::UNAUTHORIZED).await;
-    let unknown_email = expect_status(app.sign_in(&browser, "bob@example.com", PASSWORD).await, StatusCode::UNAUTHORIZED).await;
+    let wrong_password =
+        expect_status(app.sign_in(&browser, "ada@example.com", "nope nope nope").await, StatusCode::UNAUTHORIZED).await;
+    let unknown_email =
+        expect_status(app.sign_in(&browser, "bob@example.com", PASSWORD).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(wrong_password, unknown_email, "never says which of the two was wrong");
     assert!(wrong_password.contains("Invalid email or password."));
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed'").await, 2);
@@ -159,10 +162,12 @@ async fn five_failures_lock_the_email_and_the_address_for_a_while() {
         expect_status(app.sign_in(&browser, "ada@example.com", "wrong password").await, StatusCode::UNAUTHORIZED).await;
     }
     // Even the right password is not checked now.
-    let locked = expect_status(app.sign_in(&browser, "ada@example.com", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
+    let locked =
+        expect_status(app.sign_in(&browser, "ada@example.com", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(locked.contains("Too many sign-in attempts. Try again in 15 minutes."), "{locked}");
     // The same client address is locked for other emails too.
-    let other = expect_status(app.sign_in(&browser, "bob@example.com", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
+    let other =
+        expect_status(app.sign_in(&browser, "bob@example.com", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(other.contains("Too many sign-in attempts"));
 }
 
@@ -178,7 +183,8 @@ async fn sign_up_input_problems_name_their_field() {
         (("Two\nlines", "ada@example.com", PASSWORD), "organization"),
     ];
     for ((org, email, password), field) in cases {
-        let res = app.call(&app.client, "sign_up", &[("organization", org), ("email", email), ("password", password)]).await;
+        let res =
+            app.call(&app.client, "sign_up", &[("organization", org), ("email", email), ("password", password)]).await;
         let body = expect_status(res, StatusCode::BAD_REQUEST).await;
         let err: xops::error::AppError = serde_json::from_str(&body).unwrap();
         assert_eq!(err.field(), Some(field), "{body}");
@@ -189,9 +195,15 @@ async fn sign_up_input_problems_name_their_field() {
     let dup = app.sign_up(&app.new_browser(), "Acme 2", "ADA@example.com").await;
     let body = expect_status(dup, StatusCode::CONFLICT).await;
     assert!(body.contains("already exists"), "{body}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 1, "the failed sign-up left no organization behind");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM organizations").await,
+        1,
+        "the failed sign-up left no organization behind"
+    );
 
-    let missing = expect_status(app.call(&app.client, "sign_up", &[("email", "x@example.com")]).await, StatusCode::BAD_REQUEST).await;
+    let missing =
+        expect_status(app.call(&app.client, "sign_up", &[("email", "x@example.com")]).await, StatusCode::BAD_REQUEST)
+            .await;
     assert!(missing.contains("missing field"), "{missing}");
 }
 
@@ -199,17 +211,26 @@ async fn sign_up_input_problems_name_their_field() {
 async fn forms_without_javascript_redirect_with_the_result() {
     let app = TestApp::spawn().await;
     let ok = app
-        .submit(&app.client, "sign_up", &[("organization", "Acme"), ("email", "ada@example.com"), ("password", PASSWORD)], "/signup")
+        .submit(
+            &app.client,
+            "sign_up",
+            &[("organization", "Acme"), ("email", "ada@example.com"), ("password", PASSWORD)],
+            "/signup",
+        )
         .await;
     assert_eq!(ok.status(), StatusCode::FOUND);
     assert_eq!(location(&ok), "/select-platform");
 
     let browser = app.new_browser();
-    let failed = app.submit(&browser, "sign_in", &[("email", "ada@example.com"), ("password", "wrong one")], "/signin").await;
+    let failed =
+        app.submit(&browser, "sign_in", &[("email", "ada@example.com"), ("password", "wrong one")], "/signin").await;
     assert_eq!(failed.status(), StatusCode::FOUND, "back to the form, with the error in the URL");
     let back = location(&failed);
     assert!(back.starts_with(&format!("{}/signin?", app.url)) && back.contains("__err="), "{back}");
-    assert!(back.contains("email=ada%40example.com") && !back.contains("wrong"), "typed email kept, password never: {back}");
+    assert!(
+        back.contains("email=ada%40example.com") && !back.contains("wrong"),
+        "typed email kept, password never: {back}"
+    );
     let page = expect_status(browser.get(&back).send().await.unwrap(), StatusCode::OK).await;
     assert!(page.contains("Invalid email or password."), "the page shows the error after the redirect");
     assert!(page.contains(r#"value="ada@example.com""#), "the email field is filled again");
@@ -224,7 +245,8 @@ async fn pages_carry_security_headers_and_a_script_nonce() {
     assert_eq!(header("referrer-policy"), "same-origin");
     let csp = header("content-security-policy");
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{csp}");
-    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce in script-src").to_string();
+    let nonce =
+        csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a nonce in script-src").to_string();
     let body = res.text().await.unwrap();
     assert!(body.contains(&format!("nonce=\"{nonce}\"")), "the inline script carries the header's nonce");
     assert!(!csp.contains("unsafe-inline"));

@@ -16,11 +16,13 @@ async fn link(app: &TestApp, client: &reqwest::Client, kind: &str, name: &str, a
 }
 
 async fn account(app: &TestApp, name: &str) -> (i64, String, String, String, Option<i64>) {
-    sqlx::query_as("SELECT id, external_account_id, status, status_message, last_checked_at FROM cloud_accounts WHERE name = ?")
-        .bind(name)
-        .fetch_one(&app.pool)
-        .await
-        .expect("the account was saved")
+    sqlx::query_as(
+        "SELECT id, external_account_id, status, status_message, last_checked_at FROM cloud_accounts WHERE name = ?",
+    )
+    .bind(name)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the account was saved")
 }
 
 #[tokio::test]
@@ -30,7 +32,8 @@ async fn management_then_linked_account_against_moto() {
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
 
     // A linked account needs a management account first.
-    let early = expect_status(link(&app, &app.client, "linked", "Dev", LINKED_ARN).await, StatusCode::BAD_REQUEST).await;
+    let early =
+        expect_status(link(&app, &app.client, "linked", "Dev", LINKED_ARN).await, StatusCode::BAD_REQUEST).await;
     assert!(early.contains("Link a management account first"), "{early}");
 
     let res = link(&app, &app.client, "management", "  Payer  ", MGMT_ARN).await;
@@ -43,7 +46,8 @@ async fn management_then_linked_account_against_moto() {
     assert!(checked.is_some());
 
     // A linked account must be a member of the management account's AWS Organization.
-    let not_member = expect_status(link(&app, &app.client, "linked", "Dev", LINKED_ARN).await, StatusCode::BAD_REQUEST).await;
+    let not_member =
+        expect_status(link(&app, &app.client, "linked", "Dev", LINKED_ARN).await, StatusCode::BAD_REQUEST).await;
     assert!(not_member.contains("is not a member of the AWS Organization"), "{not_member}");
     let member = moto.create_member_account().await;
     let member_arn = format!("arn:aws:iam::{member}:role/XopsReadOnlyAccess");
@@ -74,7 +78,8 @@ async fn management_then_linked_account_against_moto() {
 
     // The newest link is the current account, and sign-in now goes straight to Home.
     let ws: xops::accounts::Workspace =
-        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await).unwrap();
+        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
+            .unwrap();
     assert_eq!(ws.current_account().map(|a| a.name.as_str()), Some("Dev"));
     assert!(ws.accounts.iter().any(|a| a.id == id));
     let browser = app.new_browser();
@@ -103,29 +108,44 @@ async fn failures_name_their_cause_and_save_nothing() {
     let app = TestApp::spawn_with(stub.settings(Duration::from_secs(1))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
 
-    let denied = expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_REQUEST).await;
+    let denied =
+        expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_REQUEST).await;
     let err: xops::error::AppError = serde_json::from_str(&denied).unwrap();
     let text = err.message_for("role_arn").expect("shown at the Role ARN field");
-    assert!(text.contains("AWS does not say why") && text.contains(STUB_PRINCIPAL) && text.contains("Outputs tab"), "{text}");
+    assert!(
+        text.contains("AWS does not say why") && text.contains(STUB_PRINCIPAL) && text.contains("Outputs tab"),
+        "{text}"
+    );
 
     stub.set(Role::OtherAccount("444444444444".into()));
-    let other = expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_REQUEST).await;
+    let other =
+        expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_REQUEST).await;
     assert!(other.contains("answered as AWS account 444444444444"), "{other}");
 
     stub.set(Role::Silent);
-    let slow = expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_GATEWAY).await;
+    let slow =
+        expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_GATEWAY).await;
     assert!(slow.contains("did not answer within"), "{slow}");
 
     // Without JavaScript the form comes back with what was typed and the error at its field.
     let res = app
-        .submit(&app.client, "link_aws_account", &[("kind", "management"), ("name", "Payer"), ("role_arn", "arn:aws:iam::123:role/X")], "/integrations/aws/link/management")
+        .submit(
+            &app.client,
+            "link_aws_account",
+            &[("kind", "management"), ("name", "Payer"), ("role_arn", "arn:aws:iam::123:role/X")],
+            "/integrations/aws/link/management",
+        )
         .await;
     let back = location(&res);
     assert!(back.contains("name=Payer") && back.contains("role_arn=arn%3Aaws%3Aiam%3A%3A123%3Arole%2FX"), "{back}");
     let page = expect_status(app.client.get(&back).send().await.unwrap(), StatusCode::OK).await;
     assert!(page.contains(r#"value="Payer""#) && page.contains("12-digit"), "refilled, with the message");
 
-    let bad_arn = expect_status(link(&app, &app.client, "management", "Payer", "arn:aws:iam::123:role/X").await, StatusCode::BAD_REQUEST).await;
+    let bad_arn = expect_status(
+        link(&app, &app.client, "management", "Payer", "arn:aws:iam::123:role/X").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert!(bad_arn.contains("12-digit"), "{bad_arn}");
     assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0);
 }
@@ -140,7 +160,8 @@ async fn rename_delete_and_retest() {
     let (payer, ..) = account(&app, "Payer").await;
     let (dev, ..) = account(&app, "Dev").await;
 
-    let renamed = app.call(&app.client, "rename_account", &[("account_id", &dev.to_string()), ("name", "Development")]).await;
+    let renamed =
+        app.call(&app.client, "rename_account", &[("account_id", &dev.to_string()), ("name", "Development")]).await;
     assert_eq!(location(&renamed), "/integrations/aws?notice=renamed");
     let taken = app.call(&app.client, "rename_account", &[("account_id", &dev.to_string()), ("name", "Payer")]).await;
     expect_status(taken, StatusCode::CONFLICT).await;
@@ -167,11 +188,17 @@ async fn rename_delete_and_retest() {
     assert_eq!(status, "failed");
     assert!(message.contains("could not assume"), "{message}");
 
-    let deleted = app.call(&app.client, "delete_account", &[("account_id", &dev.to_string()), ("confirm_name", "Development")]).await;
+    let deleted = app
+        .call(&app.client, "delete_account", &[("account_id", &dev.to_string()), ("confirm_name", "Development")])
+        .await;
     assert_eq!(location(&deleted), "/integrations/aws?notice=deleted");
     assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 1);
     for action in ["rename_account", "delete_account", "retest_account"] {
-        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await, 1, "{action}");
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await,
+            1,
+            "{action}"
+        );
     }
 }
 
@@ -184,7 +211,10 @@ async fn another_organization_cannot_touch_or_read_an_account() {
     link(&app, &app.client, "linked", "Dev", LINKED_ARN).await;
     let (dev, ..) = account(&app, "Dev").await;
     let before: Vec<(String, String, Option<i64>)> =
-        sqlx::query_as("SELECT name, status, last_checked_at FROM cloud_accounts ORDER BY id").fetch_all(&app.pool).await.unwrap();
+        sqlx::query_as("SELECT name, status, last_checked_at FROM cloud_accounts ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
 
     let eve = app.new_browser();
     app.sign_up(&eve, "Evil Corp", "eve@example.com").await;
@@ -200,10 +230,17 @@ async fn another_organization_cannot_touch_or_read_an_account() {
         assert!(!body.contains("210987654321"), "{name} leaks: {body}");
     }
     let after: Vec<(String, String, Option<i64>)> =
-        sqlx::query_as("SELECT name, status, last_checked_at FROM cloud_accounts ORDER BY id").fetch_all(&app.pool).await.unwrap();
+        sqlx::query_as("SELECT name, status, last_checked_at FROM cloud_accounts ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(before, after, "nothing changed");
     // Eve's organization has no management account of its own, whatever Acme has.
-    let linked = expect_status(link(&app, &eve, "linked", "Mine", "arn:aws:iam::555555555555:role/X").await, StatusCode::BAD_REQUEST).await;
+    let linked = expect_status(
+        link(&app, &eve, "linked", "Mine", "arn:aws:iam::555555555555:role/X").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert!(linked.contains("Link a management account first"));
 }
 
@@ -212,7 +249,8 @@ async fn templates_carry_the_external_id_and_principal() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
     let app = TestApp::spawn_with(stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    let external_id: String = sqlx::query_scalar("SELECT external_id FROM organizations").fetch_one(&app.pool).await.unwrap();
+    let external_id: String =
+        sqlx::query_scalar("SELECT external_id FROM organizations").fetch_one(&app.pool).await.unwrap();
 
     let signed_in = expect_status(app.get(&app.client, "/aws/templates/management.yaml").await, StatusCode::OK).await;
     let doc: serde_yaml::Value = serde_yaml::from_str(&signed_in).unwrap();
@@ -238,20 +276,34 @@ async fn support_requests_are_stored_listed_and_scoped() {
     let app = TestApp::spawn().await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let res = app
-        .call(&app.client, "create_support_request", &[("subject", "AWS Management account deletion"), ("description", "Please delete Payer.\nReason: migrated.")])
+        .call(
+            &app.client,
+            "create_support_request",
+            &[
+                ("subject", "AWS Management account deletion"),
+                ("description", "Please delete Payer.\nReason: migrated."),
+            ],
+        )
         .await;
     assert_eq!(location(&res), "/support?notice=support-sent");
-    let missing = expect_status(app.call(&app.client, "create_support_request", &[("subject", "x"), ("description", " ")]).await, StatusCode::BAD_REQUEST).await;
+    let missing = expect_status(
+        app.call(&app.client, "create_support_request", &[("subject", "x"), ("description", " ")]).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert!(missing.contains("description"));
 
-    let list: Vec<xops::support::SupportRequest> =
-        serde_json::from_str(&expect_status(app.call(&app.client, "support_requests", &[]).await, StatusCode::OK).await).unwrap();
+    let list: Vec<xops::support::SupportRequest> = serde_json::from_str(
+        &expect_status(app.call(&app.client, "support_requests", &[]).await, StatusCode::OK).await,
+    )
+    .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!((list[0].subject.as_str(), list[0].status.as_str()), ("AWS Management account deletion", "open"));
 
     let eve = app.new_browser();
     app.sign_up(&eve, "Evil Corp", "eve@example.com").await;
     let theirs: Vec<xops::support::SupportRequest> =
-        serde_json::from_str(&expect_status(app.call(&eve, "support_requests", &[]).await, StatusCode::OK).await).unwrap();
+        serde_json::from_str(&expect_status(app.call(&eve, "support_requests", &[]).await, StatusCode::OK).await)
+            .unwrap();
     assert!(theirs.is_empty());
 }

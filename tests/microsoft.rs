@@ -12,21 +12,39 @@ const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const APP: &str = "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c";
 
 async fn generate(app: &TestApp, client: &reqwest::Client, service: &str) -> (CertificateInfo, String) {
-    let body = expect_status(app.call(client, "generate_certificate", &[("service", service)]).await, StatusCode::OK).await;
+    let body =
+        expect_status(app.call(client, "generate_certificate", &[("service", service)]).await, StatusCode::OK).await;
     let info: CertificateInfo = serde_json::from_str(&body).unwrap();
     let pem = expect_status(app.get(client, &info.download_url).await, StatusCode::OK).await;
     (info, pem)
 }
 
-async fn connect(app: &TestApp, client: &reqwest::Client, service: &str, name: &str, cert: i64, extra: &[(&str, &str)]) -> reqwest::Response {
+async fn connect(
+    app: &TestApp,
+    client: &reqwest::Client,
+    service: &str,
+    name: &str,
+    cert: i64,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
     let cert = cert.to_string();
-    let mut form = vec![("service", service), ("name", name), ("app_id", APP), ("tenant_id", TENANT), ("certificate_id", cert.as_str())];
+    let mut form = vec![
+        ("service", service),
+        ("name", name),
+        ("app_id", APP),
+        ("tenant_id", TENANT),
+        ("certificate_id", cert.as_str()),
+    ];
     form.extend_from_slice(extra);
     app.call(client, "link_microsoft_account", &form).await
 }
 
 async fn subscriptions(app: &TestApp, id: i64) -> Vec<SubscriptionRow> {
-    let body = expect_status(app.call(&app.client, "azure_subscriptions", &[("account_id", &id.to_string())]).await, StatusCode::OK).await;
+    let body = expect_status(
+        app.call(&app.client, "azure_subscriptions", &[("account_id", &id.to_string())]).await,
+        StatusCode::OK,
+    )
+    .await;
     serde_json::from_str(&body).unwrap()
 }
 
@@ -48,14 +66,19 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
     assert_eq!(cert.thumbprint.len(), 40);
 
     // Before the upload, Entra does not know the certificate: the message says what to do.
-    let early = expect_status(connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await, StatusCode::BAD_REQUEST).await;
+    let early =
+        expect_status(connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await, StatusCode::BAD_REQUEST)
+            .await;
     assert!(early.contains("AADSTS700027") && early.contains(&cert.thumbprint), "{early}");
 
     entra.upload_certificate(APP, &pem);
     let res = connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await;
     let target = location(&res);
     expect_status(res, StatusCode::OK).await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM cloud_accounts WHERE provider = 'azure'").fetch_one(&app.pool).await.unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM cloud_accounts WHERE provider = 'azure'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(target, format!("/accounts/{id}/subscriptions?notice=linked"), "Azure lands on its subscriptions");
 
     // Every page was followed; nothing is connected until the user says so.
@@ -84,19 +107,25 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
     assert!(location(&res).contains("connected=2&disconnected=0"), "{}", location(&res));
     let res = send(update(vec!["11111111-0000-0000-0000-000000000002"])).await;
     assert!(location(&res).contains("connected=0&disconnected=1"), "{}", location(&res));
-    let selected: Vec<String> = subscriptions(&app, id).await.into_iter().filter(|r| r.selected).map(|r| r.name).collect();
+    let selected: Vec<String> =
+        subscriptions(&app, id).await.into_iter().filter(|r| r.selected).map(|r| r.name).collect();
     assert_eq!(selected, ["Staging"]);
     let disabled = send(update(vec!["11111111-0000-0000-0000-000000000004"])).await;
     let body = expect_status(disabled, StatusCode::BAD_REQUEST).await;
     assert!(body.contains("only Enabled subscriptions"), "{body}");
-    let selected_after: Vec<String> = subscriptions(&app, id).await.into_iter().filter(|r| r.selected).map(|r| r.name).collect();
+    let selected_after: Vec<String> =
+        subscriptions(&app, id).await.into_iter().filter(|r| r.selected).map(|r| r.name).collect();
     assert_eq!(selected_after, ["Staging"], "a refused update changes nothing");
 
     // Re-test signs in again; once the certificate is gone from the app, it fails and says why.
     entra.remove_certificates(APP);
     app.call(&app.client, "retest_account", &[("account_id", &id.to_string())]).await;
     let (status, message): (String, String) =
-        sqlx::query_as("SELECT status, status_message FROM cloud_accounts WHERE id = ?").bind(id).fetch_one(&app.pool).await.unwrap();
+        sqlx::query_as("SELECT status, status_message FROM cloud_accounts WHERE id = ?")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(status, "failed");
     assert!(message.contains("AADSTS700027"), "{message}");
 }
@@ -115,7 +144,8 @@ async fn the_database_holds_no_private_key_in_plain_form() {
     let pkcs8_marker = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00, 0x04, 0x82];
     assert!(!bytes.windows(pkcs8_marker.len()).any(|w| w == pkcs8_marker), "an unsealed PKCS#8 key is in the database");
     assert!(!bytes.windows(11).any(|w| w == b"PRIVATE KEY"));
-    let sealed: i64 = app.count("SELECT COUNT(*) FROM certificates WHERE length(sealed_key) > 1500 AND length(key_nonce) = 12").await;
+    let sealed: i64 =
+        app.count("SELECT COUNT(*) FROM certificates WHERE length(sealed_key) > 1500 AND length(key_nonce) = 12").await;
     assert_eq!(sealed, 1, "the key is there, sealed");
 }
 
@@ -135,16 +165,23 @@ async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
     .await;
     assert!(domain.contains("\"field\":\"organization_id\""), "{domain}");
     let org = [("organization_id", "contoso.onmicrosoft.com")];
-    let missing = expect_status(connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await, StatusCode::BAD_REQUEST).await;
+    let missing =
+        expect_status(connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await, StatusCode::BAD_REQUEST)
+            .await;
     assert!(missing.contains("Exchange.ManageAsApp") && missing.contains("Grant admin consent"), "{missing}");
 
     entra.set_roles(APP, &["Exchange.ManageAsApp"]);
     let ok = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await;
     assert_eq!(location(&ok), "/integrations/microsoft?notice=linked");
     let (domain, status): (String, String) =
-        sqlx::query_as("SELECT domain, status FROM cloud_accounts WHERE provider = 'm365'").fetch_one(&app.pool).await.unwrap();
+        sqlx::query_as("SELECT domain, status FROM cloud_accounts WHERE provider = 'm365'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!((domain.as_str(), status.as_str()), ("contoso.onmicrosoft.com", "connected"));
-    let again = expect_status(connect(&app, &app.client, "m365", "Other name", cert.id, &org).await, StatusCode::CONFLICT).await;
+    let again =
+        expect_status(connect(&app, &app.client, "m365", "Other name", cert.id, &org).await, StatusCode::CONFLICT)
+            .await;
     assert!(again.contains("already linked"), "{again}");
 }
 
@@ -159,17 +196,47 @@ async fn entra_id_errors_point_at_the_field_to_fix() {
     let cert_id = cert.id.to_string();
 
     let unknown_tenant = app
-        .call(&app.client, "link_microsoft_account", &[("service", "entra"), ("name", "Id"), ("app_id", APP), ("tenant_id", "00000000-0000-0000-0000-000000000000"), ("certificate_id", &cert_id)])
+        .call(
+            &app.client,
+            "link_microsoft_account",
+            &[
+                ("service", "entra"),
+                ("name", "Id"),
+                ("app_id", APP),
+                ("tenant_id", "00000000-0000-0000-0000-000000000000"),
+                ("certificate_id", &cert_id),
+            ],
+        )
         .await;
     let body = expect_status(unknown_tenant, StatusCode::BAD_REQUEST).await;
     assert!(body.contains("\"field\":\"tenant_id\"") && body.contains("AADSTS90002"), "{body}");
     let unknown_app = app
-        .call(&app.client, "link_microsoft_account", &[("service", "entra"), ("name", "Id"), ("app_id", "00000000-0000-0000-0000-000000000001"), ("tenant_id", TENANT), ("certificate_id", &cert_id)])
+        .call(
+            &app.client,
+            "link_microsoft_account",
+            &[
+                ("service", "entra"),
+                ("name", "Id"),
+                ("app_id", "00000000-0000-0000-0000-000000000001"),
+                ("tenant_id", TENANT),
+                ("certificate_id", &cert_id),
+            ],
+        )
         .await;
     let body = expect_status(unknown_app, StatusCode::BAD_REQUEST).await;
     assert!(body.contains("\"field\":\"app_id\"") && body.contains("AADSTS700016"), "{body}");
     let not_guid = app
-        .call(&app.client, "link_microsoft_account", &[("service", "entra"), ("name", "Id"), ("app_id", "my-app"), ("tenant_id", TENANT), ("certificate_id", &cert_id)])
+        .call(
+            &app.client,
+            "link_microsoft_account",
+            &[
+                ("service", "entra"),
+                ("name", "Id"),
+                ("app_id", "my-app"),
+                ("tenant_id", TENANT),
+                ("certificate_id", &cert_id),
+            ],
+        )
         .await;
     expect_status(not_guid, StatusCode::BAD_REQUEST).await;
 
@@ -192,7 +259,11 @@ async fn another_organization_cannot_use_or_see_certificates_and_subscriptions()
     let eve = app.new_browser();
     app.sign_up(&eve, "Evil Corp", "eve@example.com").await;
     expect_status(app.get(&eve, &cert.download_url).await, StatusCode::NOT_FOUND).await;
-    expect_status(app.call(&eve, "certificate_info", &[("certificate_id", &cert.id.to_string())]).await, StatusCode::NOT_FOUND).await;
+    expect_status(
+        app.call(&eve, "certificate_info", &[("certificate_id", &cert.id.to_string())]).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     // Acme's certificate id signs nothing for Eve.
     let stolen = expect_status(connect(&app, &eve, "azure", "Mine", cert.id, &[]).await, StatusCode::BAD_REQUEST).await;
     assert!(stolen.contains("certificate"), "{stolen}");

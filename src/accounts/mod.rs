@@ -217,10 +217,8 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
         .fetch_one(&state.pool)
         .await?;
     let accounts = list(&state.pool, user.organization_id).await?;
-    let chosen = session
-        .get::<i64>(crate::auth::session::CURRENT_ACCOUNT)
-        .await
-        .map_err(crate::auth::session::internal)?;
+    let chosen =
+        session.get::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)?;
     // The remembered choice, if it still exists; else the first account.
     let current_account_id =
         chosen.filter(|id| accounts.iter().any(|a| a.id == *id)).or_else(|| accounts.first().map(|a| a.id));
@@ -248,16 +246,19 @@ pub struct AccountDetails {
 pub async fn load_account_details(account_id: i64) -> Result<AccountDetails, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let summary = find(&state.pool, user.organization_id, account_id).await?;
-    let role_arn: String = sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
-        .bind(account_id)
-        .bind(user.organization_id)
-        .fetch_one(&state.pool)
-        .await?;
-    let linked_accounts = if summary.is_aws_management() {
-        sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = ? AND provider = 'aws' AND kind = 'linked'")
+    let role_arn: String =
+        sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+            .bind(account_id)
             .bind(user.organization_id)
             .fetch_one(&state.pool)
-            .await?
+            .await?;
+    let linked_accounts = if summary.is_aws_management() {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = ? AND provider = 'aws' AND kind = 'linked'",
+        )
+        .bind(user.organization_id)
+        .fetch_one(&state.pool)
+        .await?
     } else {
         0
     };
@@ -280,13 +281,21 @@ pub async fn rename_account(account_id: i64, name: String) -> Result<(), AppErro
         .await
         .map_err(|err| {
             if crate::error::is_unique_violation(&err) {
-                AppError::conflict("name", format!("Another {} account is already named \"{name}\".", account.provider.label()))
+                AppError::conflict(
+                    "name",
+                    format!("Another {} account is already named \"{name}\".", account.provider.label()),
+                )
             } else {
                 err.into()
             }
         })?;
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
-    let detail = format!("{} account ({}) renamed from \"{}\" to \"{name}\"", account.provider.label(), account.external_account_id, account.name);
+    let detail = format!(
+        "{} account ({}) renamed from \"{}\" to \"{name}\"",
+        account.provider.label(),
+        account.external_account_id,
+        account.name
+    );
     crate::audit::record(&state.pool, &actor, "rename_account", &detail).await;
     leptos_axum::redirect(&format!("{}?notice=renamed", account.provider.card().href()));
     Ok(())
@@ -310,11 +319,14 @@ pub async fn delete_account(account_id: i64, confirm_name: String) -> Result<(),
         .bind(user.organization_id)
         .execute(&state.pool)
         .await?;
-    if session.get::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)? == Some(account_id) {
+    if session.get::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)?
+        == Some(account_id)
+    {
         session.remove::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)?;
     }
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
-    let detail = format!("{} account \"{}\" ({}) deleted", account.provider.label(), account.name, account.external_account_id);
+    let detail =
+        format!("{} account \"{}\" ({}) deleted", account.provider.label(), account.name, account.external_account_id);
     crate::audit::record(&state.pool, &actor, "delete_account", &detail).await;
     leptos_axum::redirect(&format!("{}?notice=deleted", account.provider.card().href()));
     Ok(())
@@ -326,11 +338,12 @@ pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
     use crate::integrations::aws::{reverify, AwsKind};
     let (state, _, user) = crate::auth::session::require_user().await?;
     let account = find(&state.pool, user.organization_id, account_id).await?;
-    let role_arn: String = sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
-        .bind(account_id)
-        .bind(user.organization_id)
-        .fetch_one(&state.pool)
-        .await?;
+    let role_arn: String =
+        sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+            .bind(account_id)
+            .bind(user.organization_id)
+            .fetch_one(&state.pool)
+            .await?;
     let kind = match (account.provider, account.kind.as_str()) {
         (Provider::Aws, "management") => Some(AwsKind::Management),
         (Provider::Aws, _) => Some(AwsKind::Linked),
@@ -365,7 +378,13 @@ pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
     .execute(&state.pool)
     .await?;
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
-    let detail = format!("{} account \"{}\" ({}) re-tested: {}", account.provider.label(), account.name, account.external_account_id, status.as_str());
+    let detail = format!(
+        "{} account \"{}\" ({}) re-tested: {}",
+        account.provider.label(),
+        account.name,
+        account.external_account_id,
+        status.as_str()
+    );
     crate::audit::record(&state.pool, &actor, "retest_account", &detail).await;
     leptos_axum::redirect(&format!("{}?notice=retested", account.provider.card().href()));
     Ok(())
@@ -400,7 +419,9 @@ pub async fn ensure_name_free(
     .fetch_optional(pool)
     .await?;
     match (taken, Provider::parse(provider)) {
-        (Some(_), Some(p)) => Err(AppError::conflict("name", format!("Another {} account is already named \"{name}\".", p.label()))),
+        (Some(_), Some(p)) => {
+            Err(AppError::conflict("name", format!("Another {} account is already named \"{name}\".", p.label())))
+        }
         (Some(_), None) => Err(AppError::conflict("name", format!("Another account is already named \"{name}\"."))),
         _ => Ok(()),
     }
@@ -455,7 +476,11 @@ pub async fn list(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<Vec<A
 
 /// The organization's accounts, or just `only` among them.
 #[cfg(feature = "ssr")]
-async fn list_where(pool: &sqlx::SqlitePool, organization_id: i64, only: Option<i64>) -> Result<Vec<AccountSummary>, AppError> {
+async fn list_where(
+    pool: &sqlx::SqlitePool,
+    organization_id: i64,
+    only: Option<i64>,
+) -> Result<Vec<AccountSummary>, AppError> {
     type Row = (i64, String, String, String, String, String, String, Option<i64>, Option<i64>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.id, a.provider, a.kind, a.name, a.external_account_id, a.status, a.status_message, a.last_checked_at, \
@@ -491,9 +516,7 @@ async fn list_where(pool: &sqlx::SqlitePool, organization_id: i64, only: Option<
 pub fn format_time(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC")).ok()
-        })
+        .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC")).ok())
         .unwrap_or_default()
 }
 

@@ -8,7 +8,9 @@ use super::{load_account_details, AccountDetails, DeleteAccount, RenameAccount};
 use crate::ui::{error_of, FieldError, FormError, Submit};
 
 /// Loads the account named by the `:id` route parameter and renders it with `render`.
-fn with_account<V: IntoView + 'static>(render: impl Fn(AccountDetails) -> V + Copy + Send + Sync + 'static) -> impl IntoView {
+fn with_account<V: IntoView + 'static>(
+    render: impl Fn(AccountDetails) -> V + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
     let details = Resource::new(id, |id| async move {

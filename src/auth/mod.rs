@@ -1,7 +1,7 @@
 //! Sign-up, sign-in and sign-out: the pages and the server functions behind them.
-mod pages;
 #[cfg(feature = "ssr")]
 pub mod guard;
+mod pages;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
@@ -62,7 +62,8 @@ async fn sign_up_inner(organization: String, email: String, password: String) ->
     })?;
     tx.commit().await?;
 
-    let actor = crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
+    let actor =
+        crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
     crate::audit::record(&state.pool, &actor, "sign_up", &format!("organization \"{organization}\"")).await;
     session::start(&session, user_id).await?;
     leptos_axum::redirect(crate::onboarding::landing_path(0));

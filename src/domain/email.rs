@@ -58,9 +58,19 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for bad in ["", "   ", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a da@example.com",
-            "ada@-example.com", "ada@example..com", "ada\u{0}@example.com"]
-        {
+        for bad in [
+            "",
+            "   ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "a da@example.com",
+            "ada@-example.com",
+            "ada@example..com",
+            "ada\u{0}@example.com",
+        ] {
             let err = Email::parse(bad).expect_err(bad);
             assert_eq!(err.field(), Some("email"), "{bad}");
         }

@@ -81,17 +81,33 @@ mod tests {
 
     #[test]
     fn guids_are_normalised_and_checked() {
-        let g = Guid::parse(" 0B6C4F3A-1D2E-4F5A-8B9C-0D1E2F3A4B5C ", "app_id", "App ID").unwrap_or_else(|e| panic!("{e}"));
+        let g =
+            Guid::parse(" 0B6C4F3A-1D2E-4F5A-8B9C-0D1E2F3A4B5C ", "app_id", "App ID").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(g.to_string(), "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c");
-        for bad in ["", "0b6c4f3a1d2e4f5a8b9c0d1e2f3a4b5c", "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5", "zb6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c", "{0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c}"] {
-            assert_eq!(Guid::parse(bad, "tenant_id", "Tenant ID").map_err(|e| e.field().map(String::from)), Err(Some("tenant_id".into())), "{bad}");
+        for bad in [
+            "",
+            "0b6c4f3a1d2e4f5a8b9c0d1e2f3a4b5c",
+            "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5",
+            "zb6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c",
+            "{0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c}",
+        ] {
+            assert_eq!(
+                Guid::parse(bad, "tenant_id", "Tenant ID").map_err(|e| e.field().map(String::from)),
+                Err(Some("tenant_id".into())),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn organization_ids_are_onmicrosoft_domains() {
-        assert_eq!(OnMicrosoftDomain::parse("Contoso.OnMicrosoft.com").map(|d| d.to_string()), Ok("contoso.onmicrosoft.com".into()));
-        for bad in ["", "contoso.com", ".onmicrosoft.com", "-x.onmicrosoft.com", "a b.onmicrosoft.com", "a.b.onmicrosoft.com"] {
+        assert_eq!(
+            OnMicrosoftDomain::parse("Contoso.OnMicrosoft.com").map(|d| d.to_string()),
+            Ok("contoso.onmicrosoft.com".into())
+        );
+        for bad in
+            ["", "contoso.com", ".onmicrosoft.com", "-x.onmicrosoft.com", "a b.onmicrosoft.com", "a.b.onmicrosoft.com"]
+        {
             assert!(OnMicrosoftDomain::parse(bad).is_err(), "{bad}");
         }
     }

@@ -1,14 +1,14 @@
 //! Validated values shared by browser and server: the same `parse` gives instant feedback in
 //! the form and is the server's single point of trust.
 mod email;
-mod names;
 mod microsoft;
+mod names;
 mod password;
 mod role_arn;
 
 pub use email::Email;
-pub use names::{AccountName, OrganizationName};
 pub use microsoft::{Guid, OnMicrosoftDomain};
+pub use names::{AccountName, OrganizationName};
 pub use password::Password;
 pub use role_arn::RoleArn;
 

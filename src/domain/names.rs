@@ -67,6 +67,9 @@ mod tests {
         assert!(AccountName::parse(&"a".repeat(65)).is_err());
         assert!(AccountName::parse("   ").is_err());
         assert!(AccountName::parse("two\nlines").is_err());
-        assert_eq!(OrganizationName::parse("").map_err(|e| e.field().map(String::from)), Err(Some("organization".into())));
+        assert_eq!(
+            OrganizationName::parse("").map_err(|e| e.field().map(String::from)),
+            Err(Some("organization".into()))
+        );
     }
 }

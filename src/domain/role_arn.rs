@@ -64,7 +64,12 @@ impl RoleArn {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
             return Err(err("A role name may contain only letters, digits and + = , . @ _ -"));
         }
-        Ok(RoleArn { partition: partition.to_string(), account_id: account_id.to_string(), path, name: name.to_string() })
+        Ok(RoleArn {
+            partition: partition.to_string(),
+            account_id: account_id.to_string(),
+            path,
+            name: name.to_string(),
+        })
     }
 
     pub fn account_id(&self) -> &str {

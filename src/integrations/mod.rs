@@ -67,6 +67,19 @@ pub fn IntegrationsPage() -> impl IntoView {
     }
 }
 
+/// The accounts under one card, with their actions (on the card's own page, beside its form).
+#[component]
+pub fn CardAccounts(card: Card) -> impl IntoView {
+    with_workspace(move |ws| {
+        let accounts = accounts_of(&ws, card);
+        if accounts.is_empty() {
+            view! { <p class="muted empty">{format!("No {} accounts linked yet.", card.noun())}</p> }.into_any()
+        } else {
+            view! { <AccountList accounts manage=true /> }.into_any()
+        }
+    })
+}
+
 /// What to say when a card has no accounts: how to add one.
 pub fn empty_sentence(card: Card) -> String {
     format!("No {} accounts linked yet. Select Add Account to link one.", card.noun())
@@ -78,9 +91,6 @@ mod tests {
 
     #[test]
     fn empty_cards_say_how_to_add_an_account() {
-        assert_eq!(
-            empty_sentence(Card::Eks),
-            "No EKS accounts linked yet. Select Add Account to link one."
-        );
+        assert_eq!(empty_sentence(Card::Eks), "No EKS accounts linked yet. Select Add Account to link one.");
     }
 }

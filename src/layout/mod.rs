@@ -36,14 +36,15 @@ pub fn SignedInLayout() -> impl IntoView {
     let resource = Resource::new(move || select.version().get(), |_| load_workspace());
     provide_context(WorkspaceResource(resource));
 
-
     let with_workspace = move |render: fn(Workspace, Menus) -> AnyView| {
         move || {
             Suspend::new(async move {
                 match resource.await {
                     Ok(ws) => render(ws, Menus { select, sign_out }),
                     // The session ran out while the page was open: back to sign-in.
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/signin?notice=session-ended" /> }.into_any(),
+                    Err(AppError::Unauthorized) => {
+                        view! { <Redirect path="/signin?notice=session-ended" /> }.into_any()
+                    }
                     Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                 }
             })

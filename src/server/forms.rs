@@ -16,8 +16,7 @@ const MAX_KEPT: usize = 2048;
 pub fn keep_typed<S: ServerFn>(result: &Result<(), AppError>, kept: &[(&str, &str)]) {
     let Err(err) = result else { return };
     let Some(parts) = use_context::<axum::http::request::Parts>() else { return };
-    let accepts_html =
-        parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let accepts_html = parts.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
     let Some(referer) = parts.headers.get(REFERER).and_then(|v| v.to_str().ok()) else { return };
     if !accepts_html {
         return;

@@ -79,7 +79,8 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
     let microsoft = Arc::new(crate::integrations::microsoft::identity::Microsoft::new(config.microsoft.clone()));
     let sealer = Arc::new(crate::crypto::Sealer::load(config.master_key.as_deref(), &config.master_key_file)?);
     let config = Arc::new(config);
-    let state = AppState { pool, config: config.clone(), aws, microsoft, sealer, leptos_options: leptos_options.clone() };
+    let state =
+        AppState { pool, config: config.clone(), aws, microsoft, sealer, leptos_options: leptos_options.clone() };
 
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("xops_session")

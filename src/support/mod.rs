@@ -36,7 +36,10 @@ pub fn validate(subject: &str, description: &str) -> Result<(String, String), Ap
         return Err(AppError::invalid("description", "Describe your request."));
     }
     if description.chars().count() > DESCRIPTION_MAX {
-        return Err(AppError::invalid("description", format!("Use at most {DESCRIPTION_MAX} characters for the description.")));
+        return Err(AppError::invalid(
+            "description",
+            format!("Use at most {DESCRIPTION_MAX} characters for the description."),
+        ));
     }
     if description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(AppError::invalid("description", "The description contains characters that cannot be shown."));

@@ -75,11 +75,7 @@ impl Moto {
             .send()
             .await
             .expect("moto creates the member account");
-        created
-            .create_account_status()
-            .and_then(|s| s.account_id())
-            .expect("the new account's id")
-            .to_string()
+        created.create_account_status().and_then(|s| s.account_id()).expect("the new account's id").to_string()
     }
 }
 
@@ -164,7 +160,10 @@ async fn answer(
                 Role::OtherAccount(_) => true,
             };
             if !allowed {
-                return error("AccessDenied", &format!("User: {STUB_PRINCIPAL} is not authorized to perform: sts:AssumeRole on resource: {arn}"));
+                return error(
+                    "AccessDenied",
+                    &format!("User: {STUB_PRINCIPAL} is not authorized to perform: sts:AssumeRole on resource: {arn}"),
+                );
             }
             let account = arn.split(':').nth(4).unwrap_or_default().to_string();
             xml(format!(

@@ -118,7 +118,11 @@ fn decode_part(part: &str) -> Value {
     URL_SAFE_NO_PAD.decode(part).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null)
 }
 
-async fn token(State(s): State<Shared>, Path(tenant): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(s): State<Shared>,
+    Path(tenant): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let app = field("client_id");
     let mut d = s.directory.lock().expect("lock");
@@ -126,9 +130,15 @@ async fn token(State(s): State<Shared>, Path(tenant): Path<String>, Form(form): 
         return aadsts(90002, "invalid_request", &format!("Tenant '{tenant}' not found."));
     };
     if !apps.contains(&app) {
-        return aadsts(700016, "unauthorized_client", &format!("Application with identifier '{app}' was not found in the directory '{tenant}'."));
+        return aadsts(
+            700016,
+            "unauthorized_client",
+            &format!("Application with identifier '{app}' was not found in the directory '{tenant}'."),
+        );
     }
-    if field("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || field("grant_type") != "client_credentials" {
+    if field("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        || field("grant_type") != "client_credentials"
+    {
         return aadsts(7000215, "invalid_client", "Invalid client secret provided.");
     }
     let assertion = field("client_assertion");
@@ -146,12 +156,20 @@ async fn token(State(s): State<Shared>, Path(tenant): Path<String>, Form(form): 
         && claims["jti"].as_str().is_some_and(|j| !j.is_empty())
         && claims["exp"].as_i64().is_some_and(|exp| exp > now && exp - claims["nbf"].as_i64().unwrap_or(0) <= 600);
     if !claims_ok {
-        return aadsts(700024, "invalid_client", "Client assertion is not within its valid time range or has the wrong audience.");
+        return aadsts(
+            700024,
+            "invalid_client",
+            "Client assertion is not within its valid time range or has the wrong audience.",
+        );
     }
     let x5t = header["x5t#S256"].as_str().unwrap_or_default().to_string();
     let uploaded = d.certificates.get(&app).cloned().unwrap_or_default();
     let Some(cert) = uploaded.iter().find(|der| URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(der)) == x5t) else {
-        return aadsts(700027, "invalid_client", "The certificate with identifier used to sign the client assertion is not registered on application.");
+        return aadsts(
+            700027,
+            "invalid_client",
+            "The certificate with identifier used to sign the client assertion is not registered on application.",
+        );
     };
     let (_, parsed) = x509_parser::parse_x509_certificate(cert).expect("uploaded certificates parse");
     let key = aws_lc_rs::signature::UnparsedPublicKey::new(
@@ -169,11 +187,20 @@ async fn token(State(s): State<Shared>, Path(tenant): Path<String>, Form(form): 
     Json(json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": access_token })).into_response()
 }
 
-async fn subscriptions(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn subscriptions(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let d = s.directory.lock().expect("lock");
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
     if !d.issued.contains(bearer) || q.get("api-version").map(String::as_str) != Some("2022-12-01") {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "InvalidAuthenticationToken"}}))).into_response();
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "InvalidAuthenticationToken"}})))
+            .into_response();
     }
     let skip: usize = q.get("skip").and_then(|s| s.parse().ok()).unwrap_or(0);
     let page: Vec<Value> = d

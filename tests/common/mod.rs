@@ -40,7 +40,9 @@ impl TestApp {
     }
 
     /// The app with these Microsoft settings (the identity double's URLs).
-    pub async fn spawn_with_microsoft(microsoft: xops::integrations::microsoft::identity::MicrosoftSettings) -> TestApp {
+    pub async fn spawn_with_microsoft(
+        microsoft: xops::integrations::microsoft::identity::MicrosoftSettings,
+    ) -> TestApp {
         TestApp::spawn_full(xops::integrations::aws::sts::AwsSettings::default(), microsoft).await
     }
 

@@ -116,7 +116,8 @@ pub async fn link_aws_account(kind: String, name: String, role_arn: String) -> R
 async fn link_aws_account_inner(kind: String, name: String, role_arn: String) -> Result<(), AppError> {
     use crate::domain::{AccountName, RoleArn};
     let (state, session, user) = crate::auth::session::require_user().await?;
-    let kind = AwsKind::parse(&kind).ok_or_else(|| AppError::BadRequest("Choose Management Account or Linked Account.".into()))?;
+    let kind = AwsKind::parse(&kind)
+        .ok_or_else(|| AppError::BadRequest("Choose Management Account or Linked Account.".into()))?;
     let name = AccountName::parse(&name)?;
     let arn = RoleArn::parse(&role_arn)?;
     let org = user.organization_id;
@@ -161,7 +162,8 @@ async fn link_aws_account_inner(kind: String, name: String, role_arn: String) ->
     .map_err(crate::accounts::link_conflict)?;
 
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
-    let detail = format!("{} \"{name}\" ({}) linked, status {}", kind.label(), arn.account_id(), verified.status.as_str());
+    let detail =
+        format!("{} \"{name}\" ({}) linked, status {}", kind.label(), arn.account_id(), verified.status.as_str());
     crate::audit::record(&state.pool, &actor, "link_account", &detail).await;
     crate::accounts::make_current(&session, id).await?;
     let notice = if verified.status == crate::accounts::AccountStatus::Connected { "linked" } else { "linked-warning" };
@@ -186,11 +188,17 @@ pub async fn reverify(
 
 #[cfg(feature = "ssr")]
 async fn external_id(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<String, AppError> {
-    Ok(sqlx::query_scalar("SELECT external_id FROM organizations WHERE id = ?").bind(organization_id).fetch_one(pool).await?)
+    Ok(sqlx::query_scalar("SELECT external_id FROM organizations WHERE id = ?")
+        .bind(organization_id)
+        .fetch_one(pool)
+        .await?)
 }
 
 #[cfg(feature = "ssr")]
-async fn management_roles(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<Vec<crate::domain::RoleArn>, AppError> {
+async fn management_roles(
+    pool: &sqlx::SqlitePool,
+    organization_id: i64,
+) -> Result<Vec<crate::domain::RoleArn>, AppError> {
     let arns: Vec<String> = sqlx::query_scalar(
         "SELECT role_arn FROM cloud_accounts WHERE organization_id = ? AND provider = 'aws' AND kind = 'management' ORDER BY id",
     )

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use super::{load_aws_setup, AwsKind, AwsSetup, LinkAwsAccount};
 use crate::accounts::{AccountList, Card};
 use crate::domain::RoleArn;
-use crate::integrations::{accounts_of, with_workspace};
+use crate::integrations::{accounts_of, with_workspace, CardAccounts};
 use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
 
 /// The AWS card: Select AWS Account Type, then the AWS accounts already linked.
@@ -64,10 +64,9 @@ pub fn AwsPage() -> impl IntoView {
 #[component]
 pub fn LinkAwsPage() -> impl IntoView {
     let params = use_params_map();
-    let kind = move || {
-        params.read().get("kind").and_then(|k| AwsKind::parse(&k)).filter(|k| *k != AwsKind::Eks)
-    };
-    move || match kind() {
+    let kind = move || params.read().get("kind").and_then(|k| AwsKind::parse(&k)).filter(|k| *k != AwsKind::Eks);
+    move || {
+        match kind() {
         None => view! { <section class="page"><h1>"Page not found"</h1><p>"There is no such AWS account type."</p></section> }
             .into_any(),
         Some(kind) => view! {
@@ -83,6 +82,7 @@ pub fn LinkAwsPage() -> impl IntoView {
         }
         .into_any(),
     }
+    }
 }
 
 /// The EKS card: Link a New AWS Account for EKS, and the EKS accounts already linked.
@@ -97,14 +97,7 @@ pub fn EksPage() -> impl IntoView {
             <Notice />
             <LinkAwsForm kind=AwsKind::Eks />
             <h2>"EKS accounts"</h2>
-            {with_workspace(|ws| {
-                let accounts = accounts_of(&ws, Card::Eks);
-                if accounts.is_empty() {
-                    view! { <p class="muted">"No EKS accounts linked yet."</p> }.into_any()
-                } else {
-                    view! { <AccountList accounts manage=true /> }.into_any()
-                }
-            })}
+            <CardAccounts card=Card::Eks />
         </section>
     }
 }

@@ -118,7 +118,13 @@ impl Aws {
         }
         let out = self.call(request.send()).await?;
         let c = out.credentials().ok_or(Failure::Unreachable)?;
-        Ok(Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()), None, "xops-assumed-role"))
+        Ok(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "xops-assumed-role",
+        ))
     }
 
     /// Verifies a role; `management` is the organization's management role, for a linked account.
@@ -188,10 +194,13 @@ impl Aws {
                     continue;
                 }
             };
-            let answer = self.call(self.organizations(credentials).describe_account().account_id(account_id).send()).await;
+            let answer =
+                self.call(self.organizations(credentials).describe_account().account_id(account_id).send()).await;
             match answer {
                 Ok(_) => return Membership::Member,
-                Err(Failure::Service { code, .. }) if code == "AccountNotFoundException" => return Membership::NotMember,
+                Err(Failure::Service { code, .. }) if code == "AccountNotFoundException" => {
+                    return Membership::NotMember
+                }
                 Err(Failure::Service { code, .. }) if code == "AWSOrganizationsNotInUseException" => {
                     unknown = "the management account is not using AWS Organizations".into()
                 }
@@ -285,7 +294,10 @@ pub fn explain_failure(f: &Failure, arn: &RoleArn, principal: &str, external_id:
                 arn.account_id()
             ),
         ),
-        "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException"
+        "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
         | "UnrecognizedClientException" => AppError::Upstream(
             "AWS refused the Xops platform's own credentials, so no role can be checked right now. This is on our \
              side: contact support@axiomio.com."

@@ -83,7 +83,10 @@ pub fn render(kind: TemplateKind, principal_arn: &str, external_id: Option<&str>
     out.push_str("AWSTemplateFormatVersion: \"2010-09-09\"\n");
     out.push_str(&format!(
         "Description: {}\n",
-        q(&format!("Xops 360 read-only access ({}). Creates one IAM role that only Xops can assume, with your External ID.", kind.stack_name()))
+        q(&format!(
+            "Xops 360 read-only access ({}). Creates one IAM role that only Xops can assume, with your External ID.",
+            kind.stack_name()
+        ))
     ));
     out.push_str("Parameters:\n  ExternalId:\n    Type: String\n");
     out.push_str("    Description: \"The External ID that Xops 360 shows for your organization. Do not change it.\"\n");
@@ -126,12 +129,16 @@ mod tests {
 
     #[test]
     fn the_role_trusts_the_principal_only_with_the_external_id() {
-        let yaml = render(TemplateKind::Management, "arn:aws:iam::111122223333:role/XopsPlatform", Some("xops-0123abcd"));
+        let yaml =
+            render(TemplateKind::Management, "arn:aws:iam::111122223333:role/XopsPlatform", Some("xops-0123abcd"));
         let doc = parse(&yaml);
         let params = &doc["Parameters"]["ExternalId"];
         assert_eq!(params["Default"].as_str(), Some("xops-0123abcd"));
         let statement = &doc["Resources"]["XopsRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
-        assert_eq!(statement["Principal"]["AWS"]["Fn::Sub"].as_str(), Some("arn:${AWS::Partition}:iam::111122223333:role/XopsPlatform"));
+        assert_eq!(
+            statement["Principal"]["AWS"]["Fn::Sub"].as_str(),
+            Some("arn:${AWS::Partition}:iam::111122223333:role/XopsPlatform")
+        );
         assert_eq!(statement["Condition"]["StringEquals"]["sts:ExternalId"]["Ref"].as_str(), Some("ExternalId"));
         assert_eq!(doc["Outputs"]["RoleArn"]["Value"]["Fn::GetAtt"][0].as_str(), Some("XopsRole"));
         let policies = doc["Resources"]["XopsRole"]["Properties"]["ManagedPolicyArns"].as_sequence().map(Vec::len);

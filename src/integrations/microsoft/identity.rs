@@ -91,7 +91,8 @@ impl Microsoft {
             "iat": now,
             "exp": now + 600,
         });
-        let signing_input = format!("{}.{}", base64url(header.to_string().as_bytes()), base64url(claims.to_string().as_bytes()));
+        let signing_input =
+            format!("{}.{}", base64url(header.to_string().as_bytes()), base64url(claims.to_string().as_bytes()));
         let signature = sign_ps256(credential.private_key_pkcs8, signing_input.as_bytes())?;
         Ok(format!("{signing_input}.{}", base64url(&signature)))
     }
@@ -106,7 +107,13 @@ impl Microsoft {
             ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
             ("client_assertion", assertion.as_str()),
         ];
-        let response = self.http.post(self.token_endpoint(credential.tenant_id)).form(&form).send().await.map_err(|e| self.network(e))?;
+        let response = self
+            .http
+            .post(self.token_endpoint(credential.tenant_id))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| self.network(e))?;
         let status = response.status();
         let body = response.text().await.map_err(|e| self.network(e))?;
         if status.is_success() {
@@ -115,7 +122,9 @@ impl Microsoft {
                 access_token: String,
             }
             return serde_json::from_str::<Token>(&body).map(|t| t.access_token).map_err(|_| {
-                AppError::Upstream("Microsoft Entra ID answered with something that is not a token. Try again later.".into())
+                AppError::Upstream(
+                    "Microsoft Entra ID answered with something that is not a token. Try again later.".into(),
+                )
             });
         }
         let err: TokenError = serde_json::from_str(&body).unwrap_or_default();
@@ -144,14 +153,18 @@ impl Microsoft {
                 )));
             }
             let page: Page = response.json().await.map_err(|_| {
-                AppError::Upstream("Azure Resource Manager answered with an unreadable subscription list. Try Refresh later.".into())
+                AppError::Upstream(
+                    "Azure Resource Manager answered with an unreadable subscription list. Try Refresh later.".into(),
+                )
             })?;
             all.extend(page.value);
             match page.next_link {
                 // Only ever send the token back to Resource Manager itself.
                 Some(next) if next.starts_with(base) => url = next,
                 Some(_) => {
-                    return Err(AppError::Upstream("Azure Resource Manager pointed to another host for the next page; Xops stopped there.".into()))
+                    return Err(AppError::Upstream(
+                        "Azure Resource Manager pointed to another host for the next page; Xops stopped there.".into(),
+                    ))
                 }
                 None => return Ok(all),
             }
@@ -184,7 +197,8 @@ fn random_bytes() -> [u8; 16] {
 pub fn token_roles(access_token: &str) -> Vec<String> {
     use base64::Engine;
     let payload = access_token.split('.').nth(1).unwrap_or_default();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).unwrap_or_default();
+    let bytes =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).unwrap_or_default();
     serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .and_then(|v| v.get("roles").cloned())
@@ -256,13 +270,15 @@ mod tests {
     #[test]
     fn the_client_assertion_carries_the_claims_entra_checks() {
         let cert = crate::crypto::generate_certificate("t").unwrap_or_else(|e| panic!("{e}"));
-        let ms = Microsoft::new(MicrosoftSettings { authority_host: "https://login.example/".into(), ..Default::default() });
+        let ms =
+            Microsoft::new(MicrosoftSettings { authority_host: "https://login.example/".into(), ..Default::default() });
         let jwt = ms.client_assertion(&credential(&cert.private_key_pkcs8), 1_000).unwrap_or_else(|e| panic!("{e}"));
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         use base64::Engine;
         let decode = |p: &str| -> serde_json::Value {
-            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap_or_default()).unwrap_or_default()
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap_or_default())
+                .unwrap_or_default()
         };
         let header = decode(parts[0]);
         assert_eq!(header["alg"], "PS256");
@@ -281,7 +297,9 @@ mod tests {
     #[test]
     fn each_aadsts_code_names_its_cause() {
         let c = credential(b"");
-        let explain = |code: i64| explain_token_error(&TokenError { error_codes: vec![code], ..Default::default() }, &c, MsService::M365);
+        let explain = |code: i64| {
+            explain_token_error(&TokenError { error_codes: vec![code], ..Default::default() }, &c, MsService::M365)
+        };
         assert!(explain(700027).to_string().contains("Upload certificate"));
         assert!(explain(700027).to_string().contains("ABCDEF"));
         assert_eq!(explain(700016).field(), Some("app_id"));

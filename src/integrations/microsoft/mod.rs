@@ -1,8 +1,8 @@
 //! Azure, Microsoft 365 and Microsoft Entra ID: an app registration that signs in with a
 //! certificate made here (its private key sealed, never sent), verified before it is saved.
-mod pages;
 #[cfg(feature = "ssr")]
 pub mod identity;
+mod pages;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -99,7 +99,12 @@ pub struct CertificateInfo {
 #[cfg(feature = "ssr")]
 impl CertificateInfo {
     fn new(id: i64, thumbprint: String, not_after: i64) -> Self {
-        CertificateInfo { id, thumbprint, expires: crate::accounts::format_time(not_after), download_url: format!("/certificates/{id}.cer") }
+        CertificateInfo {
+            id,
+            thumbprint,
+            expires: crate::accounts::format_time(not_after),
+            download_url: format!("/certificates/{id}.cer"),
+        }
     }
 }
 
@@ -107,13 +112,19 @@ impl CertificateInfo {
 #[server(endpoint = "generate_certificate")]
 pub async fn generate_certificate(service: String) -> Result<CertificateInfo, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let service = MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
+    let service =
+        MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let now = crate::server::now();
     // Keys generated but never connected do not linger.
-    sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < ?").bind(now - 24 * 3600).execute(&state.pool).await?;
-    let cert = tokio::task::spawn_blocking(move || crate::crypto::generate_certificate(&format!("Xops 360 {}", service.label())))
-        .await
-        .map_err(|_| AppError::Internal)??;
+    sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < ?")
+        .bind(now - 24 * 3600)
+        .execute(&state.pool)
+        .await?;
+    let cert = tokio::task::spawn_blocking(move || {
+        crate::crypto::generate_certificate(&format!("Xops 360 {}", service.label()))
+    })
+    .await
+    .map_err(|_| AppError::Internal)??;
     let sealed = state.sealer.seal(&cert.private_key_pkcs8)?;
     let x5t = crate::crypto::base64url(&crate::crypto::sha256(&cert.cert_der));
     let id: i64 = sqlx::query_scalar(
@@ -133,7 +144,13 @@ pub async fn generate_certificate(service: String) -> Result<CertificateInfo, Ap
     .fetch_one(&state.pool)
     .await?;
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
-    crate::audit::record(&state.pool, &actor, "generate_certificate", &format!("{} certificate {}", service.label(), cert.thumbprint)).await;
+    crate::audit::record(
+        &state.pool,
+        &actor,
+        "generate_certificate",
+        &format!("{} certificate {}", service.label(), cert.thumbprint),
+    )
+    .await;
     leptos_axum::redirect(&format!("{}?certificate={id}", service.page()));
     Ok(CertificateInfo::new(id, cert.thumbprint, cert.not_after))
 }
@@ -141,12 +158,14 @@ pub async fn generate_certificate(service: String) -> Result<CertificateInfo, Ap
 #[server(endpoint = "certificate_info")]
 pub async fn load_certificate_info(certificate_id: i64) -> Result<CertificateInfo, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let row: Option<(String, i64)> = sqlx::query_as("SELECT thumbprint, not_after FROM certificates WHERE id = ? AND organization_id = ?")
-        .bind(certificate_id)
-        .bind(user.organization_id)
-        .fetch_optional(&state.pool)
-        .await?;
-    let (thumbprint, not_after) = row.ok_or_else(|| AppError::NotFound("That certificate does not exist; generate a new one.".into()))?;
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT thumbprint, not_after FROM certificates WHERE id = ? AND organization_id = ?")
+            .bind(certificate_id)
+            .bind(user.organization_id)
+            .fetch_optional(&state.pool)
+            .await?;
+    let (thumbprint, not_after) =
+        row.ok_or_else(|| AppError::NotFound("That certificate does not exist; generate a new one.".into()))?;
     Ok(CertificateInfo::new(certificate_id, thumbprint, not_after))
 }
 
@@ -160,8 +179,22 @@ pub async fn link_microsoft_account(
     organization_id: Option<String>,
     certificate_id: Option<String>,
 ) -> Result<(), AppError> {
-    let kept = [("name", name.as_str()), ("app_id", app_id.as_str()), ("tenant_id", tenant_id.as_str()), ("organization_id", organization_id.as_deref().unwrap_or_default()), ("certificate", certificate_id.as_deref().unwrap_or_default())];
-    let result = link_microsoft_account_inner(service, name.clone(), app_id.clone(), tenant_id.clone(), organization_id.clone(), certificate_id.clone()).await;
+    let kept = [
+        ("name", name.as_str()),
+        ("app_id", app_id.as_str()),
+        ("tenant_id", tenant_id.as_str()),
+        ("organization_id", organization_id.as_deref().unwrap_or_default()),
+        ("certificate", certificate_id.as_deref().unwrap_or_default()),
+    ];
+    let result = link_microsoft_account_inner(
+        service,
+        name.clone(),
+        app_id.clone(),
+        tenant_id.clone(),
+        organization_id.clone(),
+        certificate_id.clone(),
+    )
+    .await;
     crate::server::keep_typed::<LinkMicrosoftAccount>(&result, &kept);
     result
 }
@@ -177,7 +210,8 @@ async fn link_microsoft_account_inner(
 ) -> Result<(), AppError> {
     use crate::domain::{AccountName, Guid, OnMicrosoftDomain};
     let (state, session, user) = crate::auth::session::require_user().await?;
-    let service = MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
+    let service =
+        MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let name = AccountName::parse(&name)?;
     let app_id = Guid::parse(&app_id, "app_id", "App ID")?;
     let tenant_id = Guid::parse(&tenant_id, "tenant_id", "Tenant ID")?;
@@ -186,16 +220,25 @@ async fn link_microsoft_account_inner(
         _ => None,
     };
     let certificate_id = certificate_id.as_deref().and_then(|c| c.trim().parse::<i64>().ok()).ok_or_else(|| {
-        AppError::invalid("certificate", "Click Generate Public Key & Download first, and upload the certificate to the app registration.")
+        AppError::invalid(
+            "certificate",
+            "Click Generate Public Key & Download first, and upload the certificate to the app registration.",
+        )
     })?;
     let org = user.organization_id;
     crate::accounts::ensure_name_free(&state.pool, org, service.as_str(), &name, None).await?;
     if let Some(existing) = crate::accounts::linked_as(&state.pool, org, service.as_str(), tenant_id.as_str()).await? {
-        return Err(AppError::conflict("tenant_id", format!("This tenant is already linked for {} as \"{existing}\".", service.label())));
+        return Err(AppError::conflict(
+            "tenant_id",
+            format!("This tenant is already linked for {} as \"{existing}\".", service.label()),
+        ));
     }
     let key = StoredKey::load(&state, org, certificate_id, None).await?;
     if key.service != service.as_str() {
-        return Err(AppError::invalid("certificate", "This certificate was made for another service: generate one here."));
+        return Err(AppError::invalid(
+            "certificate",
+            "This certificate was made for another service: generate one here.",
+        ));
     }
     let verified = verify(&state, &key, service, app_id.as_str(), tenant_id.as_str()).await?;
 
@@ -218,14 +261,19 @@ async fn link_microsoft_account_inner(
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::accounts::link_conflict)?;
-    let attached = sqlx::query("UPDATE certificates SET account_id = ? WHERE id = ? AND organization_id = ? AND account_id IS NULL")
-        .bind(id)
-        .bind(certificate_id)
-        .bind(org)
-        .execute(&mut *tx)
-        .await?;
+    let attached = sqlx::query(
+        "UPDATE certificates SET account_id = ? WHERE id = ? AND organization_id = ? AND account_id IS NULL",
+    )
+    .bind(id)
+    .bind(certificate_id)
+    .bind(org)
+    .execute(&mut *tx)
+    .await?;
     if attached.rows_affected() != 1 {
-        return Err(AppError::invalid("certificate", "This certificate is already used by another account: generate a new one."));
+        return Err(AppError::invalid(
+            "certificate",
+            "This certificate is already used by another account: generate a new one.",
+        ));
     }
     store_subscriptions(&mut tx, id, &verified.subscriptions).await?;
     tx.commit().await?;
@@ -268,7 +316,8 @@ pub async fn azure_subscriptions(account_id: i64) -> Result<Vec<SubscriptionRow>
 pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<String>>) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let account = azure_account(&state, user.organization_id, account_id).await?;
-    let wanted: std::collections::HashSet<String> = selected.unwrap_or_default().into_iter().map(|s| s.trim().to_lowercase()).collect();
+    let wanted: std::collections::HashSet<String> =
+        selected.unwrap_or_default().into_iter().map(|s| s.trim().to_lowercase()).collect();
     let mut tx = state.pool.begin().await?;
     let current: Vec<(String, String, bool)> =
         sqlx::query_as("SELECT subscription_id, state, selected FROM azure_subscriptions WHERE account_id = ?")
@@ -276,13 +325,19 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
             .fetch_all(&mut *tx)
             .await?;
     if let Some(unknown) = wanted.iter().find(|w| !current.iter().any(|(id, ..)| id == *w)) {
-        return Err(AppError::invalid("selected", format!("Subscription {unknown} is not in this tenant's list: Refresh the list.")));
+        return Err(AppError::invalid(
+            "selected",
+            format!("Subscription {unknown} is not in this tenant's list: Refresh the list."),
+        ));
     }
     let (mut connected, mut disconnected) = (0, 0);
     for (id, sub_state, was) in &current {
         let now_selected = wanted.contains(id);
         if now_selected && !was && sub_state != "Enabled" {
-            return Err(AppError::invalid("selected", format!("Subscription {id} is {sub_state}: only Enabled subscriptions can be connected.")));
+            return Err(AppError::invalid(
+                "selected",
+                format!("Subscription {id} is {sub_state}: only Enabled subscriptions can be connected."),
+            ));
         }
         if now_selected != *was {
             sqlx::query("UPDATE azure_subscriptions SET selected = ? WHERE account_id = ? AND subscription_id = ?")
@@ -291,12 +346,17 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            if now_selected { connected += 1 } else { disconnected += 1 }
+            if now_selected {
+                connected += 1
+            } else {
+                disconnected += 1
+            }
         }
     }
     tx.commit().await?;
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
-    let detail = format!("Azure \"{}\": {connected} subscription(s) connected, {disconnected} disconnected", account.name);
+    let detail =
+        format!("Azure \"{}\": {connected} subscription(s) connected, {disconnected} disconnected", account.name);
     crate::audit::record(&state.pool, &actor, "update_subscriptions", &detail).await;
     leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-updated&connected={connected}&disconnected={disconnected}"));
     Ok(())
@@ -316,7 +376,11 @@ pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError
 }
 
 #[cfg(feature = "ssr")]
-async fn azure_account(state: &crate::server::AppState, org: i64, account_id: i64) -> Result<crate::accounts::AccountSummary, AppError> {
+async fn azure_account(
+    state: &crate::server::AppState,
+    org: i64,
+    account_id: i64,
+) -> Result<crate::accounts::AccountSummary, AppError> {
     let account = crate::accounts::find(&state.pool, org, account_id).await?;
     if account.provider != crate::accounts::Provider::Azure {
         return Err(AppError::NotFound("That is not an Azure account.".into()));
@@ -331,10 +395,11 @@ async fn store_subscriptions(
     account_id: i64,
     subscriptions: &[identity::Subscription],
 ) -> Result<(), AppError> {
-    let kept: Vec<String> = sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = ? AND selected = 1")
-        .bind(account_id)
-        .fetch_all(&mut **tx)
-        .await?;
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = ? AND selected = 1")
+            .bind(account_id)
+            .fetch_all(&mut **tx)
+            .await?;
     sqlx::query("DELETE FROM azure_subscriptions WHERE account_id = ?").bind(account_id).execute(&mut **tx).await?;
     for s in subscriptions {
         let id = s.id.trim().to_lowercase();
@@ -361,7 +426,12 @@ struct StoredKey {
 
 #[cfg(feature = "ssr")]
 impl StoredKey {
-    async fn load(state: &crate::server::AppState, org: i64, certificate_id: i64, account_id: Option<i64>) -> Result<StoredKey, AppError> {
+    async fn load(
+        state: &crate::server::AppState,
+        org: i64,
+        certificate_id: i64,
+        account_id: Option<i64>,
+    ) -> Result<StoredKey, AppError> {
         let row: Option<(String, String, String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
             "SELECT service, thumbprint, x5t_s256, sealed_key, key_nonce, key_id FROM certificates \
              WHERE organization_id = ? AND (id = ? OR account_id = ?) ORDER BY id DESC LIMIT 1",
@@ -371,8 +441,9 @@ impl StoredKey {
         .bind(account_id)
         .fetch_optional(&state.pool)
         .await?;
-        let (service, thumbprint, x5t_s256, ciphertext, nonce, key_id) =
-            row.ok_or_else(|| AppError::invalid("certificate", "That certificate no longer exists: generate a new one."))?;
+        let (service, thumbprint, x5t_s256, ciphertext, nonce, key_id) = row.ok_or_else(|| {
+            AppError::invalid("certificate", "That certificate no longer exists: generate a new one.")
+        })?;
         let private_key_pkcs8 = state.sealer.open(&crate::crypto::Sealed { ciphertext, nonce, key_id })?;
         Ok(StoredKey { service, thumbprint, x5t_s256, private_key_pkcs8 })
     }
@@ -408,7 +479,10 @@ async fn verify(
                 service.api_name()
             )));
         }
-        return Ok(MsVerified { message: format!("Signed in with the certificate; {role} granted."), subscriptions: Vec::new() });
+        return Ok(MsVerified {
+            message: format!("Signed in with the certificate; {role} granted."),
+            subscriptions: Vec::new(),
+        });
     }
     let subscriptions = state.microsoft.subscriptions(&token).await?;
     let message = format!("Signed in with the certificate; {} subscription(s) visible.", subscriptions.len());
@@ -418,12 +492,13 @@ async fn verify(
 /// Verifies an existing Microsoft account again with its certificate.
 #[cfg(feature = "ssr")]
 pub async fn reverify(state: &crate::server::AppState, org: i64, account_id: i64) -> Result<MsVerified, AppError> {
-    let (provider, app_id, tenant_id): (String, String, String) =
-        sqlx::query_as("SELECT provider, app_id, external_account_id FROM cloud_accounts WHERE id = ? AND organization_id = ?")
-            .bind(account_id)
-            .bind(org)
-            .fetch_one(&state.pool)
-            .await?;
+    let (provider, app_id, tenant_id): (String, String, String) = sqlx::query_as(
+        "SELECT provider, app_id, external_account_id FROM cloud_accounts WHERE id = ? AND organization_id = ?",
+    )
+    .bind(account_id)
+    .bind(org)
+    .fetch_one(&state.pool)
+    .await?;
     let service = MsService::parse(&provider).ok_or_else(|| AppError::BadRequest("Not a Microsoft account.".into()))?;
     let key = StoredKey::load(state, org, -1, Some(account_id)).await?;
     verify(state, &key, service, &app_id, &tenant_id).await

@@ -4,11 +4,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    azure_subscriptions, load_certificate_info, GenerateCertificate, LinkMicrosoftAccount, MsService, RefreshAzureSubscriptions,
-    UpdateAzureSubscriptions,
+    azure_subscriptions, load_certificate_info, GenerateCertificate, LinkMicrosoftAccount, MsService,
+    RefreshAzureSubscriptions, UpdateAzureSubscriptions,
 };
-use crate::accounts::{AccountList, Card};
-use crate::integrations::{accounts_of, with_workspace};
+use crate::accounts::Card;
+use crate::integrations::CardAccounts;
 use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
 
 /// The Azure card: Link a New Azure Account, and the Azure accounts already linked.
@@ -22,14 +22,7 @@ pub fn AzurePage() -> impl IntoView {
             <Notice />
             <MsLinkForm service=MsService::Azure />
             <h2>"Azure accounts"</h2>
-            {with_workspace(|ws| {
-                let accounts = accounts_of(&ws, Card::Azure);
-                if accounts.is_empty() {
-                    view! { <p class="muted">"No Azure accounts linked yet."</p> }.into_any()
-                } else {
-                    view! { <AccountList accounts manage=true /> }.into_any()
-                }
-            })}
+            <CardAccounts card=Card::Azure />
         </section>
     }
 }
@@ -56,14 +49,7 @@ pub fn MicrosoftPage() -> impl IntoView {
                 </A>
             </div>
             <h2>"Microsoft accounts"</h2>
-            {with_workspace(|ws| {
-                let accounts = accounts_of(&ws, Card::Microsoft);
-                if accounts.is_empty() {
-                    view! { <p class="muted">"No Microsoft accounts linked yet."</p> }.into_any()
-                } else {
-                    view! { <AccountList accounts manage=true /> }.into_any()
-                }
-            })}
+            <CardAccounts card=Card::Microsoft />
         </section>
     }
 }
@@ -72,8 +58,10 @@ pub fn MicrosoftPage() -> impl IntoView {
 #[component]
 pub fn LinkMicrosoftPage() -> impl IntoView {
     let params = use_params_map();
-    let service = move || params.read().get("service").and_then(|s| MsService::parse(&s)).filter(|s| *s != MsService::Azure);
-    move || match service() {
+    let service =
+        move || params.read().get("service").and_then(|s| MsService::parse(&s)).filter(|s| *s != MsService::Azure);
+    move || {
+        match service() {
         None => view! { <section class="page"><h1>"Page not found"</h1><p>"There is no such Microsoft service."</p></section> }.into_any(),
         Some(service) => view! {
             <Title text="Link a New Microsoft Account" />
@@ -87,6 +75,7 @@ pub fn LinkMicrosoftPage() -> impl IntoView {
             </section>
         }
         .into_any(),
+    }
     }
 }
 
