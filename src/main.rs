@@ -15,6 +15,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("seed") {
+        return match seed(&config, &args[1..]).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("seed: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
         Err(err) => {
@@ -38,4 +48,42 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `xops seed ORGANIZATION EMAIL PASSWORD AWS_ACCOUNTS`: an organization with that many linked
+/// AWS accounts, made through the app's own code (for benchmarks and demos; nothing is verified
+/// against AWS, so the accounts are marked as seeded).
+async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
+    use xops::accounts::{insert_account, AccountStatus, NewAccount};
+    use xops::domain::{Email, OrganizationName, Password};
+    let [organization, email, password, count] = args else {
+        return Err("usage: xops seed ORGANIZATION EMAIL PASSWORD AWS_ACCOUNTS".into());
+    };
+    let count: u32 = count.parse().map_err(|_| format!("`{count}` is not a number of accounts"))?;
+    let organization = OrganizationName::parse(organization).map_err(|e| e.to_string())?;
+    let email = Email::parse(email).map_err(|e| e.to_string())?;
+    let password = Password::parse(password).map_err(|e| e.to_string())?;
+    let pool = xops::server::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let (org, _) = xops::auth::create_organization(&pool, &organization, &email, password).await.map_err(|e| e.to_string())?;
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    for i in 0..count {
+        let account_id = format!("{:06}{:06}", org % 1_000_000, i);
+        let role_arn = format!("arn:aws:iam::{account_id}:role/XopsReadOnlyAccess");
+        let name = format!("Account {i:05}");
+        let account = NewAccount {
+            provider: "aws",
+            kind: if i == 0 { "management" } else { "linked" },
+            name: &name,
+            external_account_id: &account_id,
+            role_arn: &role_arn,
+            app_id: "",
+            domain: "",
+            status: AccountStatus::Connected,
+            status_message: "Seeded for a benchmark; not verified with AWS.",
+        };
+        insert_account(&mut *tx, org, &account).await.map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    println!("organization {org}: {count} AWS accounts");
+    Ok(())
 }

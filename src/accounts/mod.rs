@@ -445,6 +445,50 @@ pub async fn linked_as(
     .await?)
 }
 
+/// A verified account about to be saved.
+#[cfg(feature = "ssr")]
+pub struct NewAccount<'a> {
+    pub provider: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub external_account_id: &'a str,
+    pub role_arn: &'a str,
+    pub app_id: &'a str,
+    pub domain: &'a str,
+    pub status: AccountStatus,
+    pub status_message: &'a str,
+}
+
+/// Saves a verified account (checked now) and returns its id.
+#[cfg(feature = "ssr")]
+pub async fn insert_account<'c, E>(executor: E, organization_id: i64, new: &NewAccount<'_>) -> Result<i64, AppError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    let now = crate::server::now();
+    sqlx::query_scalar(
+        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, role_arn, app_id, domain, \
+         status, status_message, last_checked_at, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(organization_id)
+    .bind(new.provider)
+    .bind(new.kind)
+    .bind(new.name)
+    .bind(new.external_account_id)
+    .bind(new.role_arn)
+    .bind(new.app_id)
+    .bind(new.domain)
+    .bind(new.status.as_str())
+    .bind(new.status_message)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .fetch_one(executor)
+    .await
+    .map_err(link_conflict)
+}
+
 /// The error for an insert that lost a race with another link of the same account or name.
 #[cfg(feature = "ssr")]
 pub fn link_conflict(err: sqlx::Error) -> AppError {

@@ -34,33 +34,7 @@ async fn sign_up_inner(organization: String, email: String, password: String) ->
     let session = session::extract().await?;
     let addr = session::client_addr().await;
 
-    let hash = password::hash(password).await?;
-    let now = crate::server::now();
-    let mut tx = state.pool.begin().await?;
-    let org_id: i64 =
-        sqlx::query_scalar("INSERT INTO organizations (name, external_id, created_at) VALUES (?, ?, ?) RETURNING id")
-            .bind(organization.as_str())
-            .bind(new_external_id())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-    let user_id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (organization_id, email, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-    )
-    .bind(org_id)
-    .bind(email.as_str())
-    .bind(&hash)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|err| {
-        if crate::error::is_unique_violation(&err) {
-            AppError::conflict(Email::FIELD, "An account with this email already exists. Sign in instead.")
-        } else {
-            err.into()
-        }
-    })?;
-    tx.commit().await?;
+    let (org_id, user_id) = create_organization(&state.pool, &organization, &email, password).await?;
 
     let actor =
         crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
@@ -144,6 +118,45 @@ pub async fn sign_out() -> Result<(), AppError> {
     session.flush().await.map_err(session::internal)?;
     leptos_axum::redirect("/signin?notice=signed-out");
     Ok(())
+}
+
+/// Creates an organization (with its own External ID) and its first user: sign-up, and the
+/// seeding command of the benchmarks. Returns the organization's and the user's ids.
+#[cfg(feature = "ssr")]
+pub async fn create_organization(
+    pool: &sqlx::SqlitePool,
+    organization: &crate::domain::OrganizationName,
+    email: &crate::domain::Email,
+    password: crate::domain::Password,
+) -> Result<(i64, i64), AppError> {
+    let hash = password::hash(password).await?;
+    let now = crate::server::now();
+    let mut tx = pool.begin().await?;
+    let org_id: i64 =
+        sqlx::query_scalar("INSERT INTO organizations (name, external_id, created_at) VALUES (?, ?, ?) RETURNING id")
+            .bind(organization.as_str())
+            .bind(new_external_id())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+    let user_id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (organization_id, email, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(email.as_str())
+    .bind(&hash)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|err| {
+        if crate::error::is_unique_violation(&err) {
+            AppError::conflict(crate::domain::Email::FIELD, "An account with this email already exists. Sign in instead.")
+        } else {
+            err.into()
+        }
+    })?;
+    tx.commit().await?;
+    Ok((org_id, user_id))
 }
 
 /// A path on this site (never `//host` or a full URL), safe to redirect to after sign-in.

@@ -141,25 +141,19 @@ async fn link_aws_account_inner(kind: String, name: String, role_arn: String) ->
     let management = (kind == AwsKind::Linked).then_some(management.as_slice());
     let verified = state.aws.verify(&arn, &external_id, management).await?;
 
-    let now = crate::server::now();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, role_arn, status, \
-         status_message, last_checked_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(org)
-    .bind(provider)
-    .bind(kind_column)
-    .bind(name.as_str())
-    .bind(arn.account_id())
-    .bind(arn.to_string())
-    .bind(verified.status.as_str())
-    .bind(&verified.message)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .fetch_one(&state.pool)
-    .await
-    .map_err(crate::accounts::link_conflict)?;
+    let arn_text = arn.to_string();
+    let account = crate::accounts::NewAccount {
+        provider,
+        kind: kind_column,
+        name: name.as_str(),
+        external_account_id: arn.account_id(),
+        role_arn: &arn_text,
+        app_id: "",
+        domain: "",
+        status: verified.status,
+        status_message: &verified.message,
+    };
+    let id = crate::accounts::insert_account(&state.pool, org, &account).await?;
 
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
     let detail =

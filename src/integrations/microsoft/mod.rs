@@ -242,25 +242,19 @@ async fn link_microsoft_account_inner(
     }
     let verified = verify(&state, &key, service, app_id.as_str(), tenant_id.as_str()).await?;
 
-    let now = crate::server::now();
     let mut tx = state.pool.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, app_id, domain, status, \
-         status_message, last_checked_at, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?, ?, 'connected', ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(org)
-    .bind(service.as_str())
-    .bind(name.as_str())
-    .bind(tenant_id.as_str())
-    .bind(app_id.as_str())
-    .bind(domain.as_ref().map(|d| d.as_str()).unwrap_or_default())
-    .bind(&verified.message)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(crate::accounts::link_conflict)?;
+    let account = crate::accounts::NewAccount {
+        provider: service.as_str(),
+        kind: "",
+        name: name.as_str(),
+        external_account_id: tenant_id.as_str(),
+        role_arn: "",
+        app_id: app_id.as_str(),
+        domain: domain.as_ref().map(|d| d.as_str()).unwrap_or_default(),
+        status: crate::accounts::AccountStatus::Connected,
+        status_message: &verified.message,
+    };
+    let id = crate::accounts::insert_account(&mut *tx, org, &account).await?;
     let attached = sqlx::query(
         "UPDATE certificates SET account_id = ? WHERE id = ? AND organization_id = ? AND account_id IS NULL",
     )

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Benchmark: the release server on a free loopback port with a fresh database, seeded through
+# the app's own `xops seed` (organizations with 1, 100 and 10,000 AWS accounts, and another
+# with 100 to keep isolation honest), loaded with wrk from a second process. Every figure is
+# printed beside the ceiling measured in the same run (/healthz: same server, no database).
+# Usage: scripts/bench.sh [release|debug] [seconds per run]   (debug: a quick smoke run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=${1:-release}
+seconds=${2:-5}
+scripts/setup.sh
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+scripts/build.sh "$profile"
+bin="target/$profile/xops"
+
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+export DATABASE_URL="sqlite://$work/bench.db?mode=rwc" XOPS_ADDR="127.0.0.1:$port" XOPS_PUBLIC_URL="$url" \
+  XOPS_MASTER_KEY_FILE="$work/master.key" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn
+password="bench password 1"
+for n in 1 100 10000; do "$bin" seed "Bench $n" "bench$n@example.com" "$password" "$n" >/dev/null; done
+"$bin" seed "Other" "other@example.com" "$password" 100 >/dev/null
+"$bin" > "$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+
+sign_in() { # prints the session cookie of a fresh sign-in
+  curl -s -o /dev/null -D - -X POST "$url/api/sign_in" -H "Origin: $url" \
+    --data-urlencode "email=$1" --data-urlencode "password=$password" \
+    | awk -F'[ ;]' 'tolower($1)=="set-cookie:" && $2 ~ /^xops_session=/ {print $2}'
+}
+c1=$(sign_in bench1@example.com); c100=$(sign_in bench100@example.com); c10k=$(sign_in bench10000@example.com)
+account=$(curl -s -X POST "$url/api/workspace" -H "Origin: $url" -H "Cookie: $c100" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accounts"][1]["id"])')
+css=$(grep '^css:' "target/$profile/hash.txt" | awk '{print $2}')
+
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = os.getenv("BODY") or ""
+LUA
+
+# name|path|cookie|post body ("" for GET)
+targets=(
+  "ceiling /healthz|/healthz||"
+  "sign-in page|/signin||"
+  "Home (100 accounts)|/|$c100|"
+  "Integrations (1 account)|/integrations|$c1|"
+  "Integrations (100 accounts)|/integrations|$c100|"
+  "Integrations (10,000 accounts)|/integrations|$c10k|"
+  "static /pkg css|/pkg/xops.$css.css||"
+  "read fn: workspace (100)|/api/workspace|$c100|-"
+  "write fn: rename_account|/api/rename_account|$c100|account_id=$account&name=Renamed"
+)
+results="$work/results"
+: > "$results"
+peak_rss=0
+for conns in 1 32 128; do
+  for t in "${targets[@]}"; do
+    IFS='|' read -r name path cookie body <<<"$t"
+    args=(-t "$(( conns < 2 ? 1 : 2 ))" -c "$conns" -d "${seconds}s" --latency -H "Origin: $url" -H "Accept-Encoding: gzip")
+    [ -n "$cookie" ] && args+=(-H "Cookie: $cookie")
+    if [ -n "$body" ]; then [ "$body" = "-" ] && body=""; args+=(-s "$work/post.lua"); fi
+    out=$(BODY="$body" wrk "${args[@]}" "$url$path")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    errors=$(awk '/Non-2xx or 3xx/ {print $5}' <<<"$out")
+    timeouts=$(awk '/Socket errors/ {print $NF}' <<<"$out")
+    echo "$conns|$name|$rps|$p50|$p99|${errors:-0}|${timeouts:-0}" >> "$results"
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+    [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
+  done
+done
+
+python3 - "$results" "$peak_rss" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1])]
+def ms(v, rps="1"):
+    v = v.strip()
+    if float(rps) == 0:
+        return float("inf")  # nothing finished in time
+    for unit, f in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if v.endswith(unit):
+            return float(v[: -len(unit)]) * f
+    return float("nan")
+ceiling = {c: float(r) for c, n, r, *_ in rows if n == "ceiling /healthz"}
+print(f"{'conns':>5}  {'target':<32} {'req/s':>10} {'vs ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'timeouts':>8}")
+for c, n, r, p50, p99, err, timeouts in rows:
+    print(f"{c:>5}  {n:<32} {float(r):>10.0f} {float(r)/ceiling[c]:>9.0%} {ms(p50, r):>8.2f} {ms(p99, r):>8.2f} {err:>8} {timeouts:>8}")
+def find(c, n):
+    return next(r for r in rows if r[0] == c and r[1] == n)
+i100 = find("32", "Integrations (100 accounts)")
+i10k = find("32", "Integrations (10,000 accounts)")
+rss_mb = int(sys.argv[2]) / 1024
+checks = [
+    ("Integrations, 100 accounts, 32 conns: >= 30% of /healthz", float(i100[2]) >= 0.3 * ceiling["32"]),
+    ("Integrations, 100 accounts, 32 conns: p99 < 20 ms", ms(i100[4], i100[2]) < 20),
+    ("Integrations, 10,000 accounts, 32 conns: p99 < 50 ms", ms(i10k[4], i10k[2]) < 50),
+    ("Integrations, 10,000 accounts not 10x slower than 100", float(i10k[2]) * 10 > float(i100[2])),
+    (f"server peak RSS {rss_mb:.0f} MB < 150 MB", rss_mb < 150),
+]
+print()
+for text, ok in checks:
+    print(f"{'PASS' if ok else 'FAIL'}  {text}")
+PY
+
+echo
+echo "First page load (sign-in page and what it loads), raw and compressed:"
+total_raw=0; total_gz=0
+for asset in / $(grep -oE '/pkg/[^"]+\.(css|js|wasm)' <(curl -s "$url/signin") | sort -u); do
+  path=$asset; [ "$asset" = / ] && path=/signin
+  raw=$(curl -s -o /dev/null -w '%{size_download}' "$url$path")
+  gz=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip, br' -w '%{size_download}' "$url$path")
+  printf '  %-40s %9s B raw %9s B compressed\n' "$path" "$raw" "$gz"
+  total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
+done
+printf '  %-40s %9s B raw %9s B compressed\n' total "$total_raw" "$total_gz"
+[ "$total_gz" -lt 409600 ] && echo "PASS  first page load < 400 KB compressed" || echo "FAIL  first page load < 400 KB compressed"
