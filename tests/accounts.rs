@@ -62,3 +62,55 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn long_lists_come_a_page_at_a_time() {
+    use xops::accounts::{insert_account, AccountStatus, CardPage, NewAccount, Workspace, PAGE_SIZE};
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    app.sign_up(&app.new_browser(), "Globex", "bob@example.com").await;
+    let acme = app.organization_id("ada@example.com").await;
+    let globex = app.organization_id("bob@example.com").await;
+    for (org, count) in [(acme, 120), (globex, 3)] {
+        for i in 0..count {
+            let (name, id) = (format!("Account {i:03}"), format!("{org:06}{i:06}"));
+            let account = NewAccount {
+                provider: "aws",
+                kind: if i == 7 { "management" } else { "linked" },
+                name: &name,
+                external_account_id: &id,
+                role_arn: "",
+                app_id: "",
+                domain: "",
+                status: AccountStatus::Connected,
+                status_message: "",
+            };
+            insert_account(&app.pool, org, &account).await.unwrap();
+        }
+    }
+    let ws: Workspace =
+        serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
+            .unwrap();
+    assert_eq!(ws.accounts.len() as i64, PAGE_SIZE, "only the first page travels with every page view");
+    assert_eq!(ws.total_accounts(), 120);
+    assert_eq!(ws.accounts[0].name, "Account 007", "the management account comes first");
+
+    let page3: CardPage = serde_json::from_str(
+        &expect_status(app.call(&app.client, "card_accounts", &[("card", "aws"), ("page", "3")]).await, StatusCode::OK)
+            .await,
+    )
+    .unwrap();
+    assert_eq!((page3.accounts.len(), page3.total), (20, 120));
+    assert_eq!(page3.accounts.last().map(|a| a.name.as_str()), Some("Account 119"));
+    let html = expect_status(app.get(&app.client, "/integrations/aws?page=3").await, StatusCode::OK).await;
+    assert!(
+        html.contains("Showing 101–120 of 120") && html.contains("Account 119"),
+        "the page renders page 3: {}",
+        &html[html.len().saturating_sub(3000)..]
+    );
+    expect_status(
+        app.call(&app.client, "card_accounts", &[("card", "gcp"), ("page", "1")]).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}

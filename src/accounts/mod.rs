@@ -194,12 +194,17 @@ impl AccountSummary {
     }
 }
 
-/// What every signed-in page shows around its content.
+/// How many accounts a list shows at once.
+pub const PAGE_SIZE: i64 = 50;
+
+/// What every signed-in page shows around its content. `accounts` holds the first page of
+/// each card (and the current account); `card_totals` says how many there are in all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workspace {
     pub email: String,
     pub organization: String,
     pub accounts: Vec<AccountSummary>,
+    pub card_totals: Vec<(String, i64)>,
     pub current_account_id: Option<i64>,
 }
 
@@ -207,6 +212,37 @@ impl Workspace {
     pub fn current_account(&self) -> Option<&AccountSummary> {
         self.current_account_id.and_then(|id| self.accounts.iter().find(|a| a.id == id))
     }
+
+    pub fn total(&self, card: Card) -> i64 {
+        self.card_totals.iter().find(|(slug, _)| slug == card.slug()).map(|(_, n)| *n).unwrap_or(0)
+    }
+
+    pub fn total_accounts(&self) -> i64 {
+        self.card_totals.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// One page of a card's accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardPage {
+    pub accounts: Vec<AccountSummary>,
+    pub total: i64,
+    pub page: i64,
+}
+
+#[server(endpoint = "card_accounts")]
+pub async fn load_card_page(card: String, page: i64) -> Result<CardPage, AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let card = Card::from_slug(&card).ok_or_else(|| AppError::NotFound("There is no such integration.".into()))?;
+    let page = page.clamp(1, i64::MAX / PAGE_SIZE);
+    let accounts = summaries(&state.pool, user.organization_id, Select::CardPage { card, page }).await?;
+    let total = card_totals(&state.pool, user.organization_id)
+        .await?
+        .into_iter()
+        .find(|(slug, _)| slug == card.slug())
+        .map(|(_, n)| n)
+        .unwrap_or(0);
+    Ok(CardPage { accounts, total, page })
 }
 
 #[server(endpoint = "workspace")]
@@ -216,13 +252,14 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
         .bind(user.organization_id)
         .fetch_one(&state.pool)
         .await?;
-    let accounts = list(&state.pool, user.organization_id).await?;
     let chosen =
         session.get::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)?;
+    let accounts = summaries(&state.pool, user.organization_id, Select::FirstPages { also: chosen }).await?;
+    let card_totals = card_totals(&state.pool, user.organization_id).await?;
     // The remembered choice, if it still exists; else the first account.
     let current_account_id =
         chosen.filter(|id| accounts.iter().any(|a| a.id == *id)).or_else(|| accounts.first().map(|a| a.id));
-    Ok(Workspace { email: user.email, organization, accounts, current_account_id })
+    Ok(Workspace { email: user.email, organization, accounts, card_totals, current_account_id })
 }
 
 /// Makes `account_id` (one of the caller's organization's accounts) the current account.
@@ -393,7 +430,7 @@ pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
 /// One of the organization's accounts, or 404 (also for other organizations' ids).
 #[cfg(feature = "ssr")]
 pub async fn find(pool: &sqlx::SqlitePool, organization_id: i64, account_id: i64) -> Result<AccountSummary, AppError> {
-    list_where(pool, organization_id, Some(account_id))
+    summaries(pool, organization_id, Select::One(account_id))
         .await?
         .into_iter()
         .next()
@@ -513,29 +550,75 @@ pub async fn linked_count(pool: &sqlx::SqlitePool, organization_id: i64) -> Resu
         .await?)
 }
 
+/// Which of an organization's accounts to read.
 #[cfg(feature = "ssr")]
-pub async fn list(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<Vec<AccountSummary>, AppError> {
-    list_where(pool, organization_id, None).await
+enum Select {
+    One(i64),
+    /// The first page of every card, and the account `also` wherever it is.
+    FirstPages {
+        also: Option<i64>,
+    },
+    CardPage {
+        card: Card,
+        page: i64,
+    },
 }
 
-/// The organization's accounts, or just `only` among them.
+/// The card an account row belongs to, in SQL.
 #[cfg(feature = "ssr")]
-async fn list_where(
+const CARD_OF: &str = "CASE a.provider WHEN 'm365' THEN 'microsoft' WHEN 'entra' THEN 'microsoft' ELSE a.provider END";
+/// Management accounts first, then by name.
+#[cfg(feature = "ssr")]
+const LIST_ORDER: &str = "a.provider, a.kind != 'management', a.name";
+
+#[cfg(feature = "ssr")]
+async fn card_totals(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {CARD_OF}, COUNT(*) FROM cloud_accounts a WHERE a.organization_id = ? GROUP BY 1"
+    ))
+    .bind(organization_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+#[cfg(feature = "ssr")]
+async fn summaries(
     pool: &sqlx::SqlitePool,
     organization_id: i64,
-    only: Option<i64>,
+    select: Select,
 ) -> Result<Vec<AccountSummary>, AppError> {
     type Row = (i64, String, String, String, String, String, String, Option<i64>, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, a.provider, a.kind, a.name, a.external_account_id, a.status, a.status_message, a.last_checked_at, \
-         (SELECT MAX(c.not_after) FROM certificates c WHERE c.account_id = a.id) \
-         FROM cloud_accounts a WHERE a.organization_id = ? AND (? IS NULL OR a.id = ?) ORDER BY a.provider, a.name",
-    )
-    .bind(organization_id)
-    .bind(only)
-    .bind(only)
-    .fetch_all(pool)
-    .await?;
+    let columns = "a.id, a.provider, a.kind, a.name, a.external_account_id, a.status, a.status_message, \
+                   a.last_checked_at, (SELECT MAX(c.not_after) FROM certificates c WHERE c.account_id = a.id)";
+    let rows: Vec<Row> = match select {
+        Select::One(id) => {
+            sqlx::query_as(&format!("SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND a.id = ?"))
+                .bind(organization_id)
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+        }
+        Select::FirstPages { also } => {
+            let sql = format!(
+                "SELECT {columns} FROM (SELECT a.*, ROW_NUMBER() OVER (PARTITION BY {CARD_OF} ORDER BY {LIST_ORDER}) AS rn \
+                 FROM cloud_accounts a WHERE a.organization_id = ?) a WHERE a.rn <= ? OR a.id = ? ORDER BY {LIST_ORDER}"
+            );
+            sqlx::query_as(&sql).bind(organization_id).bind(PAGE_SIZE).bind(also).fetch_all(pool).await?
+        }
+        Select::CardPage { card, page } => {
+            let sql = format!(
+                "SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND {CARD_OF} = ? \
+                 ORDER BY {LIST_ORDER} LIMIT ? OFFSET ?"
+            );
+            sqlx::query_as(&sql)
+                .bind(organization_id)
+                .bind(card.slug())
+                .bind(PAGE_SIZE)
+                .bind((page - 1) * PAGE_SIZE)
+                .fetch_all(pool)
+                .await?
+        }
+    };
     Ok(rows
         .into_iter()
         .filter_map(|(id, provider, kind, name, external_account_id, status, status_message, checked, expires)| {
@@ -580,6 +663,25 @@ mod tests {
         assert_eq!(Card::from_slug("eks"), Some(Card::Eks));
         assert_eq!(Card::from_slug("gcp"), None);
     }
+}
+
+/// "Showing 51–100 of 10000", with Previous and Next, when a list has more than one page.
+#[component]
+pub fn Pager(href: String, page: i64, total: i64) -> impl IntoView {
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    (pages > 1).then(|| {
+        let first = (page - 1) * PAGE_SIZE + 1;
+        let last = (page * PAGE_SIZE).min(total);
+        let previous = (page > 1).then(|| format!("{href}?page={}", page - 1));
+        let next = (page < pages).then(|| format!("{href}?page={}", page + 1));
+        view! {
+            <nav class="pager" aria-label="Pages">
+                <span class="muted">{format!("Showing {first}–{last} of {total}")}</span>
+                {previous.map(|h| view! { <leptos_router::components::A href=h attr:class="btn btn-small">"Previous"</leptos_router::components::A> })}
+                {next.map(|h| view! { <leptos_router::components::A href=h attr:class="btn btn-small">"Next"</leptos_router::components::A> })}
+            </nav>
+        }
+    })
 }
 
 /// A table of accounts: name, provider, account id, status and when it was last checked; with

@@ -150,7 +150,10 @@ pub async fn create_organization(
     .await
     .map_err(|err| {
         if crate::error::is_unique_violation(&err) {
-            AppError::conflict(crate::domain::Email::FIELD, "An account with this email already exists. Sign in instead.")
+            AppError::conflict(
+                crate::domain::Email::FIELD,
+                "An account with this email already exists. Sign in instead.",
+            )
         } else {
             err.into()
         }

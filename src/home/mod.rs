@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::accounts::{AccountList, AccountSummary, Card};
+use crate::accounts::{AccountList, AccountSummary, Card, Pager};
 use crate::layout::WorkspaceResource;
 use crate::onboarding::landing_path;
 
@@ -21,7 +21,7 @@ pub fn HomePage() -> impl IntoView {
                         Err(err) => return view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                     };
                     // First login (reached by client-side navigation): the selection page instead.
-                    let landing = landing_path(i64::try_from(ws.accounts.len()).unwrap_or(i64::MAX));
+                    let landing = landing_path(ws.total_accounts());
                     if landing != "/" {
                         return view! { <Redirect path=landing /> }.into_any();
                     }
@@ -38,6 +38,7 @@ pub fn HomePage() -> impl IntoView {
                                     <section class="provider-group">
                                         <h3>{card.title()}</h3>
                                         <AccountList accounts />
+                                        <Pager href=card.href() page=1 total=ws.total(card) />
                                     </section>
                                 })
                             })

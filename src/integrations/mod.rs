@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::accounts::{AccountList, AccountSummary, Card, Workspace};
+use leptos_router::hooks::use_query_map;
+
+use crate::accounts::{load_card_page, AccountList, AccountSummary, Card, Pager, Workspace};
 use crate::layout::WorkspaceResource;
 
 /// Renders `render` with the workspace once it has loaded, or the error that stopped it.
@@ -56,7 +58,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                                 {if accounts.is_empty() {
                                     view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()
                                 } else {
-                                    view! { <AccountList accounts manage=true /> }.into_any()
+                                    let total = ws.total(card);
+                                    view! { <AccountList accounts manage=true /> <Pager href=card.href() page=1 total /> }.into_any()
                                 }}
                             </section>
                         }
@@ -67,17 +70,42 @@ pub fn IntegrationsPage() -> impl IntoView {
     }
 }
 
-/// The accounts under one card, with their actions (on the card's own page, beside its form).
+/// The accounts under one card, with their actions (on the card's own page, beside its
+/// form), a page at a time (`?page=N`).
 #[component]
 pub fn CardAccounts(card: Card) -> impl IntoView {
-    with_workspace(move |ws| {
-        let accounts = accounts_of(&ws, card);
-        if accounts.is_empty() {
-            view! { <p class="muted empty">{format!("No {} accounts linked yet.", card.noun())}</p> }.into_any()
-        } else {
-            view! { <AccountList accounts manage=true /> }.into_any()
+    let query = use_query_map();
+    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p > 1);
+    move || match page() {
+        None => with_workspace(move |ws| {
+            let accounts = accounts_of(&ws, card);
+            let total = ws.total(card);
+            if accounts.is_empty() {
+                view! { <p class="muted empty">{format!("No {} accounts linked yet.", card.noun())}</p> }.into_any()
+            } else {
+                view! { <AccountList accounts manage=true /> <Pager href=card.href() page=1 total /> }.into_any()
+            }
+        })
+        .into_any(),
+        Some(page) => {
+            let list = Resource::new(move || page, move |page| load_card_page(card.slug().to_string(), page));
+            view! {
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Ok(p) => view! {
+                                <AccountList accounts=p.accounts manage=true />
+                                <Pager href=card.href() page=p.page total=p.total />
+                            }
+                            .into_any(),
+                            Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            }
+            .into_any()
         }
-    })
+    }
 }
 
 /// What to say when a card has no accounts: how to add one.

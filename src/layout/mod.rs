@@ -104,6 +104,7 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
     let Menus { select, .. } = menus;
     let current = ws.current_account().map(|a| a.name.clone());
     let current_id = ws.current_account_id;
+    let more = ws.total_accounts() - i64::try_from(ws.accounts.len()).unwrap_or(0);
     view! {
         <details class="dropdown account-selector">
             <summary>
@@ -136,6 +137,9 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                         })
                         .collect_view()}
                 </ul>
+                {(more > 0).then(|| view! {
+                    <A href="/integrations" attr:class="menu-item muted">{format!("{more} more accounts in Integrations")}</A>
+                })}
                 <A href=crate::onboarding::SELECT_PLATFORM_PATH attr:class="menu-item menu-add">
                     "+ Add Cloud Account"
                 </A>

@@ -4,7 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::{load_aws_setup, AwsKind, AwsSetup, LinkAwsAccount};
-use crate::accounts::{AccountList, Card};
+use crate::accounts::Card;
 use crate::domain::RoleArn;
 use crate::integrations::{accounts_of, with_workspace, CardAccounts};
 use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
@@ -48,14 +48,11 @@ pub fn AwsPage() -> impl IntoView {
                                 .into_any()
                         }}
                     </div>
-                    <h2>"AWS accounts"</h2>
-                    {if accounts.is_empty() {
-                        view! { <p class="muted">"No AWS accounts linked yet. Start with your Management Account."</p> }.into_any()
-                    } else {
-                        view! { <AccountList accounts manage=true /> }.into_any()
-                    }}
+
                 }
             })}
+            <h2>"AWS accounts"</h2>
+            <CardAccounts card=Card::Aws />
         </section>
     }
 }
