@@ -1,3 +1,6 @@
+// Leptos view types nest deeper than the default limit when the release build inlines them.
+#![recursion_limit = "256"]
+
 use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
