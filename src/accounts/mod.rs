@@ -564,21 +564,41 @@ enum Select {
     },
 }
 
-/// The card an account row belongs to, in SQL.
+/// Management accounts first ('management' > 'linked' > ''), then by name: the order of the
+/// `cloud_accounts_listing` index, so a page is read straight from it.
 #[cfg(feature = "ssr")]
-const CARD_OF: &str = "CASE a.provider WHEN 'm365' THEN 'microsoft' WHEN 'entra' THEN 'microsoft' ELSE a.provider END";
-/// Management accounts first, then by name.
+const LIST_ORDER: &str = "a.provider, a.kind DESC, a.name";
+
+/// The providers under a card, as two SQL parameters (`provider IN (?, ?)`).
 #[cfg(feature = "ssr")]
-const LIST_ORDER: &str = "a.provider, a.kind != 'management', a.name";
+fn card_providers(card: Card) -> [&'static str; 2] {
+    match card {
+        Card::Aws => ["aws", "aws"],
+        Card::Eks => ["eks", "eks"],
+        Card::Azure => ["azure", "azure"],
+        Card::Microsoft => ["m365", "entra"],
+    }
+}
 
 #[cfg(feature = "ssr")]
 async fn card_totals(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<Vec<(String, i64)>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {CARD_OF}, COUNT(*) FROM cloud_accounts a WHERE a.organization_id = ? GROUP BY 1"
-    ))
-    .bind(organization_id)
-    .fetch_all(pool)
-    .await?)
+    let per_provider: Vec<(String, i64)> =
+        sqlx::query_as("SELECT provider, COUNT(*) FROM cloud_accounts WHERE organization_id = ? GROUP BY provider")
+            .bind(organization_id)
+            .fetch_all(pool)
+            .await?;
+    Ok(Card::ALL
+        .into_iter()
+        .map(|card| {
+            let total = per_provider
+                .iter()
+                .filter(|(p, _)| Provider::parse(p).is_some_and(|p| card.holds(p)))
+                .map(|(_, n)| n)
+                .sum();
+            (card.slug().to_string(), total)
+        })
+        .filter(|(_, total)| *total > 0)
+        .collect())
 }
 
 #[cfg(feature = "ssr")]
@@ -599,20 +619,44 @@ async fn summaries(
                 .await?
         }
         Select::FirstPages { also } => {
+            // One page per card, each read in index order, and the current account.
+            let page = |providers: &str| {
+                format!(
+                    "SELECT * FROM (SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND \
+                     a.provider IN ({providers}) ORDER BY {LIST_ORDER} LIMIT {PAGE_SIZE})"
+                )
+            };
             let sql = format!(
-                "SELECT {columns} FROM (SELECT a.*, ROW_NUMBER() OVER (PARTITION BY {CARD_OF} ORDER BY {LIST_ORDER}) AS rn \
-                 FROM cloud_accounts a WHERE a.organization_id = ?) a WHERE a.rn <= ? OR a.id = ? ORDER BY {LIST_ORDER}"
+                "{} UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL \
+                 SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND a.id = ?",
+                page("'aws'"),
+                page("'eks'"),
+                page("'azure'"),
+                page("'m365', 'entra'")
             );
-            sqlx::query_as(&sql).bind(organization_id).bind(PAGE_SIZE).bind(also).fetch_all(pool).await?
+            let mut rows: Vec<Row> = sqlx::query_as(&sql)
+                .bind(organization_id)
+                .bind(organization_id)
+                .bind(organization_id)
+                .bind(organization_id)
+                .bind(organization_id)
+                .bind(also)
+                .fetch_all(pool)
+                .await?;
+            let mut seen = std::collections::HashSet::new();
+            rows.retain(|row| seen.insert(row.0));
+            rows
         }
         Select::CardPage { card, page } => {
+            let [first, second] = card_providers(card);
             let sql = format!(
-                "SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND {CARD_OF} = ? \
+                "SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND a.provider IN (?, ?) \
                  ORDER BY {LIST_ORDER} LIMIT ? OFFSET ?"
             );
             sqlx::query_as(&sql)
                 .bind(organization_id)
-                .bind(card.slug())
+                .bind(first)
+                .bind(second)
                 .bind(PAGE_SIZE)
                 .bind((page - 1) * PAGE_SIZE)
                 .fetch_all(pool)
