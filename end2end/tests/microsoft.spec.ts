@@ -27,6 +27,7 @@ test('Azure: certificate, connect, select and deselect subscriptions', async ({ 
   const appId = testInfo.project.name === 'js-on' ? '0b6c4f3a-1d2e-4f5a-8b9c-000000000001' : '0b6c4f3a-1d2e-4f5a-8b9c-000000000002';
   await registerApp(appId, []);
   await signUp(page, `Azure ${testInfo.project.name}`, uniqueEmail(testInfo, 'azure'), 'correct horse battery');
+  await expect(page).toHaveURL(/\/select-platform$/);
   await ready(page);
   await page.locator('.card-grid').getByRole('link', { name: 'Azure' }).click();
   await expect(page.getByRole('heading', { name: 'Link a New Azure Account' })).toBeVisible();
@@ -61,7 +62,7 @@ test('M365 and Entra ID are linked with their permissions', async ({ page }, tes
   await registerApp(m365, ['Exchange.ManageAsApp']);
   await registerApp(entraApp, ['AccessReview.Read.All']);
   await signUp(page, `MS ${testInfo.project.name}`, uniqueEmail(testInfo, 'ms'), 'correct horse battery');
-  await ready(page);
+  await expect(page).toHaveURL(/\/select-platform$/);
 
   await page.goto('/integrations/microsoft');
   await ready(page);
