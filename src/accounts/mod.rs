@@ -283,12 +283,7 @@ pub struct AccountDetails {
 pub async fn load_account_details(account_id: i64) -> Result<AccountDetails, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let summary = find(&state.pool, user.organization_id, account_id).await?;
-    let role_arn: String =
-        sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
-            .bind(account_id)
-            .bind(user.organization_id)
-            .fetch_one(&state.pool)
-            .await?;
+    let role_arn = role_arn_of(&state.pool, user.organization_id, account_id).await?;
     let linked_accounts = if summary.is_aws_management() {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = ? AND provider = 'aws' AND kind = 'linked'",
@@ -375,12 +370,7 @@ pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
     use crate::integrations::aws::{reverify, AwsKind};
     let (state, _, user) = crate::auth::session::require_user().await?;
     let account = find(&state.pool, user.organization_id, account_id).await?;
-    let role_arn: String =
-        sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
-            .bind(account_id)
-            .bind(user.organization_id)
-            .fetch_one(&state.pool)
-            .await?;
+    let role_arn = role_arn_of(&state.pool, user.organization_id, account_id).await?;
     let kind = match (account.provider, account.kind.as_str()) {
         (Provider::Aws, "management") => Some(AwsKind::Management),
         (Provider::Aws, _) => Some(AwsKind::Linked),
@@ -435,6 +425,16 @@ pub async fn find(pool: &sqlx::SqlitePool, organization_id: i64, account_id: i64
         .into_iter()
         .next()
         .ok_or_else(|| AppError::NotFound("That account does not exist in your organization.".into()))
+}
+
+/// The role an AWS or EKS account is reached through ("" for other providers).
+#[cfg(feature = "ssr")]
+async fn role_arn_of(pool: &sqlx::SqlitePool, organization_id: i64, account_id: i64) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar("SELECT role_arn FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+        .bind(account_id)
+        .bind(organization_id)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// Names are unique per organization and provider; `except` is the account being renamed.
