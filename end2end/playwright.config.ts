@@ -58,7 +58,7 @@ export default defineConfig({
     url: `${entraURL}/healthz`,
     reuseExistingServer: false,
   }, {
-    command: `${root}/target/debug/xops`,
+    command: process.env.XOPS_E2E_SERVER ?? `${root}/target/debug/xops`,
     cwd: root,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/versions.env
 profile=${1:-debug}
 case "$profile" in
   debug) wasm_flags=(); wasm_dir=debug; server_flags=(); server_dir=debug ;;
@@ -21,8 +22,14 @@ rm -rf "$pkg"
 mkdir -p "$pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name xops \
   "target/wasm32-unknown-unknown/$wasm_dir/xops.wasm"
-if [ "$profile" = release ] && command -v wasm-opt >/dev/null 2>&1; then
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/xops_bg.wasm" -o "$pkg/xops_bg.wasm"
+if [ "$profile" = release ]; then
+  binaryen=target/tools/binaryen
+  if [ "$(node -p "require('./$binaryen/node_modules/binaryen/package.json').version" 2>/dev/null)" != "$BINARYEN_VERSION.0.0" ]; then
+    echo "==> installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
+    npm install --prefix "$binaryen" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+  fi
+  "$binaryen/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    "$pkg/xops_bg.wasm" -o "$pkg/xops_bg.wasm"
 fi
 cp style/main.css "$pkg/xops.css"
 cp -r public/. "$site/"
