@@ -19,13 +19,13 @@ pub use pages::{SignInPage, SignUpPage};
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(organization: String, email: String, password: String) -> Result<(), AppError> {
     let kept = [("organization", organization.as_str()), ("email", email.as_str())];
-    let result = sign_up_inner(organization.clone(), email.clone(), password).await;
+    let result = sign_up_inner(&organization, &email, password).await;
     crate::server::keep_typed::<SignUp>(&result, &kept);
     result
 }
 
 #[cfg(feature = "ssr")]
-async fn sign_up_inner(organization: String, email: String, password: String) -> Result<(), AppError> {
+async fn sign_up_inner(organization: &str, email: &str, password: String) -> Result<(), AppError> {
     use crate::domain::{Email, OrganizationName, Password};
     let organization = OrganizationName::parse(&organization)?;
     let email = Email::parse(&email)?;
@@ -48,13 +48,13 @@ async fn sign_up_inner(organization: String, email: String, password: String) ->
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let kept = [("email", email.as_str()), ("next", next.as_deref().unwrap_or_default())];
-    let result = sign_in_inner(email.clone(), password, next.clone()).await;
+    let result = sign_in_inner(&email, password, next.as_deref()).await;
     crate::server::keep_typed::<SignIn>(&result, &kept);
     result
 }
 
 #[cfg(feature = "ssr")]
-async fn sign_in_inner(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Result<(), AppError> {
     let state = crate::server::state()?;
     let session = session::extract().await?;
     let addr = session::client_addr().await;
@@ -98,7 +98,7 @@ async fn sign_in_inner(email: String, password: String, next: Option<String>) ->
 
     let linked = crate::accounts::linked_count(&state.pool, org_id).await?;
     let landing = crate::onboarding::landing_path(linked);
-    let target = match next.as_deref().filter(|n| is_local_path(n)) {
+    let target = match next.filter(|n| is_local_path(n)) {
         Some(next) if landing == "/" => next,
         _ => landing,
     };

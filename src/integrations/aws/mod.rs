@@ -107,13 +107,13 @@ pub async fn load_aws_setup(kind: String) -> Result<AwsSetup, AppError> {
 #[server(endpoint = "link_aws_account")]
 pub async fn link_aws_account(kind: String, name: String, role_arn: String) -> Result<(), AppError> {
     let kept = [("name", name.as_str()), ("role_arn", role_arn.as_str())];
-    let result = link_aws_account_inner(kind, name.clone(), role_arn.clone()).await;
+    let result = link_aws_account_inner(kind, &name, &role_arn).await;
     crate::server::keep_typed::<LinkAwsAccount>(&result, &kept);
     result
 }
 
 #[cfg(feature = "ssr")]
-async fn link_aws_account_inner(kind: String, name: String, role_arn: String) -> Result<(), AppError> {
+async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str) -> Result<(), AppError> {
     use crate::domain::{AccountName, RoleArn};
     let (state, session, user) = crate::auth::session::require_user().await?;
     let kind = AwsKind::parse(&kind)

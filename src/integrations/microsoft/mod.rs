@@ -188,11 +188,11 @@ pub async fn link_microsoft_account(
     ];
     let result = link_microsoft_account_inner(
         service,
-        name.clone(),
-        app_id.clone(),
-        tenant_id.clone(),
-        organization_id.clone(),
-        certificate_id.clone(),
+        &name,
+        &app_id,
+        &tenant_id,
+        organization_id.as_deref(),
+        certificate_id.as_deref(),
     )
     .await;
     crate::server::keep_typed::<LinkMicrosoftAccount>(&result, &kept);
@@ -202,11 +202,11 @@ pub async fn link_microsoft_account(
 #[cfg(feature = "ssr")]
 async fn link_microsoft_account_inner(
     service: String,
-    name: String,
-    app_id: String,
-    tenant_id: String,
-    organization_id: Option<String>,
-    certificate_id: Option<String>,
+    name: &str,
+    app_id: &str,
+    tenant_id: &str,
+    organization_id: Option<&str>,
+    certificate_id: Option<&str>,
 ) -> Result<(), AppError> {
     use crate::domain::{AccountName, Guid, OnMicrosoftDomain};
     let (state, session, user) = crate::auth::session::require_user().await?;
