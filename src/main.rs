@@ -69,7 +69,7 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
     let pool = xops::server::connect(&config.database_url).await.map_err(|e| e.to_string())?;
     let (org, _) =
         xops::auth::create_organization(&pool, &organization, &email, password).await.map_err(|e| e.to_string())?;
-    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    let mut tx = xops::server::begin_write(&pool).await.map_err(|e| e.to_string())?;
     for i in 0..count {
         let account_id = format!("{:06}{:06}", org % 1_000_000, i);
         let role_arn = format!("arn:aws:iam::{account_id}:role/XopsReadOnlyAccess");

@@ -131,7 +131,7 @@ pub async fn create_organization(
 ) -> Result<(i64, i64), AppError> {
     let hash = password::hash(password).await?;
     let now = crate::server::now();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::server::begin_write(pool).await?;
     let org_id: i64 =
         sqlx::query_scalar("INSERT INTO organizations (name, external_id, created_at) VALUES (?, ?, ?) RETURNING id")
             .bind(organization.as_str())

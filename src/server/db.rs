@@ -26,3 +26,10 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, Box<dyn std::erro
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
 }
+
+/// Begins a transaction that writes. It takes SQLite's write lock at once (waiting up to the
+/// busy timeout): a deferred transaction that reads first can fail its later write at once
+/// with "database is locked" when another writer committed in between (WAL's stale snapshot).
+pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}

@@ -25,7 +25,7 @@ use crate::app::{shell, App};
 use crate::config::Config;
 use crate::error::AppError;
 
-pub use db::connect;
+pub use db::{begin_write, connect};
 pub use forms::keep_typed;
 pub use security::page_csp;
 

@@ -242,7 +242,7 @@ async fn link_microsoft_account_inner(
     }
     let verified = verify(&state, &key, service, app_id.as_str(), tenant_id.as_str()).await?;
 
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::server::begin_write(&state.pool).await?;
     let account = crate::accounts::NewAccount {
         provider: service.as_str(),
         kind: "",
@@ -312,7 +312,7 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
     let account = azure_account(&state, user.organization_id, account_id).await?;
     let wanted: std::collections::HashSet<String> =
         selected.unwrap_or_default().into_iter().map(|s| s.trim().to_lowercase()).collect();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::server::begin_write(&state.pool).await?;
     let current: Vec<(String, String, bool)> =
         sqlx::query_as("SELECT subscription_id, state, selected FROM azure_subscriptions WHERE account_id = ?")
             .bind(account_id)
@@ -362,7 +362,7 @@ pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError
     let (state, _, user) = crate::auth::session::require_user().await?;
     azure_account(&state, user.organization_id, account_id).await?;
     let verified = reverify(&state, user.organization_id, account_id).await?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::server::begin_write(&state.pool).await?;
     store_subscriptions(&mut tx, account_id, &verified.subscriptions).await?;
     tx.commit().await?;
     leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-refreshed"));
