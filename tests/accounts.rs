@@ -114,3 +114,44 @@ async fn long_lists_come_a_page_at_a_time() {
     )
     .await;
 }
+
+/// Another writer holding SQLite's write lock: a write waits for it (the busy timeout) and,
+/// past the timeout, answers 503 asking to try again; it never panics or loses data.
+#[tokio::test]
+async fn writes_wait_for_a_locked_database_then_ask_to_try_again() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let org = app.organization_id("ada@example.com").await;
+    let id = add_account(&app, org, "Prod", "111111111111").await;
+    let name_of = || sqlx::query_scalar::<_, String>("SELECT name FROM cloud_accounts WHERE id = ?").bind(id);
+    let mut writer = app.pool.acquire().await.unwrap();
+
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *writer).await.unwrap();
+    let rename = {
+        let (client, url) = (app.client.clone(), app.url.clone());
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let res = client
+                .post(format!("{url}/api/rename_account"))
+                .header("Origin", &url)
+                .form(&[("account_id", id.to_string()), ("name", "Production".into())])
+                .send()
+                .await
+                .unwrap();
+            (res.status(), started.elapsed())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    sqlx::query("COMMIT").execute(&mut *writer).await.unwrap();
+    let (status, waited) = rename.await.unwrap();
+    assert!(status.is_success() || status.is_redirection(), "the rename waited for the lock: {status}");
+    assert!(waited >= std::time::Duration::from_millis(900), "it did wait ({waited:?})");
+    assert_eq!(name_of().fetch_one(&app.pool).await.unwrap(), "Production");
+
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *writer).await.unwrap();
+    let res = app.call(&app.client, "rename_account", &[("account_id", &id.to_string()), ("name", "Staging")]).await;
+    let body = expect_status(res, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(body.contains("try again in a moment"), "{body}");
+    sqlx::query("ROLLBACK").execute(&mut *writer).await.unwrap();
+    assert_eq!(name_of().fetch_one(&app.pool).await.unwrap(), "Production", "nothing half-done");
+}
