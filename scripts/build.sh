@@ -41,6 +41,9 @@ mv "$pkg/xops_bg.wasm" "$pkg/xops.$wasm.wasm"
 mv "$pkg/xops.css" "$pkg/xops.$css.css"
 mkdir -p "target/$server_dir"
 printf 'js: %s\nwasm: %s\ncss: %s\n' "$js" "$wasm" "$css" > "target/$server_dir/hash.txt"
+if [ "$profile" = release ]; then
+  node scripts/precompress.mjs "$pkg/xops.$js.js" "$pkg/xops.$wasm.wasm" "$pkg/xops.$css.css"
+fi
 
 echo "==> building the server ($profile)"
 cargo build --bin xops --features ssr "${server_flags[@]}"

@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use xops::config::Config;
 
+// glibc's malloc took a fifth of the server's time rendering pages (perf) and fragments
+// across threads; mimalloc is faster and keeps the resident set smaller.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -248,10 +248,6 @@ pub async fn load_card_page(card: String, page: i64) -> Result<CardPage, AppErro
 #[server(endpoint = "workspace")]
 pub async fn load_workspace() -> Result<Workspace, AppError> {
     let (state, session, user) = crate::auth::session::require_user().await?;
-    let organization: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = ?")
-        .bind(user.organization_id)
-        .fetch_one(&state.pool)
-        .await?;
     let chosen =
         session.get::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)?;
     let accounts = summaries(&state.pool, user.organization_id, Select::FirstPages { also: chosen }).await?;
@@ -259,7 +255,7 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
     // The remembered choice, if it still exists; else the first account.
     let current_account_id =
         chosen.filter(|id| accounts.iter().any(|a| a.id == *id)).or_else(|| accounts.first().map(|a| a.id));
-    Ok(Workspace { email: user.email, organization, accounts, card_totals, current_account_id })
+    Ok(Workspace { email: user.email, organization: user.organization_name, accounts, card_totals, current_account_id })
 }
 
 /// Makes `account_id` (one of the caller's organization's accounts) the current account.
@@ -721,15 +717,17 @@ pub fn Pager(href: String, page: i64, total: i64) -> impl IntoView {
         view! {
             <nav class="pager" aria-label="Pages">
                 <span class="muted">{format!("Showing {first}–{last} of {total}")}</span>
-                {previous.map(|h| view! { <leptos_router::components::A href=h attr:class="btn btn-small">"Previous"</leptos_router::components::A> })}
-                {next.map(|h| view! { <leptos_router::components::A href=h attr:class="btn btn-small">"Next"</leptos_router::components::A> })}
+                {previous.map(|h| view! { <a href=h class="btn btn-small">"Previous"</a> })}
+                {next.map(|h| view! { <a href=h class="btn btn-small">"Next"</a> })}
             </nav>
         }
     })
 }
 
 /// A table of accounts: name, provider, account id, status and when it was last checked; with
-/// `manage`, also Edit, Delete (or Submit Support Request) and Re-test.
+/// `manage`, also Edit, Delete (or Submit Support Request) and Re-test. Rows use plain links
+/// (the router still handles them) and share one Re-test form (the clicked button sends its
+/// account_id): a component per link and a form per row made long lists slow to render.
 #[component]
 pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool) -> impl IntoView {
     let retest = ServerAction::<RetestAccount>::new();
@@ -738,6 +736,7 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
     let linked_accounts = accounts.iter().filter(|a| a.provider == Provider::Aws && a.kind == "linked").count();
     view! {
         {manage.then(|| view! { <crate::ui::FormError error=retest_error /> })}
+        <ActionForm action=retest>
         <table class="accounts">
             <thead>
                 <tr>
@@ -793,16 +792,13 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                                 <td>{a.last_checked.clone().unwrap_or_else(|| "Never".into())}</td>
                                 {manage.then(|| view! {
                                     <td><div class="actions">
-                                        <leptos_router::components::A href=edit_href attr:class="btn btn-small">"Edit"</leptos_router::components::A>
+                                        <a href=edit_href class="btn btn-small">"Edit"</a>
                                         {if management {
-                                            view! { <leptos_router::components::A href=format!("/support?account_id={id}") attr:class="btn btn-small">"Submit Support Request"</leptos_router::components::A> }.into_any()
+                                            view! { <a href=format!("/support?account_id={id}") class="btn btn-small">"Submit Support Request"</a> }.into_any()
                                         } else {
-                                            view! { <leptos_router::components::A href=format!("/accounts/{id}/delete") attr:class="btn btn-small btn-danger">"Delete"</leptos_router::components::A> }.into_any()
+                                            view! { <a href=format!("/accounts/{id}/delete") class="btn btn-small btn-danger">"Delete"</a> }.into_any()
                                         }}
-                                        <ActionForm action=retest attr:class="inline-form">
-                                            <input type="hidden" name="account_id" value=id />
-                                            <button type="submit" class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
-                                        </ActionForm>
+                                        <button type="submit" name="account_id" value=id class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
                                     </div></td>
                                 })}
                             </tr>
@@ -811,5 +807,6 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                     .collect_view()}
             </tbody>
         </table>
+        </ActionForm>
     }
 }

@@ -10,8 +10,9 @@ use crate::server::AppState;
 
 const PUBLIC_PAGES: [&str; 2] = ["/signin", "/signup"];
 
-pub async fn page_guard(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
+pub async fn page_guard(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let path = path.as_str();
     if req.method() != Method::GET || !is_page(path) {
         return next.run(req).await;
     }
@@ -20,6 +21,10 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, req: Re
         Err(err) => return err.into_response(),
     };
     let public = PUBLIC_PAGES.contains(&path);
+    if let Some(user) = &user {
+        // The page's own server-function calls find the user here (only this middleware sets it).
+        req.extensions_mut().insert(user.clone());
+    }
     match user {
         None if public => next.run(req).await,
         None => {

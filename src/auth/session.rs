@@ -20,6 +20,7 @@ const TOUCH_EVERY_SECS: i64 = 60;
 pub struct SessionUser {
     pub user_id: i64,
     pub organization_id: i64,
+    pub organization_name: String,
     pub email: String,
 }
 
@@ -69,11 +70,14 @@ pub async fn current(session: &Session, state: &AppState) -> Result<Option<Sessi
         session.flush().await.map_err(internal)?;
         return Ok(None);
     }
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT organization_id, email FROM users WHERE id = ?")
-        .bind(user_id)
-        .fetch_optional(&state.pool)
-        .await?;
-    let Some((organization_id, email)) = row else {
+    let row: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT u.organization_id, o.name, u.email FROM users u JOIN organizations o ON o.id = u.organization_id \
+         WHERE u.id = ?",
+    )
+    .bind(user_id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some((organization_id, organization_name, email)) = row else {
         session.flush().await.map_err(internal)?;
         return Ok(None);
     };
@@ -81,7 +85,7 @@ pub async fn current(session: &Session, state: &AppState) -> Result<Option<Sessi
         // A write is what tower-sessions counts as activity: it pushes the idle expiry on.
         session.insert(LAST_SEEN, now).await.map_err(internal)?;
     }
-    Ok(Some(SessionUser { user_id, organization_id, email }))
+    Ok(Some(SessionUser { user_id, organization_id, organization_name, email }))
 }
 
 /// Whether a session signed in at `signed_in_at` and last active at `last_seen` has run out.
@@ -89,11 +93,17 @@ pub fn is_expired(signed_in_at: i64, last_seen: i64, now: i64, max_age: i64, idl
     now - signed_in_at > max_age || now - last_seen > idle
 }
 
-/// The signed-in user of the request a server function is answering, or 401.
+/// The signed-in user of the request a server function is answering, or 401. While a page
+/// renders, the page guard has already found the user (see `guard.rs`): no second lookup.
 pub async fn require_user() -> Result<(AppState, Session, SessionUser), AppError> {
     let state = crate::server::state()?;
     let session = extract().await?;
-    let user = current(&session, &state).await?.ok_or(AppError::Unauthorized)?;
+    let checked = leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SessionUser>().cloned());
+    let user = match checked {
+        Some(user) => user,
+        None => current(&session, &state).await?.ok_or(AppError::Unauthorized)?,
+    };
     Ok((state, session, user))
 }
 

@@ -112,18 +112,21 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                 <span class="dropdown-value">{current.unwrap_or_else(|| "No account yet".into())}</span>
             </summary>
             <div class="menu menu-right" on:click=close_menu_on_choice>
-                <ul class="menu-list">
-                    {ws
-                        .accounts
-                        .into_iter()
-                        .map(|account| {
-                            let is_current = Some(account.id) == current_id;
-                            view! {
-                                <li>
-                                    <ActionForm action=select>
-                                        <input type="hidden" name="account_id" value=account.id />
+                // One form: the chosen button sends its account_id (a form per account made
+                // the page several times slower to render with many accounts).
+                <ActionForm action=select>
+                    <ul class="menu-list">
+                        {ws
+                            .accounts
+                            .into_iter()
+                            .map(|account| {
+                                let is_current = Some(account.id) == current_id;
+                                view! {
+                                    <li>
                                         <button
                                             type="submit"
+                                            name="account_id"
+                                            value=account.id
                                             class="menu-item"
                                             aria-current=is_current.then_some("true")
                                         >
@@ -131,12 +134,12 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                                             <span>{account.name}</span>
                                             <span class="muted">{account.provider.label()}</span>
                                         </button>
-                                    </ActionForm>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </ActionForm>
                 {(more > 0).then(|| view! {
                     <A href="/integrations" attr:class="menu-item muted">{format!("{more} more accounts in Integrations")}</A>
                 })}
