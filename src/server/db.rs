@@ -19,7 +19,8 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, Box<dyn std::erro
         }
     }
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
+        // Each connection is a thread: on a small machine more of them mostly add context switches.
+        .max_connections(4)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;
