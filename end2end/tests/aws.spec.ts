@@ -49,6 +49,18 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await page.getByRole('button', { name: 'Connect' }).click();
   await expect(page.locator('tr[data-account="Dev"]')).toContainText(member);
 
+  // Select account: the newest link is current; choosing another makes it current.
+  const selector = page.locator('.account-selector');
+  await expect(selector.locator('.dropdown-value')).toHaveText('Dev');
+  await selector.locator('summary').click();
+  await selector.getByRole('button', { name: /Payer/ }).click();
+  await expect(selector.locator('.dropdown-value')).toHaveText('Payer');
+
+  // Re-test verifies a row's account again (the clicked row's, through the list's one form).
+  await ready(page);
+  await page.locator('tr[data-account="Payer"]').getByRole('button', { name: 'Re-test' }).click();
+  await expect(page.getByText('Connection re-tested')).toBeVisible();
+
   // Edit → new name → Proceed.
   await page.locator('tr[data-account="Dev"]').getByRole('link', { name: 'Edit' }).click();
   await ready(page);
