@@ -103,6 +103,9 @@ async fn long_lists_come_a_page_at_a_time() {
     assert_eq!((page3.accounts.len(), page3.total), (20, 120));
     assert_eq!(page3.accounts.last().map(|a| a.name.as_str()), Some("Account 119"));
     let html = expect_status(app.get(&app.client, "/integrations/aws?page=3").await, StatusCode::OK).await;
+    let listed = xops::layout::DROPDOWN_ACCOUNTS;
+    assert_eq!(html.matches(r#"name="account_id""#).count(), listed + 20, "Select account lists {listed}, plus page 3's Re-test buttons");
+    assert!(html.contains(&format!("{} more accounts in Integrations", 120 - listed)));
     assert!(
         html.contains("Showing 101–120 of 120") && html.contains("Account 119"),
         "the page renders page 3: {}",

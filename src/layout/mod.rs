@@ -100,11 +100,23 @@ fn close_menu_on_choice(ev: leptos::ev::MouseEvent) {
     }
 }
 
+/// Accounts listed in the Select account dropdown; the rest are a click away in Integrations
+/// (a menu of hundreds helps nobody, and every page would carry it).
+pub const DROPDOWN_ACCOUNTS: usize = 20;
+
 fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
     let Menus { select, .. } = menus;
     let current = ws.current_account().map(|a| a.name.clone());
     let current_id = ws.current_account_id;
-    let more = ws.total_accounts() - i64::try_from(ws.accounts.len()).unwrap_or(0);
+    // The first accounts, and the current one wherever it is.
+    let listed: Vec<_> = ws
+        .accounts
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *i < DROPDOWN_ACCOUNTS || Some(a.id) == current_id)
+        .map(|(_, a)| a.clone())
+        .collect();
+    let more = ws.total_accounts() - i64::try_from(listed.len()).unwrap_or(0);
     view! {
         <details class="dropdown account-selector">
             <summary>
@@ -116,8 +128,7 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                 // the page several times slower to render with many accounts).
                 <ActionForm action=select>
                     <ul class="menu-list">
-                        {ws
-                            .accounts
+                        {listed
                             .into_iter()
                             .map(|account| {
                                 let is_current = Some(account.id) == current_id;
