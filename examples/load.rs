@@ -684,5 +684,6 @@ async fn main() {
             }
         }
     }
+    drop(moto); // exit() skips destructors: stop moto (by its pid) first
     std::process::exit(i32::from(failed));
 }
