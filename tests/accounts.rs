@@ -94,6 +94,11 @@ async fn long_lists_come_a_page_at_a_time() {
     assert_eq!(ws.accounts.len() as i64, PAGE_SIZE, "only the first page travels with every page view");
     assert_eq!(ws.total_accounts(), 120);
     assert_eq!(ws.accounts[0].name, "Account 007", "the management account comes first");
+    let bob = app.new_browser();
+    app.sign_in(&bob, "bob@example.com", common::PASSWORD).await;
+    let small: Workspace =
+        serde_json::from_str(&expect_status(app.call(&bob, "workspace", &[]).await, StatusCode::OK).await).unwrap();
+    assert_eq!((small.accounts.len(), small.total_accounts()), (3, 3), "a short list is its own total");
 
     let page3: CardPage = serde_json::from_str(
         &expect_status(app.call(&app.client, "card_accounts", &[("card", "aws"), ("page", "3")]).await, StatusCode::OK)

@@ -251,7 +251,13 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
     let chosen =
         session.get::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)?;
     let accounts = summaries(&state.pool, user.organization_id, Select::FirstPages { also: chosen }).await?;
-    let card_totals = card_totals(&state.pool, user.organization_id).await?;
+    // A card whose first page is not full is all there: only full ones need counting.
+    let shown = |card: Card| i64::try_from(accounts.iter().filter(|a| card.holds(a.provider)).count()).unwrap_or(0);
+    let card_totals = if Card::ALL.into_iter().any(|card| shown(card) >= PAGE_SIZE) {
+        card_totals(&state.pool, user.organization_id).await?
+    } else {
+        Card::ALL.into_iter().map(|card| (card.slug().to_string(), shown(card))).filter(|(_, n)| *n > 0).collect()
+    };
     // The remembered choice, if it still exists; else the first account.
     let current_account_id =
         chosen.filter(|id| accounts.iter().any(|a| a.id == *id)).or_else(|| accounts.first().map(|a| a.id));
