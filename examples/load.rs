@@ -233,6 +233,18 @@ struct Shared {
 /// At most this many links in flight; a session that finds none free views a page instead.
 const LINKS_IN_FLIGHT: usize = 8;
 
+impl Shared {
+    fn new(url: &str, deadline: Instant) -> Arc<Shared> {
+        Arc::new(Shared {
+            url: url.to_string(),
+            deadline,
+            restarted_at: OnceLock::new(),
+            down: AtomicBool::new(false),
+            links: tokio::sync::Semaphore::new(LINKS_IN_FLIGHT),
+        })
+    }
+}
+
 struct Session {
     index: usize,
     client: Client,
@@ -244,6 +256,19 @@ struct Session {
 }
 
 impl Session {
+    /// Session `index`: user load{index}@example.com, its own organization and cookies.
+    fn new(index: usize, shared: Arc<Shared>) -> Session {
+        Session {
+            index,
+            client: new_client(),
+            email: format!("load{index}@example.com"),
+            shared,
+            accounts: Vec::new(),
+            report: SessionReport::default(),
+            counter: 0,
+        }
+    }
+
     fn post(&self, name: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
         self.client.post(format!("{}/api/{name}", self.shared.url)).header(ORIGIN, &self.shared.url).form(form)
     }
@@ -409,13 +434,7 @@ async fn phase(name: &str, args: &Args, moto_url: &str) -> Vec<String> {
     let mut failures = Vec::new();
 
     // Sign everyone up first (argon2 is deliberately slow; a few at a time).
-    let shared = Arc::new(Shared {
-        url: server.url.clone(),
-        deadline: Instant::now() + Duration::from_secs(3600),
-        restarted_at: OnceLock::new(),
-        down: AtomicBool::new(false),
-        links: tokio::sync::Semaphore::new(LINKS_IN_FLIGHT),
-    });
+    let shared = Shared::new(&server.url, Instant::now() + Duration::from_secs(3600));
     let gate = Arc::new(tokio::sync::Semaphore::new(4));
     let mut signups = Vec::new();
     for index in 0..args.sessions {
@@ -423,15 +442,7 @@ async fn phase(name: &str, args: &Args, moto_url: &str) -> Vec<String> {
         let gate = gate.clone();
         signups.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.expect("semaphore");
-            let mut s = Session {
-                index,
-                client: new_client(),
-                email: format!("load{index}@example.com"),
-                shared,
-                accounts: Vec::new(),
-                report: SessionReport::default(),
-                counter: 0,
-            };
+            let mut s = Session::new(index, shared);
             s.sign_up().await.map(|_| s)
         }));
     }
@@ -447,13 +458,7 @@ async fn phase(name: &str, args: &Args, moto_url: &str) -> Vec<String> {
     }
 
     let started = Instant::now();
-    let shared = Arc::new(Shared {
-        url: server.url.clone(),
-        deadline: started + Duration::from_secs(args.seconds),
-        restarted_at: OnceLock::new(),
-        down: AtomicBool::new(false),
-        links: tokio::sync::Semaphore::new(LINKS_IN_FLIGHT),
-    });
+    let shared = Shared::new(&server.url, started + Duration::from_secs(args.seconds));
     let tasks: Vec<_> = sessions
         .into_iter()
         .map(|mut s| {
@@ -488,15 +493,7 @@ async fn phase(name: &str, args: &Args, moto_url: &str) -> Vec<String> {
     let reports: Vec<SessionReport> = sessions.into_iter().map(|s| s.report).collect();
 
     // Sign-in still works (after the crash: on the restarted server).
-    let mut probe = Session {
-        index: 0,
-        client: new_client(),
-        email: "load0@example.com".into(),
-        shared: shared.clone(),
-        accounts: Vec::new(),
-        report: SessionReport::default(),
-        counter: 0,
-    };
+    let mut probe = Session::new(0, shared.clone()); // a new browser for session 0's user
     if !probe.sign_in().await {
         failures.push("signing in after the run failed".into());
     }
