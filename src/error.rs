@@ -153,6 +153,12 @@ impl FromServerFnError for AppError {
             _ => AppError::Internal,
         }
     }
+
+    // Each error answers with its own status (400 for bad input, 401 without a session, ...).
+    #[cfg(feature = "ssr")]
+    fn status_code(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -218,13 +224,13 @@ mod tests {
             AppError::Busy,
             AppError::Internal,
         ] {
-            assert_eq!(AppError::de(e.ser()), e);
+            assert_eq!(AppError::de(e.ser().body), e);
         }
     }
 
     #[test]
     fn the_wire_form_carries_a_readable_message() {
-        let json = String::from_utf8(AppError::Unauthorized.ser().to_vec()).unwrap_or_default();
+        let json = String::from_utf8(AppError::Unauthorized.ser().body.to_vec()).unwrap_or_default();
         assert_eq!(json, r#"{"error":"Unauthorized","message":"Please sign in to continue."}"#);
     }
 }

@@ -331,7 +331,7 @@ pub async fn rename_account(account_id: i64, name: String) -> Result<(), AppErro
         account.name
     );
     crate::audit::record(&state.pool, &actor, "rename_account", &detail).await;
-    leptos_axum::redirect(&format!("{}?notice=renamed", account.provider.card().href()));
+    leptos_axum::redirect(&format!("{}?notice=renamed", account.provider.card().href()), false);
     Ok(())
 }
 
@@ -362,7 +362,7 @@ pub async fn delete_account(account_id: i64, confirm_name: String) -> Result<(),
     let detail =
         format!("{} account \"{}\" ({}) deleted", account.provider.label(), account.name, account.external_account_id);
     crate::audit::record(&state.pool, &actor, "delete_account", &detail).await;
-    leptos_axum::redirect(&format!("{}?notice=deleted", account.provider.card().href()));
+    leptos_axum::redirect(&format!("{}?notice=deleted", account.provider.card().href()), false);
     Ok(())
 }
 
@@ -415,7 +415,7 @@ pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
         status.as_str()
     );
     crate::audit::record(&state.pool, &actor, "retest_account", &detail).await;
-    leptos_axum::redirect(&format!("{}?notice=retested", account.provider.card().href()));
+    leptos_axum::redirect(&format!("{}?notice=retested", account.provider.card().href()), false);
     Ok(())
 }
 

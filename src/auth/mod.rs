@@ -40,7 +40,7 @@ async fn sign_up_inner(organization: &str, email: &str, password: String) -> Res
         crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
     crate::audit::record(&state.pool, &actor, "sign_up", &format!("organization \"{organization}\"")).await;
     session::start(&session, user_id).await?;
-    leptos_axum::redirect(crate::onboarding::landing_path(0));
+    leptos_axum::redirect(crate::onboarding::landing_path(0), false);
     Ok(())
 }
 
@@ -102,7 +102,7 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
         Some(next) if landing == "/" => next,
         _ => landing,
     };
-    leptos_axum::redirect(target);
+    leptos_axum::redirect(target, false);
     Ok(())
 }
 
@@ -116,7 +116,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         crate::audit::record(&state.pool, &actor, "sign_out", "").await;
     }
     session.flush().await.map_err(session::internal)?;
-    leptos_axum::redirect("/signin?notice=signed-out");
+    leptos_axum::redirect("/signin?notice=signed-out", false);
     Ok(())
 }
 

@@ -29,6 +29,6 @@ pub fn keep_typed<S: ServerFn>(result: &Result<(), AppError>, kept: &[(&str, &st
         .collect();
     let base = if query.is_empty() { page.to_string() } else { format!("{page}?{}", query.join("&")) };
     if let Ok(url) = ServerFnUrlError::new(S::PATH, err.clone()).to_url(&base) {
-        leptos_axum::redirect(url.as_str());
+        leptos_axum::redirect(url.as_str(), false);
     }
 }

@@ -117,7 +117,6 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::guard::page_guard))
-        .layer(axum::middleware::from_fn(security::server_fn_status))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(config.clone(), security::refuse_cross_site))
         .layer(axum::middleware::from_fn(security::security_headers))

@@ -1,15 +1,12 @@
-//! Middleware that every request passes: cross-site request refusal, security headers, and
-//! the status codes of server-function errors.
+//! Middleware that every request passes: cross-site request refusal and security headers.
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
-use crate::error::AppError;
 
 /// Refuses any state-changing request that a browser marks as coming from another site.
 /// Server functions have no CSRF protection of their own (leptos-rs/leptos#3786).
@@ -60,24 +57,6 @@ pub fn page_csp(nonce: &str) -> String {
          img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; \
          base-uri 'none'; form-action 'self'"
     )
-}
-
-/// Server functions answer every error with 500; this gives each its own status (400 for bad
-/// input, 401 without a session, ...) from the error the body carries.
-pub async fn server_fn_status(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = match to_bytes(body, crate::server::MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal.to_string()).into_response(),
-    };
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub async fn create_support_request(subject: String, description: String) -> Res
         .await?;
     let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
     crate::audit::record(&state.pool, &actor, "support_request", &format!("subject \"{subject}\"")).await;
-    leptos_axum::redirect("/support?notice=support-sent");
+    leptos_axum::redirect("/support?notice=support-sent", false);
     Ok(())
 }
 

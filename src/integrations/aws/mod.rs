@@ -161,7 +161,7 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str) -> Res
     crate::audit::record(&state.pool, &actor, "link_account", &detail).await;
     crate::accounts::make_current(&session, id).await?;
     let notice = if verified.status == crate::accounts::AccountStatus::Connected { "linked" } else { "linked-warning" };
-    leptos_axum::redirect(&format!("{}?notice={notice}", kind.home()));
+    leptos_axum::redirect(&format!("{}?notice={notice}", kind.home()), false);
     Ok(())
 }
 

@@ -151,7 +151,7 @@ pub async fn generate_certificate(service: String) -> Result<CertificateInfo, Ap
         &format!("{} certificate {}", service.label(), cert.thumbprint),
     )
     .await;
-    leptos_axum::redirect(&format!("{}?certificate={id}", service.page()));
+    leptos_axum::redirect(&format!("{}?certificate={id}", service.page()), false);
     Ok(CertificateInfo::new(id, cert.thumbprint, cert.not_after))
 }
 
@@ -280,7 +280,7 @@ async fn link_microsoft_account_inner(
         MsService::Azure => format!("/accounts/{id}/subscriptions?notice=linked"),
         _ => format!("{}?notice=linked", crate::accounts::Provider::M365.card().href()),
     };
-    leptos_axum::redirect(&target);
+    leptos_axum::redirect(&target, false);
     Ok(())
 }
 
@@ -352,7 +352,7 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
     let detail =
         format!("Azure \"{}\": {connected} subscription(s) connected, {disconnected} disconnected", account.name);
     crate::audit::record(&state.pool, &actor, "update_subscriptions", &detail).await;
-    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-updated&connected={connected}&disconnected={disconnected}"));
+    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-updated&connected={connected}&disconnected={disconnected}"), false);
     Ok(())
 }
 
@@ -365,7 +365,7 @@ pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError
     let mut tx = crate::server::begin_write(&state.pool).await?;
     store_subscriptions(&mut tx, account_id, &verified.subscriptions).await?;
     tx.commit().await?;
-    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-refreshed"));
+    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-refreshed"), false);
     Ok(())
 }
 
