@@ -235,7 +235,11 @@ pub async fn load_card_page(card: String, page: i64) -> Result<CardPage, AppErro
     let (state, _, user) = crate::auth::session::require_user().await?;
     let card = Card::from_slug(&card).ok_or_else(|| AppError::NotFound("There is no such integration.".into()))?;
     let page = page.clamp(1, i64::MAX / PAGE_SIZE);
-    let accounts = summaries(&state.pool, user.organization_id, Select::CardPage { card, page }).await?;
+    let accounts = summaries(&state.pool, user.organization_id, Select::CardPage { card, page })
+        .await?
+        .into_iter()
+        .map(|(account, _)| account)
+        .collect();
     let total = card_totals(&state.pool, user.organization_id)
         .await?
         .into_iter()
@@ -250,14 +254,15 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
     let (state, session, user) = crate::auth::session::require_user().await?;
     let chosen =
         session.get::<i64>(crate::auth::session::CURRENT_ACCOUNT).await.map_err(crate::auth::session::internal)?;
-    let accounts = summaries(&state.pool, user.organization_id, Select::FirstPages { also: chosen }).await?;
-    // A card whose first page is not full is all there: only full ones need counting.
-    let shown = |card: Card| i64::try_from(accounts.iter().filter(|a| card.holds(a.provider)).count()).unwrap_or(0);
-    let card_totals = if Card::ALL.into_iter().any(|card| shown(card) >= PAGE_SIZE) {
-        card_totals(&state.pool, user.organization_id).await?
-    } else {
-        Card::ALL.into_iter().map(|card| (card.slug().to_string(), shown(card))).filter(|(_, n)| *n > 0).collect()
-    };
+    let listed = summaries(&state.pool, user.organization_id, Select::FirstPages { also: chosen }).await?;
+    let card_totals = Card::ALL
+        .into_iter()
+        .filter_map(|card| {
+            let total = listed.iter().filter(|(a, _)| card.holds(a.provider)).map(|(_, total)| *total).max()?;
+            Some((card.slug().to_string(), total))
+        })
+        .collect();
+    let accounts: Vec<AccountSummary> = listed.into_iter().map(|(account, _)| account).collect();
     // The remembered choice, if it still exists; else the first account.
     let current_account_id =
         chosen.filter(|id| accounts.iter().any(|a| a.id == *id)).or_else(|| accounts.first().map(|a| a.id));
@@ -426,6 +431,7 @@ pub async fn find(pool: &sqlx::SqlitePool, organization_id: i64, account_id: i64
         .await?
         .into_iter()
         .next()
+        .map(|(account, _)| account)
         .ok_or_else(|| AppError::NotFound("That account does not exist in your organization.".into()))
 }
 
@@ -603,18 +609,21 @@ async fn card_totals(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<Ve
         .collect())
 }
 
+/// Accounts as listed, each with how many accounts its card holds in all: counted in the same
+/// statement for first pages (the count does not depend on the row, so SQLite runs it once per
+/// card), 0 for the other selections.
 #[cfg(feature = "ssr")]
 async fn summaries(
     pool: &sqlx::SqlitePool,
     organization_id: i64,
     select: Select,
-) -> Result<Vec<AccountSummary>, AppError> {
-    type Row = (i64, String, String, String, String, String, String, Option<i64>, Option<i64>);
+) -> Result<Vec<(AccountSummary, i64)>, AppError> {
+    type Row = (i64, String, String, String, String, String, String, Option<i64>, Option<i64>, i64);
     let columns = "a.id, a.provider, a.kind, a.name, a.external_account_id, a.status, a.status_message, \
                    a.last_checked_at, (SELECT MAX(c.not_after) FROM certificates c WHERE c.account_id = a.id)";
     let rows: Vec<Row> = match select {
         Select::One(id) => {
-            sqlx::query_as(&format!("SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND a.id = ?"))
+            sqlx::query_as(&format!("SELECT {columns}, 0 FROM cloud_accounts a WHERE a.organization_id = ? AND a.id = ?"))
                 .bind(organization_id)
                 .bind(id)
                 .fetch_all(pool)
@@ -622,25 +631,23 @@ async fn summaries(
         }
         Select::FirstPages { also } => {
             // One page per card, each read in index order, and the current account.
+            // ?1 is the organization, ?2 the account `also`.
             let page = |providers: &str| {
                 format!(
-                    "SELECT * FROM (SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND \
-                     a.provider IN ({providers}) ORDER BY {LIST_ORDER} LIMIT {PAGE_SIZE})"
+                    "SELECT * FROM (SELECT {columns}, (SELECT COUNT(*) FROM cloud_accounts t WHERE \
+                     t.organization_id = ?1 AND t.provider IN ({providers})) FROM cloud_accounts a \
+                     WHERE a.organization_id = ?1 AND a.provider IN ({providers}) ORDER BY {LIST_ORDER} LIMIT {PAGE_SIZE})"
                 )
             };
             let sql = format!(
                 "{} UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL \
-                 SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND a.id = ?",
+                 SELECT {columns}, 0 FROM cloud_accounts a WHERE a.organization_id = ?1 AND a.id = ?2",
                 page("'aws'"),
                 page("'eks'"),
                 page("'azure'"),
                 page("'m365', 'entra'")
             );
             let mut rows: Vec<Row> = sqlx::query_as(&sql)
-                .bind(organization_id)
-                .bind(organization_id)
-                .bind(organization_id)
-                .bind(organization_id)
                 .bind(organization_id)
                 .bind(also)
                 .fetch_all(pool)
@@ -652,7 +659,7 @@ async fn summaries(
         Select::CardPage { card, page } => {
             let [first, second] = card_providers(card);
             let sql = format!(
-                "SELECT {columns} FROM cloud_accounts a WHERE a.organization_id = ? AND a.provider IN (?, ?) \
+                "SELECT {columns}, 0 FROM cloud_accounts a WHERE a.organization_id = ? AND a.provider IN (?, ?) \
                  ORDER BY {LIST_ORDER} LIMIT ? OFFSET ?"
             );
             sqlx::query_as(&sql)
@@ -667,8 +674,8 @@ async fn summaries(
     };
     Ok(rows
         .into_iter()
-        .filter_map(|(id, provider, kind, name, external_account_id, status, status_message, checked, expires)| {
-            Some(AccountSummary {
+        .filter_map(|(id, provider, kind, name, external_account_id, status, status_message, checked, expires, total)| {
+            let summary = AccountSummary {
                 id,
                 provider: Provider::parse(&provider)?,
                 kind,
@@ -679,7 +686,8 @@ async fn summaries(
                 last_checked: checked.map(format_time),
                 certificate_expires: expires.map(format_time),
                 certificate_expiring: expires.is_some_and(|t| t - crate::server::now() < 30 * 24 * 3600),
-            })
+            };
+            Some((summary, total))
         })
         .collect())
 }

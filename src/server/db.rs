@@ -21,6 +21,9 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, Box<dyn std::erro
     let pool = SqlitePoolOptions::new()
         // Each connection is a thread: on a small machine more of them mostly add context switches.
         .max_connections(4)
+        // A connection is a file in this process, not a peer that can go away: pinging it before
+        // every query only cost a round trip to its thread (~7% of a page's CPU here).
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;
