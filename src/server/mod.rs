@@ -18,7 +18,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::app::{shell, App};
@@ -54,6 +55,9 @@ pub fn state() -> Result<AppState, AppError> {
     })
 }
 
+/// Sessions kept in memory at most; past this the least used are read from SQLite again.
+const SESSION_CACHE_CAPACITY: u64 = 10_000;
+
 /// Request bodies above this are refused with 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -63,6 +67,10 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
     let session_store = SqliteStore::new(pool.clone());
     session_store.migrate().await?;
     tokio::spawn(delete_expired_sessions(session_store.clone()));
+    // Every request reads its session: from memory, saving a database round trip (the query and
+    // the pool's check of the connection after it). Writes go through to SQLite, which is what
+    // survives a restart; one process owns the database, so no other can make the cache stale.
+    let session_store = CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_CAPACITY)), session_store);
 
     let hash_files = std::env::current_exe()
         .ok()
