@@ -1,6 +1,6 @@
 //! The HTML shell, the routes, and the page that answers unknown paths.
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
@@ -14,8 +14,8 @@ use crate::layout::SignedInLayout;
 use crate::onboarding::SelectPlatformPage;
 use crate::support::SupportPage;
 
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
     set_page_csp();
     view! {
         <!DOCTYPE html>
@@ -24,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HashedStylesheet options=options.clone() id="xops-css" />
+                <link id="xops-css" rel="stylesheet" href=stylesheet_href(&options) />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -33,6 +33,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The stylesheet's address, with its content hash when the build wrote hash.txt beside the
+/// binary. Read once: leptos_meta's HashedStylesheet reads that file on every page.
+#[cfg(feature = "ssr")]
+fn stylesheet_href(options: &LeptosOptions) -> &'static str {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HREF.get_or_init(|| {
+        let hash = options
+            .hash_files
+            .then(|| std::env::current_exe().ok()?.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+            .flatten()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|hashes| {
+                hashes.lines().find_map(|line| Some(line.strip_prefix("css:")?.trim().to_string()))
+            });
+        let name = match hash {
+            Some(hash) => format!("{}.{hash}", options.output_name),
+            None => options.output_name.to_string(),
+        };
+        format!("/{}/{name}.css", options.site_pkg_dir)
+    })
 }
 
 /// Pages allow only scripts carrying this response's nonce (the hydration script) and our own files.
