@@ -13,6 +13,14 @@ test('sign up, first login, Integrations, profile menu, sign out and back in', a
   await expect(page).toHaveURL(/\/signin\?next=/);
   await expect(page.getByRole('heading', { name: 'Log in to the Platform' })).toBeVisible();
 
+  // The page's stylesheet is the built one, under its content-hashed name, cached for good.
+  const stylesheet = await page.locator('link#xops-css').getAttribute('href');
+  expect(stylesheet).toMatch(/^\/pkg\/xops\.[0-9a-f]{16}\.css$/);
+  const css = await page.request.get(stylesheet!);
+  expect(css.status()).toBe(200);
+  expect(css.headers()['content-type']).toContain('text/css');
+  expect(css.headers()['cache-control']).toContain('immutable');
+
   // Sign-up creates the organization and lands on the first-login selection screen.
   await signUp(page, `Acme ${testInfo.project.name}`, email, PASSWORD);
   await expect(page).toHaveURL(/\/select-platform$/);
