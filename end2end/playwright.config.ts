@@ -69,7 +69,6 @@ export default defineConfig({
       XOPS_ADDR: `127.0.0.1:${port}`,
       XOPS_PUBLIC_URL: baseURL,
       DATABASE_URL: `sqlite://${process.env.XOPS_E2E_DATA}/xops.db?mode=rwc`,
-      LEPTOS_SITE_ROOT: `${root}/target/site`,
       RUST_LOG: 'warn',
       AWS_ENDPOINT_URL_STS: motoURL,
       AWS_ENDPOINT_URL_ORGANIZATIONS: motoURL,

@@ -40,7 +40,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         server: PathBuf::from("target/release/xops"),
-        site_root: "target/site".into(),
+        site_root: "target/release/site".into(),
         seconds: 60,
         sessions: 200,
         phases: vec!["steady", "crash"],

@@ -17,7 +17,7 @@ work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 export DATABASE_URL="sqlite://$work/bench.db?mode=rwc" XOPS_ADDR="127.0.0.1:$port" XOPS_PUBLIC_URL="$url" \
-  XOPS_MASTER_KEY_FILE="$work/master.key" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn
+  XOPS_MASTER_KEY_FILE="$work/master.key" RUST_LOG=warn
 password="bench password 1"
 for n in 1 100 10000; do "$bin" seed "Bench $n" "bench$n@example.com" "$password" "$n" >/dev/null; done
 "$bin" seed "Other" "other@example.com" "$password" 100 >/dev/null

@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Builds the site as cargo-leptos would, with cargo and wasm-bindgen alone: the hydrate wasm
-# into target/site/pkg, the stylesheet and public assets beside it, content-hashed names
-# (listed in hash.txt beside the server binary, where Leptos looks), and the ssr server.
-# Usage: scripts/build.sh [debug|release]
+# into target/<profile>/site/pkg, the stylesheet and public assets beside it, content-hashed
+# names (listed in hash.txt beside the server binary, where Leptos looks), and the ssr server.
+# Each profile has its own site beside its binary (the server's default site root), so that
+# building one never deletes the files a running server of the other links to.
+# Usage: scripts/build.sh [debug|release] [--with-tests]
+# --with-tests builds the tests and examples in the same cargo run as the server: the tests'
+# dev-dependencies change the features of ~100 shared crates (syn's among them, so every proc
+# macro), and a server built alone would have them all compiled a second time by `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 source scripts/versions.env
 profile=${1:-debug}
+server_targets=(--bin xops)
+[ "${2:-}" = --with-tests ] && server_targets=(--all-targets)
 case "$profile" in
   debug) wasm_flags=(); wasm_dir=debug; server_flags=(); server_dir=debug ;;
   release) wasm_flags=(--profile wasm-release); wasm_dir=wasm-release; server_flags=(--release); server_dir=release ;;
   *) echo "usage: $0 [debug|release]" >&2; exit 2 ;;
 esac
 
-site=target/site
+site=target/$server_dir/site
 pkg=$site/pkg
 echo "==> building the browser side (wasm, $profile)"
 cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown --no-default-features --features hydrate "${wasm_flags[@]}"
@@ -46,4 +53,4 @@ if [ "$profile" = release ]; then
 fi
 
 echo "==> building the server ($profile)"
-cargo build --bin xops --features ssr "${server_flags[@]}"
+cargo build "${server_targets[@]}" --features ssr "${server_flags[@]}"

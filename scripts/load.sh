@@ -13,5 +13,5 @@ phase=${3:-both}
 scripts/setup.sh --for-tests
 scripts/build.sh release
 cargo build --release --features ssr --example load
-exec target/release/examples/load --server target/release/xops --site-root target/site \
+exec target/release/examples/load --server target/release/xops --site-root target/release/site \
   --seconds "$seconds" --sessions "$sessions" --phase "$phase"

@@ -6,5 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh "${1:-debug}"
 dir=debug; [ "${1:-debug}" = release ] && dir=release
-export LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-target/site}
 exec "target/$dir/xops"

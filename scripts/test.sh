@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --for-tests
-scripts/build.sh debug
+scripts/build.sh debug --with-tests
 echo "==> Rust unit and integration tests"
 cargo test --features ssr
 echo "==> end-to-end tests (Playwright)"

@@ -4,14 +4,14 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
-use crate::accounts::{DeleteAccountPage, EditAccountPage};
+use crate::accounts::pages::{DeleteAccountPage, EditAccountPage};
 use crate::auth::{SignInPage, SignUpPage};
 use crate::home::HomePage;
-use crate::integrations::aws::{AwsPage, EksPage, LinkAwsPage};
-use crate::integrations::microsoft::{AzurePage, LinkMicrosoftPage, MicrosoftPage, SubscriptionsPage};
+use crate::integrations::aws::pages::{AwsPage, EksPage, LinkAwsPage};
+use crate::integrations::microsoft::pages::{AzurePage, LinkMicrosoftPage, MicrosoftPage, SubscriptionsPage};
 use crate::integrations::IntegrationsPage;
 use crate::layout::SignedInLayout;
-use crate::onboarding::SelectPlatformPage;
+use crate::onboarding::page::SelectPlatformPage;
 use crate::support::SupportPage;
 
 #[cfg(feature = "ssr")]

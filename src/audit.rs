@@ -1,7 +1,7 @@
 //! The audit log: who did what, when, from where. Callers pass descriptions, never secrets.
 use sqlx::SqlitePool;
 
-use crate::auth::session::SessionUser;
+use crate::error::AppError;
 
 /// Who acted: a signed-in user, or (for a failed sign-in) just the email that was tried.
 #[derive(Debug, Clone)]
@@ -12,20 +12,13 @@ pub struct Actor {
     pub addr: String,
 }
 
-impl Actor {
-    pub fn of(user: &SessionUser, addr: String) -> Self {
-        Actor {
-            organization_id: Some(user.organization_id),
-            user_id: Some(user.user_id),
-            who: user.email.clone(),
-            addr,
-        }
-    }
-}
-
-/// Appends one row. A failure to audit is logged, not shown: the action itself already happened.
-pub async fn record(pool: &SqlitePool, actor: &Actor, action: &str, detail: &str) {
-    let result = sqlx::query(
+/// Appends one row inside the caller's transaction, so that the change and its audit row
+/// commit together (or neither does).
+pub async fn write<'c, E>(executor: E, actor: &Actor, action: &str, detail: &str) -> Result<(), AppError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
         "INSERT INTO audit_log (organization_id, user_id, actor, action, detail, client_addr, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
@@ -36,9 +29,15 @@ pub async fn record(pool: &SqlitePool, actor: &Actor, action: &str, detail: &str
     .bind(detail)
     .bind(&actor.addr)
     .bind(crate::server::now())
-    .execute(pool)
-    .await;
-    if let Err(err) = result {
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Appends one row on its own, for events that change nothing else (sign-in, sign-out). A
+/// failure to audit is logged, not shown: the event itself already happened.
+pub async fn record(pool: &SqlitePool, actor: &Actor, action: &str, detail: &str) {
+    if let Err(err) = write(pool, actor, action, detail).await {
         tracing::error!(error = %err, action, "could not write the audit log");
     }
 }

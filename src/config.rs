@@ -60,7 +60,7 @@ impl Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/xops.db?mode=rwc".into()),
             addr,
             public_url: normalise_origin(&public_url)?,
-            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(default_site_root),
             session_idle: minutes("XOPS_SESSION_IDLE_MINUTES", 30)?,
             session_max_age: minutes("XOPS_SESSION_MAX_MINUTES", 12 * 60)?,
             aws: AwsSettings {
@@ -110,4 +110,15 @@ mod tests {
         assert!(normalise_origin("portal.example.com").is_err());
         assert!(normalise_origin("https://portal.example.com/app").is_err());
     }
+}
+
+/// The site built beside this binary (`scripts/build.sh` puts each profile's own there), else
+/// cargo-leptos's `target/site`.
+fn default_site_root() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("site")))
+        .filter(|site| site.is_dir())
+        .map(|site| site.display().to_string())
+        .unwrap_or_else(|| "target/site".into())
 }

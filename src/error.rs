@@ -185,10 +185,21 @@ impl axum::response::IntoResponse for AppError {
     }
 }
 
-/// Whether a database error is a UNIQUE constraint violation (a duplicate the user can fix).
+/// Turns a UNIQUE constraint violation (a duplicate the user can fix: a taken email or name)
+/// into the error that says so beside its field; any other database error stays what it is.
 #[cfg(feature = "ssr")]
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+pub trait OnUniqueViolation<T> {
+    fn on_unique_violation(self, error: impl FnOnce() -> AppError) -> Result<T, AppError>;
+}
+
+#[cfg(feature = "ssr")]
+impl<T> OnUniqueViolation<T> for Result<T, sqlx::Error> {
+    fn on_unique_violation(self, error: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        self.map_err(|err| match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => error(),
+            _ => err.into(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ async fn main() -> ExitCode {
         }
     };
     let public_url = config.public_url.clone();
-    let router = match xops::server::build_app(config).await {
+    let router = match xops::startup::build_app(config).await {
         Ok(router) => router,
         Err(err) => {
             eprintln!("cannot start: {err}");
@@ -49,7 +49,7 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("Xops portal listening on {public_url}");
-    match xops::server::serve(listener, router).await {
+    match xops::startup::serve(listener, router).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("server error: {err}");
@@ -62,8 +62,8 @@ async fn main() -> ExitCode {
 /// AWS accounts, made through the app's own code (for benchmarks and demos; nothing is verified
 /// against AWS, so the accounts are marked as seeded).
 async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
-    use xops::accounts::{insert_account, AccountStatus, NewAccount};
-    use xops::domain::{Email, OrganizationName, Password};
+    use xops::accounts::store::{insert, NewAccount};
+    use xops::domain::{AwsKind, Email, OrganizationName, Password, Verified};
     let [organization, email, password, count] = args else {
         return Err("usage: xops seed ORGANIZATION EMAIL PASSWORD AWS_ACCOUNTS".into());
     };
@@ -74,23 +74,24 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
     let pool = xops::server::connect(&config.database_url).await.map_err(|e| e.to_string())?;
     let (org, _) =
         xops::auth::create_organization(&pool, &organization, &email, password).await.map_err(|e| e.to_string())?;
+    let verified = Verified::connected("Seeded for a benchmark; not verified with AWS.");
     let mut tx = xops::server::begin_write(&pool).await.map_err(|e| e.to_string())?;
     for i in 0..count {
         let account_id = format!("{:06}{:06}", org % 1_000_000, i);
         let role_arn = format!("arn:aws:iam::{account_id}:role/XopsReadOnlyAccess");
         let name = format!("Account {i:05}");
+        let kind = if i == 0 { AwsKind::Management } else { AwsKind::Linked };
         let account = NewAccount {
-            provider: "aws",
-            kind: if i == 0 { "management" } else { "linked" },
+            provider: kind.provider(),
+            kind: kind.kind_column(),
             name: &name,
             external_account_id: &account_id,
             role_arn: &role_arn,
             app_id: "",
             domain: "",
-            status: AccountStatus::Connected,
-            status_message: "Seeded for a benchmark; not verified with AWS.",
+            verified: &verified,
         };
-        insert_account(&mut *tx, org, &account).await.map_err(|e| e.to_string())?;
+        insert(&mut *tx, org, &account).await.map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
     println!("organization {org}: {count} AWS accounts");

@@ -61,9 +61,11 @@ pub fn Notice() -> impl IntoView {
 }
 
 pub fn notice_text(key: &str) -> Option<&'static str> {
+    if let Some(provider) = key.strip_prefix("linked-").and_then(crate::domain::Provider::parse) {
+        return Some(provider.linked_notice());
+    }
     Some(match key {
         "signed-out" => "You have been signed out.",
-        "linked" => "Account connected. Xops verified the role with your External ID.",
         "linked-warning" => "Account connected, with a warning: see its status below for what to fix.",
         "renamed" => "Account name updated",
         "deleted" => "Account has been deleted.",

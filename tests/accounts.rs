@@ -29,7 +29,7 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
     let dev = add_account(&app, acme, "Dev", "222222222222").await;
     let globex_account = add_account(&app, globex, "Globex main", "333333333333").await;
 
-    let ws: xops::accounts::Workspace =
+    let ws: xops::accounts::workspace::Workspace =
         serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
             .unwrap();
     assert_eq!(ws.email, "ada@example.com");
@@ -38,7 +38,7 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
 
     expect_status(app.call(&app.client, "select_account", &[("account_id", &prod.to_string())]).await, StatusCode::OK)
         .await;
-    let ws: xops::accounts::Workspace =
+    let ws: xops::accounts::workspace::Workspace =
         serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
             .unwrap();
     assert_eq!(ws.current_account_id, Some(prod));
@@ -51,7 +51,7 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
     )
     .await;
     assert!(body.contains("does not exist in your organization"));
-    let ws: xops::accounts::Workspace =
+    let ws: xops::accounts::workspace::Workspace =
         serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
             .unwrap();
     assert_eq!(ws.current_account_id, Some(prod));
@@ -65,27 +65,30 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
 
 #[tokio::test]
 async fn long_lists_come_a_page_at_a_time() {
-    use xops::accounts::{insert_account, AccountStatus, CardPage, NewAccount, Workspace, PAGE_SIZE};
+    use xops::accounts::store::{insert, NewAccount};
+    use xops::accounts::workspace::{CardPage, Workspace};
+    use xops::accounts::PAGE_SIZE;
+    use xops::domain::{Provider, Verified};
     let app = TestApp::spawn().await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     app.sign_up(&app.new_browser(), "Globex", "bob@example.com").await;
     let acme = app.organization_id("ada@example.com").await;
     let globex = app.organization_id("bob@example.com").await;
+    let verified = Verified::connected("");
     for (org, count) in [(acme, 120), (globex, 3)] {
         for i in 0..count {
             let (name, id) = (format!("Account {i:03}"), format!("{org:06}{i:06}"));
             let account = NewAccount {
-                provider: "aws",
+                provider: Provider::Aws,
                 kind: if i == 7 { "management" } else { "linked" },
                 name: &name,
                 external_account_id: &id,
                 role_arn: "",
                 app_id: "",
                 domain: "",
-                status: AccountStatus::Connected,
-                status_message: "",
+                verified: &verified,
             };
-            insert_account(&app.pool, org, &account).await.unwrap();
+            insert(&app.pool, org, &account).await.unwrap();
         }
     }
     let ws: Workspace =

@@ -28,7 +28,7 @@ async fn account(app: &TestApp, name: &str) -> (i64, String, String, String, Opt
 #[tokio::test]
 async fn management_then_linked_account_against_moto() {
     let moto = Moto::start();
-    let app = TestApp::spawn_with(moto.settings()).await;
+    let app = TestApp::spawn_with(|c| c.aws = moto.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
 
     // A linked account needs a management account first.
@@ -77,7 +77,7 @@ async fn management_then_linked_account_against_moto() {
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'link_account'").await, 2);
 
     // The newest link is the current account, and sign-in now goes straight to Home.
-    let ws: xops::accounts::Workspace =
+    let ws: xops::accounts::workspace::Workspace =
         serde_json::from_str(&expect_status(app.call(&app.client, "workspace", &[]).await, StatusCode::OK).await)
             .unwrap();
     assert_eq!(ws.current_account().map(|a| a.name.as_str()), Some("Dev"));
@@ -89,23 +89,23 @@ async fn management_then_linked_account_against_moto() {
 #[tokio::test]
 async fn a_role_that_requires_the_external_id_is_connected() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
-    let app = TestApp::spawn_with(stub.settings(Duration::from_secs(5))).await;
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let res = link(&app, &app.client, "management", "Payer", MGMT_ARN).await;
-    assert_eq!(location(&res), "/integrations/aws?notice=linked");
+    assert_eq!(location(&res), "/integrations/aws?notice=linked-aws");
     let (_, _, status, message, _) = account(&app, "Payer").await;
     assert_eq!(status, "connected", "{message}");
 
     // EKS is linked the same way, listed under its own provider.
     let res = link(&app, &app.client, "eks", "Clusters", "arn:aws:iam::123456789012:role/XopsEksReadOnlyAccess").await;
-    assert_eq!(location(&res), "/integrations/eks?notice=linked");
+    assert_eq!(location(&res), "/integrations/eks?notice=linked-eks");
     assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts WHERE provider = 'eks'").await, 1);
 }
 
 #[tokio::test]
 async fn failures_name_their_cause_and_save_nothing() {
     let stub = StubSts::start(Role::Denied).await;
-    let app = TestApp::spawn_with(stub.settings(Duration::from_secs(1))).await;
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(1))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
 
     let denied =
@@ -153,7 +153,7 @@ async fn failures_name_their_cause_and_save_nothing() {
 #[tokio::test]
 async fn rename_delete_and_retest() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
-    let app = TestApp::spawn_with(stub.settings(Duration::from_secs(5))).await;
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     link(&app, &app.client, "management", "Payer", MGMT_ARN).await;
     link(&app, &app.client, "linked", "Dev", LINKED_ARN).await;
@@ -205,7 +205,7 @@ async fn rename_delete_and_retest() {
 #[tokio::test]
 async fn another_organization_cannot_touch_or_read_an_account() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
-    let app = TestApp::spawn_with(stub.settings(Duration::from_secs(5))).await;
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     link(&app, &app.client, "management", "Payer", MGMT_ARN).await;
     link(&app, &app.client, "linked", "Dev", LINKED_ARN).await;
@@ -247,7 +247,7 @@ async fn another_organization_cannot_touch_or_read_an_account() {
 #[tokio::test]
 async fn templates_carry_the_external_id_and_principal() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
-    let app = TestApp::spawn_with(stub.settings(Duration::from_secs(5))).await;
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let external_id: String =
         sqlx::query_scalar("SELECT external_id FROM organizations").fetch_one(&app.pool).await.unwrap();
@@ -262,7 +262,7 @@ async fn templates_carry_the_external_id_and_principal() {
     assert!(!anonymous.contains(&external_id) && anonymous.contains("eks:DescribeCluster"));
     expect_status(app.get(&app.client, "/aws/templates/other.yaml").await, StatusCode::NOT_FOUND).await;
 
-    let setup: xops::integrations::aws::AwsSetup = serde_json::from_str(
+    let setup: xops::integrations::aws::link::AwsSetup = serde_json::from_str(
         &expect_status(app.call(&app.client, "aws_setup", &[("kind", "management")]).await, StatusCode::OK).await,
     )
     .unwrap();

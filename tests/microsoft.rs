@@ -6,7 +6,8 @@ mod common;
 use common::entra::EntraDouble;
 use common::{expect_status, location, TestApp};
 use reqwest::StatusCode;
-use xops::integrations::microsoft::{CertificateInfo, SubscriptionRow};
+use xops::integrations::microsoft::certificates::CertificateInfo;
+use xops::integrations::microsoft::subscriptions::SubscriptionRow;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const APP: &str = "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c";
@@ -59,7 +60,7 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
         ("11111111-0000-0000-0000-000000000004", "Old", "Disabled"),
         ("11111111-0000-0000-0000-000000000005", "Research", "Enabled"),
     ]);
-    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "azure").await;
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----") && !pem.contains("PRIVATE"));
@@ -79,7 +80,7 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(target, format!("/accounts/{id}/subscriptions?notice=linked"), "Azure lands on its subscriptions");
+    assert_eq!(target, format!("/accounts/{id}/subscriptions?notice=linked-azure"), "Azure lands on its subscriptions");
 
     // Every page was followed; nothing is connected until the user says so.
     let rows = subscriptions(&app, id).await;
@@ -133,7 +134,7 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
 #[tokio::test]
 async fn the_database_holds_no_private_key_in_plain_form() {
     let entra = EntraDouble::start().await;
-    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     generate(&app, &app.client, "entra").await;
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&app.pool).await.unwrap();
@@ -153,7 +154,7 @@ async fn the_database_holds_no_private_key_in_plain_form() {
 async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
     let entra = EntraDouble::start().await;
     entra.register_app(TENANT, APP, &["User.Read.All"]);
-    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "m365").await;
     entra.upload_certificate(APP, &pem);
@@ -172,7 +173,7 @@ async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
 
     entra.set_roles(APP, &["Exchange.ManageAsApp"]);
     let ok = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await;
-    assert_eq!(location(&ok), "/integrations/microsoft?notice=linked");
+    assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-m365");
     let (domain, status): (String, String) =
         sqlx::query_as("SELECT domain, status FROM cloud_accounts WHERE provider = 'm365'")
             .fetch_one(&app.pool)
@@ -189,7 +190,7 @@ async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
 async fn entra_id_errors_point_at_the_field_to_fix() {
     let entra = EntraDouble::start().await;
     entra.register_app(TENANT, APP, &["AccessReview.Read.All"]);
-    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "entra").await;
     entra.upload_certificate(APP, &pem);
@@ -241,7 +242,11 @@ async fn entra_id_errors_point_at_the_field_to_fix() {
     expect_status(not_guid, StatusCode::BAD_REQUEST).await;
 
     let ok = connect(&app, &app.client, "entra", "Directory", cert.id, &[]).await;
-    assert_eq!(location(&ok), "/integrations/microsoft?notice=linked");
+    assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-entra");
+    // The provider's own confirmation, not AWS's (it once said the role was verified with the External ID).
+    let page = expect_status(app.get(&app.client, &location(&ok)).await, StatusCode::OK).await;
+    assert!(page.contains("the app holds AccessReview.Read.All"), "{page}");
+    assert!(!page.contains("External ID"), "{page}");
     assert_eq!(app.count("SELECT COUNT(*) FROM certificates WHERE account_id IS NOT NULL").await, 1);
 }
 
@@ -249,7 +254,7 @@ async fn entra_id_errors_point_at_the_field_to_fix() {
 async fn another_organization_cannot_use_or_see_certificates_and_subscriptions() {
     let entra = EntraDouble::start().await;
     entra.register_app(TENANT, APP, &[]);
-    let app = TestApp::spawn_with_microsoft(entra.settings()).await;
+    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "azure").await;
     entra.upload_certificate(APP, &pem);

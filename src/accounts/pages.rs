@@ -34,7 +34,7 @@ fn with_account<V: IntoView + 'static>(
 #[component]
 pub fn EditAccountPage() -> impl IntoView {
     let action = ServerAction::<RenameAccount>::new();
-    crate::layout::refresh_after(action);
+    super::workspace::refresh_after(action);
     let error = error_of(action);
     view! {
         <Title text="Edit account name" />
@@ -64,7 +64,7 @@ pub fn EditAccountPage() -> impl IntoView {
 #[component]
 pub fn DeleteAccountPage() -> impl IntoView {
     let action = ServerAction::<DeleteAccount>::new();
-    crate::layout::refresh_after(action);
+    super::workspace::refresh_after(action);
     let error = error_of(action);
     // Without JavaScript the button stays enabled and the server checks the typed name;
     // hydrated, it is enabled only once the name matches.
@@ -77,7 +77,7 @@ pub fn DeleteAccountPage() -> impl IntoView {
                 let name = d.summary.name.clone();
                 let typed = RwSignal::new(String::new());
                 let back = d.summary.provider.card().href();
-                if d.summary.is_aws_management() {
+                if d.summary.deleted_through_support() {
                     return view! {
                         <h1>{format!("Delete {name}")}</h1>
                         <p>"There is currently no provision to delete AWS Management accounts from the Xops portal. To delete the account, submit a support request."</p>

@@ -32,8 +32,8 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, mut req
             Redirect::to(&format!("/signin?next={}", crate::domain::percent_encode(wanted))).into_response()
         }
         Some(user) if public || path == "/" => {
-            let landing = match crate::accounts::linked_count(&state.pool, user.organization_id).await {
-                Ok(count) => crate::onboarding::landing_path(count),
+            let landing = match crate::onboarding::landing::landing(&state.pool, user.organization_id).await {
+                Ok(landing) => landing,
                 Err(err) => return err.into_response(),
             };
             if public || landing != "/" {

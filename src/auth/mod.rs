@@ -40,7 +40,7 @@ async fn sign_up_inner(organization: &str, email: &str, password: String) -> Res
         crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
     crate::audit::record(&state.pool, &actor, "sign_up", &format!("organization \"{organization}\"")).await;
     session::start(&session, user_id).await?;
-    leptos_axum::redirect(crate::onboarding::landing_path(0), false);
+    leptos_axum::redirect(crate::onboarding::landing::landing_path(0), false);
     Ok(())
 }
 
@@ -96,8 +96,7 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
     actor.user_id = Some(user_id);
     crate::audit::record(&state.pool, &actor, "sign_in", "").await;
 
-    let linked = crate::accounts::linked_count(&state.pool, org_id).await?;
-    let landing = crate::onboarding::landing_path(linked);
+    let landing = crate::onboarding::landing::landing(&state.pool, org_id).await?;
     let target = match next.filter(|n| is_local_path(n)) {
         Some(next) if landing == "/" => next,
         _ => landing,
@@ -112,7 +111,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let state = crate::server::state()?;
     let session = session::extract().await?;
     if let Some(user) = session::current(&session, &state).await? {
-        let actor = crate::audit::Actor::of(&user, session::client_addr().await);
+        let actor = user.actor().await;
         crate::audit::record(&state.pool, &actor, "sign_out", "").await;
     }
     session.flush().await.map_err(session::internal)?;
@@ -129,6 +128,7 @@ pub async fn create_organization(
     email: &crate::domain::Email,
     password: crate::domain::Password,
 ) -> Result<(i64, i64), AppError> {
+    use crate::error::OnUniqueViolation;
     let hash = password::hash(password).await?;
     let now = crate::server::now();
     let mut tx = crate::server::begin_write(pool).await?;
@@ -148,15 +148,8 @@ pub async fn create_organization(
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|err| {
-        if crate::error::is_unique_violation(&err) {
-            AppError::conflict(
-                crate::domain::Email::FIELD,
-                "An account with this email already exists. Sign in instead.",
-            )
-        } else {
-            err.into()
-        }
+    .on_unique_violation(|| {
+        AppError::conflict(crate::domain::Email::FIELD, "An account with this email already exists. Sign in instead.")
     })?;
     tx.commit().await?;
     Ok((org_id, user_id))

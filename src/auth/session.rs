@@ -24,6 +24,18 @@ pub struct SessionUser {
     pub email: String,
 }
 
+impl SessionUser {
+    /// This user, acting from the address of the request being answered, as the audit log names them.
+    pub async fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor {
+            organization_id: Some(self.organization_id),
+            user_id: Some(self.user_id),
+            who: self.email.clone(),
+            addr: client_addr().await,
+        }
+    }
+}
+
 pub fn internal(err: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %err, "session store error");
     AppError::Internal

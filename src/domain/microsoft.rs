@@ -2,6 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::provider::Provider;
 use crate::error::AppError;
 
 /// A Microsoft GUID (App ID, Tenant ID), stored lower-case: `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
@@ -72,6 +73,99 @@ impl OnMicrosoftDomain {
 impl fmt::Display for OnMicrosoftDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The Microsoft services an app registration is linked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MsService {
+    Azure,
+    M365,
+    Entra,
+}
+
+impl MsService {
+    pub const ALL: [MsService; 3] = [MsService::Azure, MsService::M365, MsService::Entra];
+
+    pub fn parse(s: &str) -> Option<MsService> {
+        MsService::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Also the account's provider column.
+    pub fn as_str(self) -> &'static str {
+        self.provider().as_str()
+    }
+
+    pub fn provider(self) -> Provider {
+        match self {
+            MsService::Azure => Provider::Azure,
+            MsService::M365 => Provider::M365,
+            MsService::Entra => Provider::Entra,
+        }
+    }
+
+    /// The service of a saved account (None: not a Microsoft account).
+    pub fn of(provider: Provider) -> Option<MsService> {
+        match provider {
+            Provider::Azure => Some(MsService::Azure),
+            Provider::M365 => Some(MsService::M365),
+            Provider::Entra => Some(MsService::Entra),
+            Provider::Aws | Provider::Eks => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        self.provider().label()
+    }
+
+    pub fn scope(self) -> &'static str {
+        match self {
+            MsService::Azure => "https://management.azure.com/.default",
+            MsService::M365 => "https://outlook.office365.com/.default",
+            MsService::Entra => "https://graph.microsoft.com/.default",
+        }
+    }
+
+    /// The application permission the access token must carry.
+    pub fn required_role(self) -> Option<&'static str> {
+        match self {
+            MsService::Azure => None,
+            MsService::M365 => Some("Exchange.ManageAsApp"),
+            MsService::Entra => Some("AccessReview.Read.All"),
+        }
+    }
+
+    pub fn api_name(self) -> &'static str {
+        match self {
+            MsService::Azure => "Azure Service Management",
+            MsService::M365 => "Office 365 Exchange Online",
+            MsService::Entra => "Microsoft Graph",
+        }
+    }
+
+    pub fn missing_api_fix(self) -> &'static str {
+        match self {
+            MsService::Azure => "Check that the tenant has an Azure subscription.",
+            MsService::M365 => "The tenant needs Exchange Online (a Microsoft 365 subscription).",
+            MsService::Entra => "Check the tenant in the Microsoft Entra admin center.",
+        }
+    }
+
+    /// Whether linking asks for the tenant's `.onmicrosoft.com` domain (Exchange Online needs it).
+    pub fn asks_organization_id(self) -> bool {
+        match self {
+            MsService::M365 => true,
+            MsService::Azure | MsService::Entra => false,
+        }
+    }
+
+    /// The page with this service's link form.
+    pub fn page(self) -> &'static str {
+        match self {
+            MsService::Azure => "/integrations/azure",
+            MsService::M365 => "/integrations/microsoft/m365",
+            MsService::Entra => "/integrations/microsoft/entra",
+        }
     }
 }
 

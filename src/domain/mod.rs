@@ -1,13 +1,19 @@
-//! Validated values shared by browser and server: the same `parse` gives instant feedback in
-//! the form and is the server's single point of trust.
+//! The portal's vocabulary, shared by browser and server and importing nothing of the app but
+//! its error: the providers and cards (`provider.rs`, the only list of them), account kinds
+//! and statuses, and validated values whose `parse` gives instant feedback in the form and is
+//! the server's single point of trust.
+mod aws;
 mod email;
 mod microsoft;
 mod names;
 mod password;
+mod provider;
 mod role_arn;
 
+pub use aws::AwsKind;
 pub use email::Email;
-pub use microsoft::{Guid, OnMicrosoftDomain};
+pub use microsoft::{Guid, MsService, OnMicrosoftDomain};
+pub use provider::{AccountStatus, Card, Provider, Verified};
 pub use names::{AccountName, OrganizationName};
 pub use password::Password;
 pub use role_arn::RoleArn;

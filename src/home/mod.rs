@@ -3,9 +3,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::accounts::{AccountList, AccountSummary, Card, Pager};
-use crate::layout::WorkspaceResource;
-use crate::onboarding::landing_path;
+use crate::accounts::workspace::WorkspaceResource;
+use crate::accounts::AccountSummary;
+use crate::domain::Card;
+use crate::integrations::list::{AccountList, Pager};
+use crate::onboarding::landing::landing_path;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -32,8 +34,7 @@ pub fn HomePage() -> impl IntoView {
                         {Card::ALL
                             .into_iter()
                             .filter_map(|card| {
-                                let accounts: Vec<AccountSummary> =
-                                    ws.accounts.iter().filter(|a| card.holds(a.provider)).cloned().collect();
+                                let accounts = ws.accounts_of(card);
                                 (!accounts.is_empty()).then(|| view! {
                                     <section class="provider-group">
                                         <h3>{card.title()}</h3>

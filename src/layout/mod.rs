@@ -3,31 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
-use crate::accounts::{load_workspace, SelectAccount, Workspace};
+use crate::accounts::workspace::{load_workspace, SelectAccount, Workspace, WorkspaceResource};
 use crate::auth::SignOut;
 use crate::error::AppError;
-
-/// The signed-in workspace, shared by the layout and the pages inside it.
-#[derive(Clone, Copy)]
-pub struct WorkspaceResource(pub Resource<Result<Workspace, AppError>>);
-
-/// Reloads the workspace (account lists, dropdown) each time `action` completes.
-pub fn refresh_after<S>(action: ServerAction<S>)
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let Some(WorkspaceResource(resource)) = use_context::<WorkspaceResource>() else {
-        return;
-    };
-    Effect::new(move |seen: Option<usize>| {
-        let version = action.version().get();
-        if seen.is_some_and(|seen| seen != version) {
-            resource.refetch();
-        }
-        version
-    });
-}
 
 #[component]
 pub fn SignedInLayout() -> impl IntoView {
@@ -154,7 +132,7 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                 {(more > 0).then(|| view! {
                     <A href="/integrations" attr:class="menu-item muted">{format!("{more} more accounts in Integrations")}</A>
                 })}
-                <A href=crate::onboarding::SELECT_PLATFORM_PATH attr:class="menu-item menu-add">
+                <A href=crate::onboarding::landing::SELECT_PLATFORM_PATH attr:class="menu-item menu-add">
                     "+ Add Cloud Account"
                 </A>
             </div>

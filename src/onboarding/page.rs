@@ -1,17 +1,13 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::accounts::Card;
+use crate::domain::Card;
 
-/// The four cards of the guide's "Select Your Preferred Cloud Service or Platform" page.
+/// The guide's "Select Your Preferred Cloud Service or Platform": one card per integration.
 #[component]
 pub fn SelectPlatformPage() -> impl IntoView {
-    let cards = [
-        (Card::Aws, "Cross-account IAM role with an External ID"),
-        (Card::Eks, "Amazon Elastic Kubernetes Service clusters"),
-        (Card::Azure, "App registration with a certificate"),
-        (Card::Microsoft, "Microsoft 365 and Microsoft Entra ID"),
-    ];
+    let mut cards = Card::ALL;
+    cards.sort_by_key(|card| card.selection_rank());
     view! {
         <section class="page">
             <h1>"Select Your Preferred Cloud Service or Platform"</h1>
@@ -22,12 +18,12 @@ pub fn SelectPlatformPage() -> impl IntoView {
             <div class="card-grid">
                 {cards
                     .into_iter()
-                    .map(|(card, blurb)| {
+                    .map(|card| {
                         view! {
                             <A href=card.href() attr:class="platform-card">
                                 <span class=format!("logo logo-{}", card.slug())>{card.short()}</span>
                                 <span class="card-title">{card.title()}</span>
-                                <span class="card-blurb">{blurb}</span>
+                                <span class="card-blurb">{card.blurb()}</span>
                             </A>
                         }
                     })

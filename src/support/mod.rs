@@ -59,7 +59,7 @@ pub async fn create_support_request(subject: String, description: String) -> Res
         .bind(crate::server::now())
         .execute(&state.pool)
         .await?;
-    let actor = crate::audit::Actor::of(&user, crate::auth::session::client_addr().await);
+    let actor = user.actor().await;
     crate::audit::record(&state.pool, &actor, "support_request", &format!("subject \"{subject}\"")).await;
     leptos_axum::redirect("/support?notice=support-sent", false);
     Ok(())
@@ -81,7 +81,7 @@ pub async fn support_requests() -> Result<Vec<SupportRequest>, AppError> {
             id,
             subject,
             status,
-            created: crate::accounts::format_time(created),
+            created: crate::server::format_time(created),
             author: author.unwrap_or_default(),
         })
         .collect())
@@ -95,10 +95,10 @@ fn deletion_request(d: &crate::accounts::AccountDetails) -> (String, String) {
         "Please delete the AWS Management account \"{}\" (AWS account {}, role {}) from Xops 360.\n\nReason for deletion: ",
         s.name, s.external_account_id, d.role_arn
     );
-    if d.linked_accounts > 0 {
+    if d.dependent_accounts > 0 {
         description.push_str(&format!(
             "\n\nNote: this management account still has {} linked account(s) in Xops 360.",
-            d.linked_accounts
+            d.dependent_accounts
         ));
     }
     (subject, description)

@@ -31,46 +31,34 @@ impl Drop for TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        TestApp::spawn_with(xops::integrations::aws::sts::AwsSettings::default()).await
+        TestApp::spawn_with(|_| {}).await
     }
 
-    /// The app with these AWS settings (endpoints of moto or a stub, timeout, principal).
-    pub async fn spawn_with(aws: xops::integrations::aws::sts::AwsSettings) -> TestApp {
-        TestApp::spawn_full(aws, xops::integrations::microsoft::identity::MicrosoftSettings::default()).await
-    }
-
-    /// The app with these Microsoft settings (the identity double's URLs).
-    pub async fn spawn_with_microsoft(
-        microsoft: xops::integrations::microsoft::identity::MicrosoftSettings,
-    ) -> TestApp {
-        TestApp::spawn_full(xops::integrations::aws::sts::AwsSettings::default(), microsoft).await
-    }
-
-    async fn spawn_full(
-        aws: xops::integrations::aws::sts::AwsSettings,
-        microsoft: xops::integrations::microsoft::identity::MicrosoftSettings,
-    ) -> TestApp {
+    /// The app with its settings changed by `configure` first (the endpoints of moto, a stub or
+    /// the identity double, timeouts, the principal ...).
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         aws::fake_platform_credentials();
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("local addr");
         let url = format!("http://{addr}");
         let database_url = format!("sqlite://{}/xops.db?mode=rwc", dir.path().display());
-        let config = Config {
+        let mut config = Config {
             database_url: database_url.clone(),
             addr,
             public_url: url.clone(),
             site_root: dir.path().display().to_string(),
             session_idle: Duration::from_secs(30 * 60),
             session_max_age: Duration::from_secs(12 * 3600),
-            aws,
-            microsoft,
+            aws: Default::default(),
+            microsoft: Default::default(),
             master_key: None,
             master_key_file: dir.path().join("master.key"),
         };
-        let router = xops::server::build_app(config).await.expect("app builds");
+        configure(&mut config);
+        let router = xops::startup::build_app(config).await.expect("app builds");
         let server = tokio::spawn(async move {
-            let _ = xops::server::serve(listener, router).await;
+            let _ = xops::startup::serve(listener, router).await;
         });
         let pool = xops::server::connect(&database_url).await.expect("test pool");
         TestApp { url, pool, client: new_client(), dir, server }

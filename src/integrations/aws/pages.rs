@@ -3,10 +3,10 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use super::{load_aws_setup, AwsKind, AwsSetup, LinkAwsAccount};
-use crate::accounts::Card;
-use crate::domain::RoleArn;
-use crate::integrations::{accounts_of, with_workspace, CardAccounts};
+use super::link::{load_aws_setup, AwsSetup, LinkAwsAccount};
+use crate::accounts::workspace::{refresh_after, with_workspace};
+use crate::domain::{AwsKind, Card, RoleArn};
+use crate::integrations::list::CardAccounts;
 use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
 
 /// The AWS card: Select AWS Account Type, then the AWS accounts already linked.
@@ -19,8 +19,8 @@ pub fn AwsPage() -> impl IntoView {
             <h1>"Select AWS Account Type"</h1>
             <Notice />
             {with_workspace(|ws| {
-                let accounts = accounts_of(&ws, Card::Aws);
-                let has_management = accounts.iter().any(|a| a.is_aws_management());
+                let has_management =
+                    ws.accounts_of(Card::Aws).iter().any(|a| AwsKind::of(a.provider, &a.kind) == Some(AwsKind::Management));
                 view! {
                     <div class="card-grid">
                         <A href="/integrations/aws/link/management" attr:class="platform-card">
@@ -102,7 +102,7 @@ pub fn EksPage() -> impl IntoView {
 #[component]
 fn LinkAwsForm(kind: AwsKind) -> impl IntoView {
     let action = ServerAction::<LinkAwsAccount>::new();
-    crate::layout::refresh_after(action);
+    refresh_after(action);
     let server_error = error_of(action);
     // The same parse as the server's, as the user leaves the field.
     let arn_error = RwSignal::new(None);

@@ -10,8 +10,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::OnceCell;
 
-use crate::accounts::AccountStatus;
-use crate::domain::RoleArn;
+use crate::domain::{AccountStatus, RoleArn, Verified};
 use crate::error::AppError;
 
 /// The session name customers see in their CloudTrail for our checks.
@@ -31,13 +30,6 @@ pub struct Aws {
     base: aws_config::SdkConfig,
     settings: AwsSettings,
     principal: OnceCell<String>,
-}
-
-/// What a verification found, to be stored with the account.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Verified {
-    pub status: AccountStatus,
-    pub message: String,
 }
 
 /// Why a call to AWS failed, in the terms the user can act on.
@@ -178,7 +170,7 @@ impl Aws {
             }
         }
         Ok(if warnings.is_empty() {
-            Verified { status: AccountStatus::Connected, message: "Role verified with the External ID.".into() }
+            Verified::connected("Role verified with the External ID.")
         } else {
             Verified { status: AccountStatus::Warning, message: warnings.join(" ") }
         })

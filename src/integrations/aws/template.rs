@@ -3,51 +3,12 @@
 //! required parameter when AWS fetches it for a Launch Stack quick-create.
 use serde_json::json;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TemplateKind {
-    Management,
-    Linked,
-    Eks,
-}
-
-impl TemplateKind {
-    pub fn from_file(file: &str) -> Option<TemplateKind> {
-        match file {
-            "management.yaml" => Some(TemplateKind::Management),
-            "linked.yaml" => Some(TemplateKind::Linked),
-            "eks.yaml" => Some(TemplateKind::Eks),
-            _ => None,
-        }
-    }
-
-    pub fn file(self) -> &'static str {
-        match self {
-            TemplateKind::Management => "management.yaml",
-            TemplateKind::Linked => "linked.yaml",
-            TemplateKind::Eks => "eks.yaml",
-        }
-    }
-
-    fn role_name(self) -> &'static str {
-        match self {
-            TemplateKind::Management | TemplateKind::Linked => "XopsReadOnlyAccess",
-            TemplateKind::Eks => "XopsEksReadOnlyAccess",
-        }
-    }
-
-    pub fn stack_name(self) -> &'static str {
-        match self {
-            TemplateKind::Management => "Xops-Management-Account",
-            TemplateKind::Linked => "Xops-Linked-Account",
-            TemplateKind::Eks => "Xops-EKS",
-        }
-    }
-}
+use crate::domain::AwsKind;
 
 /// The extra read actions each kind needs beyond SecurityAudit and ViewOnlyAccess.
-fn extra_actions(kind: TemplateKind) -> Option<(&'static str, Vec<&'static str>)> {
+fn extra_actions(kind: AwsKind) -> Option<(&'static str, Vec<&'static str>)> {
     match kind {
-        TemplateKind::Management => Some((
+        AwsKind::Management => Some((
             "XopsOrganizationsAndBillingRead",
             vec![
                 "organizations:Describe*",
@@ -62,8 +23,8 @@ fn extra_actions(kind: TemplateKind) -> Option<(&'static str, Vec<&'static str>)
                 "account:GetAccountInformation",
             ],
         )),
-        TemplateKind::Linked => None,
-        TemplateKind::Eks => Some(("XopsEksRead", vec!["eks:ListClusters", "eks:DescribeCluster"])),
+        AwsKind::Linked => None,
+        AwsKind::Eks => Some(("XopsEksRead", vec!["eks:ListClusters", "eks:DescribeCluster"])),
     }
 }
 
@@ -77,7 +38,7 @@ fn with_partition_variable(principal_arn: &str) -> String {
 
 /// Renders the template as YAML. Every value is written as a JSON string (a valid YAML
 /// scalar), so nothing a setting holds can change the document's structure.
-pub fn render(kind: TemplateKind, principal_arn: &str, external_id: Option<&str>) -> String {
+pub fn render(kind: AwsKind, principal_arn: &str, external_id: Option<&str>) -> String {
     let q = |s: &str| json!(s).to_string();
     let mut out = String::new();
     out.push_str("AWSTemplateFormatVersion: \"2010-09-09\"\n");
@@ -130,7 +91,7 @@ mod tests {
     #[test]
     fn the_role_trusts_the_principal_only_with_the_external_id() {
         let yaml =
-            render(TemplateKind::Management, "arn:aws:iam::111122223333:role/XopsPlatform", Some("xops-0123abcd"));
+            render(AwsKind::Management, "arn:aws:iam::111122223333:role/XopsPlatform", Some("xops-0123abcd"));
         let doc = parse(&yaml);
         let params = &doc["Parameters"]["ExternalId"];
         assert_eq!(params["Default"].as_str(), Some("xops-0123abcd"));
@@ -149,17 +110,17 @@ mod tests {
 
     #[test]
     fn eks_adds_cluster_reads_and_linked_adds_nothing() {
-        let eks = render(TemplateKind::Eks, "arn:aws:iam::111122223333:root", None);
+        let eks = render(AwsKind::Eks, "arn:aws:iam::111122223333:root", None);
         let doc = parse(&eks);
         assert!(doc["Parameters"]["ExternalId"].get("Default").is_none(), "AWS fetches it without our session");
         assert!(eks.contains("eks:ListClusters") && eks.contains("eks:DescribeCluster"));
-        let linked = parse(&render(TemplateKind::Linked, "arn:aws:iam::111122223333:root", Some("x1")));
+        let linked = parse(&render(AwsKind::Linked, "arn:aws:iam::111122223333:root", Some("x1")));
         assert!(linked["Resources"]["XopsRole"]["Properties"].get("Policies").is_none());
     }
 
     #[test]
     fn hostile_setting_values_stay_strings() {
-        let yaml = render(TemplateKind::Linked, "arn:aws:iam::1:role/x\"\nEvil: true", Some("a\"\nb: c"));
+        let yaml = render(AwsKind::Linked, "arn:aws:iam::1:role/x\"\nEvil: true", Some("a\"\nb: c"));
         let doc = parse(&yaml);
         assert!(doc.get("Evil").is_none());
         assert_eq!(doc["Parameters"]["ExternalId"]["Default"].as_str(), Some("a\"\nb: c"));

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::MsService;
 use crate::crypto::{base64url, sign_ps256};
+use crate::domain::MsService;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -97,9 +97,10 @@ impl Microsoft {
         Ok(format!("{signing_input}.{}", base64url(&signature)))
     }
 
-    /// An access token for `service`, or the reason (cause and fix) there is none.
-    pub async fn token(&self, credential: &AppCredential<'_>, service: MsService) -> Result<String, AppError> {
-        let assertion = self.client_assertion(credential, crate::server::now())?;
+    /// An access token for `service`, or the reason (cause and fix) there is none; `now` (unix
+    /// seconds) dates the assertion.
+    pub async fn token(&self, credential: &AppCredential<'_>, service: MsService, now: i64) -> Result<String, AppError> {
+        let assertion = self.client_assertion(credential, now)?;
         let form = [
             ("client_id", credential.app_id),
             ("scope", service.scope()),

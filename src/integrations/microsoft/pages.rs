@@ -3,12 +3,12 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{
-    azure_subscriptions, load_certificate_info, GenerateCertificate, LinkMicrosoftAccount, MsService,
-    RefreshAzureSubscriptions, UpdateAzureSubscriptions,
-};
-use crate::accounts::Card;
-use crate::integrations::CardAccounts;
+use super::certificates::{load_certificate_info, GenerateCertificate};
+use super::link::LinkMicrosoftAccount;
+use super::subscriptions::{azure_subscriptions, RefreshAzureSubscriptions, SubscriptionRow, UpdateAzureSubscriptions};
+use crate::accounts::workspace::refresh_after;
+use crate::domain::{Card, MsService};
+use crate::integrations::list::CardAccounts;
 use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
 
 /// The Azure card: Link a New Azure Account, and the Azure accounts already linked.
@@ -59,7 +59,7 @@ pub fn MicrosoftPage() -> impl IntoView {
 pub fn LinkMicrosoftPage() -> impl IntoView {
     let params = use_params_map();
     let service =
-        move || params.read().get("service").and_then(|s| MsService::parse(&s)).filter(|s| *s != MsService::Azure);
+        move || params.read().get("service").and_then(|s| MsService::parse(&s)).filter(|s| s.provider().card() == Card::Microsoft);
     move || {
         match service() {
         None => view! { <section class="page"><h1>"Page not found"</h1><p>"There is no such Microsoft service."</p></section> }.into_any(),
@@ -83,7 +83,7 @@ pub fn LinkMicrosoftPage() -> impl IntoView {
 fn MsLinkForm(service: MsService) -> impl IntoView {
     let generate = ServerAction::<GenerateCertificate>::new();
     let link = ServerAction::<LinkMicrosoftAccount>::new();
-    crate::layout::refresh_after(link);
+    refresh_after(link);
     let generate_error = error_of(generate);
     let link_error = error_of(link);
     let query = use_query_map();
@@ -114,7 +114,7 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                     <label for="tenant_id">"Tenant ID"</label>
                     <input id="tenant_id" name="tenant_id" type="text" required spellcheck="false" autocomplete="off" placeholder="Directory (tenant) ID" value=typed("tenant_id") />
                     <FieldError error=link_error field="tenant_id" />
-                    {(service == MsService::M365).then(|| view! {
+                    {service.asks_organization_id().then(|| view! {
                         <label for="organization_id">"Organization ID"</label>
                         <input id="organization_id" name="organization_id" type="text" required spellcheck="false" placeholder="contoso.onmicrosoft.com" value=typed("organization_id") />
                         <FieldError error=link_error field="organization_id" />
@@ -188,7 +188,7 @@ fn guidance(service: MsService) -> impl IntoView {
             <details class="guidance" open=true>
                 <summary><span class="info-button" aria-hidden="true">"i"</span> " Setup instructions"</summary>
                 <ol>{register}{specific}{upload}</ol>
-                {(service == MsService::M365).then(|| view! {
+                {service.asks_organization_id().then(|| view! {
                     <p class="hint"><strong>"Note:"</strong> " The M365 scan requires all users/accounts to have the " <strong>"O365_BUSINESS_PREMIUM"</strong> " license; missing licenses may cause scan failure."</p>
                 })}
                 <p class="hint">"Only the public certificate leaves Xops; its private key is generated and kept encrypted on our side."</p>
@@ -245,7 +245,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                         Err(err) => return view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                     };
                     let (selected, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.selected);
-                    let row = move |r: super::SubscriptionRow| {
+                    let row = move |r: SubscriptionRow| {
                         let haystack = format!("{} {}", r.name, r.id).to_lowercase();
                         let enabled = r.state == "Enabled";
                         view! {

@@ -1,0 +1,325 @@
+//! The SQL of the organization's accounts. Every query is scoped to one organization; the
+//! provider lists come from `Card::providers`, so no query names a provider.
+use std::sync::OnceLock;
+
+use sqlx::{Sqlite, SqlitePool};
+
+use super::{AccountSummary, PAGE_SIZE};
+use crate::domain::{AccountName, AccountStatus, Card, Provider, Verified};
+use crate::error::{AppError, OnUniqueViolation};
+use crate::server::{format_time, now};
+
+/// Which of an organization's accounts to read.
+pub enum Select {
+    One(i64),
+    /// The first page of every card, and the account `also` wherever it is.
+    FirstPages { also: Option<i64> },
+    CardPage { card: Card, page: i64 },
+}
+
+/// Management accounts first ('management' > 'linked' > ''), then by name: the order of the
+/// `cloud_accounts_listing` index, so a page is read straight from it.
+const LIST_ORDER: &str = "a.provider, a.kind DESC, a.name";
+
+const COLUMNS: &str = "a.id, a.provider, a.kind, a.name, a.external_account_id, a.status, a.status_message, \
+                       a.last_checked_at, (SELECT MAX(c.not_after) FROM certificates c WHERE c.account_id = a.id)";
+
+/// The card's providers as an SQL list of literals (`'m365', 'entra'`): fixed words of ours.
+fn provider_literals(card: Card) -> String {
+    card.providers().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+/// One page per card, each read in index order, and the current account; each row also carries
+/// how many accounts its card holds (the count does not depend on the row, so SQLite runs it
+/// once per card). ?1 is the organization, ?2 the account `also`. Built once.
+fn first_pages_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let pages: Vec<String> = Card::ALL
+            .into_iter()
+            .map(|card| {
+                let providers = provider_literals(card);
+                format!(
+                    "SELECT * FROM (SELECT {COLUMNS}, (SELECT COUNT(*) FROM cloud_accounts t WHERE \
+                     t.organization_id = ?1 AND t.provider IN ({providers})) FROM cloud_accounts a \
+                     WHERE a.organization_id = ?1 AND a.provider IN ({providers}) ORDER BY {LIST_ORDER} LIMIT {PAGE_SIZE})"
+                )
+            })
+            .collect();
+        format!(
+            "{} UNION ALL SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = ?1 AND a.id = ?2",
+            pages.join(" UNION ALL ")
+        )
+    })
+}
+
+type Row = (i64, String, String, String, String, String, String, Option<i64>, Option<i64>, i64);
+
+/// Accounts as listed, each with how many accounts its card holds in all (first pages; 0 for
+/// the other selections).
+pub async fn summaries(
+    pool: &SqlitePool,
+    organization_id: i64,
+    select: Select,
+) -> Result<Vec<(AccountSummary, i64)>, AppError> {
+    let rows: Vec<Row> = match select {
+        Select::One(id) => {
+            sqlx::query_as(&format!("SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = ? AND a.id = ?"))
+                .bind(organization_id)
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+        }
+        Select::FirstPages { also } => {
+            let mut rows: Vec<Row> =
+                sqlx::query_as(first_pages_sql()).bind(organization_id).bind(also).fetch_all(pool).await?;
+            let mut seen = std::collections::HashSet::new();
+            rows.retain(|row| seen.insert(row.0));
+            rows
+        }
+        Select::CardPage { card, page } => {
+            let sql = format!(
+                "SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = ? AND a.provider IN ({}) \
+                 ORDER BY {LIST_ORDER} LIMIT ? OFFSET ?",
+                provider_literals(card)
+            );
+            sqlx::query_as(&sql)
+                .bind(organization_id)
+                .bind(PAGE_SIZE)
+                .bind((page - 1) * PAGE_SIZE)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    let now = now();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, provider, kind, name, external_account_id, status, status_message, checked, expires, total)| {
+            let summary = AccountSummary {
+                id,
+                provider: Provider::parse(&provider)?,
+                kind,
+                name,
+                external_account_id,
+                status: AccountStatus::parse(&status),
+                status_message,
+                last_checked: checked.map(format_time),
+                certificate_expires: expires.map(format_time),
+                certificate_expiring: expires.is_some_and(|t| t - now < 30 * 24 * 3600),
+            };
+            Some((summary, total))
+        })
+        .collect())
+}
+
+/// How many accounts each card holds (cards with none are left out), as (slug, total).
+pub async fn card_totals(pool: &SqlitePool, organization_id: i64) -> Result<Vec<(String, i64)>, AppError> {
+    let per_provider: Vec<(String, i64)> =
+        sqlx::query_as("SELECT provider, COUNT(*) FROM cloud_accounts WHERE organization_id = ? GROUP BY provider")
+            .bind(organization_id)
+            .fetch_all(pool)
+            .await?;
+    Ok(Card::ALL
+        .into_iter()
+        .map(|card| {
+            let total = per_provider
+                .iter()
+                .filter(|(p, _)| Provider::parse(p).is_some_and(|p| card.holds(p)))
+                .map(|(_, n)| n)
+                .sum();
+            (card.slug().to_string(), total)
+        })
+        .filter(|(_, total)| *total > 0)
+        .collect())
+}
+
+/// What a provider reaches a saved account through: its role (AWS) or app registration (Microsoft).
+pub struct Access {
+    pub role_arn: String,
+    pub app_id: String,
+}
+
+pub async fn access(pool: &SqlitePool, organization_id: i64, account_id: i64) -> Result<Access, AppError> {
+    let (role_arn, app_id): (String, String) =
+        sqlx::query_as("SELECT role_arn, app_id FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+            .bind(account_id)
+            .bind(organization_id)
+            .fetch_one(pool)
+            .await?;
+    Ok(Access { role_arn, app_id })
+}
+
+/// How many accounts of this provider and kind the organization has.
+pub async fn count_of_kind(
+    pool: &SqlitePool,
+    organization_id: i64,
+    provider: Provider,
+    kind: &str,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND kind = ?")
+        .bind(organization_id)
+        .bind(provider.as_str())
+        .bind(kind)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// The roles (or other access) of every account of this provider and kind, oldest first.
+pub async fn role_arns_of_kind(
+    pool: &SqlitePool,
+    organization_id: i64,
+    provider: Provider,
+    kind: &str,
+) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT role_arn FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND kind = ? ORDER BY id",
+    )
+    .bind(organization_id)
+    .bind(provider.as_str())
+    .bind(kind)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Whether another account of `provider` already has this name (case-insensitively);
+/// `except` is the account being renamed.
+pub async fn name_taken(
+    pool: &SqlitePool,
+    organization_id: i64,
+    provider: Provider,
+    name: &AccountName,
+    except: Option<i64>,
+) -> Result<bool, AppError> {
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND name = ? COLLATE NOCASE AND id != ?",
+    )
+    .bind(organization_id)
+    .bind(provider.as_str())
+    .bind(name.as_str())
+    .bind(except.unwrap_or(-1))
+    .fetch_optional(pool)
+    .await?;
+    Ok(taken.is_some())
+}
+
+/// The name under which `external_account_id` is already linked for `provider`, if it is.
+pub async fn linked_as(
+    pool: &SqlitePool,
+    organization_id: i64,
+    provider: Provider,
+    external_account_id: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND external_account_id = ?",
+    )
+    .bind(organization_id)
+    .bind(provider.as_str())
+    .bind(external_account_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A verified account about to be saved.
+pub struct NewAccount<'a> {
+    pub provider: Provider,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub external_account_id: &'a str,
+    pub role_arn: &'a str,
+    pub app_id: &'a str,
+    pub domain: &'a str,
+    pub verified: &'a Verified,
+}
+
+/// Saves a verified account (checked now) and returns its id. A unique violation is a link
+/// that lost a race with another of the same account or name.
+pub async fn insert<'c, E>(executor: E, organization_id: i64, new: &NewAccount<'_>) -> Result<i64, AppError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let now = now();
+    sqlx::query_scalar(
+        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, role_arn, app_id, domain, \
+         status, status_message, last_checked_at, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(organization_id)
+    .bind(new.provider.as_str())
+    .bind(new.kind)
+    .bind(new.name)
+    .bind(new.external_account_id)
+    .bind(new.role_arn)
+    .bind(new.app_id)
+    .bind(new.domain)
+    .bind(new.verified.status.as_str())
+    .bind(&new.verified.message)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .fetch_one(executor)
+    .await
+    .on_unique_violation(|| {
+        AppError::conflict("name", "This account was linked a moment ago by someone else in your organization.")
+    })
+}
+
+/// Renames an account; a unique violation is a rename that lost a race for the same name.
+pub async fn rename<'c, E>(
+    executor: E,
+    organization_id: i64,
+    account: &AccountSummary,
+    name: &AccountName,
+) -> Result<(), AppError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    sqlx::query("UPDATE cloud_accounts SET name = ?, updated_at = ? WHERE id = ? AND organization_id = ?")
+        .bind(name.as_str())
+        .bind(now())
+        .bind(account.id)
+        .bind(organization_id)
+        .execute(executor)
+        .await
+        .on_unique_violation(|| {
+            AppError::conflict("name", format!("Another {} account is already named \"{name}\".", account.provider.label()))
+        })?;
+    Ok(())
+}
+
+pub async fn delete<'c, E>(executor: E, organization_id: i64, account_id: i64) -> Result<(), AppError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    sqlx::query("DELETE FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+        .bind(account_id)
+        .bind(organization_id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Stores the result of checking an account again: its status, message and when.
+pub async fn record_check<'c, E>(
+    executor: E,
+    organization_id: i64,
+    account_id: i64,
+    verified: &Verified,
+) -> Result<(), AppError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let now = now();
+    sqlx::query(
+        "UPDATE cloud_accounts SET status = ?, status_message = ?, last_checked_at = ?, updated_at = ? \
+         WHERE id = ? AND organization_id = ?",
+    )
+    .bind(verified.status.as_str())
+    .bind(&verified.message)
+    .bind(now)
+    .bind(now)
+    .bind(account_id)
+    .bind(organization_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! The workspace: what every signed-in page shows around its content (the first page of each
+//! card's accounts, their totals, the current account), the server functions that read it,
+//! and its handle in the browser (`WorkspaceResource`, refreshed after each change).
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::store::{self, Select};
+use super::AccountSummary;
+use crate::domain::Card;
+use crate::error::AppError;
+
+/// `accounts` holds the first page of each card (and the current account); `card_totals` says
+/// how many there are in all, as (card slug, total).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub email: String,
+    pub organization: String,
+    pub accounts: Vec<AccountSummary>,
+    pub card_totals: Vec<(String, i64)>,
+    pub current_account_id: Option<i64>,
+}
+
+impl Workspace {
+    pub fn current_account(&self) -> Option<&AccountSummary> {
+        self.current_account_id.and_then(|id| self.accounts.iter().find(|a| a.id == id))
+    }
+
+    pub fn total(&self, card: Card) -> i64 {
+        self.card_totals.iter().find(|(slug, _)| slug == card.slug()).map(|(_, n)| *n).unwrap_or(0)
+    }
+
+    pub fn total_accounts(&self) -> i64 {
+        self.card_totals.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The listed accounts under `card`.
+    pub fn accounts_of(&self, card: Card) -> Vec<AccountSummary> {
+        self.accounts.iter().filter(|a| card.holds(a.provider)).cloned().collect()
+    }
+}
+
+/// One page of a card's accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardPage {
+    pub accounts: Vec<AccountSummary>,
+    pub total: i64,
+    pub page: i64,
+}
+
+#[server(endpoint = "workspace")]
+pub async fn load_workspace() -> Result<Workspace, AppError> {
+    use crate::auth::session::{internal, require_user, CURRENT_ACCOUNT};
+    let (state, session, user) = require_user().await?;
+    let chosen = session.get::<i64>(CURRENT_ACCOUNT).await.map_err(internal)?;
+    let listed = store::summaries(&state.pool, user.organization_id, Select::FirstPages { also: chosen }).await?;
+    let card_totals = Card::ALL
+        .into_iter()
+        .filter_map(|card| {
+            let total = listed.iter().filter(|(a, _)| card.holds(a.provider)).map(|(_, total)| *total).max()?;
+            Some((card.slug().to_string(), total))
+        })
+        .collect();
+    let accounts: Vec<AccountSummary> = listed.into_iter().map(|(account, _)| account).collect();
+    // The remembered choice, if it still exists; else the first account.
+    let current_account_id =
+        chosen.filter(|id| accounts.iter().any(|a| a.id == *id)).or_else(|| accounts.first().map(|a| a.id));
+    Ok(Workspace { email: user.email, organization: user.organization_name, accounts, card_totals, current_account_id })
+}
+
+#[server(endpoint = "card_accounts")]
+pub async fn load_card_page(card: String, page: i64) -> Result<CardPage, AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let card = Card::from_slug(&card).ok_or_else(|| AppError::NotFound("There is no such integration.".into()))?;
+    let page = page.clamp(1, i64::MAX / super::PAGE_SIZE);
+    let accounts = store::summaries(&state.pool, user.organization_id, Select::CardPage { card, page })
+        .await?
+        .into_iter()
+        .map(|(account, _)| account)
+        .collect();
+    let total = store::card_totals(&state.pool, user.organization_id)
+        .await?
+        .into_iter()
+        .find(|(slug, _)| slug == card.slug())
+        .map(|(_, n)| n)
+        .unwrap_or(0);
+    Ok(CardPage { accounts, total, page })
+}
+
+/// Makes `account_id` (one of the caller's organization's accounts) the current account.
+#[server(endpoint = "select_account")]
+pub async fn select_account(account_id: i64) -> Result<(), AppError> {
+    let (state, session, user) = crate::auth::session::require_user().await?;
+    let account = super::find(&state.pool, user.organization_id, account_id).await?;
+    make_current(&session, account.id).await
+}
+
+/// Makes `account_id` the current account of this session.
+#[cfg(feature = "ssr")]
+pub async fn make_current(session: &tower_sessions::Session, account_id: i64) -> Result<(), AppError> {
+    use crate::auth::session::{internal, CURRENT_ACCOUNT};
+    session.insert(CURRENT_ACCOUNT, account_id).await.map_err(internal)
+}
+
+/// The signed-in workspace in the browser, shared by the layout and the pages inside it.
+#[derive(Clone, Copy)]
+pub struct WorkspaceResource(pub Resource<Result<Workspace, AppError>>);
+
+/// Reloads the workspace (account lists, dropdown) each time `action` completes.
+pub fn refresh_after<S>(action: ServerAction<S>)
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let Some(WorkspaceResource(resource)) = use_context::<WorkspaceResource>() else {
+        return;
+    };
+    Effect::new(move |seen: Option<usize>| {
+        let version = action.version().get();
+        if seen.is_some_and(|seen| seen != version) {
+            resource.refetch();
+        }
+        version
+    });
+}
+
+/// Renders `render` with the workspace once it has loaded, or the error that stopped it.
+pub fn with_workspace<V: IntoView + 'static>(
+    render: impl Fn(Workspace) -> V + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let WorkspaceResource(resource) = expect_context();
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match resource.await {
+                    Ok(ws) => render(ws).into_any(),
+                    Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

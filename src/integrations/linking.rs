@@ -1,0 +1,75 @@
+//! What every link does around its provider's own verification: before it, the name is free
+//! and the account is not linked yet; after it, the account is saved with its audit row in one
+//! transaction, becomes the current account, and the user lands where the provider's own
+//! success message shows.
+use crate::accounts::store::{self, NewAccount};
+use crate::auth::session::SessionUser;
+use crate::domain::{AccountName, AccountStatus, Provider};
+use crate::error::AppError;
+
+/// Before verifying: the name is free for this provider and the account is not linked yet
+/// (`already_linked` gets the name it is linked under and says so beside the right field).
+pub async fn ensure_new(
+    pool: &sqlx::SqlitePool,
+    organization_id: i64,
+    provider: Provider,
+    name: &AccountName,
+    external_account_id: &str,
+    already_linked: impl FnOnce(String) -> AppError,
+) -> Result<(), AppError> {
+    crate::accounts::ensure_name_free(pool, organization_id, provider, name, None).await?;
+    match store::linked_as(pool, organization_id, provider, external_account_id).await? {
+        Some(existing) => Err(already_linked(existing)),
+        None => Ok(()),
+    }
+}
+
+/// After `store::insert` (and whatever the provider saved beside the account in `tx`): the
+/// audit row in the same transaction, commit, make it the current account, and redirect.
+pub async fn finish(
+    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    session: &tower_sessions::Session,
+    user: &SessionUser,
+    new: &NewAccount<'_>,
+    account_id: i64,
+    detail: &str,
+) -> Result<(), AppError> {
+    crate::audit::write(&mut *tx, &user.actor().await, "link_account", detail).await?;
+    tx.commit().await?;
+    crate::accounts::workspace::make_current(session, account_id).await?;
+    leptos_axum::redirect(&after_link(new.provider, account_id, new.verified.status), false);
+    Ok(())
+}
+
+/// Where a new account's user lands: its card with the provider's own notice, or for Azure its
+/// subscriptions, which the user chooses next.
+pub fn after_link(provider: Provider, account_id: i64, status: AccountStatus) -> String {
+    let notice = match status {
+        AccountStatus::Connected => format!("linked-{}", provider.as_str()),
+        AccountStatus::Warning | AccountStatus::Failed => "linked-warning".to_string(),
+    };
+    match provider {
+        Provider::Azure => format!("/accounts/{account_id}/subscriptions?notice={notice}"),
+        Provider::Aws | Provider::Eks | Provider::M365 | Provider::Entra => {
+            format!("{}?notice={notice}", provider.card().href())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_provider_lands_with_its_own_notice() {
+        assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Connected), "/integrations/aws?notice=linked-aws");
+        assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Warning), "/integrations/aws?notice=linked-warning");
+        assert_eq!(after_link(Provider::Entra, 1, AccountStatus::Connected), "/integrations/microsoft?notice=linked-entra");
+        assert_eq!(after_link(Provider::Azure, 7, AccountStatus::Connected), "/accounts/7/subscriptions?notice=linked-azure");
+        for provider in Provider::ALL {
+            let url = after_link(provider, 1, AccountStatus::Connected);
+            let key = url.split("notice=").nth(1).unwrap_or_default();
+            assert_eq!(crate::ui::notice_text(key), Some(provider.linked_notice()), "{provider:?}");
+        }
+    }
+}

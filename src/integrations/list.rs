@@ -1,0 +1,178 @@
+//! Account lists as the Integrations cards, the card pages and Home show them: a table with
+//! each account's status and actions (Edit, Delete or Submit Support Request, Re-test), and a
+//! pager for lists longer than a page.
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::retest::RetestAccount;
+use crate::accounts::workspace::{load_card_page, refresh_after, with_workspace};
+use crate::accounts::{AccountSummary, PAGE_SIZE};
+use crate::domain::{AccountStatus, Card, Provider};
+
+/// Where an account's Edit leads: Azure's opens its subscriptions (which also offers the name).
+fn edit_href(account: &AccountSummary) -> String {
+    let id = account.id;
+    match account.provider {
+        Provider::Azure => format!("/accounts/{id}/subscriptions"),
+        Provider::Aws | Provider::Eks | Provider::M365 | Provider::Entra => format!("/accounts/{id}/edit"),
+    }
+}
+
+/// "Showing 51–100 of 10000", with Previous and Next, when a list has more than one page.
+#[component]
+pub fn Pager(href: String, page: i64, total: i64) -> impl IntoView {
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    (pages > 1).then(|| {
+        let first = (page - 1) * PAGE_SIZE + 1;
+        let last = (page * PAGE_SIZE).min(total);
+        let previous = (page > 1).then(|| format!("{href}?page={}", page - 1));
+        let next = (page < pages).then(|| format!("{href}?page={}", page + 1));
+        view! {
+            <nav class="pager" aria-label="Pages">
+                <span class="muted">{format!("Showing {first}–{last} of {total}")}</span>
+                {previous.map(|h| view! { <a href=h class="btn btn-small">"Previous"</a> })}
+                {next.map(|h| view! { <a href=h class="btn btn-small">"Next"</a> })}
+            </nav>
+        }
+    })
+}
+
+/// A table of accounts: name, provider, account id, status and when it was last checked; with
+/// `manage`, also Edit, Delete (or Submit Support Request) and Re-test. Rows use plain links
+/// (the router still handles them) and share one Re-test form (the clicked button sends its
+/// account_id): a component per link and a form per row made long lists slow to render.
+#[component]
+pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool) -> impl IntoView {
+    let retest = ServerAction::<RetestAccount>::new();
+    refresh_after(retest);
+    let retest_error = crate::ui::error_of(retest);
+    // How many listed accounts are verified through each account (a management account's linked ones).
+    let dependents: Vec<usize> = accounts
+        .iter()
+        .map(|a| {
+            let count = |(p, kind): (Provider, &str)| accounts.iter().filter(|d| d.provider == p && d.kind == kind).count();
+            a.provider.dependents(&a.kind).map_or(0, count)
+        })
+        .collect();
+    view! {
+        {manage.then(|| view! { <crate::ui::FormError error=retest_error /> })}
+        <ActionForm action=retest>
+        <table class="accounts">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Provider"</th>
+                    <th scope="col">"Account ID"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Last checked"</th>
+                    {manage.then(|| view! { <th scope="col">"Actions"</th> })}
+                </tr>
+            </thead>
+            <tbody>
+                {accounts
+                    .into_iter()
+                    .zip(dependents)
+                    .map(|(a, dependents)| {
+                        let id = a.id;
+                        let through_support = a.deleted_through_support();
+                        let provider = a.provider_and_kind();
+                        let message = a.status_message.clone();
+                        let edit_href = edit_href(&a);
+                        let expiry = a.certificate_expires.clone().map(|date| {
+                            let class = if a.certificate_expiring { "hint expiring" } else { "hint" };
+                            let text = if a.certificate_expiring {
+                                format!(" Certificate expires {date}: generate a new one and upload it before then.")
+                            } else {
+                                format!(" Certificate expires {date}.")
+                            };
+                            view! { <span class=class>{text}</span> }
+                        });
+                        view! {
+                            <tr data-account=a.name.clone()>
+                                <td>
+                                    {a.name.clone()}
+                                    {manage.then_some(expiry)}
+                                    {(manage && dependents > 0).then(|| view! {
+                                        <span class="hint">{format!(" Has {dependents} linked account(s).")}</span>
+                                    })}
+                                </td>
+                                <td>{provider}</td>
+                                <td><code>{a.external_account_id.clone()}</code></td>
+                                <td>
+                                    <span class=a.status.css_class() title=message.clone()>{a.status.label()}</span>
+                                    {(manage && a.status != AccountStatus::Connected).then(|| view! { <p class="status-message">{message}</p> })}
+                                </td>
+                                <td>{a.last_checked.clone().unwrap_or_else(|| "Never".into())}</td>
+                                {manage.then(|| view! {
+                                    <td><div class="actions">
+                                        <a href=edit_href class="btn btn-small">"Edit"</a>
+                                        {if through_support {
+                                            view! { <a href=format!("/support?account_id={id}") class="btn btn-small">"Submit Support Request"</a> }.into_any()
+                                        } else {
+                                            view! { <a href=format!("/accounts/{id}/delete") class="btn btn-small btn-danger">"Delete"</a> }.into_any()
+                                        }}
+                                        <button type="submit" name="account_id" value=id class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
+                                    </div></td>
+                                })}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        </ActionForm>
+    }
+}
+
+/// The accounts under one card, with their actions (on the card's own page, beside its
+/// form), a page at a time (`?page=N`).
+#[component]
+pub fn CardAccounts(card: Card) -> impl IntoView {
+    let query = use_query_map();
+    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p > 1);
+    move || match page() {
+        None => with_workspace(move |ws| {
+            let accounts = ws.accounts_of(card);
+            let total = ws.total(card);
+            if accounts.is_empty() {
+                view! { <p class="muted empty">{format!("No {} accounts linked yet.", card.noun())}</p> }.into_any()
+            } else {
+                view! { <AccountList accounts manage=true /> <Pager href=card.href() page=1 total /> }.into_any()
+            }
+        })
+        .into_any(),
+        Some(page) => {
+            let list = Resource::new(move || page, move |page| load_card_page(card.slug().to_string(), page));
+            view! {
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Ok(p) => view! {
+                                <AccountList accounts=p.accounts manage=true />
+                                <Pager href=card.href() page=p.page total=p.total />
+                            }
+                            .into_any(),
+                            Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// What to say when a card has no accounts: how to add one.
+pub fn empty_sentence(card: Card) -> String {
+    format!("No {} accounts linked yet. Select Add Account to link one.", card.noun())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_cards_say_how_to_add_an_account() {
+        assert_eq!(empty_sentence(Card::Eks), "No EKS accounts linked yet. Select Add Account to link one.");
+    }
+}

@@ -1,0 +1,134 @@
+//! Managing Azure Subscriptions: the tenant's list as Azure last showed it, which of them are
+//! connected (Update), and reading the list again (Refresh).
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub selected: bool,
+}
+
+#[server(endpoint = "azure_subscriptions")]
+pub async fn azure_subscriptions(account_id: i64) -> Result<Vec<SubscriptionRow>, AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    azure_account(&state, user.organization_id, account_id).await?;
+    let rows: Vec<(String, String, String, bool)> = sqlx::query_as(
+        "SELECT subscription_id, display_name, state, selected FROM azure_subscriptions WHERE account_id = ? ORDER BY display_name, subscription_id",
+    )
+    .bind(account_id)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, name, state, selected)| SubscriptionRow { id, name, state, selected }).collect())
+}
+
+/// Update: connects the checked subscriptions and disconnects the others, in one transaction.
+#[server(endpoint = "update_azure_subscriptions")]
+pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<String>>) -> Result<(), AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let account = azure_account(&state, user.organization_id, account_id).await?;
+    let wanted: std::collections::HashSet<String> =
+        selected.unwrap_or_default().into_iter().map(|s| s.trim().to_lowercase()).collect();
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let current: Vec<(String, String, bool)> =
+        sqlx::query_as("SELECT subscription_id, state, selected FROM azure_subscriptions WHERE account_id = ?")
+            .bind(account_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    if let Some(unknown) = wanted.iter().find(|w| !current.iter().any(|(id, ..)| id == *w)) {
+        return Err(AppError::invalid(
+            "selected",
+            format!("Subscription {unknown} is not in this tenant's list: Refresh the list."),
+        ));
+    }
+    let (mut connected, mut disconnected) = (0, 0);
+    for (id, sub_state, was) in &current {
+        let now_selected = wanted.contains(id);
+        if now_selected && !was && sub_state != "Enabled" {
+            return Err(AppError::invalid(
+                "selected",
+                format!("Subscription {id} is {sub_state}: only Enabled subscriptions can be connected."),
+            ));
+        }
+        if now_selected != *was {
+            sqlx::query("UPDATE azure_subscriptions SET selected = ? WHERE account_id = ? AND subscription_id = ?")
+                .bind(now_selected)
+                .bind(account_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if now_selected {
+                connected += 1
+            } else {
+                disconnected += 1
+            }
+        }
+    }
+    let detail =
+        format!("Azure \"{}\": {connected} subscription(s) connected, {disconnected} disconnected", account.name);
+    crate::audit::write(&mut *tx, &user.actor().await, "update_subscriptions", &detail).await?;
+    tx.commit().await?;
+    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-updated&connected={connected}&disconnected={disconnected}"), false);
+    Ok(())
+}
+
+/// Refresh: reads the tenant's subscriptions from Azure again (choices of those still there stay).
+#[server(endpoint = "refresh_azure_subscriptions")]
+pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let account = azure_account(&state, user.organization_id, account_id).await?;
+    let access = crate::accounts::store::access(&state.pool, user.organization_id, account_id).await?;
+    let app = super::link::SavedApp { account_id, app_id: &access.app_id, tenant_id: &account.external_account_id };
+    let (_, subscriptions) =
+        super::link::reverify(&state, user.organization_id, crate::domain::MsService::Azure, &app).await?;
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    store_subscriptions(&mut tx, account_id, &subscriptions).await?;
+    tx.commit().await?;
+    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-refreshed"), false);
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn azure_account(
+    state: &crate::server::AppState,
+    org: i64,
+    account_id: i64,
+) -> Result<crate::accounts::AccountSummary, AppError> {
+    let account = crate::accounts::find(&state.pool, org, account_id).await?;
+    if account.provider != crate::domain::Provider::Azure {
+        return Err(AppError::NotFound("That is not an Azure account.".into()));
+    }
+    Ok(account)
+}
+
+/// Replaces the stored list with `subscriptions`, keeping the choice of those still listed.
+#[cfg(feature = "ssr")]
+pub async fn store_subscriptions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    account_id: i64,
+    subscriptions: &[super::identity::Subscription],
+) -> Result<(), AppError> {
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = ? AND selected = 1")
+            .bind(account_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    sqlx::query("DELETE FROM azure_subscriptions WHERE account_id = ?").bind(account_id).execute(&mut **tx).await?;
+    for s in subscriptions {
+        let id = s.id.trim().to_lowercase();
+        sqlx::query("INSERT OR IGNORE INTO azure_subscriptions (account_id, subscription_id, display_name, state, selected) VALUES (?, ?, ?, ?, ?)")
+            .bind(account_id)
+            .bind(&id)
+            .bind(&s.name)
+            .bind(&s.state)
+            .bind(kept.contains(&id) && s.state == "Enabled")
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+

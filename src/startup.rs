@@ -1,0 +1,141 @@
+//! The composition root: database, sessions, middleware and the router, assembled in one
+//! place so that `main` and the integration tests start exactly the same app.
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer};
+use tower_sessions_moka_store::MokaStore;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::app::{shell, App};
+use crate::config::Config;
+use crate::server::{connect, security, AppState, MAX_BODY_BYTES};
+
+/// Sessions kept in memory at most; past this the least used are read from SQLite again.
+const SESSION_CACHE_CAPACITY: u64 = 10_000;
+
+/// Builds the whole app on a migrated database.
+pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Error>> {
+    let pool = connect(&config.database_url).await?;
+    let session_store = SqliteStore::new(pool.clone());
+    session_store.migrate().await?;
+    tokio::spawn(delete_expired_sessions(session_store.clone()));
+    // Every request reads its session: from memory, saving a database round trip (the query and
+    // the pool's check of the connection after it). Writes go through to SQLite, which is what
+    // survives a restart; one process owns the database, so no other can make the cache stale.
+    let session_store = CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_CAPACITY)), session_store);
+
+    let hash_files = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
+        .unwrap_or(false);
+    let leptos_options = LeptosOptions::builder()
+        .output_name("xops")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .hash_files(hash_files)
+        .build();
+    let aws = Arc::new(crate::integrations::aws::sts::Aws::load(config.aws.clone()).await);
+    let microsoft = Arc::new(crate::integrations::microsoft::identity::Microsoft::new(config.microsoft.clone()));
+    let sealer = Arc::new(crate::crypto::Sealer::load(config.master_key.as_deref(), &config.master_key_file)?);
+    let config = Arc::new(config);
+    let state =
+        AppState { pool, config: config.clone(), aws, microsoft, sealer, leptos_options: leptos_options.clone() };
+
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("xops_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(to_cookie_duration(config.session_idle)));
+
+    // Hashed file names never change content: cache them for a year. Unhashed ones revalidate.
+    let pkg_cache = if hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let pkg = Router::new()
+        // scripts/build.sh stores each file also brotli- and gzip-compressed at their best.
+        .fallback_service(ServeDir::new(format!("{}/pkg", config.site_root)).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(pkg_cache)));
+
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/aws/templates/{file}", get(crate::integrations::aws::link::template_download))
+        .route("/certificates/{file}", get(crate::integrations::microsoft::certificates::certificate_download))
+        .nest("/pkg", pkg)
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(context_state.clone());
+                leptos::nonce::provide_nonce();
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::guard::page_guard))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(config.clone(), security::refuse_cross_site))
+        .layer(axum::middleware::from_fn(security::security_headers))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Pages are compressed as they are sent: the fastest level (gzip/brotli 1 is a few times
+        // quicker than the defaults for nearly the same size). Precompressed files pass as they are.
+        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(1)))
+        .with_state(state);
+    Ok(router)
+}
+
+/// Serves `router` on `listener` until the process is told to stop.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // Without TCP_NODELAY a response written in two pieces waits ~40 ms for a delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+async fn delete_expired_sessions(store: SqliteStore) {
+    use tower_sessions::ExpiredDeletion;
+    if let Err(err) = store.continuously_delete_expired(tokio::time::Duration::from_secs(300)).await {
+        tracing::error!(error = %err, "expired-session cleanup stopped");
+    }
+}
+
+fn to_cookie_duration(d: std::time::Duration) -> tower_sessions::cookie::time::Duration {
+    tower_sessions::cookie::time::Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+

@@ -1,0 +1,325 @@
+//! The rules of the house (README, "Layout"), checked on the source itself so that they hold as
+//! it grows: no import circle between the parts of `src/`, cloud clients that import only the
+//! vocabulary, generic parts that never name a provider, exhaustive matches on the provider
+//! enums, provider folders whose `mod.rs` only lists files, and files under 400 lines.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The cloud clients: each is its own part, below everything but what it may import.
+const CLIENTS: [&str; 2] = ["integrations/aws/sts.rs", "integrations/microsoft/identity.rs"];
+const CLIENT_MAY_IMPORT: [&str; 3] = ["domain", "crypto", "error"];
+/// Parts that work for every provider alike and so never name one.
+const PROVIDER_BLIND: [&str; 5] = ["accounts", "layout", "onboarding", "home", "ui"];
+/// The enums every per-provider decision matches on.
+const PROVIDER_ENUMS: [&str; 4] = ["Provider", "Card", "AwsKind", "MsService"];
+const MAX_LINES: usize = 400;
+
+struct SourceFile {
+    /// Relative to `src/`, with `/` separators.
+    path: String,
+    /// The code without comments, string and character literals, and without `mod tests`.
+    code: String,
+    lines: usize,
+}
+
+fn sources() -> Vec<SourceFile> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src/ is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut paths = Vec::new();
+    walk(&src, &mut paths);
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("source is UTF-8");
+            let relative = path.strip_prefix(&src).expect("under src/").to_string_lossy().replace('\\', "/");
+            let mut code = strip_literals_and_comments(&text);
+            if let Some(tests) = code.find("#[cfg(test)]\nmod tests").or_else(|| code.find("#[cfg(all(test")) {
+                code.truncate(tests);
+            }
+            SourceFile { path: relative, code, lines: text.lines().count() }
+        })
+        .collect()
+}
+
+/// Blanks out comments and the contents of string and character literals (keeping line
+/// breaks), so that braces and words inside them do not count as code.
+fn strip_literals_and_comments(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                i += 1;
+            }
+            i += 2;
+        } else if c == 'r' && (next == Some('#') || next == Some('"')) && !is_ident(chars.get(i.wrapping_sub(1))) {
+            // A raw string: r"..." or r#"..."#.
+            let hashes = chars[i + 1..].iter().take_while(|c| **c == '#').count();
+            if chars.get(i + 1 + hashes) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            i += 2 + hashes;
+            let closing: String = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
+            while i < chars.len() && !chars[i..].iter().collect::<String>().starts_with(&closing) {
+                if chars[i] == '\n' {
+                    out.push('\n');
+                }
+                i += 1;
+            }
+            i += closing.len();
+            out.push_str("\"\"");
+        } else if c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                } else if chars[i] == '\n' {
+                    out.push('\n');
+                }
+                i += 1;
+            }
+            i += 1;
+            out.push_str("\"\"");
+        } else if c == '\'' && (chars.get(i + 2) == Some(&'\'') || (next == Some('\\') && chars.get(i + 3) == Some(&'\''))) {
+            // A character literal ('{' or '\n'); lifetimes ('a) pass as code.
+            i += if next == Some('\\') { 4 } else { 3 };
+            out.push_str("' '");
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn is_ident(c: Option<&char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric() || *c == '_')
+}
+
+/// The part of `src/` a file belongs to: a client file is a part of its own; everything else
+/// belongs to its top-level module.
+fn part_of(path: &str) -> String {
+    if CLIENTS.contains(&path) {
+        return path.trim_end_matches(".rs").replace('/', "::");
+    }
+    path.split('/').next().unwrap_or(path).trim_end_matches(".rs").to_string()
+}
+
+/// The parts `code` refers to through `crate::` paths.
+fn imports(code: &str) -> BTreeSet<String> {
+    let mut parts = BTreeSet::new();
+    for (at, _) in code.match_indices("crate::") {
+        if is_ident(code[..at].chars().last().as_ref()) {
+            continue; // e.g. `xcrate::`
+        }
+        let path: String =
+            code[at + "crate::".len()..].chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+        let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+        let Some(first) = segments.first() else { continue };
+        let client = CLIENTS.iter().find(|client| {
+            let client_path = client.trim_end_matches(".rs").replace('/', "::");
+            path.starts_with(&format!("{client_path}::")) || path == client_path
+        });
+        parts.insert(match client {
+            Some(client) => client.trim_end_matches(".rs").replace('/', "::"),
+            None => first.to_string(),
+        });
+    }
+    parts
+}
+
+fn graph(files: &[SourceFile]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files.iter().filter(|f| f.path != "lib.rs" && f.path != "main.rs") {
+        let part = part_of(&file.path);
+        let edges = graph.entry(part.clone()).or_default();
+        edges.extend(imports(&file.code).into_iter().filter(|p| *p != part));
+    }
+    graph
+}
+
+/// A circle of imports, if there is one, as the parts along it.
+fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        done: &mut BTreeSet<String>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, done, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|node| visit(node, graph, &mut done, &mut Vec::new()))
+}
+
+#[test]
+fn no_part_of_src_imports_in_a_circle() {
+    let graph = graph(&sources());
+    assert!(graph.contains_key("domain") && graph.contains_key("integrations"), "{graph:?}");
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!("import circle: {}", cycle.join(" -> "));
+    }
+}
+
+#[test]
+fn the_vocabulary_and_the_clients_import_only_what_is_below_them() {
+    let graph = graph(&sources());
+    let domain = &graph["domain"];
+    assert!(domain.iter().all(|p| p == "error"), "domain imports {domain:?}");
+    for client in CLIENTS {
+        let part = client.trim_end_matches(".rs").replace('/', "::");
+        let imported = &graph[&part];
+        let extra: Vec<_> = imported.iter().filter(|p| !CLIENT_MAY_IMPORT.contains(&p.as_str())).collect();
+        assert!(extra.is_empty(), "{client} imports {extra:?}; clients import only {CLIENT_MAY_IMPORT:?}");
+    }
+    for file in sources().iter().filter(|f| CLIENTS.contains(&f.path.as_str())) {
+        assert!(!file.code.contains("super::"), "{} reaches into its folder", file.path);
+    }
+}
+
+#[test]
+fn provider_blind_parts_never_name_a_provider() {
+    for file in sources().iter().filter(|f| PROVIDER_BLIND.contains(&part_of(&f.path).as_str())) {
+        for name in PROVIDER_ENUMS {
+            for (at, _) in file.code.match_indices(&format!("{name}::")) {
+                let rest: String = file.code[at + name.len() + 2..].chars().take_while(|c| c.is_alphanumeric()).collect();
+                // Associated items (Card::ALL, Provider::parse) are fine; variants are not.
+                let variant = rest.chars().next().is_some_and(char::is_uppercase) && rest != "ALL";
+                assert!(!(variant && !is_ident(file.code[..at].chars().last().as_ref())), "{} names {name}::{rest}", file.path);
+            }
+        }
+    }
+}
+
+/// The patterns of each `match` arm in `code`, per match.
+fn match_arm_patterns(code: &str) -> Vec<Vec<String>> {
+    let mut matches = Vec::new();
+    for (at, _) in code.match_indices("match ") {
+        if is_ident(code[..at].chars().last().as_ref()) {
+            continue;
+        }
+        let Some(open) = code[at..].find('{').map(|o| at + o) else { continue };
+        let (mut braces, mut parens) = (0i32, 0i32);
+        let mut patterns = Vec::new();
+        let mut arm_start = open + 1;
+        let mut in_pattern = true;
+        for (i, c) in code[open..].char_indices().map(|(i, c)| (open + i, c)) {
+            match c {
+                '{' => braces += 1,
+                '}' => {
+                    braces -= 1;
+                    if braces == 0 {
+                        break;
+                    }
+                    if braces == 1 && parens == 0 {
+                        // A block arm ends here; a comma may follow.
+                        arm_start = i + 1;
+                        in_pattern = true;
+                    }
+                }
+                '(' | '[' => parens += 1,
+                ')' | ']' => parens -= 1,
+                ',' if braces == 1 && parens == 0 => {
+                    arm_start = i + 1;
+                    in_pattern = true;
+                }
+                '=' if braces == 1 && parens == 0 && in_pattern && code[i..].starts_with("=>") => {
+                    patterns.push(code[arm_start..i].trim().trim_start_matches(',').trim().to_string());
+                    in_pattern = false;
+                }
+                _ => {}
+            }
+        }
+        matches.push(patterns);
+    }
+    matches
+}
+
+#[test]
+fn matches_on_the_provider_enums_have_no_catch_all_arm() {
+    let mut checked = 0;
+    for file in sources() {
+        for patterns in match_arm_patterns(&file.code) {
+            let on_enum = patterns
+                .iter()
+                .any(|p| PROVIDER_ENUMS.iter().any(|e| p.split(['|', '(', ' ']).any(|t| t.starts_with(&format!("{e}::")))));
+            if on_enum {
+                checked += 1;
+                let catch_all = patterns.iter().find(|p| *p == "_" || p.starts_with("_ if") || p.ends_with("| _"));
+                assert!(catch_all.is_none(), "{}: a match on a provider enum has a `_` arm: {patterns:?}", file.path);
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} matches on provider enums found: the scanner is broken");
+}
+
+#[test]
+fn provider_folders_list_their_files_only() {
+    for file in sources().iter().filter(|f| f.path.starts_with("integrations/") && f.path.ends_with("/mod.rs")) {
+        if file.path == "integrations/mod.rs" {
+            continue;
+        }
+        for line in file.code.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            assert!(
+                line.starts_with("pub mod ") || line.starts_with("#[cfg("),
+                "{}: `{line}` (a provider's mod.rs holds only `pub mod` lines)",
+                file.path
+            );
+        }
+    }
+}
+
+#[test]
+fn every_file_is_short_enough_to_read() {
+    for file in sources() {
+        assert!(file.lines < MAX_LINES, "{} has {} lines (at most {MAX_LINES})", file.path, file.lines);
+    }
+}
+
+#[test]
+fn the_scanner_sees_through_literals() {
+    let code = strip_literals_and_comments("let a = \"match x { _ => }\"; // crate::app\nlet b = '{';");
+    assert!(!code.contains("crate::app") && !code.contains('{'), "{code}");
+    let arms = match_arm_patterns("match p { Provider::Aws => 1, Provider::Eks | Provider::Azure => { 2 } _ => 3 }");
+    assert_eq!(arms, vec![vec!["Provider::Aws", "Provider::Eks | Provider::Azure", "_"]]);
+    let cycle = find_cycle(&BTreeMap::from([
+        ("a".to_string(), BTreeSet::from(["b".to_string()])),
+        ("b".to_string(), BTreeSet::from(["a".to_string()])),
+    ]));
+    assert_eq!(cycle, Some(vec!["a".to_string(), "b".to_string(), "a".to_string()]));
+}
