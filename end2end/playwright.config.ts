@@ -14,12 +14,15 @@ const freePort = () =>
 if (!process.env.XOPS_E2E_PORT) {
   process.env.XOPS_E2E_PORT = freePort();
   process.env.XOPS_E2E_MOTO_PORT = freePort();
+  process.env.XOPS_E2E_STS_PORT = freePort();
   process.env.XOPS_E2E_ENTRA_PORT = freePort();
   process.env.XOPS_E2E_DATA = mkdtempSync(join(tmpdir(), 'xops-e2e-'));
 }
 const port = process.env.XOPS_E2E_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
 const motoURL = `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`;
+// STS through the trust-policy guard (doubles/sts-guard.mjs): AssumeRole needs the External ID.
+const stsURL = `http://127.0.0.1:${process.env.XOPS_E2E_STS_PORT}`;
 const entraURL = `http://127.0.0.1:${process.env.XOPS_E2E_ENTRA_PORT}`;
 const root = resolve(__dirname, '..');
 
@@ -54,6 +57,10 @@ export default defineConfig({
     stderr: 'ignore',
     timeout: 60_000,
   }, {
+    command: `node ${__dirname}/doubles/sts-guard.mjs ${process.env.XOPS_E2E_STS_PORT} ${motoURL}`,
+    url: `${stsURL}/_guard/healthz`,
+    reuseExistingServer: false,
+  }, {
     command: `node ${__dirname}/doubles/entra.mjs ${process.env.XOPS_E2E_ENTRA_PORT}`,
     url: `${entraURL}/healthz`,
     reuseExistingServer: false,
@@ -70,7 +77,9 @@ export default defineConfig({
       XOPS_PUBLIC_URL: baseURL,
       DATABASE_URL: `sqlite://${process.env.XOPS_E2E_DATA}/xops.db?mode=rwc`,
       RUST_LOG: 'warn',
-      AWS_ENDPOINT_URL_STS: motoURL,
+      // Every test signs up its own organization, all from this one address.
+      XOPS_SIGN_UPS_PER_HOUR: '1000',
+      AWS_ENDPOINT_URL_STS: stsURL,
       AWS_ENDPOINT_URL_ORGANIZATIONS: motoURL,
       AWS_ACCESS_KEY_ID: 'AKIAPLATFORMTEST',
       AWS_SECRET_ACCESS_KEY: 'platform-secret',

@@ -78,7 +78,7 @@ struct Server {
 }
 
 impl Server {
-    fn new(args: &Args, work: &std::path::Path, moto_url: &str) -> Server {
+    fn new(args: &Args, work: &std::path::Path, moto: &aws::Moto) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let url = format!("http://127.0.0.1:{port}");
         let env = [
@@ -87,12 +87,16 @@ impl Server {
             ("XOPS_PUBLIC_URL", url.clone()),
             ("XOPS_MASTER_KEY_FILE", work.join("master.key").display().to_string()),
             ("LEPTOS_SITE_ROOT", args.site_root.clone()),
-            ("AWS_ENDPOINT_URL", moto_url.to_string()),
+            ("AWS_ENDPOINT_URL", moto.url.clone()),
+            // STS through the trust-policy guard: AssumeRole needs the External ID, as for a template role.
+            ("AWS_ENDPOINT_URL_STS", moto.sts_url.clone()),
             ("AWS_ACCESS_KEY_ID", "AKIAPLATFORMLOAD".into()),
             ("AWS_SECRET_ACCESS_KEY", "platform-secret".into()),
             ("AWS_REGION", "us-east-1".into()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
             ("RUST_LOG", "warn".into()),
+            // Every session signs up its own organization from this one address.
+            ("XOPS_SIGN_UPS_PER_HOUR", "1000000".into()),
         ];
         Server {
             bin: args.server.clone(),
@@ -426,10 +430,10 @@ fn new_client() -> Client {
 }
 
 /// Runs one phase; returns the failures found.
-async fn phase(name: &str, args: &Args, moto_url: &str) -> Vec<String> {
+async fn phase(name: &str, args: &Args, moto: &aws::Moto) -> Vec<String> {
     println!("\n== phase {name}: {} sessions for {} s", args.sessions, args.seconds);
     let work = tempfile::tempdir().expect("work dir");
-    let mut server = Server::new(args, work.path(), moto_url);
+    let mut server = Server::new(args, work.path(), moto);
     server.start().await;
     let mut failures = Vec::new();
 
@@ -670,7 +674,7 @@ async fn main() {
     let moto = aws::Moto::start();
     let mut failed = false;
     for name in args.phases.clone() {
-        let failures = phase(name, &args, &moto.url).await;
+        let failures = phase(name, &args, &moto).await;
         if failures.is_empty() {
             println!("PASS {name}");
         } else {

@@ -24,6 +24,10 @@ pub struct Config {
     /// The key that seals private keys: base64 of 32 bytes, else read from (or created in) the file.
     pub master_key: Option<String>,
     pub master_key_file: std::path::PathBuf,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client (none: the TCP peer is the client).
+    pub trusted_proxies: Vec<crate::net::Cidr>,
+    /// Sign-ups allowed from one client address per hour (each hashes a password).
+    pub sign_ups_per_hour: i64,
 }
 
 impl Config {
@@ -77,7 +81,25 @@ impl Config {
             },
             master_key: var("XOPS_MASTER_KEY"),
             master_key_file: var("XOPS_MASTER_KEY_FILE").unwrap_or_else(|| "data/master.key".into()).into(),
+            trusted_proxies: crate::net::Cidr::parse_list(&var("XOPS_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| format!("XOPS_TRUSTED_PROXIES: {e}"))?,
+            sign_ups_per_hour: match var("XOPS_SIGN_UPS_PER_HOUR") {
+                None => 20,
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("XOPS_SIGN_UPS_PER_HOUR must be a whole number above 0, not `{v}`"))?,
+            },
         })
+    }
+
+    /// Whether the master key file is in the SQLite database's own folder.
+    pub fn master_key_beside_database(&self) -> bool {
+        let database = self.database_url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let database = std::path::Path::new(database.split('?').next().unwrap_or_default());
+        let folder = |p: &std::path::Path| p.parent().map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf()));
+        folder(database).is_some() && folder(database) == folder(&self.master_key_file)
     }
 
     pub fn secure_cookies(&self) -> bool {

@@ -2,7 +2,7 @@
 //! key (a fresh nonce per seal, the key's id stored beside) and opened only to sign.
 use std::path::Path;
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -23,6 +23,9 @@ pub struct Sealed {
 pub struct Sealer {
     cipher: Aes256Gcm,
     key_id: String,
+    /// Signs what the portal hands the browser to give back (derived from the master key, so
+    /// every replica that shares the key accepts it).
+    signer: aws_lc_rs::hmac::Key,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -37,10 +40,13 @@ impl Sealer {
     pub fn load(master_key: Option<&str>, key_file: &Path) -> Result<Sealer, String> {
         let encoded = match master_key {
             Some(k) => k.trim().to_string(),
-            None if key_file.exists() => std::fs::read_to_string(key_file)
-                .map_err(|e| format!("cannot read the master key file {}: {e}", key_file.display()))?
-                .trim()
-                .to_string(),
+            None if key_file.exists() => {
+                refuse_shared_key_file(key_file)?;
+                std::fs::read_to_string(key_file)
+                    .map_err(|e| format!("cannot read the master key file {}: {e}", key_file.display()))?
+                    .trim()
+                    .to_string()
+            }
             None => {
                 let mut key = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut key);
@@ -61,30 +67,74 @@ impl Sealer {
         }
         let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| "invalid master key".to_string())?;
         let key_id = hex(&sha2::Sha256::digest(key)[..8]);
-        Ok(Sealer { cipher, key_id })
+        let derived = aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key), b"xops signing key v1");
+        let signer = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, derived.as_ref());
+        Ok(Sealer { cipher, key_id, signer })
     }
 
-    pub fn seal(&self, plaintext: &[u8]) -> Result<Sealed, AppError> {
+    /// An HMAC-SHA256 tag over `message`, base64url.
+    pub fn sign(&self, message: &[u8]) -> String {
+        base64url(aws_lc_rs::hmac::sign(&self.signer, message).as_ref())
+    }
+
+    /// Whether `tag` is `sign(message)` (compared in constant time).
+    pub fn verify_signature(&self, message: &[u8], tag: &str) -> bool {
+        URL_SAFE_NO_PAD
+            .decode(tag)
+            .is_ok_and(|tag| aws_lc_rs::hmac::verify(&self.signer, message, &tag).is_ok())
+    }
+
+    /// The id of the loaded key (a hash of it), as stored beside every sealed secret.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// Seals `plaintext` bound to `context` (AES-GCM associated data: the row and organization it
+    /// belongs to), so that a sealed value copied to another row or organization does not open.
+    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Sealed, AppError> {
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let ciphertext = self.cipher.encrypt(Nonce::from_slice(&nonce), plaintext).map_err(|_| {
+        let payload = Payload { msg: plaintext, aad: context };
+        let ciphertext = self.cipher.encrypt(Nonce::from_slice(&nonce), payload).map_err(|_| {
             tracing::error!("sealing failed");
             AppError::Internal
         })?;
         Ok(Sealed { ciphertext, nonce: nonce.to_vec(), key_id: self.key_id.clone() })
     }
 
-    /// Opens a sealed secret; a wrong key or any tampering fails.
-    pub fn open(&self, sealed: &Sealed) -> Result<Vec<u8>, AppError> {
+    /// Opens a sealed secret; a wrong key, another context or any tampering fails.
+    pub fn open(&self, sealed: &Sealed, context: &[u8]) -> Result<Vec<u8>, AppError> {
         if sealed.key_id != self.key_id || sealed.nonce.len() != 12 {
             tracing::error!(key_id = %sealed.key_id, "a sealed secret belongs to another master key");
             return Err(AppError::Internal);
         }
-        self.cipher.decrypt(Nonce::from_slice(&sealed.nonce), sealed.ciphertext.as_slice()).map_err(|_| {
+        let payload = Payload { msg: sealed.ciphertext.as_slice(), aad: context };
+        self.cipher.decrypt(Nonce::from_slice(&sealed.nonce), payload).map_err(|_| {
             tracing::error!("a sealed secret failed authentication");
             AppError::Internal
         })
     }
+}
+
+/// A key file that others on the machine can read is not a secret any more.
+fn refuse_shared_key_file(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read the master key file {}: {e}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "the master key file {} can be read by other users (mode {:o}): run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -176,22 +226,23 @@ mod tests {
     #[test]
     fn sealing_round_trips_with_a_fresh_nonce() {
         let s = sealer(1);
-        let a = s.seal(b"private key").unwrap_or_else(|e| panic!("{e}"));
-        let b = s.seal(b"private key").unwrap_or_else(|e| panic!("{e}"));
+        let a = s.seal(b"private key", b"row 1").unwrap_or_else(|e| panic!("{e}"));
+        let b = s.seal(b"private key", b"row 1").unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(a.nonce, b.nonce);
         assert_ne!(a.ciphertext, b"private key".to_vec());
-        assert_eq!(s.open(&a).ok().as_deref(), Some(&b"private key"[..]));
+        assert_eq!(s.open(&a, b"row 1").ok().as_deref(), Some(&b"private key"[..]));
     }
 
     #[test]
     fn tampering_or_a_wrong_key_fails() {
         let s = sealer(1);
-        let mut sealed = s.seal(b"private key").unwrap_or_else(|e| panic!("{e}"));
-        assert!(sealer(2).open(&sealed).is_err(), "another key");
+        let mut sealed = s.seal(b"private key", b"org 1 row 1").unwrap_or_else(|e| panic!("{e}"));
+        assert!(sealer(2).open(&sealed, b"org 1 row 1").is_err(), "another key");
         let other = Sealer { key_id: s.key_id.clone(), ..sealer(2) };
-        assert!(other.open(&sealed).is_err(), "another key under the same id");
+        assert!(other.open(&sealed, b"org 1 row 1").is_err(), "another key under the same id");
+        assert!(s.open(&sealed, b"org 2 row 1").is_err(), "copied to another organization's row");
         sealed.ciphertext[0] ^= 1;
-        assert!(s.open(&sealed).is_err(), "tampered");
+        assert!(s.open(&sealed, b"org 1 row 1").is_err(), "tampered");
     }
 
     #[test]
@@ -213,6 +264,9 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&file).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
             assert_eq!(mode, 0o600);
+            let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644));
+            let shared = Sealer::load(None, &file).err().unwrap_or_default();
+            assert!(shared.contains("chmod 600"), "a key file others can read is refused: {shared}");
         }
         assert!(Sealer::load(Some("c2hvcnQ="), &file).is_err(), "a short key is refused");
         let _ = std::fs::remove_dir_all(dir);

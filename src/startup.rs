@@ -29,10 +29,15 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
     let session_store = SqliteStore::new(pool.clone());
     session_store.migrate().await?;
     tokio::spawn(delete_expired_sessions(session_store.clone()));
+    tokio::spawn(crate::integrations::microsoft::certificates::sweep_unconnected(pool.clone()));
     // Every request reads its session: from memory, saving a database round trip (the query and
     // the pool's check of the connection after it). Writes go through to SQLite, which is what
     // survives a restart; one process owns the database, so no other can make the cache stale.
-    let session_store = CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_CAPACITY)), session_store);
+    // Sessions are stored under a hash of their id (`HashedIds`): a copy of the database holds no live cookie.
+    let session_store = CachingSessionStore::new(
+        MokaStore::new(Some(SESSION_CACHE_CAPACITY)),
+        crate::auth::session::HashedIds(session_store),
+    );
 
     let hash_files = std::env::current_exe()
         .ok()
@@ -46,8 +51,25 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
         .hash_files(hash_files)
         .build();
     let aws = Arc::new(crate::integrations::aws::sts::Aws::load(config.aws.clone()).await);
+    // Learn our own principal now, not on the first anonymous template download.
+    tokio::spawn({
+        let aws = aws.clone();
+        async move {
+            if let Err(err) = aws.principal_arn().await {
+                tracing::warn!(error = %err, "the platform's AWS principal is unknown for now");
+            }
+        }
+    });
     let microsoft = Arc::new(crate::integrations::microsoft::identity::Microsoft::new(config.microsoft.clone()));
     let sealer = Arc::new(crate::crypto::Sealer::load(config.master_key.as_deref(), &config.master_key_file)?);
+    crate::integrations::microsoft::certificates::check_and_bind_sealed_keys(&pool, &sealer).await?;
+    if config.master_key.is_none() && config.master_key_beside_database() {
+        tracing::warn!(
+            key_file = %config.master_key_file.display(),
+            "THE MASTER KEY FILE SITS BESIDE THE DATABASE: a copy of that folder holds both the sealed keys and \
+             the key that opens them. Keep the key elsewhere (XOPS_MASTER_KEY_FILE or XOPS_MASTER_KEY)."
+        );
+    }
     let config = Arc::new(config);
     let state =
         AppState { pool, config: config.clone(), aws, microsoft, sealer, leptos_options: leptos_options.clone() };
@@ -87,10 +109,12 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::guard::page_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::server::forms::signed_form_errors))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(config.clone(), security::refuse_cross_site))
-        .layer(axum::middleware::from_fn(security::security_headers))
+        // Inside the security headers, so that a 413 carries them too.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(config.clone(), security::security_headers))
         // Pages are compressed as they are sent: the fastest level (gzip/brotli 1 is a few times
         // quicker than the defaults for nearly the same size). Precompressed files pass as they are.
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(1)))

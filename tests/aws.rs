@@ -36,13 +36,18 @@ async fn management_then_linked_account_against_moto() {
         expect_status(link(&app, &app.client, "linked", "Dev", LINKED_ARN).await, StatusCode::BAD_REQUEST).await;
     assert!(early.contains("Link a management account first"), "{early}");
 
-    let res = link(&app, &app.client, "management", "  Payer  ", MGMT_ARN).await;
-    // moto lets any caller assume any role, so the role is (truthfully) reported as not requiring the External ID.
-    assert_eq!(location(&res), "/integrations/aws?notice=linked-warning");
+    // A role that any caller can assume (no sts:ExternalId condition) is the confused deputy: refused.
+    moto.open_role(MGMT_ARN).await;
+    let open = expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_REQUEST).await;
+    assert!(open.contains("can be assumed without your External ID") && open.contains("sts:ExternalId"), "{open}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0, "never saved");
+
+    let guarded = "arn:aws:iam::123456789012:role/XopsGuarded";
+    let res = link(&app, &app.client, "management", "  Payer  ", guarded).await;
+    assert_eq!(location(&res), "/integrations/aws?notice=linked-aws");
     expect_status(res, StatusCode::OK).await;
     let (id, account_id, status, message, checked) = account(&app, "Payer").await;
-    assert_eq!((account_id.as_str(), status.as_str()), ("123456789012", "warning"));
-    assert!(message.contains("does not require the External ID"), "{message}");
+    assert_eq!((account_id.as_str(), status.as_str()), ("123456789012", "connected"), "{message}");
     assert!(checked.is_some());
 
     // A linked account must be a member of the management account's AWS Organization.
@@ -53,8 +58,15 @@ async fn management_then_linked_account_against_moto() {
     let member_arn = format!("arn:aws:iam::{member}:role/XopsReadOnlyAccess");
     expect_status(link(&app, &app.client, "linked", "Dev", &member_arn).await, StatusCode::OK).await;
     let (_, linked_account, linked_status, linked_message, _) = account(&app, "Dev").await;
-    assert_eq!((linked_account.as_str(), linked_status.as_str()), (member.as_str(), "warning"));
-    assert!(!linked_message.contains("could not confirm"), "membership was confirmed: {linked_message}");
+    assert_eq!((linked_account.as_str(), linked_status.as_str()), (member.as_str(), "connected"), "{linked_message}");
+
+    // The role's trust policy loses its External ID condition: the next Re-test fails, and says why.
+    moto.open_role(&member_arn).await;
+    let (dev_id, ..) = account(&app, "Dev").await;
+    app.call(&app.client, "retest_account", &[("account_id", &dev_id.to_string())]).await;
+    let (_, _, retested, why, _) = account(&app, "Dev").await;
+    assert_eq!(retested, "failed");
+    assert!(why.contains("can be assumed without your External ID"), "{why}");
 
     // The same AWS account or name cannot be linked twice.
     let dup = expect_status(link(&app, &app.client, "linked", "Again", &member_arn).await, StatusCode::CONFLICT).await;
@@ -138,7 +150,7 @@ async fn failures_name_their_cause_and_save_nothing() {
         .await;
     let back = location(&res);
     assert!(back.contains("name=Payer") && back.contains("role_arn=arn%3Aaws%3Aiam%3A%3A123%3Arole%2FX"), "{back}");
-    let page = expect_status(app.client.get(&back).send().await.unwrap(), StatusCode::OK).await;
+    let page = expect_status(app.get(&app.client, &back).await, StatusCode::OK).await;
     assert!(page.contains(r#"value="Payer""#) && page.contains("12-digit"), "refilled, with the message");
 
     let bad_arn = expect_status(
@@ -148,6 +160,9 @@ async fn failures_name_their_cause_and_save_nothing() {
     .await;
     assert!(bad_arn.contains("12-digit"), "{bad_arn}");
     assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0);
+    let refusals: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'link_refused'").fetch_all(&app.pool).await.unwrap();
+    assert!(refusals.iter().any(|d| d.contains("did not answer within")), "refused links are audited: {refusals:?}");
 }
 
 #[tokio::test]
@@ -306,4 +321,26 @@ async fn support_requests_are_stored_listed_and_scoped() {
         serde_json::from_str(&expect_status(app.call(&eve, "support_requests", &[]).await, StatusCode::OK).await)
             .unwrap();
     assert!(theirs.is_empty());
+}
+
+#[tokio::test]
+async fn anonymous_template_downloads_do_not_flood_sts_or_see_its_errors() {
+    // The platform's principal is unknown and STS does not answer.
+    let stub = StubSts::start(Role::Silent).await;
+    let app = TestApp::spawn_with(|c| {
+        c.aws = stub.settings(Duration::from_secs(1));
+        c.aws.principal_arn = None;
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the lookup at start has given up
+    let before = stub.calls.load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..5 {
+        let res = app.get(&app.new_browser(), "/aws/templates/management.yaml").await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+        assert_eq!(body, "The template cannot be made right now. Try again in a few minutes.");
+    }
+    let after = stub.calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(after, before, "a recent failure is remembered: no STS call per download");
 }

@@ -118,6 +118,16 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
         subscriptions(&app, id).await.into_iter().filter(|r| r.selected).map(|r| r.name).collect();
     assert_eq!(selected_after, ["Staging"], "a refused update changes nothing");
 
+    // Refresh reads the list again: a selected subscription Azure no longer shows is dropped,
+    // and the audit log says which, in the same transaction.
+    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000001", "Production", "Enabled")]);
+    let refreshed = app.call(&app.client, "refresh_azure_subscriptions", &[("account_id", &id.to_string())]).await;
+    assert!(refreshed.status().is_success() || refreshed.status().is_redirection(), "{}", refreshed.status());
+    assert!(subscriptions(&app, id).await.iter().all(|r| !r.selected));
+    let audited: String =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'refresh_subscriptions'").fetch_one(&app.pool).await.unwrap();
+    assert!(audited.contains("11111111-0000-0000-0000-000000000002"), "{audited}");
+
     // Re-test signs in again; once the certificate is gone from the app, it fails and says why.
     entra.remove_certificates(APP);
     app.call(&app.client, "retest_account", &[("account_id", &id.to_string())]).await;

@@ -13,7 +13,7 @@ const PUBLIC_PAGES: [&str; 2] = ["/signin", "/signup"];
 pub async fn page_guard(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let path = path.as_str();
-    if req.method() != Method::GET || !is_page(path) {
+    if req.method() != Method::GET || !is_page(path, &state.config.site_root) {
         return next.run(req).await;
     }
     let user = match super::session::current(&session, &state).await {
@@ -48,9 +48,18 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, mut req
 
 /// Pages are what the app routes; assets (`/pkg`, files with an extension), server functions
 /// and the health check are not.
-fn is_page(path: &str) -> bool {
-    !(path.starts_with("/api/") || path.starts_with("/pkg/") || path == "/healthz")
-        && !path.rsplit('/').next().unwrap_or("").contains('.')
+/// Server functions, the health check, built files, downloads (which check the session
+/// themselves) and the public files of the site root are not pages; every other path is, dot or
+/// no dot (`/integrations/microsoft/m365.x` is a page that must not render for anyone).
+fn is_page(path: &str, site_root: &str) -> bool {
+    const NOT_PAGES: [&str; 4] = ["/api/", "/pkg/", "/aws/templates/", "/certificates/"];
+    if path == "/healthz" || NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) {
+        return false;
+    }
+    let public_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+        && !path.split('/').any(|segment| segment == "..")
+        && std::path::Path::new(site_root).join(path.trim_start_matches('/')).is_file();
+    !public_file
 }
 
 #[cfg(test)]
@@ -59,11 +68,15 @@ mod tests {
 
     #[test]
     fn assets_and_api_are_not_pages() {
-        assert!(is_page("/"));
-        assert!(is_page("/integrations/aws"));
-        assert!(!is_page("/api/sign_in"));
-        assert!(!is_page("/pkg/xops.js"));
-        assert!(!is_page("/favicon.ico"));
-        assert!(!is_page("/healthz"));
+        let site = env!("CARGO_MANIFEST_DIR").to_string() + "/public";
+        assert!(is_page("/", &site));
+        assert!(is_page("/integrations/aws", &site));
+        assert!(is_page("/integrations/microsoft/m365.x", &site), "a dot does not make an asset");
+        assert!(is_page("/../Cargo.toml", &site));
+        assert!(!is_page("/favicon.svg", &site), "a file of the site root");
+        assert!(!is_page("/api/sign_in", &site));
+        assert!(!is_page("/pkg/xops.js", &site));
+        assert!(!is_page("/aws/templates/management.yaml", &site));
+        assert!(!is_page("/healthz", &site));
     }
 }

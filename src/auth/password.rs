@@ -1,6 +1,7 @@
 //! Password hashing with argon2id (the argon2 crate's defaults: 19 MiB, 2 passes), off the
-//! async workers because each hash takes tens of milliseconds on purpose.
-use std::sync::OnceLock;
+//! async workers because each hash takes tens of milliseconds on purpose, and at most a few at
+//! once: unbounded, 100 concurrent sign-ins took the server from 74 MB to 1.7 GB.
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -56,11 +57,10 @@ fn dummy_hash() -> Result<&'static str, AppError> {
     Ok(DUMMY.get_or_init(|| h))
 }
 
+/// Hashes in progress at most: two per core keeps both busy without queueing memory.
 async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await.map_err(|err| {
-        tracing::error!(error = %err, "password task failed");
-        AppError::Internal
-    })
+    static SLOTS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    crate::server::blocking::run_bounded(SLOTS.get_or_init(|| crate::server::blocking::slots_per_core(2)), f).await
 }
 
 #[cfg(test)]

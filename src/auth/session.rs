@@ -13,7 +13,8 @@ const LAST_SEEN: &str = "last_seen";
 /// The account chosen in the Select account dropdown.
 pub const CURRENT_ACCOUNT: &str = "current_account_id";
 
-/// Activity is written back at most this often, so that reading pages is not a write each time.
+/// Activity is written back at most this often (or a quarter of the idle timeout, if that is
+/// shorter), so that reading pages is not a write each time.
 const TOUCH_EVERY_SECS: i64 = 60;
 
 #[derive(Debug, Clone)]
@@ -49,12 +50,17 @@ pub async fn extract() -> Result<Session, AppError> {
     })
 }
 
-/// The client's address, for throttling and the audit log.
+/// The client's address, for throttling and the audit log: the TCP peer, or behind a trusted
+/// proxy the client it names (`crate::net::client_ip`).
 pub async fn client_addr() -> String {
-    leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
-        .await
-        .map(|info| info.0.ip().to_string())
-        .unwrap_or_default()
+    let (Some(parts), Ok(state)) = (leptos::prelude::use_context::<axum::http::request::Parts>(), crate::server::state())
+    else {
+        return String::new();
+    };
+    let Some(peer) = parts.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>() else {
+        return String::new();
+    };
+    crate::net::client_ip(peer.0.ip(), &parts.headers, &state.config.trusted_proxies).to_string()
 }
 
 /// Starts a signed-in session under a fresh id (so an id planted before sign-in is worthless).
@@ -93,7 +99,8 @@ pub async fn current(session: &Session, state: &AppState) -> Result<Option<Sessi
         session.flush().await.map_err(internal)?;
         return Ok(None);
     };
-    if now - last_seen >= TOUCH_EVERY_SECS {
+    // Often enough that a short idle timeout still sees an active user as active.
+    if now - last_seen >= TOUCH_EVERY_SECS.min(idle / 4) {
         // A write is what tower-sessions counts as activity: it pushes the idle expiry on.
         session.insert(LAST_SEEN, now).await.map_err(internal)?;
     }
@@ -117,6 +124,50 @@ pub async fn require_user() -> Result<(AppState, Session, SessionUser), AppError
         None => current(&session, &state).await?.ok_or(AppError::Unauthorized)?,
     };
     Ok((state, session, user))
+}
+
+/// A session store that keeps each session under a hash of its id: the id is the bearer
+/// credential in the cookie, and a copy of the database (a backup, a read replica) must not be
+/// enough to take over live sessions. Ids are 128 random bits, so a plain SHA-256 suffices.
+#[derive(Debug, Clone)]
+pub struct HashedIds<S>(pub S);
+
+fn stored_id(id: &tower_sessions::session::Id) -> tower_sessions::session::Id {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(id.0.to_le_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    tower_sessions::session::Id(i128::from_le_bytes(bytes))
+}
+
+#[async_trait::async_trait]
+impl<S: tower_sessions::SessionStore> tower_sessions::SessionStore for HashedIds<S> {
+    async fn create(&self, record: &mut tower_sessions::session::Record) -> tower_sessions::session_store::Result<()> {
+        while self.load(&record.id).await?.is_some() {
+            record.id = tower_sessions::session::Id::default();
+        }
+        self.save(record).await
+    }
+
+    async fn save(&self, record: &tower_sessions::session::Record) -> tower_sessions::session_store::Result<()> {
+        let mut stored = record.clone();
+        stored.id = stored_id(&record.id);
+        self.0.save(&stored).await
+    }
+
+    async fn load(
+        &self,
+        id: &tower_sessions::session::Id,
+    ) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>> {
+        Ok(self.0.load(&stored_id(id)).await?.map(|mut record| {
+            record.id = *id;
+            record
+        }))
+    }
+
+    async fn delete(&self, id: &tower_sessions::session::Id) -> tower_sessions::session_store::Result<()> {
+        self.0.delete(&stored_id(id)).await
+    }
 }
 
 #[cfg(test)]

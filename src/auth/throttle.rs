@@ -1,29 +1,30 @@
 //! Sign-in throttling: after 5 failures for one email, or from one client address, within
-//! 15 minutes, further attempts are refused without checking the password.
-use sqlx::SqlitePool;
+//! 15 minutes, further attempts are refused without checking the password. Sign-ups are
+//! limited per client address (`XOPS_SIGN_UPS_PER_HOUR`).
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::error::AppError;
-use crate::server::now;
+use crate::server::{begin_write, now};
 
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_SECS: i64 = 15 * 60;
 
 /// Seconds until the next attempt is allowed, or None if one is allowed now.
-pub async fn retry_after(pool: &SqlitePool, email: &str, addr: &str) -> Result<Option<i64>, AppError> {
-    let now = now();
+async fn retry_after(conn: &mut SqliteConnection, email: &str, addr: &str, now: i64) -> Result<Option<i64>, AppError> {
     // The MAX_FAILURES-th most recent failure in the window: once it leaves the window, fewer
     // than MAX_FAILURES remain and attempts are allowed again.
-    let oldest_counted = |column: &'static str, value: String| {
+    let mut oldest_counted = None;
+    for (column, value) in [("email", email), ("client_addr", addr)] {
         let sql = format!(
             "SELECT attempted_at FROM failed_sign_ins WHERE {column} = ? AND attempted_at > ? \
              ORDER BY attempted_at DESC LIMIT 1 OFFSET {}",
             MAX_FAILURES - 1
         );
-        async move { sqlx::query_scalar::<_, i64>(&sql).bind(value).bind(now - WINDOW_SECS).fetch_optional(pool).await }
-    };
-    let by_email = oldest_counted("email", email.to_string()).await?;
-    let by_addr = oldest_counted("client_addr", addr.to_string()).await?;
-    Ok(wait_seconds(by_email.max(by_addr), now))
+        let counted: Option<i64> =
+            sqlx::query_scalar(&sql).bind(value).bind(now - WINDOW_SECS).fetch_optional(&mut *conn).await?;
+        oldest_counted = oldest_counted.max(counted);
+    }
+    Ok(wait_seconds(oldest_counted, now))
 }
 
 /// The rule itself: locked until the counted failure is WINDOW_SECS old.
@@ -37,22 +38,72 @@ pub fn message(wait_seconds: i64) -> String {
     format!("Too many sign-in attempts. Try again in {minutes} {unit}.")
 }
 
-pub async fn record_failure(pool: &SqlitePool, email: &str, addr: &str) -> Result<(), AppError> {
+/// An attempt that may check a password: it is counted as a failure until `release`d or
+/// forgiven by `clear`.
+pub struct Reservation(i64);
+
+/// Counts and records an attempt in one write transaction, before any password is checked:
+/// concurrent guesses are serialised by the database's write lock, so no more than
+/// MAX_FAILURES of them ever reach the hash (a check then a later record let 100 through).
+pub async fn reserve(pool: &SqlitePool, email: &str, addr: &str) -> Result<Reservation, AppError> {
     let now = now();
-    sqlx::query("DELETE FROM failed_sign_ins WHERE attempted_at <= ?").bind(now - WINDOW_SECS).execute(pool).await?;
-    sqlx::query("INSERT INTO failed_sign_ins (email, client_addr, attempted_at) VALUES (?, ?, ?)")
-        .bind(email)
-        .bind(addr)
-        .bind(now)
-        .execute(pool)
-        .await?;
+    let mut tx = begin_write(pool).await?;
+    if let Some(wait) = retry_after(&mut tx, email, addr, now).await? {
+        return Err(AppError::TooManyAttempts(message(wait)));
+    }
+    sqlx::query("DELETE FROM failed_sign_ins WHERE attempted_at <= ?").bind(now - WINDOW_SECS).execute(&mut *tx).await?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO failed_sign_ins (email, client_addr, attempted_at) VALUES (?, ?, ?) RETURNING id",
+    )
+    .bind(email)
+    .bind(addr)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Reservation(id))
+}
+
+/// Gives back an attempt that checked nothing (the portal was too busy to hash).
+pub async fn release(pool: &SqlitePool, reservation: Reservation) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM failed_sign_ins WHERE id = ?").bind(reservation.0).execute(pool).await?;
     Ok(())
 }
 
-/// A successful sign-in forgives that email's failures (not the address's: a guesser who
-/// knows one password must not reset the count for the others).
+/// A successful sign-in forgives that email's failures, its own reservation with them (not the
+/// address's other failures: a guesser who knows one password must not reset the count for
+/// the others).
 pub async fn clear(pool: &SqlitePool, email: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM failed_sign_ins WHERE email = ?").bind(email).execute(pool).await?;
+    Ok(())
+}
+
+/// Sign-ups from one address within an hour: reserved (counted and recorded) in one write
+/// transaction before the password is hashed, like sign-in attempts.
+pub async fn reserve_sign_up(pool: &SqlitePool, addr: &str, per_hour: i64) -> Result<(), AppError> {
+    let now = now();
+    let mut tx = begin_write(pool).await?;
+    sqlx::query("DELETE FROM sign_ups WHERE created_at <= ?").bind(now - 3600).execute(&mut *tx).await?;
+    let oldest_counted: Option<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM sign_ups WHERE client_addr = ? ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+    )
+    .bind(addr)
+    .bind(per_hour - 1)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(wait) = oldest_counted.map(|t| t + 3600 - now).filter(|w| *w > 0) {
+        let minutes = ((wait + 59) / 60).max(1);
+        return Err(AppError::TooManyAttempts(format!(
+            "Too many sign-ups from your network. Try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        )));
+    }
+    sqlx::query("INSERT INTO sign_ups (client_addr, created_at) VALUES (?, ?)")
+        .bind(addr)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -23,6 +23,19 @@ pub(crate) fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
+/// Whether `s` holds an invisible format character (Unicode category Cf: bidi overrides,
+/// zero-width spaces and joiners, tags), with which a name can pose as another in lists and
+/// the audit log.
+pub(crate) fn has_format_chars(s: &str) -> bool {
+    s.chars().any(|c| {
+        matches!(c as u32,
+            0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180E
+            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
+            | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+            | 0xE0001 | 0xE0020..=0xE007F)
+    })
+}
+
 /// Percent-encodes `value` for a URL query (everything but unreserved characters).
 pub fn percent_encode(value: &str) -> String {
     value

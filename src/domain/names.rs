@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::has_control_chars;
+use super::{has_control_chars, has_format_chars};
 use crate::error::AppError;
 
 /// Trims `raw` and checks it is 1 to `max` characters of one line.
@@ -16,6 +16,12 @@ fn parse_name(raw: &str, field: &str, what: &str, max: usize) -> Result<String, 
     }
     if has_control_chars(value) {
         return Err(AppError::invalid(field, format!("Use a single line of text for {what}.")));
+    }
+    if has_format_chars(value) {
+        return Err(AppError::invalid(
+            field,
+            format!("Remove the invisible formatting characters (such as right-to-left marks) from {what}."),
+        ));
     }
     Ok(value.to_string())
 }
@@ -71,5 +77,15 @@ mod tests {
             OrganizationName::parse("").map_err(|e| e.field().map(String::from)),
             Err(Some("organization".into()))
         );
+    }
+
+    #[test]
+    fn invisible_formatting_cannot_disguise_a_name() {
+        for spoof in ["Prod\u{202E}dorp", "Pro\u{200B}d", "\u{2066}Prod\u{2069}", "Prod\u{FEFF}", "Prod\u{E0041}"] {
+            let err = AccountName::parse(spoof).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("invisible formatting"), "{spoof:?}: {err}");
+            assert!(OrganizationName::parse(spoof).is_err(), "{spoof:?}");
+        }
+        assert!(AccountName::parse("Produção – 東京").is_ok(), "visible non-ASCII stays welcome");
     }
 }

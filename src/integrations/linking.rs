@@ -24,6 +24,13 @@ pub async fn ensure_new(
     }
 }
 
+/// Records a link that its provider's verification refused, with the cause it was given (the
+/// user's name for the account and its id at the provider; never a key or token).
+pub async fn audit_refusal(pool: &sqlx::SqlitePool, user: &SessionUser, provider: Provider, what: &str, err: &AppError) {
+    let detail = format!("{} {what} not linked: {err}", provider.label());
+    crate::audit::record(pool, &user.actor().await, "link_refused", &detail).await;
+}
+
 /// After `store::insert` (and whatever the provider saved beside the account in `tx`): the
 /// audit row in the same transaction, commit, make it the current account, and redirect.
 pub async fn finish(

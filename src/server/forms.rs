@@ -1,13 +1,22 @@
-//! Without JavaScript, a refused form comes back through a redirect that carries only the
-//! error. This puts what the user typed (never a password) back into that redirect, so the
-//! page can fill its fields again.
-use axum::http::header::{ACCEPT, REFERER};
+//! Forms without JavaScript. A refused form comes back through a redirect to the page it was
+//! sent from, with the error in the URL (`__err`, Leptos's form redirects). `keep_typed` puts
+//! what the user typed (never a password) into that redirect; `signed_form_errors` keeps it on
+//! our own origin and signs the error, and refuses to show errors it did not sign, so that a
+//! crafted link cannot put words in the portal's mouth.
+use axum::extract::{Request, State};
+use axum::http::header::{ACCEPT, LOCATION, REFERER};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
 
+use super::AppState;
 use crate::domain::percent_encode;
 use crate::error::AppError;
+
+const ERROR_KEYS: [&str; 3] = ["__path", "__err", "__sig"];
 
 /// Longer values are not carried (they would make the address too long): the user retypes them.
 const MAX_KEPT: usize = 2048;
@@ -21,14 +30,76 @@ pub fn keep_typed<S: ServerFn>(result: &Result<(), AppError>, kept: &[(&str, &st
     if !accepts_html {
         return;
     }
-    let page = referer.split(['?', '#']).next().unwrap_or(referer);
+    // Only the path: the origin is ours whatever the Referer says.
+    let Ok(referer) = referer.parse::<Uri>() else { return };
+    let page = referer.path();
     let query: Vec<String> = kept
         .iter()
         .filter(|(_, v)| !v.is_empty() && v.len() <= MAX_KEPT)
         .map(|(k, v)| format!("{k}={}", percent_encode(v)))
         .collect();
-    let base = if query.is_empty() { page.to_string() } else { format!("{page}?{}", query.join("&")) };
+    let Ok(state) = super::state() else { return };
+    let origin = &state.config.public_url;
+    let base = if query.is_empty() { format!("{origin}{page}") } else { format!("{origin}{page}?{}", query.join("&")) };
     if let Ok(url) = ServerFnUrlError::new(S::PATH, err.clone()).to_url(&base) {
         leptos_axum::redirect(url.as_str(), false);
+    }
+}
+
+/// Signs the errors of form redirects on their way out (and keeps their Location on this
+/// origin, as a path), and sends pages asked for with an unsigned or altered error to the same
+/// page without it.
+pub async fn signed_form_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() == Method::GET && req.uri().query().is_some_and(|q| q.contains("__err")) {
+        let query: Vec<(String, String)> = pairs(req.uri().query().unwrap_or_default());
+        let value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let signed = match (value("__path"), value("__err"), value("__sig")) {
+            (Some(path), Some(err), Some(sig)) => state.sealer.verify_signature(&signed_text(path, err), sig),
+            _ => false,
+        };
+        if !signed {
+            let kept: Vec<String> = query
+                .iter()
+                .filter(|(k, _)| !ERROR_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+                .collect();
+            let path = req.uri().path();
+            let target = if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) };
+            return redirect_to(&target);
+        }
+        return next.run(req).await;
+    }
+    let mut res = next.run(req).await;
+    let location = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).and_then(|l| l.parse::<Uri>().ok());
+    if let Some(location) = location.filter(|l| l.query().is_some_and(|q| q.contains("__err"))) {
+        let query = pairs(location.query().unwrap_or_default());
+        let value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_default();
+        let sig = state.sealer.sign(&signed_text(value("__path"), value("__err")));
+        let kept: Vec<String> = query
+            .iter()
+            .filter(|(k, _)| k != "__sig")
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+            .collect();
+        let target = format!("{}?{}&__sig={sig}", location.path(), kept.join("&"));
+        if let Ok(value) = HeaderValue::from_str(&target) {
+            res.headers_mut().insert(LOCATION, value);
+        }
+    }
+    res
+}
+
+fn signed_text(path: &str, err: &str) -> Vec<u8> {
+    format!("{path}\n{err}").into_bytes()
+}
+
+/// The decoded pairs of a query string, in order.
+fn pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+fn redirect_to(target: &str) -> Response {
+    match HeaderValue::from_str(target) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
     }
 }

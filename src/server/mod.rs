@@ -1,7 +1,8 @@
 //! The kernel every feature builds on: the app state, the clock, the database, form helpers
 //! and the security middleware. The app itself is assembled in `startup`.
+pub mod blocking;
 mod db;
-mod forms;
+pub mod forms;
 pub(crate) mod security;
 
 use std::sync::Arc;

@@ -17,7 +17,12 @@ pub async fn refuse_cross_site(State(config): State<Arc<Config>>, req: Request, 
     let headers = req.headers();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if is_cross_site(origin, fetch_site, &config.public_url) {
+    let with_session = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|cookies| cookies.split(';').any(|c| c.trim_start().starts_with("xops_session=")));
+    if is_cross_site(origin, fetch_site, with_session, &config.public_url) {
         tracing::warn!(?origin, ?fetch_site, path = %req.uri().path(), "refused a cross-site request");
         return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.").into_response();
     }
@@ -25,19 +30,31 @@ pub async fn refuse_cross_site(State(config): State<Arc<Config>>, req: Request, 
 }
 
 /// Browsers send `Origin` on every POST; `Sec-Fetch-Site` is the fallback when a privacy
-/// setting strips it. A request with neither comes from no browser, so carries no victim's cookie.
-pub fn is_cross_site(origin: Option<&str>, fetch_site: Option<&str>, public_origin: &str) -> bool {
-    match origin {
-        Some(origin) => !origin.eq_ignore_ascii_case(public_origin),
-        None => matches!(fetch_site, Some(site) if site != "same-origin" && site != "none"),
+/// setting strips it. A request with neither is no current browser's: refused if it carries a
+/// session (an old browser's ambient cookie could be a victim's), let through otherwise.
+pub fn is_cross_site(origin: Option<&str>, fetch_site: Option<&str>, with_session: bool, public_origin: &str) -> bool {
+    match (origin, fetch_site) {
+        (Some(origin), _) => !origin.eq_ignore_ascii_case(public_origin),
+        (None, Some(site)) => site != "same-origin" && site != "none",
+        (None, None) => with_session,
     }
 }
 
 /// Headers on every response. Pages set their own Content-Security-Policy with the script
-/// nonce; everything else gets the strictest one.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// nonce; everything else gets the strictest one. Pages and server-function answers (which
+/// carry the organization's data) are never stored by the browser or a proxy; under https,
+/// browsers are told to use nothing else.
+pub async fn security_headers(State(config): State<Arc<Config>>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    let html = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+    if (api || html) && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if config.secure_cookies() {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -66,12 +83,13 @@ mod tests {
     #[test]
     fn cross_site_rules() {
         let me = "http://127.0.0.1:3000";
-        assert!(!is_cross_site(Some(me), None, me));
-        assert!(is_cross_site(Some("https://evil.example"), Some("same-origin"), me), "Origin decides when present");
-        assert!(is_cross_site(Some("null"), None, me));
-        assert!(is_cross_site(None, Some("cross-site"), me));
-        assert!(is_cross_site(None, Some("same-site"), me));
-        assert!(!is_cross_site(None, Some("same-origin"), me));
-        assert!(!is_cross_site(None, None, me), "not a browser: no ambient cookies to abuse");
+        assert!(!is_cross_site(Some(me), None, true, me));
+        assert!(is_cross_site(Some("https://evil.example"), Some("same-origin"), true, me), "Origin decides when present");
+        assert!(is_cross_site(Some("null"), None, false, me));
+        assert!(is_cross_site(None, Some("cross-site"), true, me));
+        assert!(is_cross_site(None, Some("same-site"), true, me));
+        assert!(!is_cross_site(None, Some("same-origin"), true, me));
+        assert!(!is_cross_site(None, None, false, me), "no browser and no session: nothing to abuse");
+        assert!(is_cross_site(None, None, true, me), "a session without Origin or Sec-Fetch-Site: a legacy browser");
     }
 }

@@ -25,38 +25,66 @@ pub fn fake_platform_credentials() {
     });
 }
 
-/// A moto server on a free loopback port, stopped (by process id) when dropped.
+/// A moto server on a free loopback port, with the trust-policy guard in front of its STS
+/// (`end2end/doubles/sts-guard.mjs`: AssumeRole needs an External ID, as for a role the Xops
+/// template made), both stopped (by process id) when dropped.
 pub struct Moto {
     pub url: String,
+    /// STS as the portal reaches it: through the guard.
+    pub sts_url: String,
     child: Child,
+    guard: Child,
+}
+
+/// Starts `program` with `args` and waits until `port` accepts connections.
+fn start_on(program: &str, args: &[&str], port: u16) -> Child {
+    let child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program} ({e}); scripts/setup.sh --for-tests installs it"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{program} did not start within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
 impl Moto {
     pub fn start() -> Moto {
         let program = std::env::var("XOPS_MOTO_SERVER")
             .unwrap_or_else(|_| format!("{}/target/tools/moto/bin/moto_server", env!("CARGO_MANIFEST_DIR")));
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program} ({e}); scripts/setup.sh --for-tests installs it"));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start within 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto { url: format!("http://127.0.0.1:{port}"), child }
+        let (port, guard_port) = (free_port(), free_port());
+        let child = start_on(&program, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
+        let url = format!("http://127.0.0.1:{port}");
+        let guard_script = format!("{}/end2end/doubles/sts-guard.mjs", env!("CARGO_MANIFEST_DIR"));
+        let guard = start_on("node", &[&guard_script, &guard_port.to_string(), &url], guard_port);
+        Moto { url, sts_url: format!("http://127.0.0.1:{guard_port}"), child, guard }
     }
 
     pub fn settings(&self) -> AwsSettings {
         AwsSettings {
-            sts_endpoint: Some(self.url.clone()),
+            sts_endpoint: Some(self.sts_url.clone()),
             organizations_endpoint: Some(self.url.clone()),
             principal_arn: None,
             timeout: Duration::from_secs(10),
         }
+    }
+
+    /// Makes `role` assumable without the External ID: a trust policy without the condition.
+    pub async fn open_role(&self, role: &str) {
+        reqwest::Client::new()
+            .post(format!("{}/_guard/open", self.sts_url))
+            .body(serde_json::json!({ "role": role }).to_string())
+            .send()
+            .await
+            .expect("the guard answers");
     }
 }
 
@@ -81,8 +109,10 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in [&mut self.guard, &mut self.child] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -105,6 +135,8 @@ const ASSUMED_KEY: &str = "ASIASTUBASSUMED";
 pub struct StubSts {
     pub url: String,
     pub role: Arc<Mutex<Role>>,
+    /// How many requests the stub has answered (or begun to).
+    pub calls: Arc<std::sync::atomic::AtomicUsize>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -117,13 +149,14 @@ impl Drop for StubSts {
 impl StubSts {
     pub async fn start(role: Role) -> StubSts {
         let role = Arc::new(Mutex::new(role));
-        let router = Router::new().route("/", post(answer)).with_state(role.clone());
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let router = Router::new().route("/", post(answer)).with_state((role.clone(), calls.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        StubSts { url, role, server }
+        StubSts { url, role, calls, server }
     }
 
     pub fn set(&self, role: Role) {
@@ -141,10 +174,11 @@ impl StubSts {
 }
 
 async fn answer(
-    State(role): State<Arc<Mutex<Role>>>,
+    State((role, calls)): State<(Arc<Mutex<Role>>, Arc<std::sync::atomic::AtomicUsize>)>,
     headers: HeaderMap,
     Form(form): Form<std::collections::HashMap<String, String>>,
 ) -> axum::response::Response {
+    calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let role = role.lock().expect("stub lock").clone();
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();

@@ -17,6 +17,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub url: String,
+    /// The settings it was started with (to start another app on the same database).
+    pub config: Config,
     pub pool: SqlitePool,
     pub client: Client,
     pub dir: tempfile::TempDir,
@@ -54,14 +56,16 @@ impl TestApp {
             microsoft: Default::default(),
             master_key: None,
             master_key_file: dir.path().join("master.key"),
+            trusted_proxies: Vec::new(),
+            sign_ups_per_hour: 20,
         };
         configure(&mut config);
-        let router = xops::startup::build_app(config).await.expect("app builds");
+        let router = xops::startup::build_app(config.clone()).await.expect("app builds");
         let server = tokio::spawn(async move {
             let _ = xops::startup::serve(listener, router).await;
         });
         let pool = xops::server::connect(&database_url).await.expect("test pool");
-        TestApp { url, pool, client: new_client(), dir, server }
+        TestApp { url, config, pool, client: new_client(), dir, server }
     }
 
     /// A second browser: its own cookies.

@@ -72,7 +72,14 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str) -> Res
 
     let external_id = external_id(&state.pool, org).await?;
     let management = (kind == AwsKind::Linked).then_some(management.as_slice());
-    let verified = state.aws.verify(&arn, &external_id, management).await?;
+    let verified = match state.aws.verify(&arn, &external_id, management).await {
+        Ok(verified) => verified,
+        Err(err) => {
+            let what = format!("\"{name}\" ({})", arn.account_id());
+            crate::integrations::linking::audit_refusal(&state.pool, &user, kind.provider(), &what, &err).await;
+            return Err(err);
+        }
+    };
 
     let arn_text = arn.to_string();
     let account = NewAccount {
@@ -149,7 +156,12 @@ pub async fn template_download(
     };
     let principal = match state.aws.principal_arn().await {
         Ok(p) => p,
-        Err(err) => return err.into_response(),
+        // AWS's own words are for signed-in users; anyone else learns only that it failed.
+        Err(err) if external_id.is_some() => return err.into_response(),
+        Err(_) => {
+            return AppError::Upstream("The template cannot be made right now. Try again in a few minutes.".into())
+                .into_response()
+        }
     };
     let body = template::render(kind, &principal, external_id.as_deref());
     (

@@ -30,7 +30,13 @@ pub struct Aws {
     base: aws_config::SdkConfig,
     settings: AwsSettings,
     principal: OnceCell<String>,
+    /// The last failure to learn the principal, kept briefly so that a flood of requests (an
+    /// anonymous template download, say) does not become a flood of STS calls.
+    principal_failure: std::sync::Mutex<Option<(std::time::Instant, AppError)>>,
 }
+
+/// How long a failure to learn our own principal is remembered before STS is asked again.
+const PRINCIPAL_RETRY: Duration = Duration::from_secs(30);
 
 /// Why a call to AWS failed, in the terms the user can act on.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +51,7 @@ impl Aws {
     pub async fn load(settings: AwsSettings) -> Aws {
         let region = aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1");
         let base = aws_config::defaults(BehaviorVersion::latest()).region(region).load().await;
-        Aws { base, settings, principal: OnceCell::new() }
+        Aws { base, settings, principal: OnceCell::new(), principal_failure: std::sync::Mutex::new(None) }
     }
 
     fn sts(&self, credentials: Option<Credentials>) -> aws_sdk_sts::Client {
@@ -84,7 +90,18 @@ impl Aws {
         if let Some(arn) = &self.settings.principal_arn {
             return Ok(arn.clone());
         }
-        self.principal
+        if let Some(arn) = self.principal.get() {
+            return Ok(arn.clone());
+        }
+        let recent_failure = match self.principal_failure.lock() {
+            Ok(failure) => failure.as_ref().filter(|(at, _)| at.elapsed() < PRINCIPAL_RETRY).map(|(_, err)| err.clone()),
+            Err(_) => None,
+        };
+        if let Some(err) = recent_failure {
+            return Err(err);
+        }
+        let found: Result<String, AppError> = self
+            .principal
             .get_or_try_init(|| async {
                 let me = self.call(self.sts(None).get_caller_identity().send()).await.map_err(|f| {
                     AppError::Upstream(format!(
@@ -95,7 +112,11 @@ impl Aws {
                 Ok(principal_from_caller_arn(me.arn().unwrap_or_default()))
             })
             .await
-            .cloned()
+            .cloned();
+        if let (Err(err), Ok(mut failure)) = (&found, self.principal_failure.lock()) {
+            *failure = Some((std::time::Instant::now(), err.clone()));
+        }
+        found
     }
 
     async fn assume(&self, arn: &RoleArn, external_id: Option<&str>) -> Result<Credentials, Failure> {
@@ -143,14 +164,19 @@ impl Aws {
             ));
         }
 
-        let mut warnings = Vec::new();
+        // A role Xops can assume without the External ID, any Xops customer can: the confused
+        // deputy External IDs exist to stop. Never saved; a re-test that finds it fails.
         if self.assume(arn, None).await.is_ok() {
-            warnings.push(format!(
-                "The role's trust policy does not require the External ID, so anyone who learns this role ARN could \
-                 make a service like Xops act on your account (the confused-deputy problem). Fix: add the condition \
-                 \"sts:ExternalId\": \"{external_id}\" to the role's trust policy (the Xops template does), then Re-test."
+            return Err(AppError::invalid(
+                RoleArn::FIELD,
+                format!(
+                    "This role can be assumed without your External ID, so any Xops customer could use it. Add the \
+                     sts:ExternalId condition (\"sts:ExternalId\": \"{external_id}\" in the role's trust policy; the \
+                     template does) and Connect again."
+                ),
             ));
         }
+        let mut warnings = Vec::new();
         if let Some(management) = management {
             match self.membership(management, external_id, arn.account_id()).await {
                 Membership::Member => {}

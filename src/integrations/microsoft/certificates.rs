@@ -28,6 +28,31 @@ impl CertificateInfo {
     }
 }
 
+/// Certificates generated but not connected to an account, per organization, at most (each
+/// key pair costs ~0.45 s of a core).
+#[cfg(feature = "ssr")]
+const MAX_PENDING: i64 = 10;
+/// How long an unconnected certificate is kept.
+#[cfg(feature = "ssr")]
+const PENDING_SECS: i64 = 24 * 3600;
+
+/// Deletes, every ten minutes, the certificates nobody connected within a day.
+#[cfg(feature = "ssr")]
+pub async fn sweep_unconnected(pool: sqlx::SqlitePool) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let cutoff = crate::server::now() - PENDING_SECS;
+        let swept = sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < ?")
+            .bind(cutoff)
+            .execute(&pool)
+            .await;
+        if let Err(err) = swept {
+            tracing::error!(error = %err, "could not discard unconnected certificates");
+        }
+    }
+}
+
 /// Generate Public Key & Download: a new RSA 3072 key pair and certificate for `service`.
 #[server(endpoint = "generate_certificate")]
 pub async fn generate_certificate(service: String) -> Result<CertificateInfo, AppError> {
@@ -35,22 +60,29 @@ pub async fn generate_certificate(service: String) -> Result<CertificateInfo, Ap
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let now = crate::server::now();
-    // Keys generated but never connected do not linger.
-    sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < ?")
-        .bind(now - 24 * 3600)
-        .execute(&state.pool)
-        .await?;
-    let cert = tokio::task::spawn_blocking(move || {
-        crate::crypto::generate_certificate(&format!("Xops 360 {}", service.label()))
-    })
-    .await
-    .map_err(|_| AppError::Internal)??;
-    let sealed = state.sealer.seal(&cert.private_key_pkcs8)?;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM certificates WHERE organization_id = ? AND account_id IS NULL AND created_at > ?",
+    )
+    .bind(user.organization_id)
+    .bind(now - PENDING_SECS)
+    .fetch_one(&state.pool)
+    .await?;
+    if pending >= MAX_PENDING {
+        return Err(AppError::TooManyAttempts(format!(
+            "Your organization has {pending} certificates that are not connected to an account yet. Connect one of \
+             them (the thumbprint shows which), or wait: unconnected certificates are discarded a day after they were made."
+        )));
+    }
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| crate::server::blocking::slots_per_core(1));
+    let subject = format!("Xops 360 {}", service.label());
+    let cert = crate::server::blocking::run_bounded(slots, move || crate::crypto::generate_certificate(&subject)).await??;
+    let sealed = state.sealer.seal(&cert.private_key_pkcs8, &key_context(user.organization_id, &cert.thumbprint))?;
     let x5t = crate::crypto::base64url(&crate::crypto::sha256(&cert.cert_der));
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, key_nonce, key_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, key_nonce, key_id, created_at, sealed_bound) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
     )
     .bind(user.organization_id)
     .bind(service.as_str())
@@ -114,9 +146,58 @@ impl StoredKey {
         let (service, thumbprint, x5t_s256, ciphertext, nonce, key_id) = row.ok_or_else(|| {
             AppError::invalid("certificate", "That certificate no longer exists: generate a new one.")
         })?;
-        let private_key_pkcs8 = state.sealer.open(&crate::crypto::Sealed { ciphertext, nonce, key_id })?;
+        let sealed = crate::crypto::Sealed { ciphertext, nonce, key_id };
+        let private_key_pkcs8 = state.sealer.open(&sealed, &key_context(org, &thumbprint))?;
         Ok(StoredKey { service, thumbprint, x5t_s256, private_key_pkcs8 })
     }
+}
+
+/// What a certificate's sealed key is bound to: its organization and its own thumbprint.
+#[cfg(feature = "ssr")]
+fn key_context(org: i64, thumbprint: &str) -> Vec<u8> {
+    format!("xops certificate key; organization {org}; thumbprint {thumbprint}").into_bytes()
+}
+
+/// At start: refuses a master key that did not seal the keys the database holds (a lost or
+/// replaced key file would otherwise be replaced silently, and every Microsoft account fail),
+/// then binds keys sealed before binding existed to their organization and thumbprint.
+#[cfg(feature = "ssr")]
+pub async fn check_and_bind_sealed_keys(pool: &sqlx::SqlitePool, sealer: &crate::crypto::Sealer) -> Result<(), String> {
+    let other: Option<String> = sqlx::query_scalar("SELECT key_id FROM certificates WHERE key_id != ? LIMIT 1")
+        .bind(sealer.key_id())
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(other) = other {
+        return Err(format!(
+            "the database holds private keys sealed under master key {other}, but the loaded master key is {}. \
+             Point XOPS_MASTER_KEY (or XOPS_MASTER_KEY_FILE) at the key that sealed them: restore the key file from \
+             the backup kept with this database.",
+            sealer.key_id()
+        ));
+    }
+    type Row = (i64, i64, String, Vec<u8>, Vec<u8>, String);
+    let unbound: Vec<Row> = sqlx::query_as(
+        "SELECT id, organization_id, thumbprint, sealed_key, key_nonce, key_id FROM certificates WHERE sealed_bound = 0",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    for (id, org, thumbprint, ciphertext, nonce, key_id) in unbound {
+        let key = sealer
+            .open(&crate::crypto::Sealed { ciphertext, nonce, key_id }, b"")
+            .map_err(|_| format!("certificate {id}'s private key does not open with the master key"))?;
+        let sealed = sealer.seal(&key, &key_context(org, &thumbprint)).map_err(|e| e.to_string())?;
+        sqlx::query("UPDATE certificates SET sealed_key = ?, key_nonce = ?, key_id = ?, sealed_bound = 1 WHERE id = ?")
+            .bind(&sealed.ciphertext)
+            .bind(&sealed.nonce)
+            .bind(&sealed.key_id)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Gives the new account `account_id` its certificate, which must be this organization's and

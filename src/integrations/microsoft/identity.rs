@@ -161,7 +161,7 @@ impl Microsoft {
             all.extend(page.value);
             match page.next_link {
                 // Only ever send the token back to Resource Manager itself.
-                Some(next) if next.starts_with(base) => url = next,
+                Some(next) if same_origin(base, &next) => url = next,
                 Some(_) => {
                     return Err(AppError::Upstream(
                         "Azure Resource Manager pointed to another host for the next page; Xops stopped there.".into(),
@@ -184,6 +184,21 @@ impl Microsoft {
             AppError::Upstream("Xops could not reach Microsoft. Nothing was saved; try again in a moment.".into())
         }
     }
+}
+
+/// Whether `url` is on the same scheme, host and port as `base`, with no user info: the only
+/// URLs the portal sends a bearer token to (a string prefix let `https://management.azure.com.evil.tld`,
+/// `https://management.azure.com@evil.tld` and another port through).
+pub fn same_origin(base: &str, url: &str) -> bool {
+    let (Ok(base), Ok(url)) = (reqwest::Url::parse(base), reqwest::Url::parse(url)) else {
+        return false;
+    };
+    url.username().is_empty()
+        && url.password().is_none()
+        && url.scheme() == base.scheme()
+        && url.host_str().is_some()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
 }
 
 fn random_bytes() -> [u8; 16] {
@@ -257,6 +272,24 @@ pub fn explain_token_error(err: &TokenError, c: &AppCredential<'_>, service: MsS
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_follow_next_links_on_resource_manager_only() {
+        let arm = "https://management.azure.com";
+        assert!(same_origin(arm, "https://management.azure.com/subscriptions?api-version=2022-12-01&$skiptoken=x"));
+        assert!(same_origin(arm, "https://management.azure.com:443/subscriptions"));
+        for evil in [
+            "https://management.azure.com.evil.tld/subscriptions",
+            "https://management.azure.com@evil.tld/subscriptions",
+            "https://user:pw@management.azure.com/subscriptions",
+            "https://management.azure.com:8443/subscriptions",
+            "http://management.azure.com/subscriptions",
+            "//evil.tld/x",
+            "not a url",
+        ] {
+            assert!(!same_origin(arm, evil), "{evil}");
+        }
+    }
 
     fn credential<'a>(key: &'a [u8]) -> AppCredential<'a> {
         AppCredential {

@@ -79,7 +79,14 @@ async fn link_microsoft_account_inner(
             "This certificate was made for another service: generate one here.",
         ));
     }
-    let (verified, subscriptions) = verify(&state, &key, service, app_id.as_str(), tenant_id.as_str()).await?;
+    let (verified, subscriptions) = match verify(&state, &key, service, app_id.as_str(), tenant_id.as_str()).await {
+        Ok(verified) => verified,
+        Err(err) => {
+            let what = format!("\"{name}\" (tenant {tenant_id}, app {app_id})");
+            crate::integrations::linking::audit_refusal(&state.pool, &user, service.provider(), &what, &err).await;
+            return Err(err);
+        }
+    };
 
     let account = NewAccount {
         provider: service.provider(),

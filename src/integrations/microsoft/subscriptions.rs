@@ -86,7 +86,12 @@ pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError
     let (_, subscriptions) =
         super::link::reverify(&state, user.organization_id, crate::domain::MsService::Azure, &app).await?;
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    store_subscriptions(&mut tx, account_id, &subscriptions).await?;
+    let dropped = store_subscriptions(&mut tx, account_id, &subscriptions).await?;
+    let mut detail = format!("Azure \"{}\": {} subscription(s) read from Azure", account.name, subscriptions.len());
+    if !dropped.is_empty() {
+        detail.push_str(&format!("; no longer connected (gone or not Enabled): {}", dropped.join(", ")));
+    }
+    crate::audit::write(&mut *tx, &user.actor().await, "refresh_subscriptions", &detail).await?;
     tx.commit().await?;
     leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-refreshed"), false);
     Ok(())
@@ -105,13 +110,14 @@ async fn azure_account(
     Ok(account)
 }
 
-/// Replaces the stored list with `subscriptions`, keeping the choice of those still listed.
+/// Replaces the stored list with `subscriptions`, keeping the choice of those still listed and
+/// Enabled; returns the ids of the selected ones that were dropped.
 #[cfg(feature = "ssr")]
 pub async fn store_subscriptions(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     account_id: i64,
     subscriptions: &[super::identity::Subscription],
-) -> Result<(), AppError> {
+) -> Result<Vec<String>, AppError> {
     let kept: Vec<String> =
         sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = ? AND selected = 1")
             .bind(account_id)
@@ -129,6 +135,11 @@ pub async fn store_subscriptions(
             .execute(&mut **tx)
             .await?;
     }
-    Ok(())
+    let still: Vec<String> =
+        sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = ? AND selected = 1")
+            .bind(account_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(kept.into_iter().filter(|id| !still.contains(id)).collect())
 }
 

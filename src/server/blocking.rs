@@ -1,0 +1,40 @@
+//! CPU-heavy work (password hashing, key generation) off the async workers and bounded: each
+//! kind has a few slots, and a request that cannot get one within SLOT_WAIT is told the portal
+//! is busy (503) instead of queueing threads and memory without limit.
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::error::AppError;
+
+/// How long a request waits for a free slot before it is told the portal is busy.
+const SLOT_WAIT: Duration = Duration::from_secs(2);
+
+/// `per_core` slots for each core of this machine.
+pub fn slots_per_core(per_core: usize) -> Arc<Semaphore> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    Arc::new(Semaphore::new(per_core * cores))
+}
+
+/// Runs `work` on the blocking pool once one of `slots` is free. The slot travels with the
+/// work: a client that hangs up does not free it before the work it started is done.
+pub async fn run_bounded<T: Send + 'static>(
+    slots: &Arc<Semaphore>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let slot = match tokio::time::timeout(SLOT_WAIT, slots.clone().acquire_owned()).await {
+        Ok(Ok(slot)) => slot,
+        Ok(Err(_)) | Err(_) => return Err(AppError::Busy),
+    };
+    tokio::task::spawn_blocking(move || {
+        let out = work();
+        drop(slot);
+        out
+    })
+    .await
+    .map_err(|err| {
+        tracing::error!(error = %err, "blocking task failed");
+        AppError::Internal
+    })
+}
