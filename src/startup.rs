@@ -113,6 +113,7 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(config.clone(), security::refuse_cross_site))
         // Inside the security headers, so that a 413 carries them too.
+        .layer(axum::middleware::from_fn(security::limit_unsized_bodies))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(config.clone(), security::security_headers))
         // Pages are compressed as they are sent: the fastest level (gzip/brotli 1 is a few times

@@ -344,3 +344,17 @@ async fn anonymous_template_downloads_do_not_flood_sts_or_see_its_errors() {
     let after = stub.calls.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(after, before, "a recent failure is remembered: no STS call per download");
 }
+
+#[tokio::test]
+async fn two_organizations_may_link_one_account_each_through_its_own_external_id() {
+    let stub = StubSts::start(Role::RequiresExternalId).await;
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let other = app.new_browser();
+    app.sign_up(&other, "Vendor tenant", "bob@example.com").await;
+    for client in [&app.client, &other] {
+        let res = link(&app, client, "management", "Payer", MGMT_ARN).await;
+        assert_eq!(location(&res), "/integrations/aws?notice=linked-aws");
+    }
+    assert_eq!(app.count("SELECT COUNT(DISTINCT organization_id) FROM cloud_accounts").await, 2);
+}

@@ -273,3 +273,29 @@ async fn the_database_holds_no_usable_session_id() {
         .unwrap();
     assert_eq!(stolen.status(), StatusCode::SEE_OTHER, "the stored id is not a session");
 }
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_413_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let host = app.url.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/sign_in HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.url
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+    for _ in 0..20 {
+        if tcp.write_all(chunk.as_bytes()).await.is_err() {
+            break; // the server may answer and close before reading it all
+        }
+    }
+    let _ = tcp.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = tcp.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.to_lowercase().contains("x-content-type-options: nosniff"), "{answer}");
+}

@@ -67,6 +67,21 @@ pub async fn security_headers(State(config): State<Arc<Config>>, req: Request, n
     res
 }
 
+/// Bodies sent without a length (chunked) are read here, up to the limit: past it the answer
+/// is 413 like for a declared length, not a server function's 400 about a failed read.
+pub async fn limit_unsized_bodies(req: Request, next: Next) -> Response {
+    let without_length = !req.headers().contains_key(header::CONTENT_LENGTH)
+        && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !without_length {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, super::MAX_BODY_BYTES).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "The request is larger than 1 MB.").into_response(),
+    }
+}
+
 /// The Content-Security-Policy of a page whose inline hydration script carries `nonce`.
 pub fn page_csp(nonce: &str) -> String {
     format!(
