@@ -1,6 +1,4 @@
 //! The first-login rule: where a signed-in user lands, and the query it rests on.
-use crate::error::AppError;
-
 pub const SELECT_PLATFORM_PATH: &str = "/select-platform";
 
 /// Where a signed-in user of an organization with `linked_accounts` accounts lands.
@@ -15,7 +13,7 @@ pub fn landing_path(linked_accounts: i64) -> &'static str {
 
 /// Where a signed-in user of this organization lands now.
 #[cfg(feature = "ssr")]
-pub async fn landing(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<&'static str, AppError> {
+pub async fn landing(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<&'static str, crate::error::AppError> {
     let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = ?")
         .bind(organization_id)
         .fetch_one(pool)

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::template;
+#[cfg(feature = "ssr")]
 use crate::domain::AwsKind;
 use crate::error::AppError;
 

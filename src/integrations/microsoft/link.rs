@@ -3,6 +3,7 @@
 //! saves the account. Re-test runs the same check.
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
 use crate::domain::MsService;
 use crate::error::AppError;
 
