@@ -89,6 +89,8 @@ export default defineConfig({
       XOPS_AZURE_ARM_URL: entraURL,
       XOPS_MS_GRAPH_URL: entraURL,
       XOPS_MASTER_KEY_FILE: `${process.env.XOPS_E2E_DATA}/master.key`,
+      // No SMTP server: mail is written as .eml files, which the tests read (helpers.ts).
+      XOPS_MAIL_DIR: `${process.env.XOPS_E2E_DATA}/mail`,
     },
   }],
 });

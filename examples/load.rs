@@ -97,6 +97,8 @@ impl Server {
             ("RUST_LOG", "warn".into()),
             // Every session signs up its own organization from this one address.
             ("XOPS_SIGN_UPS_PER_HOUR", "1000000".into()),
+            // No SMTP server: sign-up links are read from the .eml files the server writes.
+            ("XOPS_MAIL_DIR", work.join("mail").display().to_string()),
         ];
         Server {
             bin: args.server.clone(),
@@ -226,6 +228,8 @@ struct SessionReport {
 
 struct Shared {
     url: String,
+    /// Where the server writes its mail (XOPS_MAIL_DIR).
+    mail_dir: std::path::PathBuf,
     deadline: Instant,
     restarted_at: OnceLock<Instant>,
     down: AtomicBool,
@@ -238,9 +242,10 @@ struct Shared {
 const LINKS_IN_FLIGHT: usize = 8;
 
 impl Shared {
-    fn new(url: &str, deadline: Instant) -> Arc<Shared> {
+    fn new(url: &str, mail_dir: &std::path::Path, deadline: Instant) -> Arc<Shared> {
         Arc::new(Shared {
             url: url.to_string(),
+            mail_dir: mail_dir.to_path_buf(),
             deadline,
             restarted_at: OnceLock::new(),
             down: AtomicBool::new(false),
@@ -311,14 +316,44 @@ impl Session {
         self.shared.restarted_at.get().is_some_and(|at| started >= *at)
     }
 
+    /// The form, then the link the server mailed (read from its mail folder), then the password.
     async fn sign_up(&mut self) -> Result<(), String> {
         let org = format!("Load {}", self.index);
-        let form = [("organization", org.as_str()), ("email", self.email.as_str()), ("password", PASSWORD)];
+        let form = [("organization", org.as_str()), ("email", self.email.as_str())];
         let res = self.post("sign_up", &form).send().await.map_err(|e| e.to_string())?;
         if res.status().is_server_error() || res.status().is_client_error() {
             return Err(format!("sign-up of {} answered {}", self.email, res.status()));
         }
+        let token = self.mailed_token().await?;
+        let form = [("token", token.as_str()), ("password", PASSWORD)];
+        let res = self.post("confirm_sign_up", &form).send().await.map_err(|e| e.to_string())?;
+        if res.status().is_server_error() || res.status().is_client_error() {
+            return Err(format!("the sign-up link of {} answered {}", self.email, res.status()));
+        }
         Ok(())
+    }
+
+    /// The token of the sign-up link mailed to this session's email (waits up to 30 s).
+    async fn mailed_token(&self) -> Result<String, String> {
+        let to = format!("To: {}", self.email);
+        let marker = "/signup/confirm/";
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            for entry in std::fs::read_dir(&self.shared.mail_dir).into_iter().flatten().flatten() {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default().replace("=\r\n", "");
+                if text.lines().any(|line| line.trim_end() == to) {
+                    if let Some(at) = text.find(marker) {
+                        let token: String = text[at + marker.len()..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                            .collect();
+                        return Ok(token);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("no sign-up link reached {} within 30 s", self.email))
     }
 
     async fn sign_in(&mut self) -> bool {
@@ -438,7 +473,7 @@ async fn phase(name: &str, args: &Args, moto: &aws::Moto) -> Vec<String> {
     let mut failures = Vec::new();
 
     // Sign everyone up first (argon2 is deliberately slow; a few at a time).
-    let shared = Shared::new(&server.url, Instant::now() + Duration::from_secs(3600));
+    let shared = Shared::new(&server.url, &work.path().join("mail"), Instant::now() + Duration::from_secs(3600));
     let gate = Arc::new(tokio::sync::Semaphore::new(4));
     let mut signups = Vec::new();
     for index in 0..args.sessions {
@@ -462,7 +497,7 @@ async fn phase(name: &str, args: &Args, moto: &aws::Moto) -> Vec<String> {
     }
 
     let started = Instant::now();
-    let shared = Shared::new(&server.url, started + Duration::from_secs(args.seconds));
+    let shared = Shared::new(&server.url, &work.path().join("mail"), started + Duration::from_secs(args.seconds));
     let tasks: Vec<_> = sessions
         .into_iter()
         .map(|mut s| {

@@ -7,7 +7,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
 use crate::accounts::pages::{DeleteAccountPage, EditAccountPage};
-use crate::auth::{SignInPage, SignUpPage};
+use crate::auth::{ConfirmSignUpPage, SignInPage, SignUpPage, SignUpSentPage};
 use crate::home::HomePage;
 use crate::integrations::aws::pages::{AwsPage, EksPage, LinkAwsPage};
 use crate::integrations::microsoft::pages::{AzurePage, LinkMicrosoftPage, MicrosoftPage, SubscriptionsPage};
@@ -82,6 +82,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                 <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
+                <Route path=path!("/signup/sent") view=SignUpSentPage ssr=SsrMode::Async />
+                <Route path=path!("/signup/confirm/:token") view=ConfirmSignUpPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/select-platform") view=SelectPlatformPage ssr=SsrMode::Async />

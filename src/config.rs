@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::integrations::aws::sts::AwsSettings;
 use crate::integrations::microsoft::identity::MicrosoftSettings;
+use crate::mail::transport::MailSettings;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -26,8 +27,10 @@ pub struct Config {
     pub master_key_file: std::path::PathBuf,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client (none: the TCP peer is the client).
     pub trusted_proxies: Vec<crate::net::Cidr>,
-    /// Sign-ups allowed from one client address per hour (each hashes a password).
+    /// Sign-ups allowed from one client address per hour.
     pub sign_ups_per_hour: i64,
+    /// The mail server (or folder), the sender and the support team's address.
+    pub mail: MailSettings,
 }
 
 impl Config {
@@ -60,6 +63,7 @@ impl Config {
             }
         };
         let defaults = MicrosoftSettings::default();
+        let mail_defaults = MailSettings::default();
         Ok(Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/xops.db?mode=rwc".into()),
             addr,
@@ -90,6 +94,13 @@ impl Config {
                     .ok()
                     .filter(|n| *n > 0)
                     .ok_or_else(|| format!("XOPS_SIGN_UPS_PER_HOUR must be a whole number above 0, not `{v}`"))?,
+            },
+            mail: MailSettings {
+                smtp_url: var("XOPS_SMTP_URL"),
+                folder: var("XOPS_MAIL_DIR").map(Into::into).unwrap_or(mail_defaults.folder),
+                from: var("XOPS_MAIL_FROM").unwrap_or(mail_defaults.from),
+                support_address: var("XOPS_SUPPORT_EMAIL").unwrap_or(mail_defaults.support_address),
+                timeout: seconds("XOPS_SMTP_TIMEOUT_SECONDS", 30)?,
             },
         })
     }

@@ -21,6 +21,8 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod crypto;
 #[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
 pub mod net;
 #[cfg(feature = "ssr")]
 pub mod server;

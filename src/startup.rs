@@ -70,9 +70,27 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
              the key that opens them. Keep the key elsewhere (XOPS_MASTER_KEY_FILE or XOPS_MASTER_KEY)."
         );
     }
+    let mailer = Arc::new(crate::mail::transport::Mailer::new(&config.mail)?);
+    if config.mail.smtp_url.is_none() {
+        tracing::warn!(
+            folder = %config.mail.folder.display(),
+            "NO MAIL SERVER IS SET: mail (sign-up links, support requests) is written to this folder, not sent. \
+             Set XOPS_SMTP_URL to send it."
+        );
+    }
+    let mail_wake = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(crate::mail::outbox::deliver_forever(pool.clone(), mailer.clone(), sealer.clone(), mail_wake.clone()));
     let config = Arc::new(config);
-    let state =
-        AppState { pool, config: config.clone(), aws, microsoft, sealer, leptos_options: leptos_options.clone() };
+    let state = AppState {
+        pool,
+        config: config.clone(),
+        aws,
+        microsoft,
+        sealer,
+        mailer,
+        mail_wake,
+        leptos_options: leptos_options.clone(),
+    };
 
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("xops_session")

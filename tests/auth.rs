@@ -175,31 +175,32 @@ async fn five_failures_lock_the_email_and_the_address_for_a_while() {
 async fn sign_up_input_problems_name_their_field() {
     let app = TestApp::spawn().await;
     let cases = [
-        (("", "ada@example.com", PASSWORD), "organization"),
-        (("Acme", "not-an-email", PASSWORD), "email"),
-        (("Acme", "ada@example.com", "short"), "password"),
-        (("Acme", "ada@example.com", &"x".repeat(129)), "password"),
-        ((&"A".repeat(101), "ada@example.com", PASSWORD), "organization"),
-        (("Two\nlines", "ada@example.com", PASSWORD), "organization"),
+        (("", "ada@example.com"), "organization"),
+        (("Acme", "not-an-email"), "email"),
+        ((&"A".repeat(101), "ada@example.com"), "organization"),
+        (("Two\nlines", "ada@example.com"), "organization"),
     ];
-    for ((org, email, password), field) in cases {
-        let res =
-            app.call(&app.client, "sign_up", &[("organization", org), ("email", email), ("password", password)]).await;
+    for ((org, email), field) in cases {
+        let body = expect_status(app.request_sign_up(&app.client, org, email).await, StatusCode::BAD_REQUEST).await;
+        let err: xops::error::AppError = serde_json::from_str(&body).unwrap();
+        assert_eq!(err.field(), Some(field), "{body}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM sign_up_requests").await, 0, "nothing saved");
+    assert!(app.mail.received().is_empty(), "nothing mailed");
+
+    // The password is chosen on the link's page, and checked there.
+    expect_status(app.request_sign_up(&app.client, "Acme", "ada@example.com").await, StatusCode::OK).await;
+    let token = app.sign_up_token("ada@example.com", 1).await;
+    for (password, field) in [("short", "password"), (&"x".repeat(129) as &str, "password")] {
+        let res = app.call(&app.client, "confirm_sign_up", &[("token", &token), ("password", password)]).await;
         let body = expect_status(res, StatusCode::BAD_REQUEST).await;
         let err: xops::error::AppError = serde_json::from_str(&body).unwrap();
         assert_eq!(err.field(), Some(field), "{body}");
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 0, "nothing saved");
-
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    let dup = app.sign_up(&app.new_browser(), "Acme 2", "ADA@example.com").await;
-    let body = expect_status(dup, StatusCode::CONFLICT).await;
-    assert!(body.contains("already exists"), "{body}");
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM organizations").await,
-        1,
-        "the failed sign-up left no organization behind"
-    );
+    let wrong = app.call(&app.client, "confirm_sign_up", &[("token", "not-a-token"), ("password", PASSWORD)]).await;
+    let body = expect_status(wrong, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("This link has expired or was already used"), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 0, "nothing created yet");
 
     let missing =
         expect_status(app.call(&app.client, "sign_up", &[("email", "x@example.com")]).await, StatusCode::BAD_REQUEST)
@@ -208,16 +209,83 @@ async fn sign_up_input_problems_name_their_field() {
 }
 
 #[tokio::test]
+async fn sign_up_never_says_whether_an_email_has_an_account() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+
+    // A stranger tries the same address, and a new one: the answers are the same.
+    let stranger = app.new_browser();
+    let taken = app.request_sign_up(&stranger, "Acme 2", "ADA@example.com").await;
+    let (taken_status, taken_location) = (taken.status(), location(&taken));
+    let taken_body = taken.text().await.unwrap();
+    let free = app.request_sign_up(&stranger, "Acme 2", "bob@example.com").await;
+    assert_eq!((taken_status, taken_location.as_str()), (free.status(), location(&free).as_str()));
+    assert_eq!(taken_body, free.text().await.unwrap());
+    assert_eq!(taken_location, "/signup/sent");
+    assert!(!taken_body.contains("exists"), "{taken_body}");
+    // Without JavaScript too: both go to the same page.
+    for email in ["ada@example.com", "carol@example.com"] {
+        let res =
+            app.submit(&stranger, "sign_up", &[("organization", "Acme 3"), ("email", email)], "/signup").await;
+        assert_eq!((res.status(), location(&res)), (StatusCode::FOUND, "/signup/sent".to_string()), "{email}");
+    }
+
+    // Only the mailbox learns the difference: the owner gets a note, with no link that creates anything.
+    let note = app.mail.wait_for("ada@example.com", 2).await;
+    assert_eq!(note.header("Subject").as_deref(), Some("You already have an Xops 360 account"));
+    assert!(note.body().contains(&format!("{}/signin", app.url)) && !note.body().contains("/signup/confirm/"));
+    assert!(!note.body().contains("Acme 2"), "no text a stranger typed reaches the mailbox");
+    assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 1);
+
+    // The new address gets its link; the organization exists only once the link is used, once.
+    let token = app.sign_up_token("bob@example.com", 1).await;
+    let page = expect_status(app.get(&app.new_browser(), &format!("/signup/confirm/{token}")).await, StatusCode::OK).await;
+    assert!(page.contains("Choose your password") && page.contains("Acme 2") && page.contains("bob@example.com"));
+    let bob = app.new_browser();
+    let done = app.call(&bob, "confirm_sign_up", &[("token", &token), ("password", PASSWORD)]).await;
+    assert_eq!(location(&done), "/select-platform");
+    assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 2);
+    let again = app.call(&app.new_browser(), "confirm_sign_up", &[("token", &token), ("password", PASSWORD)]).await;
+    expect_status(again, StatusCode::BAD_REQUEST).await;
+    let spent = expect_status(app.get(&app.new_browser(), &format!("/signup/confirm/{token}")).await, StatusCode::OK).await;
+    assert!(spent.contains("This link no longer works"), "{spent}");
+
+    // One address gets at most 3 sign-up mails an hour, whoever asks; the answer stays the same.
+    for _ in 0..3 {
+        expect_status(app.request_sign_up(&stranger, "Spam", "ada@example.com").await, StatusCode::OK).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.mail.to("ada@example.com").len(), 3, "the first 3 since the owner's own sign-up");
+    // The database never holds a usable link: only its hash, and sent bodies are erased.
+    let body_left = app.count("SELECT COUNT(*) FROM outbox_mail WHERE sent_at IS NOT NULL AND body_sealed IS NOT NULL").await;
+    assert_eq!(body_left, 0);
+}
+
+#[tokio::test]
+async fn a_sign_up_link_expires() {
+    let app = TestApp::spawn().await;
+    expect_status(app.request_sign_up(&app.client, "Acme", "ada@example.com").await, StatusCode::OK).await;
+    let token = app.sign_up_token("ada@example.com", 1).await;
+    sqlx::query("UPDATE sign_up_requests SET expires_at = 0").execute(&app.pool).await.unwrap();
+    let res = app.call(&app.client, "confirm_sign_up", &[("token", &token), ("password", PASSWORD)]).await;
+    let body = expect_status(res, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("expired"), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+}
+
+#[tokio::test]
 async fn forms_without_javascript_redirect_with_the_result() {
     let app = TestApp::spawn().await;
-    let ok = app
-        .submit(
-            &app.client,
-            "sign_up",
-            &[("organization", "Acme"), ("email", "ada@example.com"), ("password", PASSWORD)],
-            "/signup",
-        )
-        .await;
+    let asked = app.submit(&app.client, "sign_up", &[("organization", "Acme"), ("email", "ada@example.com")], "/signup").await;
+    assert_eq!((asked.status(), location(&asked)), (StatusCode::FOUND, "/signup/sent".to_string()));
+    let token = app.sign_up_token("ada@example.com", 1).await;
+    let link = format!("/signup/confirm/{token}");
+    let short = app.submit(&app.client, "confirm_sign_up", &[("token", &token), ("password", "short")], &link).await;
+    let back = location(&short);
+    assert!(back.starts_with(&format!("{link}?")) && back.contains("__err=") && !back.contains("short"), "{back}");
+    let page = expect_status(app.get(&app.client, &back).await, StatusCode::OK).await;
+    assert!(page.contains("Use at least 8 characters") && page.contains("Choose your password"), "{page}");
+    let ok = app.submit(&app.client, "confirm_sign_up", &[("token", &token), ("password", PASSWORD)], &link).await;
     assert_eq!(ok.status(), StatusCode::FOUND);
     assert_eq!(location(&ok), "/select-platform");
 

@@ -9,7 +9,9 @@ use reqwest::header::{CONTENT_TYPE, ORIGIN};
 
 /// Each server function and the fields it takes.
 const FUNCTIONS: &[(&str, &[&str])] = &[
-    ("sign_up", &["organization", "email", "password"]),
+    ("sign_up", &["organization", "email"]),
+    ("sign_up_link", &["token"]),
+    ("confirm_sign_up", &["token", "password"]),
     ("sign_in", &["email", "password", "next"]),
     ("select_account", &["account_id"]),
     ("account_details", &["account_id"]),
@@ -120,7 +122,7 @@ async fn every_server_function_refuses_bad_input_with_a_4xx_and_changes_nothing(
     }
     // And without any session at all.
     let stranger = app.new_browser();
-    for (name, fields) in FUNCTIONS.iter().filter(|(n, _)| !["sign_up", "sign_in"].contains(n)) {
+    for (name, fields) in FUNCTIONS.iter().filter(|(n, _)| !["sign_up", "sign_in", "sign_up_link", "confirm_sign_up"].contains(n)) {
         let form: Vec<(&str, &str)> = fields.iter().map(|f| (*f, "1")).collect();
         assert_eq!(app.call(&stranger, name, &form).await.status(), reqwest::StatusCode::UNAUTHORIZED, "{name}");
     }

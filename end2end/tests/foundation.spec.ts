@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openProfileMenu, ready, signIn, signUp, uniqueEmail, watchConsole } from './helpers';
+import { mailsTo, newMail, openProfileMenu, ready, requestSignUp, signIn, signUp, uniqueEmail, watchConsole } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 const SELECT_HEADING = 'Select Your Preferred Cloud Service or Platform';
@@ -76,9 +76,18 @@ test('sign-up problems are shown next to their fields', async ({ page }, testInf
   await signUp(page, 'Short password Inc', email, 'short');
   await expect(page.locator('#password-error')).toHaveText('Use at least 8 characters for your password.');
 
-  await signUp(page, 'First Inc', email, PASSWORD);
+  // The same link still works with a good password.
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/select-platform$/);
+
+  // Signing up again with the address does not say it has an account (the page is the same);
+  // the mailbox is told, with a way to sign in.
   await page.context().clearCookies();
-  await signUp(page, 'Second Inc', email.toUpperCase(), PASSWORD);
-  await expect(page.locator('#email-error')).toHaveText('An account with this email already exists. Sign in instead.');
+  const before = mailsTo(email);
+  await requestSignUp(page, 'Second Inc', email.toUpperCase());
+  await expect(page.getByText('exists')).toHaveCount(0);
+  const note = await newMail(email, before);
+  expect(note).toContain('Subject: You already have an Xops 360 account');
+  expect(note).toMatch(/\/signin/);
 });

@@ -1,5 +1,7 @@
 import { expect, Page, test, TestInfo } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** An email no other test of this run uses. */
 export function uniqueEmail(testInfo: TestInfo, tag = 'user'): string {
@@ -32,11 +34,49 @@ export function watchConsole(page: Page): string[] {
   return errors;
 }
 
-export async function signUp(page: Page, org: string, email: string, password: string): Promise<void> {
+/** The mail the server has written for `email` (the run's server has no SMTP server: XOPS_MAIL_DIR). */
+export function mailsTo(email: string): Map<string, string> {
+  const dir = join(process.env.XOPS_E2E_DATA!, 'mail');
+  const mails = new Map<string, string>();
+  if (!existsSync(dir)) return mails;
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.eml'))) {
+    // Quoted-printable soft line breaks joined again.
+    const text = readFileSync(join(dir, name), 'utf8').replace(/=\r\n/g, '');
+    if (new RegExp(`^To: ${email.toLowerCase()}\r?$`, 'mi').test(text)) mails.set(name, text);
+  }
+  return mails;
+}
+
+/** Waits for a mail to `email` that was not there in `before`, and returns its text. */
+export async function newMail(email: string, before: Map<string, string>): Promise<string> {
+  let found: string | undefined;
+  await expect.poll(() => {
+    found = [...mailsTo(email).entries()].find(([name]) => !before.has(name))?.[1];
+    return found !== undefined;
+  }, { message: `a new mail to ${email}` }).toBe(true);
+  return found!;
+}
+
+/** The sign-up form alone: organization and email, then "Check your inbox". */
+export async function requestSignUp(page: Page, org: string, email: string): Promise<void> {
   await page.goto('/signup');
   await ready(page);
   await page.getByLabel('Organization name').fill(org);
   await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your inbox' })).toBeVisible();
+}
+
+/** Signs up as a person does: the form, the link in the mail, the password. */
+export async function signUp(page: Page, org: string, email: string, password: string): Promise<void> {
+  const before = mailsTo(email);
+  await requestSignUp(page, org, email);
+  const mail = await newMail(email, before);
+  const link = mail.match(/https?:\/\/\S+\/signup\/confirm\/[A-Za-z0-9_-]+/)?.[0];
+  expect(link, mail).toBeTruthy();
+  await page.goto(link!);
+  await ready(page);
+  await expect(page.getByText(`as ${email.toLowerCase()}`)).toBeVisible();
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
 }

@@ -8,7 +8,9 @@ use tower_sessions::Session;
 
 use crate::server::AppState;
 
-const PUBLIC_PAGES: [&str; 2] = ["/signin", "/signup"];
+const PUBLIC_PAGES: [&str; 3] = ["/signin", "/signup", "/signup/sent"];
+/// Sign-up links: `/signup/confirm/<token>`.
+const PUBLIC_PREFIX: &str = "/signup/confirm/";
 
 pub async fn page_guard(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
@@ -20,7 +22,7 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, mut req
         Ok(user) => user,
         Err(err) => return err.into_response(),
     };
-    let public = PUBLIC_PAGES.contains(&path);
+    let public = PUBLIC_PAGES.contains(&path) || path.starts_with(PUBLIC_PREFIX);
     if let Some(user) = &user {
         // The page's own server-function calls find the user here (only this middleware sets it).
         req.extensions_mut().insert(user.clone());

@@ -13,37 +13,9 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-pub use pages::{SignInPage, SignUpPage};
+pub mod sign_up;
 
-/// Creates an organization and its first user, and signs that user in.
-#[server(endpoint = "sign_up")]
-pub async fn sign_up(organization: String, email: String, password: String) -> Result<(), AppError> {
-    let kept = [("organization", organization.as_str()), ("email", email.as_str())];
-    let result = sign_up_inner(&organization, &email, password).await;
-    crate::server::keep_typed::<SignUp>(&result, &kept);
-    result
-}
-
-#[cfg(feature = "ssr")]
-async fn sign_up_inner(organization: &str, email: &str, password: String) -> Result<(), AppError> {
-    use crate::domain::{Email, OrganizationName, Password};
-    let organization = OrganizationName::parse(&organization)?;
-    let email = Email::parse(&email)?;
-    let password = Password::parse(&password)?;
-    let state = crate::server::state()?;
-    let session = session::extract().await?;
-    let addr = session::client_addr().await;
-
-    throttle::reserve_sign_up(&state.pool, &addr, state.config.sign_ups_per_hour).await?;
-    let (org_id, user_id) = create_organization(&state.pool, &organization, &email, password).await?;
-
-    let actor =
-        crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
-    crate::audit::record(&state.pool, &actor, "sign_up", &format!("organization \"{organization}\"")).await;
-    session::start(&session, user_id).await?;
-    leptos_axum::redirect(crate::onboarding::landing::landing_path(0), false);
-    Ok(())
-}
+pub use pages::{ConfirmSignUpPage, SignInPage, SignUpPage, SignUpSentPage};
 
 /// Signs in with email and password. `next` is the page to return to, if it is one of ours.
 #[server(endpoint = "sign_in")]
@@ -124,7 +96,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Creates an organization (with its own External ID) and its first user: sign-up, and the
+/// Creates an organization (with its own External ID) and its first user, on their own: the
 /// seeding command of the benchmarks. Returns the organization's and the user's ids.
 #[cfg(feature = "ssr")]
 pub async fn create_organization(
@@ -133,19 +105,23 @@ pub async fn create_organization(
     email: &crate::domain::Email,
     password: crate::domain::Password,
 ) -> Result<(i64, i64), AppError> {
-    use crate::error::OnUniqueViolation;
-    let taken = || {
-        AppError::conflict(crate::domain::Email::FIELD, "An account with this email already exists. Sign in instead.")
-    };
-    // Before hashing: a duplicate costs a query, not 19 MiB and tens of milliseconds of a core.
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = ?").bind(email.as_str()).fetch_optional(pool).await?;
-    if exists.is_some() {
-        return Err(taken());
-    }
     let hash = password::hash(password).await?;
-    let now = crate::server::now();
     let mut tx = crate::server::begin_write(pool).await?;
+    let ids = insert_organization(&mut tx, organization, email, &hash).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Inserts an organization and its first user inside the caller's transaction.
+#[cfg(feature = "ssr")]
+pub async fn insert_organization(
+    tx: &mut sqlx::SqliteConnection,
+    organization: &crate::domain::OrganizationName,
+    email: &crate::domain::Email,
+    password_hash: &str,
+) -> Result<(i64, i64), AppError> {
+    use crate::error::OnUniqueViolation;
+    let now = crate::server::now();
     let org_id: i64 =
         sqlx::query_scalar("INSERT INTO organizations (name, external_id, created_at) VALUES (?, ?, ?) RETURNING id")
             .bind(organization.as_str())
@@ -158,12 +134,13 @@ pub async fn create_organization(
     )
     .bind(org_id)
     .bind(email.as_str())
-    .bind(&hash)
+    .bind(password_hash)
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .on_unique_violation(taken)?;
-    tx.commit().await?;
+    .on_unique_violation(|| {
+        AppError::conflict(crate::domain::Email::FIELD, "An account with this email already exists. Sign in instead.")
+    })?;
     Ok((org_id, user_id))
 }
 

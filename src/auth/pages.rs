@@ -1,9 +1,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{SignIn, SignUp};
+use super::sign_up::{sign_up_link, ConfirmSignUp, SignUp, LINK_HOURS};
+use super::SignIn;
+use crate::error::AppError;
 use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
 
 #[component]
@@ -46,22 +48,80 @@ pub fn SignUpPage() -> impl IntoView {
             <div class="auth-card">
                 <p class="brand-mark">"Xops 360"</p>
                 <h1>"Create your account"</h1>
-                <p class="muted">"This creates your organization in Xops 360, with you as its first user."</p>
+                <p class="muted">"This creates your organization in Xops 360, with you as its first user. We send a link to your email address to confirm it; you choose your password there."</p>
                 <ActionForm action=action attr:class="form" attr:novalidate=true>
                     <label for="organization">"Organization name"</label>
                     <input id="organization" name="organization" type="text" autocomplete="organization" maxlength="100" required value=typed("organization") />
                     <FieldError error field="organization" />
                     <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required value=typed("email") />
+                    <input id="email" name="email" type="email" autocomplete="email" required value=typed("email") />
                     <FieldError error field="email" />
-                    <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128" required />
-                    <p class="hint">"8 to 128 characters. A long passphrase is best."</p>
-                    <FieldError error field="password" />
                     <FormError error />
-                    <Submit pending=action.pending().into() label="Create account" busy="Creating your account…" />
+                    <Submit pending=action.pending().into() label="Create account" busy="Sending the link…" />
                 </ActionForm>
                 <p class="auth-switch">"Already have an account? " <A href="/signin">"Sign in"</A></p>
+            </div>
+        </main>
+    }
+}
+
+/// Where sign-up lands, whatever the address: the same words whether or not it has an account.
+#[component]
+pub fn SignUpSentPage() -> impl IntoView {
+    view! {
+        <Title text="Check your inbox" />
+        <main class="auth-page">
+            <div class="auth-card">
+                <p class="brand-mark">"Xops 360"</p>
+                <h1>"Check your inbox"</h1>
+                <p role="status">"We have sent a message to the address you gave. Open the link in it to choose your password and finish creating your account."</p>
+                <p class="muted">{format!("The link works for {LINK_HOURS} hours. Nothing arrived within a few minutes? Look in your spam folder, or sign up again.")}</p>
+                <p class="auth-switch">"Already have an account? " <A href="/signin">"Sign in"</A></p>
+            </div>
+        </main>
+    }
+}
+
+/// The sign-up link's page: the password is chosen here, by whoever holds the mailbox.
+#[component]
+pub fn ConfirmSignUpPage() -> impl IntoView {
+    let action = ServerAction::<ConfirmSignUp>::new();
+    let error = error_of(action);
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let pending = Resource::new(token, sign_up_link);
+    view! {
+        <Title text="Choose your password" />
+        <main class="auth-page">
+            <div class="auth-card">
+                <p class="brand-mark">"Xops 360"</p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match pending.await {
+                            Ok(sign_up) => view! {
+                                <h1>"Choose your password"</h1>
+                                <p class="muted">{format!("You are creating the organization \"{}\" as {}.", sign_up.organization, sign_up.email)}</p>
+                                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                                    <input type="hidden" name="token" value=token />
+                                    <input type="email" name="email" autocomplete="username" value=sign_up.email hidden />
+                                    <label for="password">"Password"</label>
+                                    <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128" required />
+                                    <p class="hint">"8 to 128 characters. A long passphrase is best."</p>
+                                    <FieldError error field="password" />
+                                    <FieldError error field="token" />
+                                    <FormError error />
+                                    <Submit pending=action.pending().into() label="Create account" busy="Creating your account…" />
+                                </ActionForm>
+                            }.into_any(),
+                            Err(AppError::NotFound(_)) => view! {
+                                <h1>"This link no longer works"</h1>
+                                <p role="alert">"It has expired or was already used."</p>
+                                <p class="auth-switch"><A href="/signup">"Sign up again"</A>" or "<A href="/signin">"sign in"</A></p>
+                            }.into_any(),
+                            Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </div>
         </main>
     }

@@ -26,6 +26,9 @@ pub struct AppState {
     pub aws: Arc<crate::integrations::aws::sts::Aws>,
     pub microsoft: Arc<crate::integrations::microsoft::identity::Microsoft>,
     pub sealer: Arc<crate::crypto::Sealer>,
+    pub mailer: Arc<crate::mail::transport::Mailer>,
+    /// Wakes the outbox after a commit that wrote mail, so it goes out at once.
+    pub mail_wake: Arc<tokio::sync::Notify>,
     pub leptos_options: LeptosOptions,
 }
 

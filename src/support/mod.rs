@@ -1,4 +1,5 @@
-//! Support requests: Subject and Description, stored per organization, listed, audit-logged.
+//! Support requests: Subject and Description, stored per organization, mailed to the support
+//! team through the outbox, listed with their delivery, audit-logged.
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,6 +18,8 @@ pub struct SupportRequest {
     pub status: String,
     pub created: String,
     pub author: String,
+    /// Whether the mail to the support team went out.
+    pub delivery: String,
 }
 
 /// Checks a subject (one line) and description (lines allowed) and returns them trimmed.
@@ -47,20 +50,43 @@ pub fn validate(subject: &str, description: &str) -> Result<(String, String), Ap
     Ok((subject.to_string(), description.to_string()))
 }
 
+/// Stores the request and mails it to the support team (reply-to: the requester), in one
+/// transaction with its audit row; the outbox delivers it, retrying while the mail server is down.
 #[server(endpoint = "create_support_request")]
 pub async fn create_support_request(subject: String, description: String) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let (subject, description) = validate(&subject, &description)?;
-    sqlx::query("INSERT INTO support_requests (organization_id, user_id, subject, description, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(user.organization_id)
-        .bind(user.user_id)
-        .bind(&subject)
-        .bind(&description)
-        .bind(crate::server::now())
-        .execute(&state.pool)
-        .await?;
+    let now = crate::server::now();
     let actor = user.actor().await;
-    crate::audit::record(&state.pool, &actor, "support_request", &format!("subject \"{subject}\"")).await;
+    let letter = crate::mail::transport::Letter {
+        to: state.config.mail.support_address.clone(),
+        reply_to: Some(user.email.clone()),
+        subject: format!("[Xops 360 support] {subject}"),
+        body: format!(
+            "From: {} (organization \"{}\", id {})\nSent: {}\n\n{description}\n",
+            user.email,
+            user.organization_name,
+            user.organization_id,
+            crate::server::format_time(now)
+        ),
+    };
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mail_id = crate::mail::outbox::enqueue(&mut tx, &state.sealer, crate::mail::outbox::SUPPORT_REQUEST, &letter, now).await?;
+    sqlx::query(
+        "INSERT INTO support_requests (organization_id, user_id, subject, description, created_at, mail_id) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(user.organization_id)
+    .bind(user.user_id)
+    .bind(&subject)
+    .bind(&description)
+    .bind(now)
+    .bind(mail_id)
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::write(&mut *tx, &actor, "support_request", &format!("subject \"{subject}\"")).await?;
+    tx.commit().await?;
+    state.mail_wake.notify_one();
     leptos_axum::redirect("/support?notice=support-sent", false);
     Ok(())
 }
@@ -68,21 +94,28 @@ pub async fn create_support_request(subject: String, description: String) -> Res
 #[server(endpoint = "support_requests")]
 pub async fn support_requests() -> Result<Vec<SupportRequest>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let rows: Vec<(i64, String, String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT r.id, r.subject, r.status, r.created_at, u.email FROM support_requests r \
-         LEFT JOIN users u ON u.id = r.user_id WHERE r.organization_id = ? ORDER BY r.id DESC LIMIT 200",
+    type Row = (i64, String, String, i64, Option<String>, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.id, r.subject, r.status, r.created_at, u.email, r.mail_id, m.sent_at FROM support_requests r \
+         LEFT JOIN users u ON u.id = r.user_id LEFT JOIN outbox_mail m ON m.id = r.mail_id \
+         WHERE r.organization_id = ? ORDER BY r.id DESC LIMIT 200",
     )
     .bind(user.organization_id)
     .fetch_all(&state.pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, subject, status, created, author)| SupportRequest {
+        .map(|(id, subject, status, created, author, mail_id, sent_at)| SupportRequest {
             id,
             subject,
             status,
             created: crate::server::format_time(created),
             author: author.unwrap_or_default(),
+            delivery: match (mail_id, sent_at) {
+                (None, _) => "Stored only (sent before mail existed)".into(),
+                (Some(_), Some(at)) => format!("Sent to support {}", crate::server::format_time(at)),
+                (Some(_), None) => "Waiting to be sent: the mail server did not take it yet, it is tried again".into(),
+            },
         })
         .collect())
 }
@@ -147,10 +180,10 @@ pub fn SupportPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No support requests yet."</p> }.into_any(),
                         Ok(list) => view! {
                             <table class="accounts">
-                                <thead><tr><th scope="col">"Subject"</th><th scope="col">"Status"</th><th scope="col">"Submitted"</th><th scope="col">"By"</th></tr></thead>
+                                <thead><tr><th scope="col">"Subject"</th><th scope="col">"Status"</th><th scope="col">"Submitted"</th><th scope="col">"By"</th><th scope="col">"Delivery"</th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|r| view! {
-                                        <tr><td>{r.subject}</td><td class="capitalize">{r.status}</td><td>{r.created}</td><td>{r.author}</td></tr>
+                                        <tr><td>{r.subject}</td><td class="capitalize">{r.status}</td><td>{r.created}</td><td>{r.author}</td><td>{r.delivery}</td></tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod entra;
+pub mod smtp;
 
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ pub struct TestApp {
     pub pool: SqlitePool,
     pub client: Client,
     pub dir: tempfile::TempDir,
+    /// The mail server the app sends to.
+    pub mail: smtp::SmtpSink,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -45,6 +48,7 @@ impl TestApp {
         let addr = listener.local_addr().expect("local addr");
         let url = format!("http://{addr}");
         let database_url = format!("sqlite://{}/xops.db?mode=rwc", dir.path().display());
+        let mail = smtp::SmtpSink::start().await;
         let mut config = Config {
             database_url: database_url.clone(),
             addr,
@@ -58,6 +62,12 @@ impl TestApp {
             master_key_file: dir.path().join("master.key"),
             trusted_proxies: Vec::new(),
             sign_ups_per_hour: 20,
+            mail: xops::mail::transport::MailSettings {
+                smtp_url: Some(mail.url()),
+                folder: dir.path().join("mail"),
+                timeout: Duration::from_secs(5),
+                ..Default::default()
+            },
         };
         configure(&mut config);
         let router = xops::startup::build_app(config.clone()).await.expect("app builds");
@@ -65,7 +75,7 @@ impl TestApp {
             let _ = xops::startup::serve(listener, router).await;
         });
         let pool = xops::server::connect(&database_url).await.expect("test pool");
-        TestApp { url, config, pool, client: new_client(), dir, server }
+        TestApp { url, config, pool, client: new_client(), dir, mail, server }
     }
 
     /// A second browser: its own cookies.
@@ -101,8 +111,29 @@ impl TestApp {
         client.get(format!("{}{path}", self.url)).send().await.expect("request reaches the server")
     }
 
+    /// Signs up as a person does: the form, then the link mailed to them, then the password.
+    /// Returns the last answer (the form's, if it was refused).
     pub async fn sign_up(&self, client: &Client, organization: &str, email: &str) -> Response {
-        self.call(client, "sign_up", &[("organization", organization), ("email", email), ("password", PASSWORD)]).await
+        let address = email.trim().to_lowercase();
+        let before = self.mail.to(&address).len();
+        let asked = self.request_sign_up(client, organization, email).await;
+        if !asked.status().is_success() {
+            return asked;
+        }
+        let token = self.sign_up_token(&address, before + 1).await;
+        self.call(client, "confirm_sign_up", &[("token", &token), ("password", PASSWORD)]).await
+    }
+
+    /// The sign-up form alone.
+    pub async fn request_sign_up(&self, client: &Client, organization: &str, email: &str) -> Response {
+        self.call(client, "sign_up", &[("organization", organization), ("email", email)]).await
+    }
+
+    /// The token of the sign-up link in the `nth` mail to `address` (waiting for it to arrive).
+    pub async fn sign_up_token(&self, address: &str, nth: usize) -> String {
+        let mail = self.mail.wait_for(address, nth).await;
+        let link = mail.link(&format!("{}/signup/confirm/", self.url)).unwrap_or_else(|| panic!("no sign-up link in {}", mail.body()));
+        link.rsplit('/').next().unwrap_or_default().to_string()
     }
 
     pub async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
