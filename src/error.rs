@@ -25,6 +25,10 @@ pub enum AppError {
     /// The request itself could not be read (missing or malformed fields).
     #[error("The request could not be read: {0}")]
     BadRequest(String),
+    /// A well-formed request that a rule of the portal refuses in the current state (a linked
+    /// account before any management account); the message says why and what to do.
+    #[error("{0}")]
+    Refused(String),
     /// A provider refused what the user set up (a certificate not uploaded, a permission
     /// missing); the message names the cause and the fix.
     #[error("{0}")]
@@ -61,6 +65,7 @@ impl From<AppError> for WireError {
             AppError::NotFound(_) => "NotFound",
             AppError::TooManyAttempts(_) => "TooManyAttempts",
             AppError::BadRequest(_) => "BadRequest",
+            AppError::Refused(_) => "Refused",
             AppError::Unreachable => "Unreachable",
             AppError::Upstream(_) => "Upstream",
             AppError::Verification(_) => "Verification",
@@ -72,6 +77,7 @@ impl From<AppError> for WireError {
             AppError::NotFound(m)
             | AppError::TooManyAttempts(m)
             | AppError::BadRequest(m)
+            | AppError::Refused(m)
             | AppError::Upstream(m)
             | AppError::Verification(m) => m.clone(),
             other => other.to_string(),
@@ -91,6 +97,7 @@ impl From<WireError> for AppError {
             "NotFound" => AppError::NotFound(w.message),
             "TooManyAttempts" => AppError::TooManyAttempts(w.message),
             "BadRequest" => AppError::BadRequest(w.message),
+            "Refused" => AppError::Refused(w.message),
             "Unreachable" => AppError::Unreachable,
             "Upstream" => AppError::Upstream(w.message),
             "Verification" => AppError::Verification(w.message),
@@ -132,7 +139,7 @@ impl AppError {
             AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Verification(_) => 400,
             AppError::Unauthorized | AppError::InvalidCredentials => 401,
             AppError::NotFound(_) => 404,
-            AppError::Conflict { .. } => 409,
+            AppError::Conflict { .. } | AppError::Refused(_) => 409,
             AppError::TooManyAttempts(_) => 429,
             AppError::Unreachable | AppError::Upstream(_) => 502,
             AppError::Busy => 503,
@@ -232,6 +239,7 @@ mod tests {
             AppError::NotFound("gone".into()),
             AppError::TooManyAttempts("wait".into()),
             AppError::BadRequest("missing field".into()),
+            AppError::Refused("Link a management account first.".into()),
             AppError::Busy,
             AppError::Internal,
         ] {

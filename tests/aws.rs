@@ -32,9 +32,10 @@ async fn management_then_linked_account_against_moto() {
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
 
     // A linked account needs a management account first.
-    let early =
-        expect_status(link(&app, &app.client, "linked", "Dev", LINKED_ARN).await, StatusCode::BAD_REQUEST).await;
-    assert!(early.contains("Link a management account first"), "{early}");
+    // A rule refused, not a malformed request: the message reads as itself.
+    let early = expect_status(link(&app, &app.client, "linked", "Dev", LINKED_ARN).await, StatusCode::CONFLICT).await;
+    let early: xops::error::AppError = serde_json::from_str(&early).unwrap();
+    assert!(early.to_string().starts_with("Link a management account first"), "{early}");
 
     // A role that any caller can assume (no sts:ExternalId condition) is the confused deputy: refused.
     moto.open_role(MGMT_ARN).await;
@@ -184,10 +185,11 @@ async fn rename_delete_and_retest() {
     // Management accounts are not deleted; linked ones only with their exact name typed.
     let mgmt = expect_status(
         app.call(&app.client, "delete_account", &[("account_id", &payer.to_string()), ("confirm_name", "Payer")]).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
     )
     .await;
-    assert!(mgmt.contains("Submit a support request"), "{mgmt}");
+    let mgmt: xops::error::AppError = serde_json::from_str(&mgmt).unwrap();
+    assert!(mgmt.to_string().starts_with("AWS Management accounts cannot be deleted") && mgmt.to_string().contains("Submit a support request"), "{mgmt}");
     let wrong = expect_status(
         app.call(&app.client, "delete_account", &[("account_id", &dev.to_string()), ("confirm_name", "Dev")]).await,
         StatusCode::BAD_REQUEST,
@@ -253,7 +255,7 @@ async fn another_organization_cannot_touch_or_read_an_account() {
     // Eve's organization has no management account of its own, whatever Acme has.
     let linked = expect_status(
         link(&app, &eve, "linked", "Mine", "arn:aws:iam::555555555555:role/X").await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
     )
     .await;
     assert!(linked.contains("Link a management account first"));

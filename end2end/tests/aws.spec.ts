@@ -64,7 +64,7 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   // Edit → new name → Proceed.
   await page.locator('tr[data-account="Dev"]').getByRole('link', { name: 'Edit' }).click();
   await ready(page);
-  await page.getByLabel('Account name').fill('Development');
+  await page.getByLabel('AWS Account Name').fill('Development');
   await page.getByRole('button', { name: 'Proceed' }).click();
   await expect(page.getByText('Account name updated')).toBeVisible();
 

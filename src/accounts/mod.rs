@@ -99,7 +99,7 @@ pub async fn delete_account(account_id: i64, confirm_name: String) -> Result<(),
     let account = find(&state.pool, user.organization_id, account_id).await?;
     if account.deleted_through_support() {
         let kind = account.provider.kind_label(&account.kind).unwrap_or_default();
-        return Err(AppError::BadRequest(format!(
+        return Err(AppError::Refused(format!(
             "{} {kind} accounts cannot be deleted from the portal. Submit a support request instead.",
             account.provider.label()
         )));

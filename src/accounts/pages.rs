@@ -46,7 +46,7 @@ pub fn EditAccountPage() -> impl IntoView {
                     <p class="lead">{format!("{} account {}", d.summary.provider.label(), d.summary.external_account_id)}</p>
                     <ActionForm action attr:class="form panel" attr:novalidate=true>
                         <input type="hidden" name="account_id" value=d.summary.id />
-                        <label for="name">"Account name"</label>
+                        <label for="name">{format!("{} Account Name", d.summary.provider.label())}</label>
                         <input id="name" name="name" type="text" maxlength="64" required value=d.summary.name.clone() />
                         <FieldError error field="name" />
                         <FormError error />

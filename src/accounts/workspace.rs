@@ -19,6 +19,8 @@ pub struct Workspace {
     pub accounts: Vec<AccountSummary>,
     pub card_totals: Vec<(String, i64)>,
     pub current_account_id: Option<i64>,
+    /// Where users turn for help (`XOPS_SUPPORT_EMAIL`).
+    pub support_email: String,
 }
 
 impl Workspace {
@@ -65,7 +67,14 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
     // The remembered choice, if it still exists; else the first account.
     let current_account_id =
         chosen.filter(|id| accounts.iter().any(|a| a.id == *id)).or_else(|| accounts.first().map(|a| a.id));
-    Ok(Workspace { email: user.email, organization: user.organization_name, accounts, card_totals, current_account_id })
+    Ok(Workspace {
+        email: user.email,
+        organization: user.organization_name,
+        accounts,
+        card_totals,
+        current_account_id,
+        support_email: state.config.mail.support_address.clone(),
+    })
 }
 
 #[server(endpoint = "card_accounts")]
@@ -139,4 +148,18 @@ pub fn with_workspace<V: IntoView + 'static>(
             })}
         </Transition>
     }
+}
+
+/// The guide's last line on every linking page: "For any challenges, please contact our support
+/// team at ...", with the configured address as a mailto link.
+#[component]
+pub fn SupportContact() -> impl IntoView {
+    with_workspace(|ws| {
+        let mailto = format!("mailto:{}", ws.support_email);
+        view! {
+            <p class="support-line">
+                "For any challenges, please contact our support team at " <a href=mailto>{ws.support_email}</a>
+            </p>
+        }
+    })
 }

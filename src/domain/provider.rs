@@ -146,6 +146,14 @@ impl Card {
         }
     }
 
+    /// The card's button on Integrations, in the guide's words.
+    pub fn add_label(self) -> &'static str {
+        match self {
+            Card::Aws | Card::Azure | Card::Eks => "Add Account",
+            Card::Microsoft => "Add Account for Microsoft",
+        }
+    }
+
     /// What the first-login selection page says under the card's title.
     pub fn blurb(self) -> &'static str {
         match self {

@@ -36,7 +36,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                                         <span class=format!("logo logo-{}", card.slug())>{card.short()}</span>
                                         <h2>{card.title()}</h2>
                                     </A>
-                                    <A href=card.href() attr:class="btn">"Add Account"</A>
+                                    <A href=card.href() attr:class="btn">{card.add_label()}</A>
                                 </header>
                                 {if accounts.is_empty() {
                                     view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()

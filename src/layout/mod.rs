@@ -133,7 +133,7 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                     <A href="/integrations" attr:class="menu-item muted">{format!("{more} more accounts in Integrations")}</A>
                 })}
                 <A href=crate::onboarding::landing::SELECT_PLATFORM_PATH attr:class="menu-item menu-add">
-                    "+ Add Cloud Account"
+                    "Add Cloud Account"
                 </A>
             </div>
         </details>

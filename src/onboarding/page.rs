@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::domain::Card;
@@ -9,6 +10,7 @@ pub fn SelectPlatformPage() -> impl IntoView {
     let mut cards = Card::ALL;
     cards.sort_by_key(|card| card.selection_rank());
     view! {
+        <Title text="Select Your Preferred Cloud Service or Platform" />
         <section class="page">
             <h1>"Select Your Preferred Cloud Service or Platform"</h1>
             <p class="lead">

@@ -59,7 +59,7 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str) -> Res
 
     let management = management_roles(&state.pool, org).await?;
     if kind == AwsKind::Linked && management.is_empty() {
-        return Err(AppError::BadRequest(
+        return Err(AppError::Refused(
             "Link a management account first: a linked account is checked against its management account's AWS Organization.".into(),
         ));
     }

@@ -75,6 +75,7 @@ pub fn LinkAwsPage() -> impl IntoView {
                 <h1>"Link a New AWS Account"</h1>
                 <p class="lead">{kind.label()}</p>
                 <LinkAwsForm kind />
+                <crate::accounts::workspace::SupportContact />
             </section>
         }
         .into_any(),
@@ -93,6 +94,7 @@ pub fn EksPage() -> impl IntoView {
             <p class="lead">"EKS: Xops reads your Amazon EKS clusters through a read-only role."</p>
             <Notice />
             <LinkAwsForm kind=AwsKind::Eks />
+            <crate::accounts::workspace::SupportContact />
             <h2>"EKS accounts"</h2>
             <CardAccounts card=Card::Eks />
         </section>

@@ -21,6 +21,7 @@ pub fn AzurePage() -> impl IntoView {
             <h1>"Link a New Azure Account"</h1>
             <Notice />
             <MsLinkForm service=MsService::Azure />
+            <crate::accounts::workspace::SupportContact />
             <h2>"Azure accounts"</h2>
             <CardAccounts card=Card::Azure />
         </section>
@@ -72,6 +73,7 @@ pub fn LinkMicrosoftPage() -> impl IntoView {
                 <h1>"Link a New Microsoft Account"</h1>
                 <p class="lead">{service.label()}</p>
                 <MsLinkForm service />
+                <crate::accounts::workspace::SupportContact />
             </section>
         }
         .into_any(),

@@ -1,0 +1,42 @@
+//! The guide's own words on the pages a user follows it through (button and field names,
+//! titles, the support line), and refusals that read as themselves.
+mod common;
+
+use common::{expect_status, TestApp};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn pages_use_the_guides_words() {
+    let app = TestApp::spawn_with(|c| c.mail.support_address = "help@example.net".into()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let org = app.organization_id("ada@example.com").await;
+    let aws: i64 = sqlx::query_scalar(
+        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
+         VALUES (?, 'aws', 'linked', 'Prod', '123456789012', 'connected', 0, 0) RETURNING id",
+    )
+    .bind(org)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+
+    let selection = expect_status(app.get(&app.client, "/select-platform").await, StatusCode::OK).await;
+    assert!(selection.contains("<title>Select Your Preferred Cloud Service or Platform · Xops 360</title>"), "the selection page has a title");
+
+    let integrations = expect_status(app.get(&app.client, "/integrations").await, StatusCode::OK).await;
+    assert!(integrations.contains(">Add Account for Microsoft<"), "the Microsoft card's button");
+    assert!(integrations.contains(">Add Account<"), "the other cards' button");
+    assert!(integrations.contains("Add Cloud Account") && !integrations.contains("+ Add Cloud Account"));
+
+    let edit = expect_status(app.get(&app.client, &format!("/accounts/{aws}/edit")).await, StatusCode::OK).await;
+    assert!(edit.contains(">AWS Account Name<"), "the rename field is the guide's");
+
+    // Every linking page ends with the guide's support line, with the configured address.
+    for page in ["/integrations/aws/link/management", "/integrations/eks", "/integrations/azure", "/integrations/microsoft/m365", "/integrations/microsoft/entra"] {
+        let html = expect_status(app.get(&app.client, page).await, StatusCode::OK).await;
+        assert!(
+            html.contains("For any challenges, please contact our support team at")
+                && html.contains(r#"href="mailto:help@example.net""#),
+            "{page}"
+        );
+    }
+}
