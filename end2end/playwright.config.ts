@@ -91,6 +91,7 @@ export default defineConfig({
       XOPS_MASTER_KEY_FILE: `${process.env.XOPS_E2E_DATA}/master.key`,
       // No SMTP server: mail is written as .eml files, which the tests read (helpers.ts).
       XOPS_MAIL_DIR: `${process.env.XOPS_E2E_DATA}/mail`,
+      XOPS_OPERATORS: 'operator-js-on@xops.example,operator-js-off@xops.example',
     },
   }],
 });

@@ -14,6 +14,7 @@ use crate::integrations::microsoft::pages::{AzurePage, LinkMicrosoftPage, Micros
 use crate::integrations::IntegrationsPage;
 use crate::layout::SignedInLayout;
 use crate::onboarding::page::SelectPlatformPage;
+use crate::support::inbox::SupportInboxPage;
 use crate::support::SupportPage;
 
 #[cfg(feature = "ssr")]
@@ -98,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/:id/edit") view=EditAccountPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/delete") view=DeleteAccountPage ssr=SsrMode::Async />
                     <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async />
+                    <Route path=path!("/support/inbox") view=SupportInboxPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

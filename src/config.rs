@@ -31,6 +31,14 @@ pub struct Config {
     pub sign_ups_per_hour: i64,
     /// The mail server (or folder), the sender and the support team's address.
     pub mail: MailSettings,
+    /// Emails of the platform's operators: they see the support inbox of every organization.
+    pub operators: Vec<String>,
+}
+
+impl Config {
+    pub fn is_operator(&self, email: &str) -> bool {
+        self.operators.iter().any(|operator| operator == email)
+    }
 }
 
 impl Config {
@@ -102,6 +110,12 @@ impl Config {
                 support_address: var("XOPS_SUPPORT_EMAIL").unwrap_or(mail_defaults.support_address),
                 timeout: seconds("XOPS_SMTP_TIMEOUT_SECONDS", 30)?,
             },
+            operators: var("XOPS_OPERATORS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|email| email.trim().to_lowercase())
+                .filter(|email| !email.is_empty())
+                .collect(),
         })
     }
 

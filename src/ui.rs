@@ -75,6 +75,8 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "support-sent" => {
             "Your support request has been submitted. Our support team will review it and get back to you."
         }
+        "request-closed" => "The request is closed.",
+        "requested-account-deleted" => "The account has been deleted and the request closed.",
         "session-ended" => "Your session has ended. Please sign in again.",
         _ => return None,
     })

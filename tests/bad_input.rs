@@ -21,6 +21,8 @@ const FUNCTIONS: &[(&str, &[&str])] = &[
     ("aws_setup", &["kind"]),
     ("link_aws_account", &["kind", "name", "role_arn"]),
     ("create_support_request", &["subject", "description"]),
+    ("close_support_request", &["request_id"]),
+    ("delete_requested_account", &["request_id", "confirm_name"]),
     ("generate_certificate", &["service"]),
     ("certificate_info", &["certificate_id"]),
     ("link_microsoft_account", &["service", "name", "app_id", "tenant_id", "organization_id", "certificate_id"]),

@@ -35,7 +35,8 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await expect(page).toHaveURL(/\/integrations\/aws\?notice=linked/);
   const payer = page.locator('tr[data-account="Payer"]');
   await expect(payer).toContainText('123456789012');
-  await expect(payer.getByRole('link', { name: 'Delete' })).toHaveCount(0);
+  // Its Delete leads to the guide's note (below), not to a deletion.
+  await expect(payer.getByRole('link', { name: 'Delete' })).toHaveAttribute('href', /\/accounts\/\d+\/delete$/);
   await expect(page.locator('.account-selector .dropdown-value')).toHaveText('Payer');
 
   // Now a linked account: a real member of the management account's organization in moto.
@@ -84,14 +85,39 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await expect(page.getByText('Account has been deleted.')).toBeVisible();
   await expect(page.locator('tr[data-account="Development"]')).toHaveCount(0);
 
-  // The management account offers a support request instead, prefilled.
-  await page.locator('tr[data-account="Payer"]').getByRole('link', { name: 'Submit Support Request' }).click();
+  // The management account's Delete gives the guide's note and a prefilled support request.
+  await page.locator('tr[data-account="Payer"]').getByRole('link', { name: 'Delete' }).click();
+  await expect(page.getByText('There is currently no provision to delete AWS Management accounts from the Xops portal.')).toBeVisible();
+  await page.getByRole('link', { name: 'Submit Support Request' }).click();
   await expect(page.getByLabel('Subject')).toHaveValue(/AWS Management account deletion: Payer \(123456789012\)/);
   await ready(page);
   await page.getByLabel('Description').fill('Please delete Payer. Reason: we moved to another organization.');
   await page.getByRole('button', { name: 'Submit Request' }).click();
   await expect(page.getByText('Your support request has been submitted.')).toBeVisible();
   await expect(page.locator('table')).toContainText('AWS Management account deletion: Payer');
+
+  // Xops support (a platform operator) deletes it from the support inbox; the requester sees it closed.
+  const operator = await page.context().browser()!.newContext({ javaScriptEnabled: jsEnabled(), baseURL: test.info().project.use.baseURL });
+  const support = await operator.newPage();
+  const supportErrors = watchConsole(support);
+  await signUp(support, 'Xops', `operator-${test.info().project.name}@xops.example`, 'correct horse battery');
+  await support.locator('.profile-menu > summary').click();
+  await support.getByRole('link', { name: 'Support inbox' }).click();
+  // The inbox holds every organization's requests: this run's is the one from its organization.
+  const request = support
+    .getByRole('article', { name: /AWS Management account deletion: Payer/ })
+    .filter({ hasText: `AWS ${test.info().project.name} ·` });
+  await expect(request).toContainText('AWS Management account 123456789012');
+  await ready(support);
+  await request.getByLabel('Enter the account name to confirm').fill('Payer');
+  await request.getByRole('button', { name: 'Delete this management account' }).click();
+  await expect(support.getByText('The account has been deleted and the request closed.')).toBeVisible();
+  expect(supportErrors).toEqual([]);
+  await operator.close();
+  await page.goto('/support');
+  await expect(page.locator('table tr', { hasText: 'AWS Management account deletion: Payer' })).toContainText('closed');
+  await page.goto('/integrations/aws');
+  await expect(page.locator('tr[data-account="Payer"]')).toHaveCount(0);
 
   expect(consoleErrors).toEqual([]);
 });

@@ -80,7 +80,7 @@ pub fn DeleteAccountPage() -> impl IntoView {
                 if d.summary.deleted_through_support() {
                     return view! {
                         <h1>{format!("Delete {name}")}</h1>
-                        <p>"There is currently no provision to delete AWS Management accounts from the Xops portal. To delete the account, submit a support request."</p>
+                        <p>"There is currently no provision to delete AWS Management accounts from the Xops portal. To delete the account, submit a support request via the following link"</p>
                         <A href=format!("/support?account_id={}", d.summary.id) attr:class="btn btn-primary">"Submit Support Request"</A>
                     }
                         .into_any();

@@ -298,6 +298,21 @@ where
     Ok(())
 }
 
+/// Deletes every account of one provider and kind (a management account's linked accounts, when
+/// it goes); returns how many.
+pub async fn delete_of_kind<'c, E>(executor: E, organization_id: i64, provider: Provider, kind: &str) -> Result<u64, AppError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    Ok(sqlx::query("DELETE FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND kind = ?")
+        .bind(organization_id)
+        .bind(provider.as_str())
+        .bind(kind)
+        .execute(executor)
+        .await?
+        .rows_affected())
+}
+
 /// Stores the result of checking an account again: its status, message and when.
 pub async fn record_check<'c, E>(
     executor: E,

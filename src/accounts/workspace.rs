@@ -21,6 +21,8 @@ pub struct Workspace {
     pub current_account_id: Option<i64>,
     /// Where users turn for help (`XOPS_SUPPORT_EMAIL`).
     pub support_email: String,
+    /// Whether this user is one of the platform's operators (the support inbox).
+    pub is_operator: bool,
 }
 
 impl Workspace {
@@ -67,6 +69,7 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
     // The remembered choice, if it still exists; else the first account.
     let current_account_id =
         chosen.filter(|id| accounts.iter().any(|a| a.id == *id)).or_else(|| accounts.first().map(|a| a.id));
+    let is_operator = state.config.is_operator(&user.email);
     Ok(Workspace {
         email: user.email,
         organization: user.organization_name,
@@ -74,6 +77,7 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
         card_totals,
         current_account_id,
         support_email: state.config.mail.support_address.clone(),
+        is_operator,
     })
 }
 

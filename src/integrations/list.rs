@@ -1,5 +1,5 @@
 //! Account lists as the Integrations cards, the card pages and Home show them: a table with
-//! each account's status and actions (Edit, Delete or Submit Support Request, Re-test), and a
+//! each account's status and actions (Edit, Delete, Re-test), and a
 //! pager for lists longer than a page.
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -38,7 +38,7 @@ pub fn Pager(href: String, page: i64, total: i64) -> impl IntoView {
 }
 
 /// A table of accounts: name, provider, account id, status and when it was last checked; with
-/// `manage`, also Edit, Delete (or Submit Support Request) and Re-test. Rows use plain links
+/// `manage`, also Edit, Delete (a management account's leads to the support note) and Re-test. Rows use plain links
 /// (the router still handles them) and share one Re-test form (the clicked button sends its
 /// account_id): a component per link and a form per row made long lists slow to render.
 #[component]
@@ -74,7 +74,6 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                     .zip(dependents)
                     .map(|(a, dependents)| {
                         let id = a.id;
-                        let through_support = a.deleted_through_support();
                         let provider = a.provider_and_kind();
                         let message = a.status_message.clone();
                         let edit_href = edit_href(&a);
@@ -106,11 +105,8 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                                 {manage.then(|| view! {
                                     <td><div class="actions">
                                         <a href=edit_href class="btn btn-small">"Edit"</a>
-                                        {if through_support {
-                                            view! { <a href=format!("/support?account_id={id}") class="btn btn-small">"Submit Support Request"</a> }.into_any()
-                                        } else {
-                                            view! { <a href=format!("/accounts/{id}/delete") class="btn btn-small btn-danger">"Delete"</a> }.into_any()
-                                        }}
+                                        // A management account's Delete shows the guide's note and the way to support.
+                                        <a href=format!("/accounts/{id}/delete") class="btn btn-small btn-danger">"Delete"</a>
                                         <button type="submit" name="account_id" value=id class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
                                     </div></td>
                                 })}

@@ -1,5 +1,8 @@
 //! Support requests: Subject and Description, stored per organization, mailed to the support
-//! team through the outbox, listed with their delivery, audit-logged.
+//! team through the outbox, listed with their delivery, audit-logged. Operators answer them in
+//! the support inbox (`inbox.rs`).
+pub mod inbox;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -52,10 +55,18 @@ pub fn validate(subject: &str, description: &str) -> Result<(String, String), Ap
 
 /// Stores the request and mails it to the support team (reply-to: the requester), in one
 /// transaction with its audit row; the outbox delivers it, retrying while the mail server is down.
+/// `account_id`: the account the request is about (the prefilled management-account deletion).
 #[server(endpoint = "create_support_request")]
-pub async fn create_support_request(subject: String, description: String) -> Result<(), AppError> {
+pub async fn create_support_request(
+    subject: String,
+    description: String,
+    account_id: Option<i64>,
+) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let (subject, description) = validate(&subject, &description)?;
+    if let Some(account_id) = account_id {
+        crate::accounts::find(&state.pool, user.organization_id, account_id).await?;
+    }
     let now = crate::server::now();
     let actor = user.actor().await;
     let letter = crate::mail::transport::Letter {
@@ -73,8 +84,8 @@ pub async fn create_support_request(subject: String, description: String) -> Res
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let mail_id = crate::mail::outbox::enqueue(&mut tx, &state.sealer, crate::mail::outbox::SUPPORT_REQUEST, &letter, now).await?;
     sqlx::query(
-        "INSERT INTO support_requests (organization_id, user_id, subject, description, created_at, mail_id) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO support_requests (organization_id, user_id, subject, description, created_at, mail_id, account_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(user.organization_id)
     .bind(user.user_id)
@@ -82,6 +93,7 @@ pub async fn create_support_request(subject: String, description: String) -> Res
     .bind(&description)
     .bind(now)
     .bind(mail_id)
+    .bind(account_id)
     .execute(&mut *tx)
     .await?;
     crate::audit::write(&mut *tx, &actor, "support_request", &format!("subject \"{subject}\"")).await?;
@@ -111,13 +123,19 @@ pub async fn support_requests() -> Result<Vec<SupportRequest>, AppError> {
             status,
             created: crate::server::format_time(created),
             author: author.unwrap_or_default(),
-            delivery: match (mail_id, sent_at) {
-                (None, _) => "Stored only (sent before mail existed)".into(),
-                (Some(_), Some(at)) => format!("Sent to support {}", crate::server::format_time(at)),
-                (Some(_), None) => "Waiting to be sent: the mail server did not take it yet, it is tried again".into(),
-            },
+            delivery: delivery_text(mail_id, sent_at),
         })
         .collect())
+}
+
+/// Whether a request's mail to the support team went out, in words.
+#[cfg(feature = "ssr")]
+fn delivery_text(mail_id: Option<i64>, sent_at: Option<i64>) -> String {
+    match (mail_id, sent_at) {
+        (None, _) => "Stored only (sent before mail existed)".into(),
+        (Some(_), Some(at)) => format!("Sent to support {}", crate::server::format_time(at)),
+        (Some(_), None) => "Waiting to be sent: the mail server did not take it yet, it is tried again".into(),
+    }
 }
 
 /// The prefilled request for deleting an AWS management account.
@@ -161,6 +179,7 @@ pub fn SupportPage() -> impl IntoView {
                     let (subject, description) = prefill.await.unwrap_or_default();
                     view! {
                         <ActionForm action attr:class="form panel narrow" attr:novalidate=true>
+                            {account_id().map(|id| view! { <input type="hidden" name="account_id" value=id /> })}
                             <label for="subject">"Subject"</label>
                             <input id="subject" name="subject" type="text" maxlength=SUBJECT_MAX required value=subject />
                             <FieldError error field="subject" />

@@ -62,6 +62,7 @@ impl TestApp {
             master_key_file: dir.path().join("master.key"),
             trusted_proxies: Vec::new(),
             sign_ups_per_hour: 20,
+            operators: vec!["operator@xops.example".into()],
             mail: xops::mail::transport::MailSettings {
                 smtp_url: Some(mail.url()),
                 folder: dir.path().join("mail"),
