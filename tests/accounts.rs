@@ -5,16 +5,7 @@ use common::{expect_status, TestApp};
 use reqwest::StatusCode;
 
 async fn add_account(app: &TestApp, org: i64, name: &str, external: &str) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
-         VALUES (?, 'aws', 'management', ?, ?, 'connected', 0, 0) RETURNING id",
-    )
-    .bind(org)
-    .bind(name)
-    .bind(external)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap()
+    app.insert_account(org, "aws", "management", name, external).await
 }
 
 #[tokio::test]

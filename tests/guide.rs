@@ -10,14 +10,7 @@ async fn pages_use_the_guides_words() {
     let app = TestApp::spawn_with(|c| c.mail.support_address = "help@example.net".into()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let org = app.organization_id("ada@example.com").await;
-    let aws: i64 = sqlx::query_scalar(
-        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
-         VALUES (?, 'aws', 'linked', 'Prod', '123456789012', 'connected', 0, 0) RETURNING id",
-    )
-    .bind(org)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let aws = app.insert_account(org, "aws", "linked", "Prod", "123456789012").await;
 
     let selection = expect_status(app.get(&app.client, "/select-platform").await, StatusCode::OK).await;
     assert!(selection.contains("<title>Select Your Preferred Cloud Service or Platform · Xops 360</title>"), "the selection page has a title");

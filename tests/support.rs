@@ -6,31 +6,17 @@ mod common;
 use common::{expect_status, TestApp};
 use reqwest::StatusCode;
 
-async fn insert_aws(app: &TestApp, org: i64, kind: &str, name: &str, account: &str) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
-         VALUES (?, 'aws', ?, ?, ?, 'connected', 0, 0) RETURNING id",
-    )
-    .bind(org)
-    .bind(kind)
-    .bind(name)
-    .bind(account)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn operators_delete_a_management_account_on_request_and_the_requester_sees_it_closed() {
     let app = TestApp::spawn().await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let acme = app.organization_id("ada@example.com").await;
-    let payer = insert_aws(&app, acme, "management", "Payer", "111111111111").await;
-    insert_aws(&app, acme, "linked", "Dev", "222222222222").await;
+    let payer = app.insert_account(acme, "aws", "management", "Payer", "111111111111").await;
+    app.insert_account(acme, "aws", "linked", "Dev", "222222222222").await;
     let eve = app.new_browser();
     app.sign_up(&eve, "Evil Corp", "eve@example.com").await;
     let evil = app.organization_id("eve@example.com").await;
-    let evil_account = insert_aws(&app, evil, "management", "Theirs", "333333333333").await;
+    let evil_account = app.insert_account(evil, "aws", "management", "Theirs", "333333333333").await;
 
     // The prefilled deletion request names the account; another organization's account cannot be named.
     let payer_id = payer.to_string();

@@ -145,6 +145,22 @@ impl TestApp {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.expect("count query")
     }
 
+    /// A connected account, written straight to the database (for tests about what follows linking).
+    pub async fn insert_account(&self, org: i64, provider: &str, kind: &str, name: &str, external: &str) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 'connected', 0, 0) RETURNING id",
+        )
+        .bind(org)
+        .bind(provider)
+        .bind(kind)
+        .bind(name)
+        .bind(external)
+        .fetch_one(&self.pool)
+        .await
+        .expect("account inserted")
+    }
+
     pub async fn organization_id(&self, email: &str) -> i64 {
         sqlx::query_scalar("SELECT organization_id FROM users WHERE email = ?")
             .bind(email)
