@@ -251,6 +251,14 @@ async fn entra_id_errors_point_at_the_field_to_fix() {
         .await;
     expect_status(not_guid, StatusCode::BAD_REQUEST).await;
 
+    // The role is granted but Graph refuses access reviews (no Governance licence): said as cause and fix.
+    entra.refuse_access_reviews(TENANT);
+    let refused = connect(&app, &app.client, "entra", "Directory", cert.id, &[]).await;
+    let body = expect_status(refused, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("Microsoft Graph refused to read access reviews (HTTP 403)") && body.contains("Grant admin consent"), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0);
+    entra.directory.lock().unwrap().access_reviews_refused.clear();
+
     let ok = connect(&app, &app.client, "entra", "Directory", cert.id, &[]).await;
     assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-entra");
     // The provider's own confirmation, not AWS's (it once said the role was verified with the External ID).
@@ -258,6 +266,8 @@ async fn entra_id_errors_point_at_the_field_to_fix() {
     assert!(page.contains("the app holds AccessReview.Read.All"), "{page}");
     assert!(!page.contains("External ID"), "{page}");
     assert_eq!(app.count("SELECT COUNT(*) FROM certificates WHERE account_id IS NOT NULL").await, 1);
+    let status: String = sqlx::query_scalar("SELECT status_message FROM cloud_accounts").fetch_one(&app.pool).await.unwrap();
+    assert!(status.contains("access reviews read through Microsoft Graph"), "{status}");
 }
 
 #[tokio::test]

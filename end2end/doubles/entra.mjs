@@ -65,6 +65,14 @@ createServer(async (req, res) => {
     if (skip + 2 < subscriptions.length) page.nextLink = `${base}/subscriptions?api-version=2022-12-01&skip=${skip + 2}`;
     return json(res, 200, page);
   }
+  // Microsoft Graph: one read of access review definitions needs the AccessReview.Read.All role.
+  if (req.method === 'GET' && url.pathname === '/v1.0/identityGovernance/accessReviews/definitions') {
+    const bearer = (req.headers.authorization ?? '').replace('Bearer ', '');
+    if (!issued.has(bearer)) return json(res, 401, { error: { code: 'InvalidAuthenticationToken' } });
+    const claims = JSON.parse(Buffer.from(bearer.split('.')[1], 'base64url').toString());
+    if (!claims.roles.includes('AccessReview.Read.All')) return json(res, 403, { error: { code: 'Authorization_RequestDenied' } });
+    return json(res, 200, { value: [] });
+  }
   if (url.pathname === '/healthz') return json(res, 200, {});
   json(res, 404, {});
 }).listen(port, '127.0.0.1');

@@ -27,6 +27,8 @@ pub struct Directory {
     /// (id, name, state) of the tenant's subscriptions
     pub subscriptions: Vec<(String, String, String)>,
     pub page_size: usize,
+    /// Tenants whose Graph refuses access reviews (403), e.g. without an Entra ID Governance licence.
+    pub access_reviews_refused: HashSet<String>,
     issued: HashSet<String>,
 }
 
@@ -57,6 +59,7 @@ impl EntraDouble {
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .route("/subscriptions", get(subscriptions))
+            .route("/v1.0/identityGovernance/accessReviews/definitions", get(access_reviews))
             .with_state(shared);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -91,6 +94,10 @@ impl EntraDouble {
 
     pub fn set_roles(&self, app: &str, roles: &[&str]) {
         self.directory.lock().expect("lock").roles.insert(app.into(), roles.iter().map(|r| r.to_string()).collect());
+    }
+
+    pub fn refuse_access_reviews(&self, tenant: &str) {
+        self.directory.lock().expect("lock").access_reviews_refused.insert(tenant.into());
     }
 
     pub fn set_subscriptions(&self, subs: &[(&str, &str, &str)]) {
@@ -215,4 +222,26 @@ async fn subscriptions(
         body["nextLink"] = json!(format!("{}/subscriptions?api-version=2022-12-01&skip={}", s.url, skip + d.page_size));
     }
     Json(body).into_response()
+}
+
+/// Microsoft Graph's access review definitions: a token the double issued, with the
+/// AccessReview.Read.All role, in a tenant that allows them; else 401 / 403 as Graph answers.
+async fn access_reviews(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let d = s.directory.lock().expect("lock");
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !d.issued.contains(bearer) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "InvalidAuthenticationToken"}}))).into_response();
+    }
+    let claims = decode_part(bearer.split('.').nth(1).unwrap_or_default());
+    let has_role = claims["roles"].as_array().is_some_and(|r| r.iter().any(|r| r == "AccessReview.Read.All"));
+    let tenant = claims["tid"].as_str().unwrap_or_default();
+    if !has_role || d.access_reviews_refused.contains(tenant) {
+        return (StatusCode::FORBIDDEN, Json(json!({"error": {"code": "Authorization_RequestDenied"}}))).into_response();
+    }
+    assert_eq!(q.get("$top").map(String::as_str), Some("1"), "one definition is enough to prove access");
+    Json(json!({ "value": [] })).into_response()
 }

@@ -173,6 +173,31 @@ impl Microsoft {
         Err(AppError::Upstream("Azure Resource Manager returned too many pages of subscriptions.".into()))
     }
 
+    /// One read of Entra ID's access review definitions through Microsoft Graph: the token's role
+    /// says the permission was granted; this proves the app can use it in this tenant.
+    pub async fn read_access_reviews(&self, access_token: &str) -> Result<(), AppError> {
+        let base = self.settings.graph_url.trim_end_matches('/');
+        let url = format!("{base}/v1.0/identityGovernance/accessReviews/definitions?$top=1");
+        let response = self.http.get(&url).bearer_auth(access_token).send().await.map_err(|e| self.network(e))?;
+        match response.status().as_u16() {
+            200..=299 => Ok(()),
+            403 => Err(AppError::Verification(
+                "Microsoft Graph refused to read access reviews (HTTP 403). In the app registration, open API permissions \
+                 and check that AccessReview.Read.All (Application) shows \"Granted\"; if not, click Grant admin consent. \
+                 Access reviews also need a Microsoft Entra ID Governance or P2 licence in the tenant. Then Connect again."
+                    .into(),
+            )),
+            401 => Err(AppError::Verification(
+                "Microsoft Graph did not accept the app's token (HTTP 401). Check that the app registration is in this \
+                 tenant and enabled, then Connect again."
+                    .into(),
+            )),
+            status => Err(AppError::Upstream(format!(
+                "Microsoft Graph answered HTTP {status} when reading access reviews. Nothing was saved; try again later."
+            ))),
+        }
+    }
+
     fn network(&self, err: reqwest::Error) -> AppError {
         tracing::warn!(error = %err, "Microsoft call failed");
         if err.is_timeout() {

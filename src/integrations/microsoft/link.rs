@@ -143,7 +143,15 @@ async fn verify(
                 service.api_name()
             )));
         }
-        return Ok((Verified::connected(format!("Signed in with the certificate; {role} granted.")), Vec::new()));
+        // Entra ID: the role was granted; one Graph read proves it works in this tenant.
+        let proof = match service {
+            MsService::Entra => {
+                state.microsoft.read_access_reviews(&token).await?;
+                "; access reviews read through Microsoft Graph"
+            }
+            MsService::M365 | MsService::Azure => "",
+        };
+        return Ok((Verified::connected(format!("Signed in with the certificate; {role} granted{proof}.")), Vec::new()));
     }
     let subscriptions = state.microsoft.subscriptions(&token).await?;
     let message = format!("Signed in with the certificate; {} subscription(s) visible.", subscriptions.len());
