@@ -33,3 +33,21 @@ async fn pages_use_the_guides_words() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_account_selected_at_the_top_right_comes_first_on_integrations() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let org = app.organization_id("ada@example.com").await;
+    app.insert_account(org, "aws", "management", "Payer", "111111111111").await;
+    let dev = app.insert_account(org, "aws", "linked", "Dev", "222222222222").await;
+    expect_status(app.call(&app.client, "select_account", &[("account_id", &dev.to_string())]).await, StatusCode::OK).await;
+
+    let page = expect_status(app.get(&app.client, "/integrations").await, StatusCode::OK).await;
+    let selected = page.find(r#"aria-label="Selected account""#).expect("a Selected account section");
+    let first_card = page.find(r#"aria-label="AWS""#).or_else(|| page.find("integration-card-title")).expect("the cards");
+    assert!(selected < first_card, "the selected account comes before the cards");
+    let section = &page[selected..first_card];
+    assert!(section.contains("Dev") && !section.contains("Payer"), "only the selected account: {section}");
+    assert!(section.contains(&format!("/accounts/{dev}/delete")) && section.contains("Re-test"), "with its actions");
+}

@@ -16,7 +16,7 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await ready(page);
 
   // The information button opens the setup guidance with the External ID and the template.
-  await page.getByText('Setup instructions').click();
+  await page.getByRole('button', { name: 'Information' }).click();
   await expect(page.getByRole('link', { name: 'Launch Stack' })).toHaveAttribute('href', /param_ExternalId=xops-/);
   await expect(page.getByRole('link', { name: 'download the CloudFormation template' })).toBeVisible();
   await expect(page.locator('#external_id')).toHaveValue(/^xops-[0-9a-f]{40}$/);

@@ -79,6 +79,9 @@ test('M365 and Entra ID are linked with their permissions', async ({ page }, tes
   await expect(page.locator('tr[data-account="Contoso 365"]')).toContainText('Connected');
 
   await page.goto('/integrations/microsoft/entra');
+  // The Information ("i") button shows and hides the setup guidance (shown at first here).
+  await expect(page.getByRole('button', { name: 'Information' })).toBeVisible();
+  await expect(page.getByText('AccessReview.Read.All').first()).toBeVisible();
   await ready(page);
   await generateAndUpload(page, entraApp);
   await page.getByLabel('Friendly name').fill('Directory');

@@ -25,7 +25,15 @@ pub fn IntegrationsPage() -> impl IntoView {
             <crate::ui::Notice />
             <p class="lead">"Link your AWS, Azure, Microsoft and EKS accounts, and manage the ones already linked."</p>
             {with_workspace(|ws| {
-                Card::ALL
+                // The guide: select the account at the top right, then manage it here, first.
+                let selected = ws.current_account().cloned().map(|account| view! {
+                    <section class="panel integration-card selected-account" aria-label="Selected account">
+                        <header class="integration-card-head"><h2>"Selected account"</h2></header>
+                        <p class="muted">"The account chosen at the top right. Every account is also listed under its provider below."</p>
+                        <AccountList accounts=vec![account] manage=true />
+                    </section>
+                });
+                let cards = Card::ALL
                     .into_iter()
                     .map(|card| {
                         let accounts = ws.accounts_of(card);
@@ -47,7 +55,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                             </section>
                         }
                     })
-                    .collect_view()
+                    .collect_view();
+                view! { {selected} {cards} }
             })}
         </section>
     }

@@ -172,7 +172,8 @@ fn guidance(kind: AwsKind, setup: AwsSetup) -> impl IntoView {
                 <p class="hint">"Every role you create for Xops must require this External ID. The template sets it for you."</p>
             </div>
             <details class="guidance">
-                <summary>
+                // The guide's Information ("i") button: a disclosure, so it works without JavaScript too.
+                <summary role="button" aria-label="Information: setup instructions">
                     <span class="info-button" aria-hidden="true">"i"</span>
                     " Setup instructions"
                 </summary>

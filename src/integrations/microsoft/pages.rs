@@ -188,7 +188,7 @@ fn guidance(service: MsService) -> impl IntoView {
     view! {
         <aside class="panel setup">
             <details class="guidance" open=true>
-                <summary><span class="info-button" aria-hidden="true">"i"</span> " Setup instructions"</summary>
+                <summary role="button" aria-label="Information: setup instructions"><span class="info-button" aria-hidden="true">"i"</span> " Setup instructions"</summary>
                 <ol>{register}{specific}{upload}</ol>
                 {service.asks_organization_id().then(|| view! {
                     <p class="hint"><strong>"Note:"</strong> " The M365 scan requires all users/accounts to have the " <strong>"O365_BUSINESS_PREMIUM"</strong> " license; missing licenses may cause scan failure."</p>
