@@ -6,16 +6,17 @@ use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
-use crate::accounts::pages::{DeleteAccountPage, EditAccountPage};
+use crate::accounts::dialogs::{DeleteDialog, RenameDialog};
 use crate::auth::{ConfirmSignUpPage, SignInPage, SignUpPage, SignUpSentPage};
 use crate::home::HomePage;
-use crate::integrations::aws::pages::{AwsPage, EksPage, LinkAwsPage};
+use crate::integrations::aws::pages::{AccountTypeDialog, AwsPage, EksPage, LinkAwsPage};
 use crate::integrations::microsoft::pages::{AzurePage, LinkMicrosoftPage, MicrosoftPage, SubscriptionsPage};
 use crate::integrations::IntegrationsPage;
 use crate::layout::SignedInLayout;
-use crate::onboarding::page::SelectPlatformPage;
+use crate::integrations::selection::SelectPlatformPage;
 use crate::support::inbox::SupportInboxPage;
 use crate::support::SupportPage;
+use crate::ui::DialogRequest;
 
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -85,7 +86,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
                 <Route path=path!("/signup/sent") view=SignUpSentPage ssr=SsrMode::Async />
                 <Route path=path!("/signup/confirm/:token") view=ConfirmSignUpPage ssr=SsrMode::Async />
-                <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
+                <ParentRoute path=path!("") view=|| view! { <SignedInLayout dialogs=OpenDialog /> } ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/select-platform") view=SelectPlatformPage ssr=SsrMode::Async />
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async />
@@ -96,13 +97,24 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/microsoft") view=MicrosoftPage ssr=SsrMode::Async />
                     <Route path=path!("/integrations/microsoft/:service") view=LinkMicrosoftPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
-                    <Route path=path!("/accounts/:id/edit") view=EditAccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/accounts/:id/delete") view=DeleteAccountPage ssr=SsrMode::Async />
                     <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async />
                     <Route path=path!("/support/inbox") view=SupportInboxPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// The dialog the address asks for, on top of whichever signed-in page it is.
+#[component]
+fn OpenDialog() -> impl IntoView {
+    let request = crate::ui::requested_dialog();
+    move || {
+        request.get().map(|request| match request {
+            DialogRequest::Rename(id) => view! { <RenameDialog account_id=id /> }.into_any(),
+            DialogRequest::Delete(id) => view! { <DeleteDialog account_id=id /> }.into_any(),
+            DialogRequest::AccountType => view! { <AccountTypeDialog /> }.into_any(),
+        })
     }
 }
 

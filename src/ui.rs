@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 
 use crate::error::AppError;
 
@@ -54,7 +55,12 @@ pub fn Notice() -> impl IntoView {
     let query = use_query_map();
     move || {
         query.read().get("notice").and_then(|key| {
-            let class = if key.ends_with("-warning") { "notice notice-warning" } else { "notice" };
+            // Green is for what the user just did; what merely informs is neutral.
+            let class = match key.as_str() {
+                "signed-out" | "session-ended" => "notice notice-info",
+                key if key.ends_with("-warning") => "notice notice-warning",
+                _ => "notice",
+            };
             notice_text(&key).map(|text| view! { <p class=class role="status">{text}</p> })
         })
     }
@@ -80,4 +86,175 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "session-ended" => "Your session has ended. Please sign in again.",
         _ => return None,
     })
+}
+
+/// A dialog a page can show on top of itself. Each has its own address (`?dialog=…`), so the
+/// server renders the page with the dialog open when JavaScript is off, and a link opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogRequest {
+    Rename(i64),
+    Delete(i64),
+    /// The guide's "Select AWS Account Type", before the link form.
+    AccountType,
+}
+
+impl DialogRequest {
+    pub fn from_query(query: &ParamsMap) -> Option<Self> {
+        let account = || query.get("account").and_then(|id| id.parse::<i64>().ok());
+        match query.get("dialog")?.as_str() {
+            "rename" => account().map(Self::Rename),
+            "delete" => account().map(Self::Delete),
+            "account-type" => Some(Self::AccountType),
+            _ => None,
+        }
+    }
+
+    /// The query that opens it, also the key its opening links carry (`data-opens`).
+    pub fn query(self) -> String {
+        match self {
+            Self::Rename(id) => format!("dialog=rename&account={id}"),
+            Self::Delete(id) => format!("dialog=delete&account={id}"),
+            Self::AccountType => "dialog=account-type".into(),
+        }
+    }
+
+    /// Its address on top of the page at `here` (a `page_address`).
+    pub fn href(self, here: &str) -> String {
+        let separator = if here.contains('?') { '&' } else { '?' };
+        format!("{here}{separator}{}", self.query())
+    }
+}
+
+/// The current page's address without dialog or notice: where Close and a finished dialog
+/// lead. Only the list's page number is kept.
+pub fn page_address(path: &str, query: &ParamsMap) -> String {
+    match query.get("page").and_then(|p| p.parse::<u32>().ok()).filter(|p| *p > 1) {
+        Some(page) => format!("{path}?page={page}"),
+        None => path.to_string(),
+    }
+}
+
+/// `page_address` of the page being rendered.
+pub fn here() -> String {
+    let location = leptos_router::hooks::use_location();
+    page_address(&location.pathname.get_untracked(), &location.query.get_untracked())
+}
+
+/// The dialog the address asks for, if any.
+pub fn requested_dialog() -> Memo<Option<DialogRequest>> {
+    let query = use_query_map();
+    Memo::new(move |_| DialogRequest::from_query(&query.read()))
+}
+
+/// A window on top of the page. Rendered open by the server (the layout makes the page behind
+/// inert); hydrated, it becomes a modal `<dialog>` (focus inside, Tab kept in, Escape closes)
+/// and on closing gives focus back to what opened it.
+#[component]
+pub fn Dialog(request: DialogRequest, title: String, children: Children) -> impl IntoView {
+    let close = here();
+    let node = NodeRef::<leptos::html::Dialog>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |_| {
+            let Some(dialog) = node.get() else { return };
+            OPENER.with(|opener| {
+                opener.borrow_mut().get_or_insert_with(|| document().active_element());
+            });
+            show_as_modal(dialog);
+        });
+        on_cleanup(move || {
+            let key = request.query();
+            let opener = OPENER.with(|opener| opener.borrow_mut().take()).flatten();
+            let give_back_focus = move || {
+                use leptos::wasm_bindgen::JsCast;
+                let element = opener
+                    .filter(|o| o.is_connected() && o.tag_name() != "BODY")
+                    .or_else(|| document().query_selector(&format!("[data-opens=\"{key}\"]")).ok().flatten());
+                if let Some(element) = element.and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
+                    let _ = element.focus();
+                }
+            };
+            let _ = request_animation_frame(give_back_focus);
+        });
+    }
+    // Tab and Shift+Tab wrap around inside the dialog.
+    let keep_tab_inside = move |ev: leptos::ev::KeyboardEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::JsCast;
+            let Some(dialog) = node.get() else { return };
+            if ev.key() != "Tab" {
+                return;
+            }
+            let selector = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), textarea, select, summary";
+            let Ok(list) = dialog.query_selector_all(selector) else { return };
+            let item = |i: u32| list.item(i).and_then(|n| n.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+            let (Some(first), Some(last)) = (item(0), item(list.length().saturating_sub(1))) else { return };
+            let active = document().active_element();
+            let at = |e: &leptos::web_sys::HtmlElement| active.as_ref().is_some_and(|a| a == e.unchecked_ref::<leptos::web_sys::Element>());
+            if ev.shift_key() && at(&first) {
+                ev.prevent_default();
+                let _ = last.focus();
+            } else if !ev.shift_key() && at(&last) {
+                ev.prevent_default();
+                let _ = first.focus();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let _ = request;
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_escape = {
+        let close = close.clone();
+        move |ev: leptos::ev::Event| {
+            ev.prevent_default();
+            navigate(&close, leptos_router::NavigateOptions { scroll: false, ..Default::default() });
+        }
+    };
+    view! {
+        <dialog node_ref=node open=true class="dialog" aria-labelledby="dialog-title" aria-modal="true" on:cancel=on_escape on:keydown=keep_tab_inside>
+            <header class="dialog-head">
+                <h2 id="dialog-title">{title}</h2>
+                <a href=close data-noscroll="true" class="dialog-close" aria-label="Close">"×"</a>
+            </header>
+            <div class="dialog-body">{children()}</div>
+        </dialog>
+    }
+}
+
+/// Where a card's Add Account leads: the account-type dialog on top of the page at `here` when
+/// the card asks the type first, else the card's own page with its form.
+pub fn add_account_href(card: crate::domain::Card, here: &str) -> String {
+    if card.asks_account_type() {
+        DialogRequest::AccountType.href(here)
+    } else {
+        card.href()
+    }
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// What had the focus when the open dialog opened (one dialog is open at a time).
+    static OPENER: std::cell::RefCell<Option<Option<leptos::web_sys::Element>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Makes a server-rendered open `<dialog>` modal, once it is in the document (one rendered
+/// inside a Suspense is mounted a frame later).
+#[cfg(feature = "hydrate")]
+fn show_as_modal(dialog: leptos::web_sys::HtmlDialogElement) {
+    if !dialog.is_connected() {
+        let _ = request_animation_frame(move || show_as_modal(dialog));
+        return;
+    }
+    if !dialog.matches(":modal").unwrap_or(false) {
+        dialog.close();
+        let _ = dialog.show_modal();
+    }
+}
+
+/// A link that opens `request` on top of the page at `here`.
+pub fn dialog_link(request: DialogRequest, here: &str, label: &'static str, class: &'static str) -> impl IntoView {
+    view! { <a href=request.href(here) data-opens=request.query() data-noscroll="true" class=class>{label}</a> }
 }

@@ -360,3 +360,17 @@ async fn two_organizations_may_link_one_account_each_through_its_own_external_id
     }
     assert_eq!(app.count("SELECT COUNT(DISTINCT organization_id) FROM cloud_accounts").await, 2);
 }
+
+#[tokio::test]
+async fn a_link_with_a_warning_does_not_silently_become_the_selected_account() {
+    let stub = StubSts::start(Role::RequiresExternalId).await;
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    link(&app, &app.client, "management", "Payer", MGMT_ARN).await;
+    // The stub does not answer AWS Organizations: membership is unconfirmed, a warning.
+    let res = link(&app, &app.client, "linked", "Dev", LINKED_ARN).await;
+    assert_eq!(location(&res), "/integrations/aws?notice=linked-warning");
+    assert_eq!(account(&app, "Dev").await.2, "warning");
+    let page = expect_status(app.get(&app.client, "/integrations").await, StatusCode::OK).await;
+    assert!(page.contains(r#"<span class="dropdown-value">Payer</span>"#), "Payer stays selected");
+}

@@ -20,7 +20,7 @@ async fn pages_use_the_guides_words() {
     assert!(integrations.contains(">Add Account<"), "the other cards' button");
     assert!(integrations.contains("Add Cloud Account") && !integrations.contains("+ Add Cloud Account"));
 
-    let edit = expect_status(app.get(&app.client, &format!("/accounts/{aws}/edit")).await, StatusCode::OK).await;
+    let edit = expect_status(app.get(&app.client, &format!("/integrations?dialog=rename&account={aws}")).await, StatusCode::OK).await;
     assert!(edit.contains(">AWS Account Name<"), "the rename field is the guide's");
 
     // Every linking page ends with the guide's support line, with the configured address.
@@ -49,5 +49,5 @@ async fn the_account_selected_at_the_top_right_comes_first_on_integrations() {
     assert!(selected < first_card, "the selected account comes before the cards");
     let section = &page[selected..first_card];
     assert!(section.contains("Dev") && !section.contains("Payer"), "only the selected account: {section}");
-    assert!(section.contains(&format!("/accounts/{dev}/delete")) && section.contains("Re-test"), "with its actions");
+    assert!(section.contains(&format!(r#"data-opens="dialog=delete&amp;account={dev}""#)) && section.contains("Re-test"), "with its actions");
 }

@@ -142,6 +142,40 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
 }
 
 #[tokio::test]
+async fn generate_public_key_and_download_is_one_step_that_keeps_what_was_typed() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    // Without JavaScript the Generate button posts the whole link form (fields first, as the guide says).
+    let form = [
+        ("service", "m365"),
+        ("certificate_id", ""),
+        ("name", "Contoso 365"),
+        ("app_id", APP),
+        ("tenant_id", TENANT),
+        ("organization_id", "contoso.onmicrosoft.com"),
+    ];
+    let res = app.submit(&app.client, "generate_certificate", &form, "/integrations/microsoft/m365").await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let back = location(&res);
+    assert!(back.starts_with("/integrations/microsoft/m365?certificate=") && back.contains("&download=1"), "{back}");
+    assert!(back.contains("name=Contoso%20365") && back.contains(&format!("app_id={APP}")), "{back}");
+
+    let page = expect_status(app.get(&app.client, &back).await, StatusCode::OK).await;
+    for typed in ["value=\"Contoso 365\"", &format!("value=\"{APP}\""), &format!("value=\"{TENANT}\""), "value=\"contoso.onmicrosoft.com\""] {
+        assert!(page.contains(typed), "{typed} is still in the form");
+    }
+    // The thumbprint beside the form, and the download started by the page itself.
+    assert!(page.contains("class=\"thumbprint\""));
+    let id = back.split("certificate=").nth(1).and_then(|s| s.split('&').next()).unwrap();
+    let refresh = page.split("http-equiv=\"refresh\" content=\"0;url=").nth(1).expect("a download that starts by itself");
+    let url = refresh.split('"').next().unwrap();
+    assert!(url.starts_with("/certificates/") && url.contains(id), "{url}");
+    let cer = app.get(&app.client, url).await;
+    assert!(cer.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(cer.text().await.unwrap().contains("BEGIN CERTIFICATE"));
+}
+
+#[tokio::test]
 async fn the_database_holds_no_private_key_in_plain_form() {
     let entra = EntraDouble::start().await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;

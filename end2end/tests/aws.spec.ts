@@ -7,11 +7,14 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await expect(page).toHaveURL(/\/select-platform$/);
   await ready(page);
 
-  // AWS card → Select AWS Account Type: Linked Account waits for a management account.
+  // AWS card → the Select AWS Account Type window over the selection page: Linked Account
+  // waits for a management account.
   await page.locator('.card-grid').getByRole('link', { name: 'AWS (Amazon Web Services)' }).click();
-  await expect(page.getByRole('heading', { name: 'Select AWS Account Type' })).toBeVisible();
-  await expect(page.locator('.platform-card.disabled')).toContainText('Link a management account first');
-  await page.getByRole('link', { name: /Management Account/ }).click();
+  const typeDialog = page.getByRole('dialog', { name: 'Select AWS Account Type' });
+  await expect(typeDialog).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Select Your Preferred Cloud Service or Platform' })).toBeAttached();
+  await expect(typeDialog.locator('.platform-card.disabled')).toContainText('Link a management account first');
+  await typeDialog.getByRole('link', { name: /Management Account/ }).click();
   await expect(page.getByRole('heading', { name: 'Link a New AWS Account' })).toBeVisible();
   await ready(page);
 
@@ -36,19 +39,25 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   const payer = page.locator('tr[data-account="Payer"]');
   await expect(payer).toContainText('123456789012');
   // Its Delete leads to the guide's note (below), not to a deletion.
-  await expect(payer.getByRole('link', { name: 'Delete' })).toHaveAttribute('href', /\/accounts\/\d+\/delete$/);
+  await expect(payer.getByRole('link', { name: 'Delete' })).toHaveAttribute('href', /\/integrations\/aws\?dialog=delete&account=\d+$/);
   await expect(page.locator('.account-selector .dropdown-value')).toHaveText('Payer');
 
   // Now a linked account: a real member of the management account's organization in moto.
   const member = createMotoMemberAccount();
-  await page.goto('/integrations/aws');
+  // From Integrations: Add Account → Select AWS Account Type → Linked Account → Connect, and
+  // back on Integrations.
+  await page.goto('/integrations');
   await ready(page);
-  await page.getByRole('link', { name: /Linked Account/ }).click();
+  await page.getByRole('region', { name: 'AWS (Amazon Web Services)' }).getByRole('link', { name: 'Add Account' }).click();
+  await page.getByRole('dialog', { name: 'Select AWS Account Type' }).getByRole('link', { name: /Linked Account/ }).click();
   await ready(page);
   await page.getByLabel('AWS Account Name').fill('Dev');
   await page.getByLabel('AWS Role ARN').fill(`arn:aws:iam::${member}:role/XopsReadOnlyAccess`);
   await page.getByRole('button', { name: 'Connect' }).click();
-  await expect(page.locator('tr[data-account="Dev"]')).toContainText(member);
+  await expect(page).toHaveURL(/\/integrations\?notice=linked-aws$/);
+  await expect(page.locator('tr[data-account="Dev"]').first()).toContainText(member);
+  await page.goto('/integrations/aws');
+  await ready(page);
 
   // Select account: the newest link is current; choosing another makes it current.
   const selector = page.locator('.account-selector');
@@ -62,12 +71,38 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await page.locator('tr[data-account="Payer"]').getByRole('button', { name: 'Re-test' }).click();
   await expect(page.getByText('Connection re-tested')).toBeVisible();
 
-  // Edit → new name → Proceed.
-  await page.locator('tr[data-account="Dev"]').getByRole('link', { name: 'Edit' }).click();
+  // Edit opens a window over the page: focus in its field, Tab kept inside, Escape (or Close)
+  // shuts it and gives focus back to Edit.
+  const edit = page.locator('tr[data-account="Dev"]').getByRole('link', { name: 'Edit' });
+  await edit.click();
+  const dialog = page.getByRole('dialog', { name: 'Edit account name' });
+  await expect(dialog).toBeVisible();
+  await expect(page.locator('.shell')).toHaveAttribute('inert', '');
+  await expect(dialog.getByLabel('AWS Account Name')).toBeFocused();
+  // Hydrated, Tab wraps around inside; without JavaScript the page behind is inert.
+  for (let i = 0; i < (jsEnabled() ? 6 : 2); i++) {
+    await page.keyboard.press('Tab');
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  }
+  if (jsEnabled()) {
+    await ready(page);
+    await page.keyboard.press('Escape');
+    await expect(dialog).toHaveCount(0);
+    await expect(edit).toBeFocused();
+  } else {
+    await dialog.getByRole('link', { name: 'Close' }).click();
+    await expect(dialog).toHaveCount(0);
+  }
+  await expect(page).toHaveURL(/\/integrations\/aws$/);
+
+  // Edit → new name → Proceed: back on this page with the guide's message.
+  await edit.click();
   await ready(page);
-  await page.getByLabel('AWS Account Name').fill('Development');
-  await page.getByRole('button', { name: 'Proceed' }).click();
+  await dialog.getByLabel('AWS Account Name').fill('Development');
+  await dialog.getByRole('button', { name: 'Proceed' }).click();
   await expect(page.getByText('Account name updated')).toBeVisible();
+  await expect(page).toHaveURL(/\/integrations\/aws\?notice=renamed$/);
+  await expect(dialog).toHaveCount(0);
 
   // Delete → the name must be typed exactly.
   await page.locator('tr[data-account="Development"]').getByRole('link', { name: 'Delete' }).click();
@@ -83,6 +118,7 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await page.getByLabel(/Enter the account name/).fill('Development');
   await deleteButton.click();
   await expect(page.getByText('Account has been deleted.')).toBeVisible();
+  await expect(page).toHaveURL(/\/integrations\/aws\?notice=deleted$/);
   await expect(page.locator('tr[data-account="Development"]')).toHaveCount(0);
 
   // The management account's Delete gives the guide's note and a prefilled support request.

@@ -1,6 +1,6 @@
 import { expect, Page, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { ready, signUp, uniqueEmail, watchConsole } from './helpers';
+import { jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const entra = () => `http://127.0.0.1:${process.env.XOPS_E2E_ENTRA_PORT}`;
@@ -9,13 +9,19 @@ async function registerApp(appId: string, roles: string[]) {
   await fetch(`${entra()}/_double/app`, { method: 'POST', body: JSON.stringify({ tenant: TENANT, appId, roles }) });
 }
 
-/** Generate Public Key & Download, then "upload" the downloaded .cer to the app in the double. */
+/**
+ * The guide's order: the fields are filled, then one click on Generate Public Key & Download
+ * downloads the .cer (JavaScript on or off), the page shows its thumbprint and keeps what was
+ * typed; then the .cer is "uploaded" to the app in the double.
+ */
 async function generateAndUpload(page: Page, appId: string) {
-  await page.getByRole('button', { name: 'Generate Public Key & Download' }).click();
-  const link = page.getByRole('link', { name: 'Download certificate (.cer)' });
-  await expect(link).toBeVisible();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Generate Public Key & Download' }).click(),
+  ]);
   await expect(page.locator('.thumbprint')).toHaveText(/^[0-9A-F]{40}$/);
-  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  await expect(page.getByLabel('App ID')).toHaveValue(appId);
+  await ready(page);
   const pem = readFileSync(await download.path(), 'utf8');
   expect(pem).toContain('BEGIN CERTIFICATE');
   expect(pem).not.toContain('PRIVATE');
@@ -34,10 +40,10 @@ test('Azure: certificate, connect, select and deselect subscriptions', async ({ 
   await expect(page.locator('.guidance')).toContainText('Global Reader');
   await expect(page.locator('.guidance')).toContainText('Cost Management Reader');
   await ready(page);
-  await generateAndUpload(page, appId);
   await page.getByLabel('Friendly name').fill('Contoso');
   await page.getByLabel('App ID').fill(appId);
   await page.getByLabel('Tenant ID').fill(TENANT);
+  await generateAndUpload(page, appId);
   await page.getByRole('button', { name: 'Connect' }).click();
 
   await expect(page.getByRole('heading', { name: 'Subscription Management' })).toBeVisible();
@@ -46,16 +52,45 @@ test('Azure: certificate, connect, select and deselect subscriptions', async ({ 
   await page.getByLabel(/Staging/).check();
   await expect(page.getByLabel(/Legacy/)).toBeDisabled();
   await page.getByRole('button', { name: 'Update' }).click();
-  await expect(page.getByText('2 subscription(s) connected, 0 disconnected.')).toBeVisible();
+  // One notice, and the check boxes show what the server stored (as after a reload).
+  await expect(page.getByRole('status')).toHaveText('Subscriptions updated: 2 connected, 0 disconnected.');
+  await expect(page.getByLabel(/Legacy/)).not.toBeChecked();
+  await expect(page.getByLabel(/Production/)).toBeChecked();
   await ready(page);
   await page.getByLabel(/Production/).uncheck();
   await page.getByRole('button', { name: 'Update' }).click();
-  await expect(page.getByText('0 subscription(s) connected, 1 disconnected.')).toBeVisible();
+  await expect(page.getByRole('status')).toHaveText('Subscriptions updated: 0 connected, 1 disconnected.');
+  await expect(page.getByLabel(/Legacy/)).not.toBeChecked();
+  await expect(page.getByLabel(/Production/)).not.toBeChecked();
   await expect(page.locator('ul.subscriptions').first()).toContainText('Staging');
+
+  // Integrations → Azure → Edit: the same page, with Refresh, the filter and Change name.
+  await page.goto('/integrations');
+  await ready(page);
+  await page.getByRole('region', { name: 'Azure' }).locator('tr[data-account="Contoso"]').getByRole('link', { name: 'Edit' }).click();
+  await expect(page.getByRole('heading', { name: 'Subscription Management' })).toBeVisible();
+  await ready(page);
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(page.getByText('The list of subscriptions was read from Azure again.')).toBeVisible();
+  if (jsEnabled()) {
+    await ready(page);
+    await page.getByLabel('Filter subscriptions').fill('stag');
+    await expect(page.getByLabel(/Production/)).toBeHidden();
+    await expect(page.getByLabel(/Staging/)).toBeVisible();
+    await page.getByLabel('Filter subscriptions').fill('');
+  }
+  await page.getByRole('link', { name: 'Change name' }).click();
+  const rename = page.getByRole('dialog', { name: 'Edit account name' });
+  await ready(page);
+  await rename.getByLabel('Azure Account Name').fill('Contoso Azure');
+  await rename.getByRole('button', { name: 'Proceed' }).click();
+  await expect(page).toHaveURL(/\/accounts\/\d+\/subscriptions\?notice=renamed$/);
+  await expect(page.getByText('Account name updated')).toBeVisible();
   expect(consoleErrors).toEqual([]);
 });
 
 test('M365 and Entra ID are linked with their permissions', async ({ page }, testInfo) => {
+  const consoleErrors = watchConsole(page);
   const suffix = testInfo.project.name === 'js-on' ? '1' : '2';
   const m365 = `0b6c4f3a-1d2e-4f5a-8b9c-00000000010${suffix}`;
   const entraApp = `0b6c4f3a-1d2e-4f5a-8b9c-00000000020${suffix}`;
@@ -70,11 +105,12 @@ test('M365 and Entra ID are linked with their permissions', async ({ page }, tes
   await expect(page.getByRole('heading', { name: 'Link a New Microsoft Account' })).toBeVisible();
   await expect(page.locator('.guidance')).toContainText('O365_BUSINESS_PREMIUM');
   await ready(page);
-  await generateAndUpload(page, m365);
   await page.getByLabel('Friendly name').fill('Contoso 365');
   await page.getByLabel('App ID').fill(m365);
   await page.getByLabel('Tenant ID').fill(TENANT);
   await page.getByLabel('Organization ID').fill('contoso.onmicrosoft.com');
+  await generateAndUpload(page, m365);
+  await expect(page.getByLabel('Organization ID')).toHaveValue('contoso.onmicrosoft.com');
   await page.getByRole('button', { name: 'Connect' }).click();
   await expect(page.locator('tr[data-account="Contoso 365"]')).toContainText('Connected');
 
@@ -83,10 +119,33 @@ test('M365 and Entra ID are linked with their permissions', async ({ page }, tes
   await expect(page.getByRole('button', { name: 'Information' })).toBeVisible();
   await expect(page.getByText('AccessReview.Read.All').first()).toBeVisible();
   await ready(page);
-  await generateAndUpload(page, entraApp);
   await page.getByLabel('Friendly name').fill('Directory');
   await page.getByLabel('App ID').fill(entraApp);
   await page.getByLabel('Tenant ID').fill(TENANT);
+  await generateAndUpload(page, entraApp);
   await page.getByRole('button', { name: 'Connect' }).click();
   await expect(page.locator('tr[data-account="Directory"]')).toContainText('Microsoft Entra ID');
+  await expect(page.locator('table.accounts th').nth(2)).toHaveText('Tenant ID');
+
+  // A Microsoft account is re-tested, renamed and deleted like any other.
+  await ready(page);
+  await page.locator('tr[data-account="Directory"]').getByRole('button', { name: 'Re-test' }).click();
+  await expect(page.getByText('Connection re-tested')).toBeVisible();
+  await ready(page);
+  await page.locator('tr[data-account="Directory"]').getByRole('link', { name: 'Edit' }).click();
+  const rename = page.getByRole('dialog', { name: 'Edit account name' });
+  await ready(page);
+  await rename.getByRole('textbox').fill('Directory EU');
+  await rename.getByRole('button', { name: 'Proceed' }).click();
+  await expect(page.getByText('Account name updated')).toBeVisible();
+  await ready(page);
+  await page.locator('tr[data-account="Directory EU"]').getByRole('link', { name: 'Delete' }).click();
+  const remove = page.getByRole('dialog', { name: 'Delete account' });
+  await ready(page);
+  await remove.getByLabel(/Enter the account name/).fill('Directory EU');
+  await remove.getByRole('button', { name: 'Delete Account' }).click();
+  await expect(page.getByText('Account has been deleted.')).toBeVisible();
+  await expect(page).toHaveURL(/\/integrations\/microsoft\?notice=deleted$/);
+  await expect(page.locator('tr[data-account="Directory EU"]')).toHaveCount(0);
+  expect(consoleErrors).toEqual([]);
 });

@@ -1,6 +1,6 @@
 //! The organization's connected cloud accounts as the whole portal sees them, whatever their
 //! provider: summaries, Edit (rename) and Delete. Linking and checking live in `integrations`.
-pub mod pages;
+pub mod dialogs;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod workspace;
@@ -72,7 +72,7 @@ pub async fn load_account_details(account_id: i64) -> Result<AccountDetails, App
 
 /// Edit → new name → Proceed.
 #[server(endpoint = "rename_account")]
-pub async fn rename_account(account_id: i64, name: String) -> Result<(), AppError> {
+pub async fn rename_account(account_id: i64, name: String, return_to: Option<String>) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let name = crate::domain::AccountName::parse(&name)?;
     let account = find(&state.pool, user.organization_id, account_id).await?;
@@ -87,13 +87,14 @@ pub async fn rename_account(account_id: i64, name: String) -> Result<(), AppErro
     store::rename(&mut *tx, user.organization_id, &account, &name).await?;
     crate::audit::write(&mut *tx, &user.actor().await, "rename_account", &detail).await?;
     tx.commit().await?;
-    leptos_axum::redirect(&format!("{}?notice=renamed", account.provider.card().href()), false);
+    let back = crate::server::forms::back_to(return_to.as_deref(), &account.provider.card().href(), "renamed");
+    leptos_axum::redirect(&back, false);
     Ok(())
 }
 
 /// Delete → type the account name → Delete Account. Not for accounts deleted through support.
 #[server(endpoint = "delete_account")]
-pub async fn delete_account(account_id: i64, confirm_name: String) -> Result<(), AppError> {
+pub async fn delete_account(account_id: i64, confirm_name: String, return_to: Option<String>) -> Result<(), AppError> {
     use crate::auth::session::{internal, CURRENT_ACCOUNT};
     let (state, session, user) = crate::auth::session::require_user().await?;
     let account = find(&state.pool, user.organization_id, account_id).await?;
@@ -116,7 +117,8 @@ pub async fn delete_account(account_id: i64, confirm_name: String) -> Result<(),
     if session.get::<i64>(CURRENT_ACCOUNT).await.map_err(internal)? == Some(account_id) {
         session.remove::<i64>(CURRENT_ACCOUNT).await.map_err(internal)?;
     }
-    leptos_axum::redirect(&format!("{}?notice=deleted", account.provider.card().href()), false);
+    let back = crate::server::forms::back_to(return_to.as_deref(), &account.provider.card().href(), "deleted");
+    leptos_axum::redirect(&back, false);
     Ok(())
 }
 

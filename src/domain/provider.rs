@@ -43,6 +43,14 @@ impl Provider {
         }
     }
 
+    /// What its accounts' external id is: lists head that column with it.
+    pub fn account_id_label(self) -> &'static str {
+        match self {
+            Provider::Aws | Provider::Eks => "Account ID",
+            Provider::Azure | Provider::M365 | Provider::Entra => "Tenant ID",
+        }
+    }
+
     pub fn card(self) -> Card {
         match self {
             Provider::Aws => Card::Aws,
@@ -126,13 +134,11 @@ impl Card {
         }
     }
 
-    /// The short mark on the card's logo tile.
-    pub fn short(self) -> &'static str {
+    /// The guide asks the account's type first ("Select AWS Account Type") for these cards.
+    pub fn asks_account_type(self) -> bool {
         match self {
-            Card::Aws => "AWS",
-            Card::Azure => "Az",
-            Card::Microsoft => "MS",
-            Card::Eks => "EKS",
+            Card::Aws => true,
+            Card::Azure | Card::Microsoft | Card::Eks => false,
         }
     }
 

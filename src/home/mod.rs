@@ -16,6 +16,7 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Home" />
         <section class="page">
             <h1>"Home"</h1>
+            <crate::ui::Notice />
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let ws = match resource.await {
@@ -53,6 +54,8 @@ pub fn HomePage() -> impl IntoView {
 }
 
 fn current_account(account: AccountSummary) -> impl IntoView {
+    use crate::ui::{dialog_link, DialogRequest};
+    let here = crate::ui::here();
     view! {
         <section class="panel current-account" aria-label="Current account">
             <h2>"Current account: " {account.name.clone()}</h2>
@@ -67,6 +70,10 @@ fn current_account(account: AccountSummary) -> impl IntoView {
                 <dt>"Last checked"</dt>
                 <dd>{account.last_checked.clone().unwrap_or_else(|| "Never".into())}</dd>
             </dl>
+            <div class="actions">
+                {dialog_link(DialogRequest::Rename(account.id), &here, "Edit", "btn btn-small")}
+                {dialog_link(DialogRequest::Delete(account.id), &here, "Delete", "btn btn-small btn-danger")}
+            </div>
         </section>
     }
 }

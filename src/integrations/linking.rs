@@ -32,7 +32,8 @@ pub async fn audit_refusal(pool: &sqlx::SqlitePool, user: &SessionUser, provider
 }
 
 /// After `store::insert` (and whatever the provider saved beside the account in `tx`): the
-/// audit row in the same transaction, commit, make it the current account, and redirect.
+/// audit row in the same transaction, commit, make it the current account if it connected
+/// cleanly (one with a warning is not silently selected), and redirect.
 pub async fn finish(
     mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
     session: &tower_sessions::Session,
@@ -40,17 +41,20 @@ pub async fn finish(
     new: &NewAccount<'_>,
     account_id: i64,
     detail: &str,
+    return_to: Option<&str>,
 ) -> Result<(), AppError> {
     crate::audit::write(&mut *tx, &user.actor().await, "link_account", detail).await?;
     tx.commit().await?;
-    crate::accounts::workspace::make_current(session, account_id).await?;
-    leptos_axum::redirect(&after_link(new.provider, account_id, new.verified.status), false);
+    if new.verified.status == AccountStatus::Connected {
+        crate::accounts::workspace::make_current(session, account_id).await?;
+    }
+    leptos_axum::redirect(&after_link(new.provider, account_id, new.verified.status, return_to), false);
     Ok(())
 }
 
-/// Where a new account's user lands: its card with the provider's own notice, or for Azure its
-/// subscriptions, which the user chooses next.
-pub fn after_link(provider: Provider, account_id: i64, status: AccountStatus) -> String {
+/// Where a new account's user lands, with the provider's own notice: the page the link was
+/// started from (`return_to`) or else its card; for Azure its subscriptions, chosen next.
+pub fn after_link(provider: Provider, account_id: i64, status: AccountStatus, return_to: Option<&str>) -> String {
     let notice = match status {
         AccountStatus::Connected => format!("linked-{}", provider.as_str()),
         AccountStatus::Warning | AccountStatus::Failed => "linked-warning".to_string(),
@@ -58,7 +62,7 @@ pub fn after_link(provider: Provider, account_id: i64, status: AccountStatus) ->
     match provider {
         Provider::Azure => format!("/accounts/{account_id}/subscriptions?notice={notice}"),
         Provider::Aws | Provider::Eks | Provider::M365 | Provider::Entra => {
-            format!("{}?notice={notice}", provider.card().href())
+            crate::server::forms::back_to(return_to, &provider.card().href(), &notice)
         }
     }
 }
@@ -69,12 +73,12 @@ mod tests {
 
     #[test]
     fn each_provider_lands_with_its_own_notice() {
-        assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Connected), "/integrations/aws?notice=linked-aws");
-        assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Warning), "/integrations/aws?notice=linked-warning");
-        assert_eq!(after_link(Provider::Entra, 1, AccountStatus::Connected), "/integrations/microsoft?notice=linked-entra");
-        assert_eq!(after_link(Provider::Azure, 7, AccountStatus::Connected), "/accounts/7/subscriptions?notice=linked-azure");
+        assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Connected, None), "/integrations/aws?notice=linked-aws");
+        assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Warning, None), "/integrations/aws?notice=linked-warning");
+        assert_eq!(after_link(Provider::Entra, 1, AccountStatus::Connected, None), "/integrations/microsoft?notice=linked-entra");
+        assert_eq!(after_link(Provider::Azure, 7, AccountStatus::Connected, None), "/accounts/7/subscriptions?notice=linked-azure");
         for provider in Provider::ALL {
-            let url = after_link(provider, 1, AccountStatus::Connected);
+            let url = after_link(provider, 1, AccountStatus::Connected, None);
             let key = url.split("notice=").nth(1).unwrap_or_default();
             assert_eq!(crate::ui::notice_text(key), Some(provider.linked_notice()), "{provider:?}");
         }

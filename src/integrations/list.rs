@@ -8,14 +8,26 @@ use super::retest::RetestAccount;
 use crate::accounts::workspace::{load_card_page, refresh_after, with_workspace};
 use crate::accounts::{AccountSummary, PAGE_SIZE};
 use crate::domain::{AccountStatus, Card, Provider};
+use crate::integrations::marks::provider_mark;
+use crate::ui::{dialog_link, DialogRequest};
 
-/// Where an account's Edit leads: Azure's opens its subscriptions (which also offers the name).
-fn edit_href(account: &AccountSummary) -> String {
+/// An account's Edit: Azure's opens its subscriptions page (which also offers the name), the
+/// others the rename dialog on top of the page at `here`.
+fn edit_link(account: &AccountSummary, here: &str) -> AnyView {
     let id = account.id;
     match account.provider {
-        Provider::Azure => format!("/accounts/{id}/subscriptions"),
-        Provider::Aws | Provider::Eks | Provider::M365 | Provider::Entra => format!("/accounts/{id}/edit"),
+        Provider::Azure => view! { <a href=format!("/accounts/{id}/subscriptions") class="btn btn-small">"Edit"</a> }.into_any(),
+        Provider::Aws | Provider::Eks | Provider::M365 | Provider::Entra => {
+            dialog_link(DialogRequest::Rename(id), here, "Edit", "btn btn-small").into_any()
+        }
     }
+}
+
+/// The id column's heading: "Tenant ID" when every row is a Microsoft tenant, and so on.
+fn account_id_heading(accounts: &[AccountSummary]) -> &'static str {
+    let mut labels = accounts.iter().map(|a| a.provider.account_id_label());
+    let first = labels.next().unwrap_or("Account ID");
+    if labels.all(|l| l == first) { first } else { "Account ID" }
 }
 
 /// "Showing 51–100 of 10000", with Previous and Next, when a list has more than one page.
@@ -54,6 +66,8 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
             a.provider.dependents(&a.kind).map_or(0, count)
         })
         .collect();
+    let here = crate::ui::here();
+    let id_heading = account_id_heading(&accounts);
     view! {
         {manage.then(|| view! { <crate::ui::FormError error=retest_error /> })}
         <ActionForm action=retest>
@@ -62,7 +76,7 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                 <tr>
                     <th scope="col">"Name"</th>
                     <th scope="col">"Provider"</th>
-                    <th scope="col">"Account ID"</th>
+                    <th scope="col">{id_heading}</th>
                     <th scope="col">"Status"</th>
                     <th scope="col">"Last checked"</th>
                     {manage.then(|| view! { <th scope="col">"Actions"</th> })}
@@ -76,7 +90,8 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                         let id = a.id;
                         let provider = a.provider_and_kind();
                         let message = a.status_message.clone();
-                        let edit_href = edit_href(&a);
+                        let edit = manage.then(|| edit_link(&a, &here));
+                        let delete = manage.then(|| dialog_link(DialogRequest::Delete(id), &here, "Delete", "btn btn-small btn-danger"));
                         let expiry = a.certificate_expires.clone().map(|date| {
                             let class = if a.certificate_expiring { "hint expiring" } else { "hint" };
                             let text = if a.certificate_expiring {
@@ -95,18 +110,21 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                                         <span class="hint">{format!(" Has {dependents} linked account(s).")}</span>
                                     })}
                                 </td>
-                                <td>{provider}</td>
+                                <td><span class="provider">{provider_mark(a.provider.card())} {provider}</span></td>
                                 <td><code>{a.external_account_id.clone()}</code></td>
                                 <td>
                                     <span class=a.status.css_class() title=message.clone()>{a.status.label()}</span>
-                                    {(manage && a.status != AccountStatus::Connected).then(|| view! { <p class="status-message">{message}</p> })}
+                                    // One line; the whole message a click away, so the row stays one row.
+                                    {(manage && a.status != AccountStatus::Connected).then(|| view! {
+                                        <details class="status-message"><summary>{message.clone()}</summary><p>{message}</p></details>
+                                    })}
                                 </td>
                                 <td>{a.last_checked.clone().unwrap_or_else(|| "Never".into())}</td>
                                 {manage.then(|| view! {
                                     <td><div class="actions">
-                                        <a href=edit_href class="btn btn-small">"Edit"</a>
+                                        {edit}
                                         // A management account's Delete shows the guide's note and the way to support.
-                                        <a href=format!("/accounts/{id}/delete") class="btn btn-small btn-danger">"Delete"</a>
+                                        {delete}
                                         <button type="submit" name="account_id" value=id class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>
                                     </div></td>
                                 })}
@@ -125,8 +143,9 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
 #[component]
 pub fn CardAccounts(card: Card) -> impl IntoView {
     let query = use_query_map();
-    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p > 1);
-    move || match page() {
+    // A memo: opening a dialog changes the query, and must not render the list again.
+    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p > 1));
+    move || match page.get() {
         None => with_workspace(move |ws| {
             let accounts = ws.accounts_of(card);
             let total = ws.total(card);

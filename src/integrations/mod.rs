@@ -5,8 +5,10 @@ pub mod aws;
 #[cfg(feature = "ssr")]
 pub mod linking;
 pub mod list;
+pub mod marks;
 pub mod microsoft;
 pub mod retest;
+pub mod selection;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -41,10 +43,10 @@ pub fn IntegrationsPage() -> impl IntoView {
                             <section class="panel integration-card" aria-label=card.title()>
                                 <header class="integration-card-head">
                                     <A href=card.href() attr:class="integration-card-title">
-                                        <span class=format!("logo logo-{}", card.slug())>{card.short()}</span>
+                                        {marks::provider_mark(card)}
                                         <h2>{card.title()}</h2>
                                     </A>
-                                    <A href=card.href() attr:class="btn">{card.add_label()}</A>
+                                    <a href=crate::ui::add_account_href(card, "/integrations") data-noscroll="true" class="btn">{card.add_label()}</a>
                                 </header>
                                 {if accounts.is_empty() {
                                     view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()

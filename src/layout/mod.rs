@@ -7,8 +7,11 @@ use crate::accounts::workspace::{load_workspace, SelectAccount, Workspace, Works
 use crate::auth::SignOut;
 use crate::error::AppError;
 
+/// `dialogs`: the dialog the address asks for, if any; while one is open the page behind it is
+/// inert (also without JavaScript, where the dialog is not modal).
 #[component]
-pub fn SignedInLayout() -> impl IntoView {
+pub fn SignedInLayout(#[prop(into)] dialogs: ViewFn) -> impl IntoView {
+    let dialog_open = crate::ui::requested_dialog();
     let select = ServerAction::<SelectAccount>::new();
     let sign_out = ServerAction::<SignOut>::new();
     let resource = Resource::new(move || select.version().get(), |_| load_workspace());
@@ -30,7 +33,7 @@ pub fn SignedInLayout() -> impl IntoView {
     };
 
     view! {
-        <div class="shell">
+        <div class="shell" inert=move || dialog_open.get().is_some()>
             <aside class="sidenav">
                 <A href="/" attr:class="brand">
                     "Xops 360"
@@ -58,6 +61,7 @@ pub fn SignedInLayout() -> impl IntoView {
                 </main>
             </div>
         </div>
+        {dialogs.run()}
     }
 }
 

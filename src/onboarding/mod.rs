@@ -1,4 +1,3 @@
 //! First login: while the organization has no linked cloud account, sign-in and Home lead to
 //! the "Select Your Preferred Cloud Service or Platform" page.
 pub mod landing;
-pub mod page;

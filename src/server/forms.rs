@@ -21,6 +21,24 @@ const ERROR_KEYS: [&str; 3] = ["__path", "__err", "__sig"];
 /// Longer values are not carried (they would make the address too long): the user retypes them.
 const MAX_KEPT: usize = 2048;
 
+/// Where a finished form leads, with its `notice`: back to the page it was opened on
+/// (`return_to`, a path on this origin with at most a list's page number), else `fallback`.
+pub fn back_to(return_to: Option<&str>, fallback: &str, notice: &str) -> String {
+    let page = return_to.and_then(|target| {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let local = path.starts_with('/')
+            && !path.starts_with("//")
+            && path.len() <= 256
+            && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+        let query_ok = query.is_empty()
+            || query.strip_prefix("page=").is_some_and(|n| !n.is_empty() && n.len() < 10 && n.bytes().all(|b| b.is_ascii_digit()));
+        (local && query_ok).then_some(target)
+    });
+    let page = page.unwrap_or(fallback);
+    let separator = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{separator}notice={notice}")
+}
+
 /// On `Err` from a plain form post, redirects back to the form with `kept` and the error.
 pub fn keep_typed<S: ServerFn>(result: &Result<(), AppError>, kept: &[(&str, &str)]) {
     let Err(err) = result else { return };
@@ -101,5 +119,20 @@ fn redirect_to(target: &str) -> Response {
     match HeaderValue::from_str(target) {
         Ok(location) => (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response(),
         Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::back_to;
+
+    #[test]
+    fn finished_forms_lead_back_only_to_our_own_pages() {
+        assert_eq!(back_to(Some("/integrations"), "/x", "renamed"), "/integrations?notice=renamed");
+        assert_eq!(back_to(Some("/integrations/aws?page=3"), "/x", "renamed"), "/integrations/aws?page=3&notice=renamed");
+        assert_eq!(back_to(None, "/integrations/eks", "deleted"), "/integrations/eks?notice=deleted");
+        for hostile in ["//evil.example/", "https://evil.example/", "/\\evil.example", "/a?notice=hacked", "/a?page=1&x=2", "relative"] {
+            assert_eq!(back_to(Some(hostile), "/x", "renamed"), "/x?notice=renamed", "{hostile}");
+        }
     }
 }

@@ -39,15 +39,21 @@ pub async fn load_aws_setup(kind: String) -> Result<AwsSetup, AppError> {
 
 /// Verifies the role and, only if AWS confirms it, links the account.
 #[server(endpoint = "link_aws_account")]
-pub async fn link_aws_account(kind: String, name: String, role_arn: String) -> Result<(), AppError> {
-    let kept = [("name", name.as_str()), ("role_arn", role_arn.as_str())];
-    let result = link_aws_account_inner(kind, &name, &role_arn).await;
+pub async fn link_aws_account(
+    kind: String,
+    name: String,
+    role_arn: String,
+    return_to: Option<String>,
+) -> Result<(), AppError> {
+    let from = return_to.clone().unwrap_or_default();
+    let kept = [("name", name.as_str()), ("role_arn", role_arn.as_str()), ("from", from.as_str())];
+    let result = link_aws_account_inner(kind, &name, &role_arn, return_to.as_deref()).await;
     crate::server::keep_typed::<LinkAwsAccount>(&result, &kept);
     result
 }
 
 #[cfg(feature = "ssr")]
-async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str) -> Result<(), AppError> {
+async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return_to: Option<&str>) -> Result<(), AppError> {
     use crate::accounts::store::{self, NewAccount};
     use crate::domain::{AccountName, RoleArn};
     let (state, session, user) = crate::auth::session::require_user().await?;
@@ -97,7 +103,7 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str) -> Res
     let id = store::insert(&mut *tx, org, &account).await?;
     let detail =
         format!("{} \"{name}\" ({}) linked, status {}", kind.label(), arn.account_id(), verified.status.as_str());
-    crate::integrations::linking::finish(tx, &session, &user, &account, id, &detail).await
+    crate::integrations::linking::finish(tx, &session, &user, &account, id, &detail, return_to).await
 }
 
 /// Runs the verification of an existing AWS or EKS account again.

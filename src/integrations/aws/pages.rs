@@ -7,53 +7,72 @@ use super::link::{load_aws_setup, AwsSetup, LinkAwsAccount};
 use crate::accounts::workspace::{refresh_after, with_workspace};
 use crate::domain::{AwsKind, Card, RoleArn};
 use crate::integrations::list::CardAccounts;
-use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
+use crate::integrations::marks::provider_mark;
+use crate::ui::{dialog_link, error_of, here, typed, Dialog, DialogRequest, FieldError, FormError, Notice, Submit};
 
-/// The AWS card: Select AWS Account Type, then the AWS accounts already linked.
+/// The AWS card: its accounts, and Add Account, which opens Select AWS Account Type.
 #[component]
 pub fn AwsPage() -> impl IntoView {
+    let here = here();
     view! {
         <Title text="AWS" />
         <section class="page">
             <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / AWS (Amazon Web Services)"</p>
-            <h1>"Select AWS Account Type"</h1>
+            <div class="page-head">
+                <h1>"AWS (Amazon Web Services)"</h1>
+                {dialog_link(DialogRequest::AccountType, &here, "Add Account", "btn btn-primary")}
+            </div>
             <Notice />
-            {with_workspace(|ws| {
-                let has_management =
-                    ws.accounts_of(Card::Aws).iter().any(|a| AwsKind::of(a.provider, &a.kind) == Some(AwsKind::Management));
-                view! {
-                    <div class="card-grid">
-                        <A href="/integrations/aws/link/management" attr:class="platform-card">
-                            <span class="logo logo-aws">"AWS"</span>
-                            <span class="card-title">"Management Account"</span>
-                            <span class="card-blurb">"The account that owns your AWS Organization (payer account)."</span>
-                        </A>
-                        {if has_management {
-                            view! {
-                                <A href="/integrations/aws/link/linked" attr:class="platform-card">
-                                    <span class="logo logo-aws">"AWS"</span>
-                                    <span class="card-title">"Linked Account"</span>
-                                    <span class="card-blurb">"A member (child) account of your AWS Organization."</span>
-                                </A>
-                            }
-                                .into_any()
-                        } else {
-                            view! {
-                                <div class="platform-card disabled" aria-disabled="true">
-                                    <span class="logo logo-aws">"AWS"</span>
-                                    <span class="card-title">"Linked Account"</span>
-                                    <span class="card-blurb">"Link a management account first."</span>
-                                </div>
-                            }
-                                .into_any()
-                        }}
-                    </div>
-
-                }
-            })}
             <h2>"AWS accounts"</h2>
             <CardAccounts card=Card::Aws />
         </section>
+    }
+}
+
+/// The guide's "Select AWS Account Type" window: Management Account, or Linked Account once a
+/// management account is linked. The link form then leads back to the page it was opened on.
+#[component]
+pub fn AccountTypeDialog() -> impl IntoView {
+    let here = StoredValue::new(here());
+    view! {
+        <Dialog request=DialogRequest::AccountType title="Select AWS Account Type".into()>
+            {with_workspace(move |ws| {
+                // The form leads back here, except on the first link (from the first-login
+                // selection): that user goes on to the new account's card.
+                let from = if ws.total_accounts() > 0 { format!("?from={}", crate::domain::percent_encode(&here.get_value())) } else { String::new() };
+                let has_management =
+                    ws.accounts_of(Card::Aws).iter().any(|a| AwsKind::of(a.provider, &a.kind) == Some(AwsKind::Management));
+                let linked = if has_management {
+                    view! {
+                        <a href=format!("/integrations/aws/link/linked{from}") class="platform-card">
+                            {provider_mark(Card::Aws)}
+                            <span class="card-title">"Linked Account"</span>
+                            <span class="card-blurb">"A member (child) account of your AWS Organization."</span>
+                        </a>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <div class="platform-card disabled" aria-disabled="true">
+                            {provider_mark(Card::Aws)}
+                            <span class="card-title">"Linked Account"</span>
+                            <span class="card-blurb">"Link a management account first."</span>
+                        </div>
+                    }
+                        .into_any()
+                };
+                view! {
+                    <div class="card-grid card-grid-two">
+                        <a href=format!("/integrations/aws/link/management{from}") class="platform-card">
+                            {provider_mark(Card::Aws)}
+                            <span class="card-title">"Management Account"</span>
+                            <span class="card-blurb">"The account that owns your AWS Organization (payer account)."</span>
+                        </a>
+                        {linked}
+                    </div>
+                }
+            })}
+        </Dialog>
     }
 }
 
@@ -115,6 +134,7 @@ fn LinkAwsForm(kind: AwsKind) -> impl IntoView {
             <section class="panel">
                 <ActionForm action attr:class="form" attr:novalidate=true>
                     <input type="hidden" name="kind" value=kind.as_str() />
+                    <input type="hidden" name="return_to" value=typed("from") />
                     <label for="name">"AWS Account Name"</label>
                     <input id="name" name="name" type="text" maxlength="64" required placeholder="e.g. Production" value=typed("name") />
                     <FieldError error field="name" />
@@ -173,9 +193,10 @@ fn guidance(kind: AwsKind, setup: AwsSetup) -> impl IntoView {
             </div>
             <details class="guidance">
                 // The guide's Information ("i") button: a disclosure, so it works without JavaScript too.
-                <summary role="button" aria-label="Information: setup instructions">
+                <summary role="button">
                     <span class="info-button" aria-hidden="true">"i"</span>
-                    " Setup instructions"
+                    <span class="visually-hidden">"Information: "</span>
+                    "Setup instructions"
                 </summary>
                 <ol>
                     <li>{format!("Sign in to the AWS Management Console of {account}.")}</li>

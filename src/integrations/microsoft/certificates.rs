@@ -55,8 +55,17 @@ pub async fn sweep_unconnected(pool: sqlx::SqlitePool) {
 }
 
 /// Generate Public Key & Download: a new RSA 3072 key pair and certificate for `service`.
+/// Generate Public Key & Download. The link form's fields come along (the button submits that
+/// form here), so that the page comes back with what was typed, the certificate shown and its
+/// download started (`download=1`).
 #[server(endpoint = "generate_certificate")]
-pub async fn generate_certificate(service: String) -> Result<CertificateInfo, AppError> {
+pub async fn generate_certificate(
+    service: String,
+    name: Option<String>,
+    app_id: Option<String>,
+    tenant_id: Option<String>,
+    organization_id: Option<String>,
+) -> Result<CertificateInfo, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
@@ -100,7 +109,15 @@ pub async fn generate_certificate(service: String) -> Result<CertificateInfo, Ap
     let detail = format!("{} certificate {}", service.label(), cert.thumbprint);
     crate::audit::write(&mut *tx, &user.actor().await, "generate_certificate", &detail).await?;
     tx.commit().await?;
-    leptos_axum::redirect(&format!("{}?certificate={id}", service.page()), false);
+    let mut back = format!("{}?certificate={id}&download=1", service.page());
+    for (field, value) in [("name", name), ("app_id", app_id), ("tenant_id", tenant_id), ("organization_id", organization_id)] {
+        // What was typed, bounded (the fields themselves are checked at Connect).
+        let value: String = value.unwrap_or_default().chars().take(200).collect();
+        if !value.trim().is_empty() {
+            back.push_str(&format!("&{field}={}", crate::domain::percent_encode(&value)));
+        }
+    }
+    leptos_axum::redirect(&back, false);
     Ok(CertificateInfo::new(id, cert.thumbprint, cert.not_after))
 }
 

@@ -104,7 +104,7 @@ async fn link_microsoft_account_inner(
     certificates::attach(&mut tx, org, certificate_id, id).await?;
     super::subscriptions::store_subscriptions(&mut tx, id, &subscriptions).await?;
     let detail = format!("{} \"{name}\" (tenant {tenant_id}, app {app_id}) linked", service.label());
-    crate::integrations::linking::finish(tx, &session, &user, &account, id, &detail).await
+    crate::integrations::linking::finish(tx, &session, &user, &account, id, &detail, None).await
 }
 
 /// A saved account's app registration, as a new check needs it.

@@ -9,7 +9,7 @@ use super::subscriptions::{azure_subscriptions, RefreshAzureSubscriptions, Subsc
 use crate::accounts::workspace::refresh_after;
 use crate::domain::{Card, MsService};
 use crate::integrations::list::CardAccounts;
-use crate::ui::{error_of, typed, FieldError, FormError, Notice, Submit};
+use crate::ui::{dialog_link, error_of, here, typed, DialogRequest, FieldError, FormError, Notice, Submit};
 
 /// The Azure card: Link a New Azure Account, and the Azure accounts already linked.
 #[component]
@@ -39,12 +39,12 @@ pub fn MicrosoftPage() -> impl IntoView {
             <Notice />
             <div class="card-grid">
                 <A href="/integrations/microsoft/m365" attr:class="platform-card">
-                    <span class="logo logo-microsoft">"365"</span>
+                    {crate::integrations::marks::provider_mark(Card::Microsoft)}
                     <span class="card-title">"M365"</span>
                     <span class="card-blurb">"Microsoft 365 (Exchange Online) through an app with Exchange.ManageAsApp."</span>
                 </A>
                 <A href="/integrations/microsoft/entra" attr:class="platform-card">
-                    <span class="logo logo-microsoft">"ID"</span>
+                    {crate::integrations::marks::provider_mark(Card::Microsoft)}
                     <span class="card-title">"Entra ID"</span>
                     <span class="card-blurb">"Microsoft Entra ID through an app with AccessReview.Read.All."</span>
                 </A>
@@ -96,15 +96,30 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
             None => None,
         }
     });
-    let generate_form = format!("generate-{}", service.as_str());
+    let download_requested = move || query.read().get("download").as_deref() == Some("1");
+    // Hydrated, Generate runs without a page load; its download starts here.
+    Effect::new(move |_| {
+        if let Some(Ok(info)) = generate.value().get() {
+            start_download(&info.download_url);
+        }
+    });
+    let form = NodeRef::<leptos::html::Form>::new();
+    let on_generate = move |ev: leptos::ev::MouseEvent| {
+        // Without JavaScript the button posts the whole form to generate_certificate (formaction).
+        ev.prevent_default();
+        let typed = |name: &str| form_value(form, name);
+        generate.dispatch(GenerateCertificate {
+            service: service.as_str().to_string(),
+            name: typed("name"),
+            app_id: typed("app_id"),
+            tenant_id: typed("tenant_id"),
+            organization_id: typed("organization_id"),
+        });
+    };
     view! {
         <div class="link-layout">
             <section class="panel">
-                // The Generate button sits inside the link form but submits this one (form=...).
-                <ActionForm action=generate attr:id=generate_form.clone()>
-                    <input type="hidden" name="service" value=service.as_str() />
-                </ActionForm>
-                <ActionForm action=link attr:class="form" attr:novalidate=true>
+                <ActionForm action=link node_ref=form attr:class="form" attr:novalidate=true>
                     <input type="hidden" name="service" value=service.as_str() />
                     <input type="hidden" name="certificate_id" value=move || certificate_id().map(|id| id.to_string()).unwrap_or_default() />
                     <label for="name">"Friendly name"</label>
@@ -122,7 +137,7 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                         <FieldError error=link_error field="organization_id" />
                     })}
                     <div class="certificate-step">
-                        <button type="submit" form=generate_form class="btn" disabled=move || generate.pending().get()>
+                        <button type="submit" formaction="/api/generate_certificate" class="btn" on:click=on_generate disabled=move || generate.pending().get()>
                             {move || if generate.pending().get() { "Generating…" } else { "Generate Public Key & Download" }}
                         </button>
                         <FormError error=generate_error />
@@ -130,6 +145,10 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                             {move || Suspend::new(async move {
                                 certificate.await.map(|c| view! {
                                     <div class="certificate">
+                                        // Without JavaScript, the download starts by itself this way.
+                                        {download_requested().then(|| view! {
+                                            <noscript inner_html=format!(r#"<meta http-equiv="refresh" content="0;url={}">"#, c.download_url.replace('"', "")) />
+                                        })}
                                         <a class="btn btn-small" href=c.download_url.clone() download="">"Download certificate (.cer)"</a>
                                         <p class="hint">"Thumbprint " <code class="thumbprint">{c.thumbprint}</code> " · expires " {c.expires}</p>
                                         <p class="hint">"Upload it to the app registration (Certificates & secrets → Upload certificate) before you Connect."</p>
@@ -188,7 +207,7 @@ fn guidance(service: MsService) -> impl IntoView {
     view! {
         <aside class="panel setup">
             <details class="guidance" open=true>
-                <summary role="button" aria-label="Information: setup instructions"><span class="info-button" aria-hidden="true">"i"</span> " Setup instructions"</summary>
+                <summary role="button"><span class="info-button" aria-hidden="true">"i"</span><span class="visually-hidden">"Information: "</span>"Setup instructions"</summary>
                 <ol>{register}{specific}{upload}</ol>
                 {service.asks_organization_id().then(|| view! {
                     <p class="hint"><strong>"Note:"</strong> " The M365 scan requires all users/accounts to have the " <strong>"O365_BUSINESS_PREMIUM"</strong> " license; missing licenses may cause scan failure."</p>
@@ -217,21 +236,25 @@ pub fn SubscriptionsPage() -> impl IntoView {
         let q = query.read();
         match (q.get("connected"), q.get("disconnected")) {
             (Some(c), Some(d)) if c.parse::<u32>().is_ok() && d.parse::<u32>().is_ok() => {
-                Some(format!("{c} subscription(s) connected, {d} disconnected."))
+                Some(format!("Subscriptions updated: {c} connected, {d} disconnected."))
             }
             _ => None,
         }
     };
     let filter = RwSignal::new(String::new());
+    let here = here();
     view! {
         <Title text="Azure subscriptions" />
         <section class="page">
             <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " <A href="/integrations/azure">"Azure"</A> " / Subscriptions"</p>
             <h1>"Subscription Management"</h1>
-            <Notice />
-            {move || changes().map(|c| view! { <p class="notice">{c}</p> })}
+            // One notice: after Update, the counts say it all.
+            {move || match changes() {
+                Some(c) => view! { <p class="notice" role="status">{c}</p> }.into_any(),
+                None => view! { <Notice /> }.into_any(),
+            }}
             <div class="form-actions">
-                <A href=move || format!("/accounts/{}/edit", account_id()) attr:class="btn btn-small">"Change name"</A>
+                {move || dialog_link(DialogRequest::Rename(account_id()), &here, "Change name", "btn btn-small")}
                 <ActionForm action=refresh attr:class="inline-form">
                     <input type="hidden" name="account_id" value=account_id />
                     <button type="submit" class="btn btn-small" disabled=move || refresh.pending().get()>"Refresh"</button>
@@ -253,7 +276,9 @@ pub fn SubscriptionsPage() -> impl IntoView {
                         view! {
                             <li class:hidden=move || { let f = filter.get(); !f.is_empty() && !haystack.contains(&f) }>
                                 <label class="subscription">
-                                    <input type="checkbox" name="selected[]" value=r.id.clone() checked=r.selected disabled=!enabled && !r.selected />
+                                    // The property too: a list rebuilt after Update reuses check boxes the user
+                                    // has touched, whose attribute no longer decides what they show.
+                                    <input type="checkbox" name="selected[]" value=r.id.clone() checked=r.selected prop:checked=r.selected disabled=!enabled && !r.selected />
                                     <span>{r.name}</span>
                                     <code>{r.id}</code>
                                     {(!enabled).then(|| view! { <span class="status status-warning">{r.state}</span> })}
@@ -286,4 +311,36 @@ pub fn SubscriptionsPage() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// The value of a field of `form` (None when empty or absent).
+fn form_value(form: NodeRef<leptos::html::Form>, name: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let element = form.get_untracked()?.elements().named_item(name)?;
+        let value = element.dyn_into::<web_sys::HtmlInputElement>().ok()?.value();
+        (!value.is_empty()).then_some(value)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (form, name);
+        None
+    }
+}
+
+/// Starts downloading `url` as a file, as a click on a download link would.
+fn start_download(url: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let anchor = document().create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+        if let Some(anchor) = anchor {
+            anchor.set_href(url);
+            anchor.set_download("");
+            anchor.click();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
 }

@@ -1,68 +1,63 @@
-//! Edit (rename) and Delete: one page each, so both work without JavaScript.
+//! Edit (rename) and Delete: dialogs on top of the page they were opened from, which is where
+//! Proceed and Delete Account lead back to, with the guide's success message.
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::{load_account_details, AccountDetails, DeleteAccount, RenameAccount};
-use crate::ui::{error_of, FieldError, FormError, Submit};
+use crate::ui::{error_of, here, Dialog, DialogRequest, FieldError, FormError, Submit};
 
-/// Loads the account named by the `:id` route parameter and renders it with `render`.
-fn with_account<V: IntoView + 'static>(
-    render: impl Fn(AccountDetails) -> V + Copy + Send + Sync + 'static,
+/// Loads one of the organization's accounts, then opens the dialog with `render`'s content (so
+/// that it opens whole, and its autofocus field gets the focus).
+fn account_dialog<V: IntoView + 'static>(
+    request: DialogRequest,
+    account_id: i64,
+    title: &'static str,
+    render: impl Fn(AccountDetails) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
-    let details = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => load_account_details(id).await,
-            None => Err(crate::error::AppError::NotFound("That account does not exist in your organization.".into())),
-        }
-    });
+    let details = Resource::new(move || account_id, load_account_details);
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match details.await {
-                    Ok(details) => render(details).into_any(),
-                    Err(err) => view! { <p class="form-error">{err.to_string()}</p> <A href="/integrations">"Back to Integrations"</A> }.into_any(),
-                }
-            })}
+        <Transition fallback=|| ()>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    let content = match details.await {
+                        Ok(details) => render(details).into_any(),
+                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    };
+                    view! { <Dialog request title=title.into()>{content}</Dialog> }
+                })
+            }}
         </Transition>
     }
 }
 
 #[component]
-pub fn EditAccountPage() -> impl IntoView {
+pub fn RenameDialog(account_id: i64) -> impl IntoView {
     let action = ServerAction::<RenameAccount>::new();
     super::workspace::refresh_after(action);
     let error = error_of(action);
-    view! {
-        <Title text="Edit account name" />
-        <section class="page narrow">
-            <h1>"Edit account name"</h1>
-            {with_account(move |d| {
-                let back = d.summary.provider.card().href();
+    let back = here();
+    account_dialog(DialogRequest::Rename(account_id), account_id, "Edit account name", move |d| {
+                let back = back.clone();
                 view! {
                     <p class="lead">{format!("{} account {}", d.summary.provider.label(), d.summary.external_account_id)}</p>
-                    <ActionForm action attr:class="form panel" attr:novalidate=true>
+                    <ActionForm action attr:class="form" attr:novalidate=true>
                         <input type="hidden" name="account_id" value=d.summary.id />
+                        <input type="hidden" name="return_to" value=back.clone() />
                         <label for="name">{format!("{} Account Name", d.summary.provider.label())}</label>
-                        <input id="name" name="name" type="text" maxlength="64" required value=d.summary.name.clone() />
+                        <input id="name" name="name" type="text" maxlength="64" required autofocus value=d.summary.name.clone() />
                         <FieldError error field="name" />
                         <FormError error />
                         <div class="form-actions">
                             <Submit pending=action.pending().into() label="Proceed" busy="Saving…" />
-                            <A href=back attr:class="btn">"Cancel"</A>
+                            <a href=back data-noscroll="true" class="btn">"Cancel"</a>
                         </div>
                     </ActionForm>
                 }
-            })}
-        </section>
-    }
+            })
 }
 
 #[component]
-pub fn DeleteAccountPage() -> impl IntoView {
+pub fn DeleteDialog(account_id: i64) -> impl IntoView {
     let action = ServerAction::<DeleteAccount>::new();
     super::workspace::refresh_after(action);
     let error = error_of(action);
@@ -70,38 +65,39 @@ pub fn DeleteAccountPage() -> impl IntoView {
     // hydrated, it is enabled only once the name matches.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    view! {
-        <Title text="Delete account" />
-        <section class="page narrow">
-            {with_account(move |d| {
+    let back = here();
+    account_dialog(DialogRequest::Delete(account_id), account_id, "Delete account", move |d| {
                 let name = d.summary.name.clone();
-                let typed = RwSignal::new(String::new());
-                let back = d.summary.provider.card().href();
+                let back = back.clone();
                 if d.summary.deleted_through_support() {
                     return view! {
-                        <h1>{format!("Delete {name}")}</h1>
                         <p>"There is currently no provision to delete AWS Management accounts from the Xops portal. To delete the account, submit a support request via the following link"</p>
-                        <A href=format!("/support?account_id={}", d.summary.id) attr:class="btn btn-primary">"Submit Support Request"</A>
+                        <div class="form-actions">
+                            <a href=format!("/support?account_id={}", d.summary.id) class="btn btn-primary">"Submit Support Request"</a>
+                            <a href=back data-noscroll="true" class="btn">"Cancel"</a>
+                        </div>
                     }
                         .into_any();
                 }
+                let typed = RwSignal::new(String::new());
                 let matches = {
                     let name = name.clone();
                     move || typed.get().trim() == name
                 };
                 view! {
-                    <h1>{format!("Delete {name}")}</h1>
                     <p>
                         {format!(
-                            "This removes the {} account {} from Xops 360. Xops stops reading it; nothing changes in the account itself.",
+                            "This removes the {} account {} ({}) from Xops 360. Xops stops reading it; nothing changes in the account itself.",
                             d.summary.provider.label(),
+                            name,
                             d.summary.external_account_id
                         )}
                     </p>
-                    <ActionForm action attr:class="form panel" attr:novalidate=true>
+                    <ActionForm action attr:class="form" attr:novalidate=true>
                         <input type="hidden" name="account_id" value=d.summary.id />
+                        <input type="hidden" name="return_to" value=back.clone() />
                         <label for="confirm_name">"Enter the account name to confirm: " <strong>{name.clone()}</strong></label>
-                        <input id="confirm_name" name="confirm_name" type="text" autocomplete="off" required
+                        <input id="confirm_name" name="confirm_name" type="text" autocomplete="off" required autofocus
                             on:input=move |ev| typed.set(event_target_value(&ev)) />
                         <FieldError error field="confirm_name" />
                         <FormError error />
@@ -110,12 +106,10 @@ pub fn DeleteAccountPage() -> impl IntoView {
                                 disabled=move || action.pending().get() || (hydrated.get() && !matches())>
                                 "Delete Account"
                             </button>
-                            <A href=back attr:class="btn">"Cancel"</A>
+                            <a href=back data-noscroll="true" class="btn">"Cancel"</a>
                         </div>
                     </ActionForm>
                 }
                     .into_any()
-            })}
-        </section>
-    }
+            })
 }

@@ -1,6 +1,7 @@
+//! The first-login selection, "Select Your Preferred Cloud Service or Platform": a card per
+//! integration, the AWS one opening Select AWS Account Type over the page.
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::domain::Card;
 
@@ -22,11 +23,11 @@ pub fn SelectPlatformPage() -> impl IntoView {
                     .into_iter()
                     .map(|card| {
                         view! {
-                            <A href=card.href() attr:class="platform-card">
-                                <span class=format!("logo logo-{}", card.slug())>{card.short()}</span>
+                            <a href=crate::ui::add_account_href(card, crate::onboarding::landing::SELECT_PLATFORM_PATH) data-noscroll="true" class="platform-card">
+                                {super::marks::provider_mark(card)}
                                 <span class="card-title">{card.title()}</span>
                                 <span class="card-blurb">{card.blurb()}</span>
-                            </A>
+                            </a>
                         }
                     })
                     .collect_view()}
