@@ -62,6 +62,13 @@ test('Azure: certificate, connect, select and deselect subscriptions', async ({ 
   await expect(page.getByRole('status')).toHaveText('Subscriptions updated: 0 connected, 1 disconnected.');
   await expect(page.getByLabel(/Legacy/)).not.toBeChecked();
   await expect(page.getByLabel(/Production/)).not.toBeChecked();
+  await expect(page.getByLabel(/Staging/)).toBeChecked();
+  // Every box as the server stored it: the same as after a reload.
+  const boxes = () => page.locator('ul.subscriptions input[type=checkbox]')
+    .evaluateAll((inputs) => inputs.map((i) => `${(i as HTMLInputElement).value}=${(i as HTMLInputElement).checked}`));
+  const shown = await boxes();
+  await page.reload();
+  expect(await boxes()).toEqual(shown);
   await expect(page.locator('ul.subscriptions').first()).toContainText('Staging');
 
   // Integrations → Azure → Edit: the same page, with Refresh, the filter and Change name.
