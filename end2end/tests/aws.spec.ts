@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { createMotoMemberAccount, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
+import { createMotoMemberAccount, expectAccessible, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
 
 test('link, rename and delete AWS accounts; management accounts go through support', async ({ page }, testInfo) => {
   const consoleErrors = watchConsole(page);
@@ -23,6 +23,7 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await expect(page.getByRole('link', { name: 'Launch Stack' })).toHaveAttribute('href', /param_ExternalId=xops-/);
   await expect(page.getByRole('link', { name: 'download the CloudFormation template' })).toBeVisible();
   await expect(page.locator('#external_id')).toHaveValue(/^xops-[0-9a-f]{40}$/);
+  await expectAccessible(page, 'Link a New AWS Account');
 
   // A malformed ARN is refused at the field, and the server never saw it.
   await page.getByLabel('AWS Account Name').fill('Payer');
@@ -124,6 +125,8 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   // The management account's Delete gives the guide's note and a prefilled support request.
   await page.locator('tr[data-account="Payer"]').getByRole('link', { name: 'Delete' }).click();
   await expect(page.getByText('There is currently no provision to delete AWS Management accounts from the Xops portal.')).toBeVisible();
+  await ready(page);
+  await expectAccessible(page, 'the management account\'s Delete');
   await page.getByRole('link', { name: 'Submit Support Request' }).click();
   await expect(page.getByLabel('Subject')).toHaveValue(/AWS Management account deletion: Payer \(123456789012\)/);
   await ready(page);
@@ -145,6 +148,7 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
     .filter({ hasText: `AWS ${test.info().project.name} ·` });
   await expect(request).toContainText('AWS Management account 123456789012');
   await ready(support);
+  await expectAccessible(support, 'the support inbox');
   await request.getByLabel('Enter the account name to confirm').fill('Payer');
   await request.getByRole('button', { name: 'Delete this management account' }).click();
   await expect(support.getByText('The account has been deleted and the request closed.')).toBeVisible();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { mailsTo, newMail, openProfileMenu, ready, requestSignUp, signIn, signUp, uniqueEmail, watchConsole } from './helpers';
+import { expectAccessible, mailsTo, newMail, openProfileMenu, ready, requestSignUp, signIn, signUp, uniqueEmail, watchConsole } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 const SELECT_HEADING = 'Select Your Preferred Cloud Service or Platform';
@@ -12,6 +12,7 @@ test('sign up, first login, Integrations, profile menu, sign out and back in', a
   await page.goto('/integrations');
   await expect(page).toHaveURL(/\/signin\?next=/);
   await expect(page.getByRole('heading', { name: 'Log in to the Platform' })).toBeVisible();
+  await expectAccessible(page, 'sign-in');
 
   // The page's stylesheet is the built one, under its content-hashed name, cached for good.
   const stylesheet = await page.locator('link#xops-css').getAttribute('href');
@@ -75,6 +76,7 @@ test('sign-up problems are shown next to their fields', async ({ page }, testInf
   const email = uniqueEmail(testInfo);
   await signUp(page, 'Short password Inc', email, 'short');
   await expect(page.locator('#password-error')).toHaveText('Use at least 8 characters for your password.');
+  await expectAccessible(page, 'choosing a password, with its error');
 
   // The same link still works with a good password.
   await page.getByLabel('Password').fill(PASSWORD);
@@ -87,6 +89,7 @@ test('sign-up problems are shown next to their fields', async ({ page }, testInf
   const before = mailsTo(email);
   await requestSignUp(page, 'Second Inc', email.toUpperCase());
   await expect(page.getByText('exists')).toHaveCount(0);
+  await expectAccessible(page, 'Check your inbox');
   const note = await newMail(email, before);
   expect(note).toContain('Subject: You already have an Xops 360 account');
   expect(note).toMatch(/\/signin/);

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, Page, test, TestInfo } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -106,3 +107,34 @@ export function createMotoMemberAccount(): string {
   ].join('\n');
   return execFileSync(python, ['-c', script, `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`]).toString().trim();
 }
+
+/**
+ * No serious or critical accessibility violation on the page as it is now (an open dialog
+ * included). axe runs in the page, so without JavaScript the same address is scanned in a
+ * copy of the session whose app scripts are blocked: the page as the server rendered it.
+ */
+export async function expectAccessible(page: Page, what: string) {
+  if (!jsEnabled()) {
+    const context = await page.context().browser()!.newContext({
+      baseURL: test.info().project.use.baseURL,
+      javaScriptEnabled: true,
+      storageState: await page.context().storageState(),
+    });
+    const copy = await context.newPage();
+    await copy.route(/\/pkg\/.*\.(js|wasm)$/, (route) => route.abort());
+    await copy.goto(page.url());
+    await scan(copy, what);
+    await context.close();
+    return;
+  }
+  await scan(page, what);
+}
+
+async function scan(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(serious, what).toEqual([]);
+}
+

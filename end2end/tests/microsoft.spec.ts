@@ -1,6 +1,6 @@
 import { expect, Page, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
+import { expectAccessible, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const entra = () => `http://127.0.0.1:${process.env.XOPS_E2E_ENTRA_PORT}`;
@@ -40,6 +40,7 @@ test('Azure: certificate, connect, select and deselect subscriptions', async ({ 
   await expect(page.locator('.guidance')).toContainText('Global Reader');
   await expect(page.locator('.guidance')).toContainText('Cost Management Reader');
   await ready(page);
+  await expectAccessible(page, 'Link a New Azure Account');
   await page.getByLabel('Friendly name').fill('Contoso');
   await page.getByLabel('App ID').fill(appId);
   await page.getByLabel('Tenant ID').fill(TENANT);
@@ -48,6 +49,7 @@ test('Azure: certificate, connect, select and deselect subscriptions', async ({ 
 
   await expect(page.getByRole('heading', { name: 'Subscription Management' })).toBeVisible();
   await ready(page);
+  await expectAccessible(page, 'Subscription Management');
   await page.getByLabel(/Production/).check();
   await page.getByLabel(/Staging/).check();
   await expect(page.getByLabel(/Legacy/)).toBeDisabled();
@@ -112,6 +114,7 @@ test('M365 and Entra ID are linked with their permissions', async ({ page }, tes
   await expect(page.getByRole('heading', { name: 'Link a New Microsoft Account' })).toBeVisible();
   await expect(page.locator('.guidance')).toContainText('O365_BUSINESS_PREMIUM');
   await ready(page);
+  await expectAccessible(page, 'Link a New Microsoft Account');
   await page.getByLabel('Friendly name').fill('Contoso 365');
   await page.getByLabel('App ID').fill(m365);
   await page.getByLabel('Tenant ID').fill(TENANT);
@@ -133,6 +136,8 @@ test('M365 and Entra ID are linked with their permissions', async ({ page }, tes
   await page.getByRole('button', { name: 'Connect' }).click();
   await expect(page.locator('tr[data-account="Directory"]')).toContainText('Microsoft Entra ID');
   await expect(page.locator('table.accounts th').nth(2)).toHaveText('Tenant ID');
+  await ready(page);
+  await expectAccessible(page, 'the Microsoft card');
 
   // A Microsoft account is re-tested, renamed and deleted like any other.
   await ready(page);
