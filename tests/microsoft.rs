@@ -173,6 +173,25 @@ async fn generate_public_key_and_download_is_one_step_that_keeps_what_was_typed(
     let cer = app.get(&app.client, url).await;
     assert!(cer.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert!(cer.text().await.unwrap().contains("BEGIN CERTIFICATE"));
+
+    // Refused (too many certificates waiting for an account), the page still has what was typed.
+    for copy in 0..9 {
+        sqlx::query(
+            "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, key_nonce, key_id, created_at, sealed_bound) \
+             SELECT organization_id, service, cert_pem, thumbprint || ?, x5t_s256 || ?, not_after, sealed_key, key_nonce, key_id, created_at, sealed_bound FROM certificates WHERE id = ?",
+        )
+        .bind(copy.to_string())
+        .bind(copy.to_string())
+        .bind(id.parse::<i64>().unwrap())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let refused = app.submit(&app.client, "generate_certificate", &form, "/integrations/microsoft/m365").await;
+    let back = location(&refused);
+    assert!(back.contains("__err") && back.contains("name=Contoso%20365") && back.contains(&format!("tenant_id={TENANT}")), "{back}");
+    let page = expect_status(app.get(&app.client, &back).await, StatusCode::OK).await;
+    assert!(page.contains("certificates that are not connected to an account yet") && page.contains("value=\"Contoso 365\""));
 }
 
 #[tokio::test]

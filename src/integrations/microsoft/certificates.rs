@@ -54,10 +54,10 @@ pub async fn sweep_unconnected(pool: sqlx::SqlitePool) {
     }
 }
 
-/// Generate Public Key & Download: a new RSA 3072 key pair and certificate for `service`.
-/// Generate Public Key & Download. The link form's fields come along (the button submits that
-/// form here), so that the page comes back with what was typed, the certificate shown and its
-/// download started (`download=1`).
+/// Generate Public Key & Download: a new RSA 3072 key pair and certificate for `service`. The
+/// link form's fields come along (the button submits that form here), so that the page comes
+/// back with what was typed, the certificate shown and its download started (`download=1`);
+/// a refusal brings the typed fields back too.
 #[server(endpoint = "generate_certificate")]
 pub async fn generate_certificate(
     service: String,
@@ -66,6 +66,16 @@ pub async fn generate_certificate(
     tenant_id: Option<String>,
     organization_id: Option<String>,
 ) -> Result<CertificateInfo, AppError> {
+    let typed = [("name", name), ("app_id", app_id), ("tenant_id", tenant_id), ("organization_id", organization_id)]
+        .map(|(field, value)| (field, value.unwrap_or_default()));
+    let result = generate(service, &typed).await;
+    let kept: Vec<(&str, &str)> = typed.iter().map(|(field, value)| (*field, value.as_str())).collect();
+    crate::server::keep_typed::<GenerateCertificate>(&result.as_ref().map(|_| ()).map_err(Clone::clone), &kept);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn generate(service: String, typed: &[(&str, String)]) -> Result<CertificateInfo, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
@@ -110,9 +120,9 @@ pub async fn generate_certificate(
     crate::audit::write(&mut *tx, &user.actor().await, "generate_certificate", &detail).await?;
     tx.commit().await?;
     let mut back = format!("{}?certificate={id}&download=1", service.page());
-    for (field, value) in [("name", name), ("app_id", app_id), ("tenant_id", tenant_id), ("organization_id", organization_id)] {
+    for (field, value) in typed {
         // What was typed, bounded (the fields themselves are checked at Connect).
-        let value: String = value.unwrap_or_default().chars().take(200).collect();
+        let value: String = value.chars().take(200).collect();
         if !value.trim().is_empty() {
             back.push_str(&format!("&{field}={}", crate::domain::percent_encode(&value)));
         }
