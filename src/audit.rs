@@ -1,5 +1,5 @@
 //! The audit log: who did what, when, from where. Callers pass descriptions, never secrets.
-use sqlx::SqlitePool;
+use crate::server::Pool;
 
 use crate::error::AppError;
 
@@ -16,11 +16,11 @@ pub struct Actor {
 /// commit together (or neither does).
 pub async fn write<'c, E>(executor: E, actor: &Actor, action: &str, detail: &str) -> Result<(), AppError>
 where
-    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'c, Database = crate::server::Db>,
 {
     sqlx::query(
         "INSERT INTO audit_log (organization_id, user_id, actor, action, detail, client_addr, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(actor.organization_id)
     .bind(actor.user_id)
@@ -36,7 +36,7 @@ where
 
 /// Appends one row on its own, for events that change nothing else (sign-in, sign-out). A
 /// failure to audit is logged, not shown: the event itself already happened.
-pub async fn record(pool: &SqlitePool, actor: &Actor, action: &str, detail: &str) {
+pub async fn record(pool: &Pool, actor: &Actor, action: &str, detail: &str) {
     if let Err(err) = write(pool, actor, action, detail).await {
         tracing::error!(error = %err, action, "could not write the audit log");
     }

@@ -14,7 +14,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer};
 use tower_sessions_moka_store::MokaStore;
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::app::{shell, App};
 use crate::config::Config;
@@ -26,8 +25,7 @@ const SESSION_CACHE_CAPACITY: u64 = 10_000;
 /// Builds the whole app on a migrated database.
 pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Error>> {
     let pool = connect(&config.database_url).await?;
-    let session_store = SqliteStore::new(pool.clone());
-    session_store.migrate().await?;
+    let session_store = crate::auth::session_store::DbSessionStore::new(pool.clone());
     tokio::spawn(delete_expired_sessions(session_store.clone()));
     tokio::spawn(crate::integrations::microsoft::certificates::sweep_unconnected(pool.clone()));
     // Every request reads its session: from memory, saving a database round trip (the query and
@@ -171,10 +169,13 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
 
-async fn delete_expired_sessions(store: SqliteStore) {
-    use tower_sessions::ExpiredDeletion;
-    if let Err(err) = store.continuously_delete_expired(tokio::time::Duration::from_secs(300)).await {
-        tracing::error!(error = %err, "expired-session cleanup stopped");
+async fn delete_expired_sessions(store: crate::auth::session_store::DbSessionStore) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        if let Err(err) = store.delete_expired(crate::server::now()).await {
+            tracing::warn!(error = %err, "expired-session cleanup failed; trying again later");
+        }
     }
 }
 

@@ -125,7 +125,7 @@ async fn writes_wait_for_a_locked_database_then_ask_to_try_again() {
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let org = app.organization_id("ada@example.com").await;
     let id = add_account(&app, org, "Prod", "111111111111").await;
-    let name_of = || sqlx::query_scalar::<_, String>("SELECT name FROM cloud_accounts WHERE id = ?").bind(id);
+    let name_of = || sqlx::query_scalar::<_, String>("SELECT name FROM cloud_accounts WHERE id = $1").bind(id);
     let mut writer = app.pool.acquire().await.unwrap();
 
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *writer).await.unwrap();

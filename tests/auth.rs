@@ -39,7 +39,7 @@ async fn a_connected_account_ends_the_first_login_screen() {
     let org = app.organization_id("ada@example.com").await;
     sqlx::query(
         "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
-         VALUES (?, 'aws', 'management', 'Prod', '123456789012', 'connected', 0, 0)",
+         VALUES ($1, 'aws', 'management', 'Prod', '123456789012', 'connected', 0, 0)",
     )
     .bind(org)
     .execute(&app.pool)
@@ -110,7 +110,7 @@ async fn the_session_id_changes_at_sign_in_and_dies_at_sign_out() {
     assert_eq!(location(&out), "/signin?notice=signed-out");
     let replay = bare.get(format!("{}/integrations", app.url)).header(COOKIE, &new_cookie).send().await.unwrap();
     assert!(location(&replay).starts_with("/signin"), "a signed-out session cannot be replayed");
-    assert_eq!(app.count("SELECT COUNT(*) FROM tower_sessions").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('sign_in', 'sign_out')").await, 2);
 }
 

@@ -17,7 +17,7 @@ async fn link(app: &TestApp, client: &reqwest::Client, kind: &str, name: &str, a
 
 async fn account(app: &TestApp, name: &str) -> (i64, String, String, String, Option<i64>) {
     sqlx::query_as(
-        "SELECT id, external_account_id, status, status_message, last_checked_at FROM cloud_accounts WHERE name = ?",
+        "SELECT id, external_account_id, status, status_message, last_checked_at FROM cloud_accounts WHERE name = $1",
     )
     .bind(name)
     .fetch_one(&app.pool)

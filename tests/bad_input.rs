@@ -68,13 +68,13 @@ async fn every_server_function_refuses_bad_input_with_a_4xx_and_changes_nothing(
     let acme = app.organization_id("ada@example.com").await;
     let account: i64 = sqlx::query_scalar(
         "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
-         VALUES (?, 'azure', '', 'Prod', '72f988bf-86f1-41af-91ab-2d7cd011db47', 'connected', 0, 0) RETURNING id",
+         VALUES ($1, 'azure', '', 'Prod', '72f988bf-86f1-41af-91ab-2d7cd011db47', 'connected', 0, 0) RETURNING id",
     )
     .bind(acme)
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    sqlx::query("INSERT INTO azure_subscriptions (account_id, subscription_id, display_name, state, selected) VALUES (?, 's1', 'One', 'Enabled', 1)")
+    sqlx::query("INSERT INTO azure_subscriptions (account_id, subscription_id, display_name, state, selected) VALUES ($1, 's1', 'One', 'Enabled', 1)")
         .bind(account)
         .execute(&app.pool)
         .await

@@ -132,7 +132,7 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
     entra.remove_certificates(APP);
     app.call(&app.client, "retest_account", &[("account_id", &id.to_string())]).await;
     let (status, message): (String, String) =
-        sqlx::query_as("SELECT status, status_message FROM cloud_accounts WHERE id = ?")
+        sqlx::query_as("SELECT status, status_message FROM cloud_accounts WHERE id = $1")
             .bind(id)
             .fetch_one(&app.pool)
             .await
@@ -178,7 +178,7 @@ async fn generate_public_key_and_download_is_one_step_that_keeps_what_was_typed(
     for copy in 0..9 {
         sqlx::query(
             "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, key_nonce, key_id, created_at, sealed_bound) \
-             SELECT organization_id, service, cert_pem, thumbprint || ?, x5t_s256 || ?, not_after, sealed_key, key_nonce, key_id, created_at, sealed_bound FROM certificates WHERE id = ?",
+             SELECT organization_id, service, cert_pem, thumbprint || $1, x5t_s256 || $2, not_after, sealed_key, key_nonce, key_id, created_at, sealed_bound FROM certificates WHERE id = $3",
         )
         .bind(copy.to_string())
         .bind(copy.to_string())

@@ -185,7 +185,7 @@ async fn an_organization_cannot_pile_up_unconnected_certificates() {
     for i in 0..10 {
         sqlx::query(
             "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, \
-             key_nonce, key_id, created_at) VALUES (?, 'entra', '', ?, '', 0, x'00', x'00', '', strftime('%s','now'))",
+             key_nonce, key_id, created_at) VALUES ($1, 'entra', '', $2, '', 0, x'00', x'00', '', strftime('%s','now'))",
         )
         .bind(org)
         .bind(format!("T{i}"))
@@ -209,7 +209,7 @@ async fn a_replaced_master_key_stops_the_start_and_old_keys_are_bound_to_their_r
     let old = sealer.seal(b"an old private key", b"").unwrap();
     sqlx::query(
         "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, \
-         key_nonce, key_id, created_at, sealed_bound) VALUES (?, 'entra', '', 'AB12', '', 0, ?, ?, ?, strftime('%s','now'), 0)",
+         key_nonce, key_id, created_at, sealed_bound) VALUES ($1, 'entra', '', 'AB12', '', 0, $2, $3, $4, strftime('%s','now'), 0)",
     )
     .bind(org)
     .bind(&old.ciphertext)
@@ -259,7 +259,7 @@ async fn the_database_holds_no_usable_session_id() {
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_string();
-    let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM tower_sessions").fetch_all(&app.pool).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM sessions").fetch_all(&app.pool).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert!(!stored.contains(&cookie), "stored under a hash, not as the cookie's id");
     // The cookie still works, and a request bearing the stored id as its cookie does not.

@@ -59,7 +59,7 @@ async fn operators_delete_a_management_account_on_request_and_the_requester_sees
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = {acme}")).await, 0);
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = {evil}")).await, 1);
     let (who, detail): (String, String) = sqlx::query_as(
-        "SELECT actor, detail FROM audit_log WHERE action = 'delete_account' AND organization_id = ?",
+        "SELECT actor, detail FROM audit_log WHERE action = 'delete_account' AND organization_id = $1",
     )
     .bind(acme)
     .fetch_one(&app.pool)

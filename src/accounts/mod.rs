@@ -124,7 +124,7 @@ pub async fn delete_account(account_id: i64, confirm_name: String, return_to: Op
 
 /// One of the organization's accounts, or 404 (also for other organizations' ids).
 #[cfg(feature = "ssr")]
-pub async fn find(pool: &sqlx::SqlitePool, organization_id: i64, account_id: i64) -> Result<AccountSummary, AppError> {
+pub async fn find(pool: &crate::server::Pool, organization_id: i64, account_id: i64) -> Result<AccountSummary, AppError> {
     store::summaries(pool, organization_id, store::Select::One(account_id))
         .await?
         .into_iter()
@@ -136,7 +136,7 @@ pub async fn find(pool: &sqlx::SqlitePool, organization_id: i64, account_id: i64
 /// Names are unique per organization and provider; `except` is the account being renamed.
 #[cfg(feature = "ssr")]
 pub async fn ensure_name_free(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::server::Pool,
     organization_id: i64,
     provider: Provider,
     name: &crate::domain::AccountName,

@@ -2,7 +2,7 @@
 //! provider lists come from `Card::providers`, so no query names a provider.
 use std::sync::OnceLock;
 
-use sqlx::{Sqlite, SqlitePool};
+use crate::server::{Db, Pool};
 
 use super::{AccountSummary, PAGE_SIZE};
 use crate::domain::{AccountName, AccountStatus, Card, Provider, Verified};
@@ -41,13 +41,13 @@ fn first_pages_sql() -> &'static str {
                 let providers = provider_literals(card);
                 format!(
                     "SELECT * FROM (SELECT {COLUMNS}, (SELECT COUNT(*) FROM cloud_accounts t WHERE \
-                     t.organization_id = ?1 AND t.provider IN ({providers})) FROM cloud_accounts a \
-                     WHERE a.organization_id = ?1 AND a.provider IN ({providers}) ORDER BY {LIST_ORDER} LIMIT {PAGE_SIZE})"
+                     t.organization_id = $1 AND t.provider IN ({providers})) FROM cloud_accounts a \
+                     WHERE a.organization_id = $1 AND a.provider IN ({providers}) ORDER BY {LIST_ORDER} LIMIT {PAGE_SIZE})"
                 )
             })
             .collect();
         format!(
-            "{} UNION ALL SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = ?1 AND a.id = ?2",
+            "{} UNION ALL SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = $1 AND a.id = $2",
             pages.join(" UNION ALL ")
         )
     })
@@ -58,13 +58,13 @@ type Row = (i64, String, String, String, String, String, String, Option<i64>, Op
 /// Accounts as listed, each with how many accounts its card holds in all (first pages; 0 for
 /// the other selections).
 pub async fn summaries(
-    pool: &SqlitePool,
+    pool: &Pool,
     organization_id: i64,
     select: Select,
 ) -> Result<Vec<(AccountSummary, i64)>, AppError> {
     let rows: Vec<Row> = match select {
         Select::One(id) => {
-            sqlx::query_as(&format!("SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = ? AND a.id = ?"))
+            sqlx::query_as(&format!("SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = $1 AND a.id = $2"))
                 .bind(organization_id)
                 .bind(id)
                 .fetch_all(pool)
@@ -79,8 +79,8 @@ pub async fn summaries(
         }
         Select::CardPage { card, page } => {
             let sql = format!(
-                "SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = ? AND a.provider IN ({}) \
-                 ORDER BY {LIST_ORDER} LIMIT ? OFFSET ?",
+                "SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = $1 AND a.provider IN ({}) \
+                 ORDER BY {LIST_ORDER} LIMIT $2 OFFSET $3",
                 provider_literals(card)
             );
             sqlx::query_as(&sql)
@@ -113,9 +113,9 @@ pub async fn summaries(
 }
 
 /// How many accounts each card holds (cards with none are left out), as (slug, total).
-pub async fn card_totals(pool: &SqlitePool, organization_id: i64) -> Result<Vec<(String, i64)>, AppError> {
+pub async fn card_totals(pool: &Pool, organization_id: i64) -> Result<Vec<(String, i64)>, AppError> {
     let per_provider: Vec<(String, i64)> =
-        sqlx::query_as("SELECT provider, COUNT(*) FROM cloud_accounts WHERE organization_id = ? GROUP BY provider")
+        sqlx::query_as("SELECT provider, COUNT(*) FROM cloud_accounts WHERE organization_id = $1 GROUP BY provider")
             .bind(organization_id)
             .fetch_all(pool)
             .await?;
@@ -139,9 +139,9 @@ pub struct Access {
     pub app_id: String,
 }
 
-pub async fn access(pool: &SqlitePool, organization_id: i64, account_id: i64) -> Result<Access, AppError> {
+pub async fn access(pool: &Pool, organization_id: i64, account_id: i64) -> Result<Access, AppError> {
     let (role_arn, app_id): (String, String) =
-        sqlx::query_as("SELECT role_arn, app_id FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+        sqlx::query_as("SELECT role_arn, app_id FROM cloud_accounts WHERE id = $1 AND organization_id = $2")
             .bind(account_id)
             .bind(organization_id)
             .fetch_one(pool)
@@ -151,12 +151,12 @@ pub async fn access(pool: &SqlitePool, organization_id: i64, account_id: i64) ->
 
 /// How many accounts of this provider and kind the organization has.
 pub async fn count_of_kind(
-    pool: &SqlitePool,
+    pool: &Pool,
     organization_id: i64,
     provider: Provider,
     kind: &str,
 ) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND kind = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND kind = $3")
         .bind(organization_id)
         .bind(provider.as_str())
         .bind(kind)
@@ -166,13 +166,13 @@ pub async fn count_of_kind(
 
 /// The roles (or other access) of every account of this provider and kind, oldest first.
 pub async fn role_arns_of_kind(
-    pool: &SqlitePool,
+    pool: &Pool,
     organization_id: i64,
     provider: Provider,
     kind: &str,
 ) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar(
-        "SELECT role_arn FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND kind = ? ORDER BY id",
+        "SELECT role_arn FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND kind = $3 ORDER BY id",
     )
     .bind(organization_id)
     .bind(provider.as_str())
@@ -184,14 +184,14 @@ pub async fn role_arns_of_kind(
 /// Whether another account of `provider` already has this name (case-insensitively);
 /// `except` is the account being renamed.
 pub async fn name_taken(
-    pool: &SqlitePool,
+    pool: &Pool,
     organization_id: i64,
     provider: Provider,
     name: &AccountName,
     except: Option<i64>,
 ) -> Result<bool, AppError> {
     let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND name = ? COLLATE NOCASE AND id != ?",
+        "SELECT id FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND lower(name) = lower($3) AND id != $4",
     )
     .bind(organization_id)
     .bind(provider.as_str())
@@ -204,13 +204,13 @@ pub async fn name_taken(
 
 /// The name under which `external_account_id` is already linked for `provider`, if it is.
 pub async fn linked_as(
-    pool: &SqlitePool,
+    pool: &Pool,
     organization_id: i64,
     provider: Provider,
     external_account_id: &str,
 ) -> Result<Option<String>, AppError> {
     Ok(sqlx::query_scalar(
-        "SELECT name FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND external_account_id = ?",
+        "SELECT name FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND external_account_id = $3",
     )
     .bind(organization_id)
     .bind(provider.as_str())
@@ -235,13 +235,13 @@ pub struct NewAccount<'a> {
 /// that lost a race with another of the same account or name.
 pub async fn insert<'c, E>(executor: E, organization_id: i64, new: &NewAccount<'_>) -> Result<i64, AppError>
 where
-    E: sqlx::Executor<'c, Database = Sqlite>,
+    E: sqlx::Executor<'c, Database = Db>,
 {
     let now = now();
     sqlx::query_scalar(
         "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, role_arn, app_id, domain, \
          status, status_message, last_checked_at, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(organization_id)
     .bind(new.provider.as_str())
@@ -271,9 +271,9 @@ pub async fn rename<'c, E>(
     name: &AccountName,
 ) -> Result<(), AppError>
 where
-    E: sqlx::Executor<'c, Database = Sqlite>,
+    E: sqlx::Executor<'c, Database = Db>,
 {
-    sqlx::query("UPDATE cloud_accounts SET name = ?, updated_at = ? WHERE id = ? AND organization_id = ?")
+    sqlx::query("UPDATE cloud_accounts SET name = $1, updated_at = $2 WHERE id = $3 AND organization_id = $4")
         .bind(name.as_str())
         .bind(now())
         .bind(account.id)
@@ -288,9 +288,9 @@ where
 
 pub async fn delete<'c, E>(executor: E, organization_id: i64, account_id: i64) -> Result<(), AppError>
 where
-    E: sqlx::Executor<'c, Database = Sqlite>,
+    E: sqlx::Executor<'c, Database = Db>,
 {
-    sqlx::query("DELETE FROM cloud_accounts WHERE id = ? AND organization_id = ?")
+    sqlx::query("DELETE FROM cloud_accounts WHERE id = $1 AND organization_id = $2")
         .bind(account_id)
         .bind(organization_id)
         .execute(executor)
@@ -302,9 +302,9 @@ where
 /// it goes); returns how many.
 pub async fn delete_of_kind<'c, E>(executor: E, organization_id: i64, provider: Provider, kind: &str) -> Result<u64, AppError>
 where
-    E: sqlx::Executor<'c, Database = Sqlite>,
+    E: sqlx::Executor<'c, Database = Db>,
 {
-    Ok(sqlx::query("DELETE FROM cloud_accounts WHERE organization_id = ? AND provider = ? AND kind = ?")
+    Ok(sqlx::query("DELETE FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND kind = $3")
         .bind(organization_id)
         .bind(provider.as_str())
         .bind(kind)
@@ -321,12 +321,12 @@ pub async fn record_check<'c, E>(
     verified: &Verified,
 ) -> Result<(), AppError>
 where
-    E: sqlx::Executor<'c, Database = Sqlite>,
+    E: sqlx::Executor<'c, Database = Db>,
 {
     let now = now();
     sqlx::query(
-        "UPDATE cloud_accounts SET status = ?, status_message = ?, last_checked_at = ?, updated_at = ? \
-         WHERE id = ? AND organization_id = ?",
+        "UPDATE cloud_accounts SET status = $1, status_message = $2, last_checked_at = $3, updated_at = $4 \
+         WHERE id = $5 AND organization_id = $6",
     )
     .bind(verified.status.as_str())
     .bind(&verified.message)

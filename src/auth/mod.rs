@@ -7,6 +7,8 @@ pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
+pub mod session_store;
+#[cfg(feature = "ssr")]
 pub mod throttle;
 
 use leptos::prelude::*;
@@ -43,7 +45,7 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
 
     let reservation = throttle::reserve(&state.pool, &email, &addr).await?;
     let user: Option<(i64, i64, String)> =
-        sqlx::query_as("SELECT id, organization_id, password_hash FROM users WHERE email = ?")
+        sqlx::query_as("SELECT id, organization_id, password_hash FROM users WHERE email = $1")
             .bind(&email)
             .fetch_optional(&state.pool)
             .await?;
@@ -100,7 +102,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// seeding command of the benchmarks. Returns the organization's and the user's ids.
 #[cfg(feature = "ssr")]
 pub async fn create_organization(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::server::Pool,
     organization: &crate::domain::OrganizationName,
     email: &crate::domain::Email,
     password: crate::domain::Password,
@@ -115,7 +117,7 @@ pub async fn create_organization(
 /// Inserts an organization and its first user inside the caller's transaction.
 #[cfg(feature = "ssr")]
 pub async fn insert_organization(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     organization: &crate::domain::OrganizationName,
     email: &crate::domain::Email,
     password_hash: &str,
@@ -123,14 +125,14 @@ pub async fn insert_organization(
     use crate::error::OnUniqueViolation;
     let now = crate::server::now();
     let org_id: i64 =
-        sqlx::query_scalar("INSERT INTO organizations (name, external_id, created_at) VALUES (?, ?, ?) RETURNING id")
+        sqlx::query_scalar("INSERT INTO organizations (name, external_id, created_at) VALUES ($1, $2, $3) RETURNING id")
             .bind(organization.as_str())
             .bind(new_external_id())
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
     let user_id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (organization_id, email, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO users (organization_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(org_id)
     .bind(email.as_str())

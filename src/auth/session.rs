@@ -90,7 +90,7 @@ pub async fn current(session: &Session, state: &AppState) -> Result<Option<Sessi
     }
     let row: Option<(i64, String, String)> = sqlx::query_as(
         "SELECT u.organization_id, o.name, u.email FROM users u JOIN organizations o ON o.id = u.organization_id \
-         WHERE u.id = ?",
+         WHERE u.id = $1",
     )
     .bind(user_id)
     .fetch_optional(&state.pool)

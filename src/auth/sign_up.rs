@@ -45,7 +45,7 @@ async fn request(organization: &str, email: &str) -> Result<(), AppError> {
     // Past the limit the answer is the same; the address just gets no more mail this hour.
     if outbox::recently_sent(&mut tx, email.as_str(), purposes, now - 3600).await? < MAILS_PER_ADDRESS_PER_HOUR {
         let registered: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE email = ?").bind(email.as_str()).fetch_optional(&mut *tx).await?;
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(&mut *tx).await?;
         let site = &state.config.public_url;
         let (purpose, letter) = match registered {
             Some(_) => (outbox::ALREADY_REGISTERED, already_registered_letter(&email, site)),
@@ -53,7 +53,7 @@ async fn request(organization: &str, email: &str) -> Result<(), AppError> {
                 let token = new_token();
                 sqlx::query(
                     "INSERT INTO sign_up_requests (token_hash, email, organization_name, created_at, expires_at) \
-                     VALUES (?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(crate::crypto::sha256(token.as_bytes()))
                 .bind(email.as_str())
@@ -110,7 +110,7 @@ async fn confirm(token: &str, password: String) -> Result<(), AppError> {
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let (org_id, user_id) = crate::auth::insert_organization(&mut tx, &organization, &email, &hash).await?;
     // Every link of this address is spent: the address has its account now.
-    sqlx::query("DELETE FROM sign_up_requests WHERE email = ?").bind(email.as_str()).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sign_up_requests WHERE email = $1").bind(email.as_str()).execute(&mut *tx).await?;
     let actor =
         crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
     crate::audit::write(&mut *tx, &actor, "sign_up", &format!("organization \"{organization}\"")).await?;
@@ -123,12 +123,12 @@ async fn confirm(token: &str, password: String) -> Result<(), AppError> {
 
 /// (email, organization name) of the sign-up behind `token`, unless it expired or was used.
 #[cfg(feature = "ssr")]
-async fn pending(pool: &sqlx::SqlitePool, token: &str) -> Result<Option<(String, String)>, AppError> {
+async fn pending(pool: &crate::server::Pool, token: &str) -> Result<Option<(String, String)>, AppError> {
     if token.len() > 100 {
         return Ok(None);
     }
     Ok(sqlx::query_as(
-        "SELECT email, organization_name FROM sign_up_requests WHERE token_hash = ? AND expires_at > ?",
+        "SELECT email, organization_name FROM sign_up_requests WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(crate::crypto::sha256(token.as_bytes()))
     .bind(crate::server::now())

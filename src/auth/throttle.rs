@@ -1,7 +1,8 @@
 //! Sign-in throttling: after 5 failures for one email, or from one client address, within
 //! 15 minutes, further attempts are refused without checking the password. Sign-ups are
 //! limited per client address (`XOPS_SIGN_UPS_PER_HOUR`).
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::AnyConnection;
+use crate::server::Pool;
 
 use crate::error::AppError;
 use crate::server::{begin_write, now};
@@ -10,13 +11,13 @@ pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_SECS: i64 = 15 * 60;
 
 /// Seconds until the next attempt is allowed, or None if one is allowed now.
-async fn retry_after(conn: &mut SqliteConnection, email: &str, addr: &str, now: i64) -> Result<Option<i64>, AppError> {
+async fn retry_after(conn: &mut AnyConnection, email: &str, addr: &str, now: i64) -> Result<Option<i64>, AppError> {
     // The MAX_FAILURES-th most recent failure in the window: once it leaves the window, fewer
     // than MAX_FAILURES remain and attempts are allowed again.
     let mut oldest_counted = None;
     for (column, value) in [("email", email), ("client_addr", addr)] {
         let sql = format!(
-            "SELECT attempted_at FROM failed_sign_ins WHERE {column} = ? AND attempted_at > ? \
+            "SELECT attempted_at FROM failed_sign_ins WHERE {column} = $1 AND attempted_at > $2 \
              ORDER BY attempted_at DESC LIMIT 1 OFFSET {}",
             MAX_FAILURES - 1
         );
@@ -45,15 +46,15 @@ pub struct Reservation(i64);
 /// Counts and records an attempt in one write transaction, before any password is checked:
 /// concurrent guesses are serialised by the database's write lock, so no more than
 /// MAX_FAILURES of them ever reach the hash (a check then a later record let 100 through).
-pub async fn reserve(pool: &SqlitePool, email: &str, addr: &str) -> Result<Reservation, AppError> {
+pub async fn reserve(pool: &Pool, email: &str, addr: &str) -> Result<Reservation, AppError> {
     let now = now();
     let mut tx = begin_write(pool).await?;
     if let Some(wait) = retry_after(&mut tx, email, addr, now).await? {
         return Err(AppError::TooManyAttempts(message(wait)));
     }
-    sqlx::query("DELETE FROM failed_sign_ins WHERE attempted_at <= ?").bind(now - WINDOW_SECS).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM failed_sign_ins WHERE attempted_at <= $1").bind(now - WINDOW_SECS).execute(&mut *tx).await?;
     let id = sqlx::query_scalar(
-        "INSERT INTO failed_sign_ins (email, client_addr, attempted_at) VALUES (?, ?, ?) RETURNING id",
+        "INSERT INTO failed_sign_ins (email, client_addr, attempted_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(email)
     .bind(addr)
@@ -65,27 +66,27 @@ pub async fn reserve(pool: &SqlitePool, email: &str, addr: &str) -> Result<Reser
 }
 
 /// Gives back an attempt that checked nothing (the portal was too busy to hash).
-pub async fn release(pool: &SqlitePool, reservation: Reservation) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM failed_sign_ins WHERE id = ?").bind(reservation.0).execute(pool).await?;
+pub async fn release(pool: &Pool, reservation: Reservation) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM failed_sign_ins WHERE id = $1").bind(reservation.0).execute(pool).await?;
     Ok(())
 }
 
 /// A successful sign-in forgives that email's failures, its own reservation with them (not the
 /// address's other failures: a guesser who knows one password must not reset the count for
 /// the others).
-pub async fn clear(pool: &SqlitePool, email: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM failed_sign_ins WHERE email = ?").bind(email).execute(pool).await?;
+pub async fn clear(pool: &Pool, email: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM failed_sign_ins WHERE email = $1").bind(email).execute(pool).await?;
     Ok(())
 }
 
 /// Sign-ups from one address within an hour: reserved (counted and recorded) in one write
 /// transaction before the password is hashed, like sign-in attempts.
-pub async fn reserve_sign_up(pool: &SqlitePool, addr: &str, per_hour: i64) -> Result<(), AppError> {
+pub async fn reserve_sign_up(pool: &Pool, addr: &str, per_hour: i64) -> Result<(), AppError> {
     let now = now();
     let mut tx = begin_write(pool).await?;
-    sqlx::query("DELETE FROM sign_ups WHERE created_at <= ?").bind(now - 3600).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sign_ups WHERE created_at <= $1").bind(now - 3600).execute(&mut *tx).await?;
     let oldest_counted: Option<i64> = sqlx::query_scalar(
-        "SELECT created_at FROM sign_ups WHERE client_addr = ? ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+        "SELECT created_at FROM sign_ups WHERE client_addr = $1 ORDER BY created_at DESC LIMIT 1 OFFSET $2",
     )
     .bind(addr)
     .bind(per_hour - 1)
@@ -98,7 +99,7 @@ pub async fn reserve_sign_up(pool: &SqlitePool, addr: &str, per_hour: i64) -> Re
             if minutes == 1 { "" } else { "s" }
         )));
     }
-    sqlx::query("INSERT INTO sign_ups (client_addr, created_at) VALUES (?, ?)")
+    sqlx::query("INSERT INTO sign_ups (client_addr, created_at) VALUES ($1, $2)")
         .bind(addr)
         .bind(now)
         .execute(&mut *tx)

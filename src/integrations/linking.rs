@@ -10,7 +10,7 @@ use crate::error::AppError;
 /// Before verifying: the name is free for this provider and the account is not linked yet
 /// (`already_linked` gets the name it is linked under and says so beside the right field).
 pub async fn ensure_new(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::server::Pool,
     organization_id: i64,
     provider: Provider,
     name: &AccountName,
@@ -26,7 +26,7 @@ pub async fn ensure_new(
 
 /// Records a link that its provider's verification refused, with the cause it was given (the
 /// user's name for the account and its id at the provider; never a key or token).
-pub async fn audit_refusal(pool: &sqlx::SqlitePool, user: &SessionUser, provider: Provider, what: &str, err: &AppError) {
+pub async fn audit_refusal(pool: &crate::server::Pool, user: &SessionUser, provider: Provider, what: &str, err: &AppError) {
     let detail = format!("{} {what} not linked: {err}", provider.label());
     crate::audit::record(pool, &user.actor().await, "link_refused", &detail).await;
 }
@@ -35,7 +35,7 @@ pub async fn audit_refusal(pool: &sqlx::SqlitePool, user: &SessionUser, provider
 /// audit row in the same transaction, commit, make it the current account if it connected
 /// cleanly (one with a warning is not silently selected), and redirect.
 pub async fn finish(
-    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    mut tx: sqlx::Transaction<'static, crate::server::Db>,
     session: &tower_sessions::Session,
     user: &SessionUser,
     new: &NewAccount<'_>,

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::AnyConnection;
+use crate::server::Pool;
 use tokio::sync::Notify;
 
 use crate::crypto::{Sealed, Sealer};
@@ -25,7 +26,7 @@ const BATCH: i64 = 20;
 /// Writes `letter` to the outbox inside the caller's transaction; returns its id. Call
 /// `AppState::mail_wake` after the commit so that it goes out at once.
 pub async fn enqueue(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     sealer: &Sealer,
     purpose: &str,
     letter: &Letter,
@@ -34,7 +35,7 @@ pub async fn enqueue(
     let sealed = sealer.seal(letter.body.as_bytes(), &context(&letter.to))?;
     let id = sqlx::query_scalar(
         "INSERT INTO outbox_mail (purpose, to_address, reply_to, subject, body_sealed, body_nonce, key_id, \
-         created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(purpose)
     .bind(&letter.to)
@@ -52,9 +53,9 @@ pub async fn enqueue(
 
 /// How many mails of this purpose went (or wait to go) to `address` since `since`: one address
 /// is not mailed without bound by strangers.
-pub async fn recently_sent(conn: &mut SqliteConnection, address: &str, purposes: [&str; 2], since: i64) -> Result<i64, AppError> {
+pub async fn recently_sent(conn: &mut AnyConnection, address: &str, purposes: [&str; 2], since: i64) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox_mail WHERE to_address = ? AND created_at > ? AND purpose IN (?, ?)",
+        "SELECT COUNT(*) FROM outbox_mail WHERE to_address = $1 AND created_at > $2 AND purpose IN ($3, $4)",
     )
     .bind(address)
     .bind(since)
@@ -77,9 +78,9 @@ pub enum Delivery {
     Waiting { attempts: i64, next_attempt_at: i64 },
 }
 
-pub async fn delivery(pool: &SqlitePool, mail_id: i64) -> Result<Option<Delivery>, AppError> {
+pub async fn delivery(pool: &Pool, mail_id: i64) -> Result<Option<Delivery>, AppError> {
     let row: Option<(Option<i64>, i64, i64)> =
-        sqlx::query_as("SELECT sent_at, attempts, next_attempt_at FROM outbox_mail WHERE id = ?")
+        sqlx::query_as("SELECT sent_at, attempts, next_attempt_at FROM outbox_mail WHERE id = $1")
             .bind(mail_id)
             .fetch_optional(pool)
             .await?;
@@ -91,10 +92,10 @@ pub async fn delivery(pool: &SqlitePool, mail_id: i64) -> Result<Option<Delivery
 
 /// Delivers the mail due at `now` (the clock is passed in, so tests can move it); returns how
 /// many were sent.
-pub async fn deliver_due(pool: &SqlitePool, mailer: &Mailer, sealer: &Sealer, now: i64) -> Result<usize, AppError> {
+pub async fn deliver_due(pool: &Pool, mailer: &Mailer, sealer: &Sealer, now: i64) -> Result<usize, AppError> {
     let due: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, next_attempt_at FROM outbox_mail WHERE sent_at IS NULL AND next_attempt_at <= ? \
-         ORDER BY next_attempt_at LIMIT ?",
+        "SELECT id, next_attempt_at FROM outbox_mail WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at LIMIT $2",
     )
     .bind(now)
     .bind(BATCH)
@@ -104,7 +105,7 @@ pub async fn deliver_due(pool: &SqlitePool, mailer: &Mailer, sealer: &Sealer, no
     for (id, due_at) in due {
         // Claimed by moving its time: another process finds it changed and leaves it alone.
         let claimed = sqlx::query(
-            "UPDATE outbox_mail SET next_attempt_at = ? WHERE id = ? AND next_attempt_at = ? AND sent_at IS NULL",
+            "UPDATE outbox_mail SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND sent_at IS NULL",
         )
         .bind(now + LEASE_SECS)
         .bind(id)
@@ -123,8 +124,8 @@ pub async fn deliver_due(pool: &SqlitePool, mailer: &Mailer, sealer: &Sealer, no
         match outcome {
             Ok(()) => {
                 sqlx::query(
-                    "UPDATE outbox_mail SET sent_at = ?, attempts = attempts + 1, last_error = NULL, \
-                     body_sealed = NULL, body_nonce = NULL WHERE id = ?",
+                    "UPDATE outbox_mail SET sent_at = $1, attempts = attempts + 1, last_error = NULL, \
+                     body_sealed = NULL, body_nonce = NULL WHERE id = $2",
                 )
                 .bind(now)
                 .bind(id)
@@ -134,14 +135,14 @@ pub async fn deliver_due(pool: &SqlitePool, mailer: &Mailer, sealer: &Sealer, no
             }
             Err(error) => {
                 let attempts: i64 = sqlx::query_scalar(
-                    "UPDATE outbox_mail SET attempts = attempts + 1, last_error = ? WHERE id = ? RETURNING attempts",
+                    "UPDATE outbox_mail SET attempts = attempts + 1, last_error = $1 WHERE id = $2 RETURNING attempts",
                 )
                 .bind(&error)
                 .bind(id)
                 .fetch_one(pool)
                 .await?;
                 let next = now + backoff(attempts);
-                sqlx::query("UPDATE outbox_mail SET next_attempt_at = ? WHERE id = ?").bind(next).bind(id).execute(pool).await?;
+                sqlx::query("UPDATE outbox_mail SET next_attempt_at = $1 WHERE id = $2").bind(next).bind(id).execute(pool).await?;
                 tracing::warn!(mail = id, attempts, %error, "mail not delivered; it will be tried again");
             }
         }
@@ -151,7 +152,7 @@ pub async fn deliver_due(pool: &SqlitePool, mailer: &Mailer, sealer: &Sealer, no
 
 /// Runs for the life of the process: delivers what is due whenever woken, and every few
 /// seconds (mail left by a failed try, or written by another process).
-pub async fn deliver_forever(pool: SqlitePool, mailer: Arc<Mailer>, sealer: Arc<Sealer>, wake: Arc<Notify>) {
+pub async fn deliver_forever(pool: Pool, mailer: Arc<Mailer>, sealer: Arc<Sealer>, wake: Arc<Notify>) {
     loop {
         if let Err(err) = deliver_due(&pool, &mailer, &sealer, crate::server::now()).await {
             tracing::warn!(error = %err, "the outbox could not be read");
@@ -163,10 +164,10 @@ pub async fn deliver_forever(pool: SqlitePool, mailer: Arc<Mailer>, sealer: Arc<
     }
 }
 
-async fn open(pool: &SqlitePool, sealer: &Sealer, id: i64) -> Result<Option<Letter>, AppError> {
+async fn open(pool: &Pool, sealer: &Sealer, id: i64) -> Result<Option<Letter>, AppError> {
     type Row = (String, Option<String>, String, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT to_address, reply_to, subject, body_sealed, body_nonce, key_id FROM outbox_mail WHERE id = ?",
+        "SELECT to_address, reply_to, subject, body_sealed, body_nonce, key_id FROM outbox_mail WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)

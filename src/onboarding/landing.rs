@@ -13,8 +13,8 @@ pub fn landing_path(linked_accounts: i64) -> &'static str {
 
 /// Where a signed-in user of this organization lands now.
 #[cfg(feature = "ssr")]
-pub async fn landing(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<&'static str, crate::error::AppError> {
-    let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = ?")
+pub async fn landing(pool: &crate::server::Pool, organization_id: i64) -> Result<&'static str, crate::error::AppError> {
+    let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = $1")
         .bind(organization_id)
         .fetch_one(pool)
         .await?;

@@ -1,16 +1,43 @@
+//! The database: SQLite (the embedded default) or PostgreSQL, chosen by the URL's scheme, behind
+//! one pool type. The SQL is written once for both (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`); the few places where the engines differ say so here.
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{ConnectOptions, Executor};
 
-/// Opens (creating if needed) and migrates the database: WAL so readers never wait for the
-/// writer, a busy timeout so writers queue instead of failing, and foreign keys enforced.
-pub async fn connect(database_url: &str) -> Result<SqlitePool, Box<dyn std::error::Error>> {
+pub type Db = sqlx::Any;
+pub type Pool = sqlx::AnyPool;
+
+/// Whether the pool is on PostgreSQL (else SQLite).
+pub fn is_postgres(pool: &Pool) -> bool {
+    is_postgres_url(&pool.connect_options().database_url.to_string())
+}
+
+pub fn is_postgres_url(database_url: &str) -> bool {
+    database_url.starts_with("postgres:") || database_url.starts_with("postgresql:")
+}
+
+/// Opens and migrates the database. SQLite: the file is created if missing, in WAL mode so
+/// readers never wait for the writer, with a busy timeout so writers queue instead of failing
+/// and foreign keys enforced. PostgreSQL: the database must exist.
+pub async fn connect(database_url: &str) -> Result<Pool, Box<dyn std::error::Error>> {
+    sqlx::any::install_default_drivers();
+    if is_postgres_url(database_url) {
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(database_url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        return Ok(pool);
+    }
+    // WAL is a property of the file: set once, here, with the file's creation.
     let options = SqliteConnectOptions::from_str(database_url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     if let Some(dir) = std::path::Path::new(options.get_filename()).parent() {
@@ -18,22 +45,34 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, Box<dyn std::erro
             std::fs::create_dir_all(dir)?;
         }
     }
-    let pool = SqlitePoolOptions::new()
+    let mut first = options.connect().await?;
+    first.execute("SELECT 1").await?;
+    drop(first);
+    let pool = AnyPoolOptions::new()
         // Each connection is a thread: on a small machine more of them mostly add context switches.
         .max_connections(4)
         // A connection is a file in this process, not a peer that can go away: pinging it before
         // every query only cost a round trip to its thread (~7% of a page's CPU here).
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
+        // Per connection (the URL cannot say it): commits wait for the WAL, not for the disk.
+        .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_SESSION_PRAGMAS).await.map(|_| ()) }))
+        .connect(database_url)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
 }
 
-/// Begins a transaction that writes. It takes SQLite's write lock at once (waiting up to the
-/// busy timeout): a deferred transaction that reads first can fail its later write at once
+const SQLITE_SESSION_PRAGMAS: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000";
+
+/// Begins a transaction that writes. On SQLite it takes the write lock at once (waiting up to
+/// the busy timeout): a deferred transaction that reads first can fail its later write at once
 /// with "database is locked" when another writer committed in between (WAL's stale snapshot).
-pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-    pool.begin_with("BEGIN IMMEDIATE").await
+/// PostgreSQL's row locks need no such thing.
+pub async fn begin_write(pool: &Pool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    if is_postgres(pool) {
+        pool.begin().await
+    } else {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
 }

@@ -9,19 +9,18 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::*;
-use sqlx::SqlitePool;
 
 use crate::config::Config;
 use crate::error::AppError;
 
-pub use db::{begin_write, connect};
+pub use db::{begin_write, connect, is_postgres, is_postgres_url, Db, Pool};
 pub use forms::keep_typed;
 pub use security::page_csp;
 
 /// What every request handler and server function can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub config: Arc<Config>,
     pub aws: Arc<crate::integrations::aws::sts::Aws>,
     pub microsoft: Arc<crate::integrations::microsoft::identity::Microsoft>,

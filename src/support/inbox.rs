@@ -87,7 +87,7 @@ pub async fn support_inbox() -> Result<Vec<InboxItem>, AppError> {
 /// support, with how many accounts would go with it.
 #[cfg(feature = "ssr")]
 async fn requested_account(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::server::Pool,
     organization_id: i64,
     account_id: i64,
 ) -> Result<Option<(crate::accounts::AccountSummary, i64)>, AppError> {
@@ -108,8 +108,8 @@ async fn requested_account(
 
 /// The request, or 404.
 #[cfg(feature = "ssr")]
-async fn request_of(pool: &sqlx::SqlitePool, request_id: i64) -> Result<(i64, Option<i64>, String), AppError> {
-    sqlx::query_as("SELECT organization_id, account_id, status FROM support_requests WHERE id = ?")
+async fn request_of(pool: &crate::server::Pool, request_id: i64) -> Result<(i64, Option<i64>, String), AppError> {
+    sqlx::query_as("SELECT organization_id, account_id, status FROM support_requests WHERE id = $1")
         .bind(request_id)
         .fetch_optional(pool)
         .await?
@@ -117,8 +117,8 @@ async fn request_of(pool: &sqlx::SqlitePool, request_id: i64) -> Result<(i64, Op
 }
 
 #[cfg(feature = "ssr")]
-async fn close<'c, E: sqlx::Executor<'c, Database = sqlx::Sqlite>>(executor: E, request_id: i64, operator: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE support_requests SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?")
+async fn close<'c, E: sqlx::Executor<'c, Database = crate::server::Db>>(executor: E, request_id: i64, operator: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE support_requests SET status = 'closed', closed_at = $1, closed_by = $2 WHERE id = $3")
         .bind(crate::server::now())
         .bind(operator)
         .bind(request_id)

@@ -85,7 +85,7 @@ pub async fn create_support_request(
     let mail_id = crate::mail::outbox::enqueue(&mut tx, &state.sealer, crate::mail::outbox::SUPPORT_REQUEST, &letter, now).await?;
     sqlx::query(
         "INSERT INTO support_requests (organization_id, user_id, subject, description, created_at, mail_id, account_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(user.organization_id)
     .bind(user.user_id)
@@ -110,7 +110,7 @@ pub async fn support_requests() -> Result<Vec<SupportRequest>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT r.id, r.subject, r.status, r.created_at, u.email, r.mail_id, m.sent_at FROM support_requests r \
          LEFT JOIN users u ON u.id = r.user_id LEFT JOIN outbox_mail m ON m.id = r.mail_id \
-         WHERE r.organization_id = ? ORDER BY r.id DESC LIMIT 200",
+         WHERE r.organization_id = $1 ORDER BY r.id DESC LIMIT 200",
     )
     .bind(user.organization_id)
     .fetch_all(&state.pool)

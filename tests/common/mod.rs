@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, LOCATION, ORIGIN};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode};
-use sqlx::SqlitePool;
+use xops::server::Pool;
 use xops::config::Config;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -20,7 +20,7 @@ pub struct TestApp {
     pub url: String,
     /// The settings it was started with (to start another app on the same database).
     pub config: Config,
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub client: Client,
     pub dir: tempfile::TempDir,
     /// The mail server the app sends to.
@@ -149,7 +149,7 @@ impl TestApp {
     pub async fn insert_account(&self, org: i64, provider: &str, kind: &str, name: &str, external: &str) -> i64 {
         sqlx::query_scalar(
             "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, status, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, 'connected', 0, 0) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, 'connected', 0, 0) RETURNING id",
         )
         .bind(org)
         .bind(provider)
@@ -162,7 +162,7 @@ impl TestApp {
     }
 
     pub async fn organization_id(&self, email: &str) -> i64 {
-        sqlx::query_scalar("SELECT organization_id FROM users WHERE email = ?")
+        sqlx::query_scalar("SELECT organization_id FROM users WHERE email = $1")
             .bind(email)
             .fetch_one(&self.pool)
             .await

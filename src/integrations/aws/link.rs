@@ -122,8 +122,8 @@ pub async fn reverify(
 }
 
 #[cfg(feature = "ssr")]
-async fn external_id(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<String, AppError> {
-    Ok(sqlx::query_scalar("SELECT external_id FROM organizations WHERE id = ?")
+async fn external_id(pool: &crate::server::Pool, organization_id: i64) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar("SELECT external_id FROM organizations WHERE id = $1")
         .bind(organization_id)
         .fetch_one(pool)
         .await?)
@@ -132,7 +132,7 @@ async fn external_id(pool: &sqlx::SqlitePool, organization_id: i64) -> Result<St
 /// The organization's management accounts' roles, oldest first.
 #[cfg(feature = "ssr")]
 async fn management_roles(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::server::Pool,
     organization_id: i64,
 ) -> Result<Vec<crate::domain::RoleArn>, AppError> {
     let (provider, kind) = (AwsKind::Management.provider(), AwsKind::Management.kind_column());

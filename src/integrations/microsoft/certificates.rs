@@ -39,12 +39,12 @@ const PENDING_SECS: i64 = 24 * 3600;
 
 /// Deletes, every ten minutes, the certificates nobody connected within a day.
 #[cfg(feature = "ssr")]
-pub async fn sweep_unconnected(pool: sqlx::SqlitePool) {
+pub async fn sweep_unconnected(pool: crate::server::Pool) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
         let cutoff = crate::server::now() - PENDING_SECS;
-        let swept = sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < ?")
+        let swept = sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < $1")
             .bind(cutoff)
             .execute(&pool)
             .await;
@@ -81,7 +81,7 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let now = crate::server::now();
     let pending: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM certificates WHERE organization_id = ? AND account_id IS NULL AND created_at > ?",
+        "SELECT COUNT(*) FROM certificates WHERE organization_id = $1 AND account_id IS NULL AND created_at > $2",
     )
     .bind(user.organization_id)
     .bind(now - PENDING_SECS)
@@ -102,7 +102,7 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, key_nonce, key_id, created_at, sealed_bound) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING id",
     )
     .bind(user.organization_id)
     .bind(service.as_str())
@@ -135,7 +135,7 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
 pub async fn load_certificate_info(certificate_id: i64) -> Result<CertificateInfo, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT thumbprint, not_after FROM certificates WHERE id = ? AND organization_id = ?")
+        sqlx::query_as("SELECT thumbprint, not_after FROM certificates WHERE id = $1 AND organization_id = $2")
             .bind(certificate_id)
             .bind(user.organization_id)
             .fetch_optional(&state.pool)
@@ -164,7 +164,7 @@ impl StoredKey {
     ) -> Result<StoredKey, AppError> {
         let row: Option<(String, String, String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
             "SELECT service, thumbprint, x5t_s256, sealed_key, key_nonce, key_id FROM certificates \
-             WHERE organization_id = ? AND (id = ? OR account_id = ?) ORDER BY id DESC LIMIT 1",
+             WHERE organization_id = $1 AND (id = $2 OR account_id = $3) ORDER BY id DESC LIMIT 1",
         )
         .bind(org)
         .bind(certificate_id)
@@ -190,8 +190,8 @@ fn key_context(org: i64, thumbprint: &str) -> Vec<u8> {
 /// replaced key file would otherwise be replaced silently, and every Microsoft account fail),
 /// then binds keys sealed before binding existed to their organization and thumbprint.
 #[cfg(feature = "ssr")]
-pub async fn check_and_bind_sealed_keys(pool: &sqlx::SqlitePool, sealer: &crate::crypto::Sealer) -> Result<(), String> {
-    let other: Option<String> = sqlx::query_scalar("SELECT key_id FROM certificates WHERE key_id != ? LIMIT 1")
+pub async fn check_and_bind_sealed_keys(pool: &crate::server::Pool, sealer: &crate::crypto::Sealer) -> Result<(), String> {
+    let other: Option<String> = sqlx::query_scalar("SELECT key_id FROM certificates WHERE key_id != $1 LIMIT 1")
         .bind(sealer.key_id())
         .fetch_optional(pool)
         .await
@@ -216,7 +216,7 @@ pub async fn check_and_bind_sealed_keys(pool: &sqlx::SqlitePool, sealer: &crate:
             .open(&crate::crypto::Sealed { ciphertext, nonce, key_id }, b"")
             .map_err(|_| format!("certificate {id}'s private key does not open with the master key"))?;
         let sealed = sealer.seal(&key, &key_context(org, &thumbprint)).map_err(|e| e.to_string())?;
-        sqlx::query("UPDATE certificates SET sealed_key = ?, key_nonce = ?, key_id = ?, sealed_bound = 1 WHERE id = ?")
+        sqlx::query("UPDATE certificates SET sealed_key = $1, key_nonce = $2, key_id = $3, sealed_bound = 1 WHERE id = $4")
             .bind(&sealed.ciphertext)
             .bind(&sealed.nonce)
             .bind(&sealed.key_id)
@@ -232,13 +232,13 @@ pub async fn check_and_bind_sealed_keys(pool: &sqlx::SqlitePool, sealer: &crate:
 /// not yet used by another account.
 #[cfg(feature = "ssr")]
 pub async fn attach(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, crate::server::Db>,
     org: i64,
     certificate_id: i64,
     account_id: i64,
 ) -> Result<(), AppError> {
     let attached = sqlx::query(
-        "UPDATE certificates SET account_id = ? WHERE id = ? AND organization_id = ? AND account_id IS NULL",
+        "UPDATE certificates SET account_id = $1 WHERE id = $2 AND organization_id = $3 AND account_id IS NULL",
     )
     .bind(account_id)
     .bind(certificate_id)
@@ -272,7 +272,7 @@ pub async fn certificate_download(
         return AppError::NotFound("There is no such certificate.".into()).into_response();
     };
     let row: Result<Option<(String, String)>, _> =
-        sqlx::query_as("SELECT cert_pem, service FROM certificates WHERE id = ? AND organization_id = ?")
+        sqlx::query_as("SELECT cert_pem, service FROM certificates WHERE id = $1 AND organization_id = $2")
             .bind(id)
             .bind(user.organization_id)
             .fetch_optional(&state.pool)

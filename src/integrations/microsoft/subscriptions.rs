@@ -17,13 +17,13 @@ pub struct SubscriptionRow {
 pub async fn azure_subscriptions(account_id: i64) -> Result<Vec<SubscriptionRow>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     azure_account(&state, user.organization_id, account_id).await?;
-    let rows: Vec<(String, String, String, bool)> = sqlx::query_as(
-        "SELECT subscription_id, display_name, state, selected FROM azure_subscriptions WHERE account_id = ? ORDER BY display_name, subscription_id",
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT subscription_id, display_name, state, selected FROM azure_subscriptions WHERE account_id = $1 ORDER BY display_name, subscription_id",
     )
     .bind(account_id)
     .fetch_all(&state.pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, name, state, selected)| SubscriptionRow { id, name, state, selected }).collect())
+    Ok(rows.into_iter().map(|(id, name, state, selected)| SubscriptionRow { id, name, state, selected: selected != 0 }).collect())
 }
 
 /// Update: connects the checked subscriptions and disconnects the others, in one transaction.
@@ -34,8 +34,9 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
     let wanted: std::collections::HashSet<String> =
         selected.unwrap_or_default().into_iter().map(|s| s.trim().to_lowercase()).collect();
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let current: Vec<(String, String, bool)> =
-        sqlx::query_as("SELECT subscription_id, state, selected FROM azure_subscriptions WHERE account_id = ?")
+    // `selected` is 0 or 1 on both engines.
+    let current: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT subscription_id, state, selected FROM azure_subscriptions WHERE account_id = $1")
             .bind(account_id)
             .fetch_all(&mut *tx)
             .await?;
@@ -47,6 +48,7 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
     }
     let (mut connected, mut disconnected) = (0, 0);
     for (id, sub_state, was) in &current {
+        let was = &(*was != 0);
         let now_selected = wanted.contains(id);
         if now_selected && !was && sub_state != "Enabled" {
             return Err(AppError::invalid(
@@ -55,8 +57,8 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
             ));
         }
         if now_selected != *was {
-            sqlx::query("UPDATE azure_subscriptions SET selected = ? WHERE account_id = ? AND subscription_id = ?")
-                .bind(now_selected)
+            sqlx::query("UPDATE azure_subscriptions SET selected = $1 WHERE account_id = $2 AND subscription_id = $3")
+                .bind(i64::from(now_selected))
                 .bind(account_id)
                 .bind(id)
                 .execute(&mut *tx)
@@ -114,29 +116,29 @@ async fn azure_account(
 /// Enabled; returns the ids of the selected ones that were dropped.
 #[cfg(feature = "ssr")]
 pub async fn store_subscriptions(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, crate::server::Db>,
     account_id: i64,
     subscriptions: &[super::identity::Subscription],
 ) -> Result<Vec<String>, AppError> {
     let kept: Vec<String> =
-        sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = ? AND selected = 1")
+        sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = $1 AND selected = 1")
             .bind(account_id)
             .fetch_all(&mut **tx)
             .await?;
-    sqlx::query("DELETE FROM azure_subscriptions WHERE account_id = ?").bind(account_id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM azure_subscriptions WHERE account_id = $1").bind(account_id).execute(&mut **tx).await?;
     for s in subscriptions {
         let id = s.id.trim().to_lowercase();
-        sqlx::query("INSERT OR IGNORE INTO azure_subscriptions (account_id, subscription_id, display_name, state, selected) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO azure_subscriptions (account_id, subscription_id, display_name, state, selected) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
             .bind(account_id)
             .bind(&id)
             .bind(&s.name)
             .bind(&s.state)
-            .bind(kept.contains(&id) && s.state == "Enabled")
+            .bind(i64::from(kept.contains(&id) && s.state == "Enabled"))
             .execute(&mut **tx)
             .await?;
     }
     let still: Vec<String> =
-        sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = ? AND selected = 1")
+        sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = $1 AND selected = 1")
             .bind(account_id)
             .fetch_all(&mut **tx)
             .await?;
