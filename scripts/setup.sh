@@ -30,6 +30,11 @@ if [ "${1:-}" = "--for-tests" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
+  if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+    step "installing Debian's postgresql (the Rust tests run on it too)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
   moto=target/tools/moto
   if [ "$("$moto/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ]; then
     step "installing moto $MOTO_VERSION (a real STS for the AWS tests) into $moto"

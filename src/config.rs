@@ -41,6 +41,11 @@ impl Config {
     }
 }
 
+/// Whether a `DATABASE_URL` names PostgreSQL (else it is SQLite).
+pub fn is_postgres_url(database_url: &str) -> bool {
+    database_url.starts_with("postgres:") || database_url.starts_with("postgresql:")
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -72,8 +77,15 @@ impl Config {
         };
         let defaults = MicrosoftSettings::default();
         let mail_defaults = MailSettings::default();
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/xops.db?mode=rwc".into());
+        if is_postgres_url(&database_url) && var("XOPS_MASTER_KEY").is_none() && var("XOPS_MASTER_KEY_FILE").is_none() {
+            return Err("On PostgreSQL, set XOPS_MASTER_KEY (base64 of 32 random bytes) or XOPS_MASTER_KEY_FILE (a key \
+                        file every replica reads): a key file made by one replica would seal private keys that the \
+                        others cannot open."
+                .into());
+        }
         Ok(Config {
-            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/xops.db?mode=rwc".into()),
+            database_url,
             addr,
             public_url: normalise_origin(&public_url)?,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(default_site_root),

@@ -174,6 +174,11 @@ impl From<sqlx::Error> for AppError {
         let busy = matches!(&err, sqlx::Error::Database(db)
             if db.message().contains("database is locked") || db.message().contains("busy"))
             || matches!(err, sqlx::Error::PoolTimedOut);
+        // PostgreSQL stores no NUL character in text (SQLite did): the input is at fault, not us.
+        let unstorable = matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("22021"));
+        if unstorable {
+            return AppError::BadRequest("The request contains a character that cannot be stored (NUL). Remove it and try again.".into());
+        }
         tracing::error!(error = %err, "database error");
         if busy {
             AppError::Busy

@@ -12,30 +12,26 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer};
-use tower_sessions_moka_store::MokaStore;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::app::{shell, App};
 use crate::config::Config;
 use crate::server::{connect, security, AppState, MAX_BODY_BYTES};
 
-/// Sessions kept in memory at most; past this the least used are read from SQLite again.
-const SESSION_CACHE_CAPACITY: u64 = 10_000;
 
 /// Builds the whole app on a migrated database.
 pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Error>> {
     let pool = connect(&config.database_url).await?;
-    let session_store = crate::auth::session_store::DbSessionStore::new(pool.clone());
-    tokio::spawn(delete_expired_sessions(session_store.clone()));
+    build_app_on(pool, config).await
+}
+
+/// Builds the app on an open, migrated pool (the tests keep a handle on it).
+pub async fn build_app_on(pool: crate::server::Pool, config: Config) -> Result<Router, Box<dyn std::error::Error>> {
+    tokio::spawn(delete_expired_sessions(pool.clone()));
     tokio::spawn(crate::integrations::microsoft::certificates::sweep_unconnected(pool.clone()));
-    // Every request reads its session: from memory, saving a database round trip (the query and
-    // the pool's check of the connection after it). Writes go through to SQLite, which is what
-    // survives a restart; one process owns the database, so no other can make the cache stale.
-    // Sessions are stored under a hash of their id (`HashedIds`): a copy of the database holds no live cookie.
-    let session_store = CachingSessionStore::new(
-        MokaStore::new(Some(SESSION_CACHE_CAPACITY)),
-        crate::auth::session::HashedIds(session_store),
-    );
+    // Sessions are stored under a hash of their id (`HashedIds`): a copy of the database holds
+    // no live cookie. On SQLite they are read from memory (`Sessions`).
+    let session_store = crate::auth::session_store::Sessions::for_pool(&pool);
 
     let hash_files = std::env::current_exe()
         .ok()
@@ -108,6 +104,7 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
     let context_state = state.clone();
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/aws/templates/{file}", get(crate::integrations::aws::link::template_download))
         .route("/certificates/{file}", get(crate::integrations::microsoft::certificates::certificate_download))
         .nest("/pkg", pkg)
@@ -137,6 +134,16 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(1)))
         .with_state(state);
     Ok(router)
+}
+
+/// For load balancers: 200 only while the database answers (within 2 s); `/healthz` is the
+/// process alone.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
+    let ping = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.pool);
+    match tokio::time::timeout(std::time::Duration::from_secs(2), ping).await {
+        Ok(Ok(_)) => (axum::http::StatusCode::OK, "ready"),
+        _ => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the database does not answer"),
+    }
 }
 
 /// Serves `router` on `listener` until the process is told to stop.
@@ -169,14 +176,14 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
 
-async fn delete_expired_sessions(store: crate::auth::session_store::DbSessionStore) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
-    loop {
-        every.tick().await;
-        if let Err(err) = store.delete_expired(crate::server::now()).await {
-            tracing::warn!(error = %err, "expired-session cleanup failed; trying again later");
-        }
-    }
+/// Once per five minutes across all replicas (`jobs::every`).
+async fn delete_expired_sessions(pool: crate::server::Pool) {
+    let store = crate::auth::session_store::DbSessionStore::new(pool.clone());
+    crate::server::jobs::every(pool, "delete_expired_sessions", std::time::Duration::from_secs(300), move |now| {
+        let store = store.clone();
+        async move { store.delete_expired(now).await.map(|_| ()) }
+    })
+    .await
 }
 
 fn to_cookie_duration(d: std::time::Duration) -> tower_sessions::cookie::time::Duration {

@@ -37,9 +37,9 @@ async fn fingerprint(app: &TestApp) -> Vec<String> {
     for sql in [
         "SELECT id || name || external_id FROM organizations ORDER BY id",
         "SELECT id || email || password_hash FROM users ORDER BY id",
-        "SELECT id || provider || kind || name || external_account_id || status || status_message || COALESCE(last_checked_at, '') FROM cloud_accounts ORDER BY id",
+        "SELECT id || provider || kind || name || external_account_id || status || status_message || COALESCE(CAST(last_checked_at AS TEXT), '') FROM cloud_accounts ORDER BY id",
         "SELECT id || subject || description || status FROM support_requests ORDER BY id",
-        "SELECT id || COALESCE(account_id, '') || thumbprint FROM certificates ORDER BY id",
+        "SELECT id || COALESCE(CAST(account_id AS TEXT), '') || thumbprint FROM certificates ORDER BY id",
         "SELECT account_id || subscription_id || selected FROM azure_subscriptions ORDER BY 1",
     ] {
         out.extend(sqlx::query_scalar::<_, String>(sql).fetch_all(&app.pool).await.expect("fingerprint query"));

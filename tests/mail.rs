@@ -35,6 +35,13 @@ async fn while_the_mail_server_is_down_requests_wait_and_are_sent_when_it_is_bac
     // The request is stored, the requester sees it waiting, and the failure is recorded for a retry.
     let page = wait_until_page_says(&app, "Waiting to be sent").await;
     assert!(page.contains("Help"));
+    // The first attempt runs right after the commit, in the background.
+    for _ in 0..100 {
+        if app.count("SELECT COUNT(*) FROM outbox_mail WHERE purpose = 'support_request' AND attempts > 0").await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let (attempts, error, next): (i64, String, i64) = sqlx::query_as(
         "SELECT attempts, last_error, next_attempt_at FROM outbox_mail WHERE purpose = 'support_request'",
     )

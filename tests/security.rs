@@ -185,10 +185,12 @@ async fn an_organization_cannot_pile_up_unconnected_certificates() {
     for i in 0..10 {
         sqlx::query(
             "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, \
-             key_nonce, key_id, created_at) VALUES ($1, 'entra', '', $2, '', 0, x'00', x'00', '', strftime('%s','now'))",
+             key_nonce, key_id, created_at) VALUES ($1, 'entra', '', $2, '', 0, $3, $3, '', $4)",
         )
         .bind(org)
         .bind(format!("T{i}"))
+        .bind(vec![0u8])
+        .bind(xops::server::now())
         .execute(&app.pool)
         .await
         .unwrap();
@@ -209,12 +211,13 @@ async fn a_replaced_master_key_stops_the_start_and_old_keys_are_bound_to_their_r
     let old = sealer.seal(b"an old private key", b"").unwrap();
     sqlx::query(
         "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, \
-         key_nonce, key_id, created_at, sealed_bound) VALUES ($1, 'entra', '', 'AB12', '', 0, $2, $3, $4, strftime('%s','now'), 0)",
+         key_nonce, key_id, created_at, sealed_bound) VALUES ($1, 'entra', '', 'AB12', '', 0, $2, $3, $4, $5, 0)",
     )
     .bind(org)
     .bind(&old.ciphertext)
     .bind(&old.nonce)
     .bind(&old.key_id)
+    .bind(xops::server::now())
     .execute(&app.pool)
     .await
     .unwrap();

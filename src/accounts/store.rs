@@ -42,7 +42,8 @@ fn first_pages_sql() -> &'static str {
                 format!(
                     "SELECT * FROM (SELECT {COLUMNS}, (SELECT COUNT(*) FROM cloud_accounts t WHERE \
                      t.organization_id = $1 AND t.provider IN ({providers})) FROM cloud_accounts a \
-                     WHERE a.organization_id = $1 AND a.provider IN ({providers}) ORDER BY {LIST_ORDER} LIMIT {PAGE_SIZE})"
+                     WHERE a.organization_id = $1 AND a.provider IN ({providers}) ORDER BY {LIST_ORDER} LIMIT {PAGE_SIZE}) AS page_{}",
+                    card.slug()
                 )
             })
             .collect();

@@ -55,7 +55,7 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, mut req
 /// no dot (`/integrations/microsoft/m365.x` is a page that must not render for anyone).
 fn is_page(path: &str, site_root: &str) -> bool {
     const NOT_PAGES: [&str; 4] = ["/api/", "/pkg/", "/aws/templates/", "/certificates/"];
-    if path == "/healthz" || NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) {
+    if path == "/healthz" || path == "/readyz" || NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) {
         return false;
     }
     let public_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'))

@@ -78,3 +78,60 @@ impl tower_sessions::SessionStore for DbSessionStore {
         Ok(())
     }
 }
+
+/// What the session layer reads through: on SQLite (one process owns the database) a bounded
+/// cache in front of the table saves a query per request; on PostgreSQL several replicas share
+/// the table, and a cache would let one accept a session another has ended, so there is none.
+#[derive(Debug, Clone)]
+pub enum Sessions {
+    Cached(tower_sessions::CachingSessionStore<tower_sessions_moka_store::MokaStore, HashedStore>),
+    Direct(HashedStore),
+}
+
+pub type HashedStore = crate::auth::session::HashedIds<DbSessionStore>;
+
+/// Sessions kept in memory at most (SQLite); past this the least used are read again.
+const CACHE_CAPACITY: u64 = 10_000;
+
+impl Sessions {
+    pub fn for_pool(pool: &Pool) -> Self {
+        let store = crate::auth::session::HashedIds(DbSessionStore::new(pool.clone()));
+        if crate::server::is_postgres(pool) {
+            Sessions::Direct(store)
+        } else {
+            let cache = tower_sessions_moka_store::MokaStore::new(Some(CACHE_CAPACITY));
+            Sessions::Cached(tower_sessions::CachingSessionStore::new(cache, store))
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl tower_sessions::SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        match self {
+            Sessions::Cached(store) => store.create(record).await,
+            Sessions::Direct(store) => store.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        match self {
+            Sessions::Cached(store) => store.save(record).await,
+            Sessions::Direct(store) => store.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        match self {
+            Sessions::Cached(store) => store.load(id).await,
+            Sessions::Direct(store) => store.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        match self {
+            Sessions::Cached(store) => store.delete(id).await,
+            Sessions::Direct(store) => store.delete(id).await,
+        }
+    }
+}

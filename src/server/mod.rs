@@ -3,6 +3,7 @@
 pub mod blocking;
 mod db;
 pub mod forms;
+pub mod jobs;
 pub(crate) mod security;
 
 use std::sync::Arc;

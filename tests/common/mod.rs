@@ -47,7 +47,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("local addr");
         let url = format!("http://{addr}");
-        let database_url = format!("sqlite://{}/xops.db?mode=rwc", dir.path().display());
+        let database_url = fresh_database_url(dir.path()).await;
         let mail = smtp::SmtpSink::start().await;
         let mut config = Config {
             database_url: database_url.clone(),
@@ -71,12 +71,30 @@ impl TestApp {
             },
         };
         configure(&mut config);
-        let router = xops::startup::build_app(config.clone()).await.expect("app builds");
+        // The app's own pool: what the test reads and writes is what the app sees.
+        let pool = xops::server::connect(&config.database_url).await.expect("test pool");
+        let router = xops::startup::build_app_on(pool.clone(), config.clone()).await.expect("app builds");
         let server = tokio::spawn(async move {
             let _ = xops::startup::serve(listener, router).await;
         });
-        let pool = xops::server::connect(&database_url).await.expect("test pool");
         TestApp { url, config, pool, client: new_client(), dir, mail, server }
+    }
+
+    /// Another replica of this app: its own process-wide state (router, session layer, caches)
+    /// on the same database with the same master key; `configure` as for `spawn_with`.
+    pub async fn replica(&self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let (database_url, master_key_file) = (self.config.database_url.clone(), self.config.master_key_file.clone());
+        TestApp::spawn_with(move |c| {
+            configure(c);
+            c.database_url = database_url;
+            c.master_key_file = master_key_file;
+        })
+        .await
+    }
+
+    /// Closes the app's database pool, as if the database went away.
+    pub async fn close_database(&self) {
+        self.pool.close().await;
     }
 
     /// A second browser: its own cookies.
@@ -172,6 +190,28 @@ impl TestApp {
 
 fn new_client() -> Client {
     Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("http client")
+}
+
+/// A database of its own for one app: on PostgreSQL when the test command runs the suite there
+/// (`XOPS_TEST_POSTGRES`: the admin URL of the cluster it started), else an SQLite file in `dir`.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    use sqlx::Connection;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let Some(admin) = std::env::var("XOPS_TEST_POSTGRES").ok().filter(|url| !url.is_empty()) else {
+        return format!("sqlite://{}/xops.db?mode=rwc", dir.display());
+    };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let name = format!("xops_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("the test cluster answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("a database for this test");
+    let (server, _) = admin.rsplit_once('/').expect("the admin URL names a database");
+    format!("{server}/{name}")
+}
+
+/// Whether this run of the suite is on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("XOPS_TEST_POSTGRES").is_ok_and(|url| !url.is_empty())
 }
 
 pub fn location(res: &Response) -> String {

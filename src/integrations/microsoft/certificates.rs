@@ -40,18 +40,18 @@ const PENDING_SECS: i64 = 24 * 3600;
 /// Deletes, every ten minutes, the certificates nobody connected within a day.
 #[cfg(feature = "ssr")]
 pub async fn sweep_unconnected(pool: crate::server::Pool) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        every.tick().await;
-        let cutoff = crate::server::now() - PENDING_SECS;
-        let swept = sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < $1")
-            .bind(cutoff)
-            .execute(&pool)
-            .await;
-        if let Err(err) = swept {
-            tracing::error!(error = %err, "could not discard unconnected certificates");
+    let sweep = pool.clone();
+    crate::server::jobs::every(pool, "sweep_unconnected_certificates", std::time::Duration::from_secs(600), move |now| {
+        let pool = sweep.clone();
+        async move {
+            sqlx::query("DELETE FROM certificates WHERE account_id IS NULL AND created_at < $1")
+                .bind(now - PENDING_SECS)
+                .execute(&pool)
+                .await
+                .map(|_| ())
         }
-    }
+    })
+    .await
 }
 
 /// Generate Public Key & Download: a new RSA 3072 key pair and certificate for `service`. The

@@ -1,0 +1,49 @@
+//! Periodic work that runs once per period across every replica on the database: each job has
+//! a row, and a replica claims a period by moving the row's `next_run_at` on in one UPDATE that
+//! only one replica can win. No timer in every process doing the work in each; and a replica
+//! that dies leaves the next period to whichever replica claims it.
+use std::future::Future;
+use std::time::Duration;
+
+use super::Pool;
+
+/// Claims the period starting at `now` for `job`: true for exactly one caller per period.
+pub async fn claim(pool: &Pool, job: &str, period: Duration, now: i64) -> Result<bool, sqlx::Error> {
+    let period = i64::try_from(period.as_secs()).unwrap_or(i64::MAX / 2);
+    sqlx::query("INSERT INTO jobs (name, next_run_at, runs) VALUES ($1, 0, 0) ON CONFLICT (name) DO NOTHING")
+        .bind(job)
+        .execute(pool)
+        .await?;
+    let claimed = sqlx::query("UPDATE jobs SET next_run_at = $1, runs = runs + 1 WHERE name = $2 AND next_run_at <= $3")
+        .bind(now + period)
+        .bind(job)
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(claimed == 1)
+}
+
+/// Runs `work` once per `period` across all replicas, for as long as the process lives. Each
+/// replica looks every tenth of a period, so a period is run soon after it is due even when
+/// the replica that ran the last one is gone.
+pub async fn every<F, Fut>(pool: Pool, job: &'static str, period: Duration, work: F)
+where
+    F: Fn(i64) -> Fut,
+    Fut: Future<Output = Result<(), sqlx::Error>>,
+{
+    let mut look = tokio::time::interval((period / 10).max(Duration::from_secs(1)));
+    loop {
+        look.tick().await;
+        let now = super::now();
+        match claim(&pool, job, period, now).await {
+            Ok(true) => {
+                if let Err(err) = work(now).await {
+                    tracing::warn!(job, error = %err, "periodic job failed; the next period tries again");
+                }
+            }
+            Ok(false) => {}
+            Err(err) => tracing::warn!(job, error = %err, "could not claim a periodic job"),
+        }
+    }
+}

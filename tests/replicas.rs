@@ -1,0 +1,97 @@
+//! Several replicas on one PostgreSQL database, each a whole app with its own process-wide
+//! state, through the real router: a session is one session everywhere, throttling counts
+//! across them, what one writes the other lists, and periodic work runs once per period.
+//! SQLite runs as one process (its sessions are cached in it), so the replica tests but the
+//! last are for PostgreSQL, run by the test command's second pass.
+mod common;
+
+use std::time::Duration;
+
+use common::aws::{Role, StubSts};
+use common::{expect_status, location, TestApp, PASSWORD};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn a_session_works_on_every_replica_and_ends_on_all_at_once() {
+    if !common::on_postgres() {
+        return;
+    }
+    let a = TestApp::spawn().await;
+    let b = a.replica(|_| {}).await;
+    // One browser: its cookie goes to both (cookies do not depend on the port).
+    a.sign_up(&a.client, "Acme", "ada@example.com").await;
+    expect_status(b.get(&a.client, "/integrations").await, StatusCode::OK).await;
+
+    // Signed out on B: A refuses the same cookie at once.
+    expect_status(b.call(&a.client, "sign_out", &[]).await, StatusCode::OK).await;
+    let after = a.get(&a.client, "/integrations").await;
+    assert!(after.status().is_redirection() && location(&after).starts_with("/signin"), "{}", after.status());
+
+    // Signed in on A again: B knows the new session, not the old one.
+    expect_status(a.sign_in(&a.client, "ada@example.com", PASSWORD).await, StatusCode::OK).await;
+    expect_status(b.get(&a.client, "/integrations").await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn failed_sign_ins_spread_over_two_replicas_lock_the_email() {
+    if !common::on_postgres() {
+        return;
+    }
+    let a = TestApp::spawn().await;
+    let b = a.replica(|_| {}).await;
+    a.sign_up(&a.client, "Acme", "ada@example.com").await;
+    let guesser = a.new_browser();
+    for i in 0..5 {
+        let replica = if i % 2 == 0 { &a } else { &b };
+        expect_status(replica.sign_in(&guesser, "ada@example.com", "wrong password").await, StatusCode::UNAUTHORIZED).await;
+    }
+    for replica in [&a, &b] {
+        // Even the right password: the email is locked for a while, wherever it is tried.
+        expect_status(replica.sign_in(&guesser, "ada@example.com", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+}
+
+#[tokio::test]
+async fn an_account_linked_on_one_replica_is_listed_on_the_other() {
+    if !common::on_postgres() {
+        return;
+    }
+    let stub = StubSts::start(Role::RequiresExternalId).await;
+    let a = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
+    let b = a.replica(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
+    a.sign_up(&a.client, "Acme", "ada@example.com").await;
+    let form = [("kind", "management"), ("name", "Payer"), ("role_arn", "arn:aws:iam::123456789012:role/XopsReadOnlyAccess")];
+    let linked = a.call(&a.client, "link_aws_account", &form).await;
+    assert_eq!(location(&linked), "/integrations/aws?notice=linked-aws");
+    let page = expect_status(b.get(&a.client, "/integrations").await, StatusCode::OK).await;
+    assert!(page.contains("Payer") && page.contains("123456789012"));
+}
+
+/// Both engines: the claim is what makes a periodic job run once per period.
+#[tokio::test]
+async fn each_period_of_a_job_is_claimed_once_across_replicas_and_survives_one_dying() {
+    let a = TestApp::spawn().await;
+    let b = a.replica(|_| {}).await;
+    let period = Duration::from_secs(300);
+    let now = xops::server::now() + 1_000_000; // a period no background job of these apps has reached
+    let claims = (0..10).map(|i| {
+        let pool = if i % 2 == 0 { a.pool.clone() } else { b.pool.clone() };
+        tokio::spawn(async move { xops::server::jobs::claim(&pool, "test_job", period, now).await.expect("claim") })
+    });
+    let won: Vec<bool> = futures_won(claims).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "one replica runs the period: {won:?}");
+    assert!(!xops::server::jobs::claim(&b.pool, "test_job", period, now + 299).await.unwrap(), "not again within it");
+
+    // A is gone; the next period is B's.
+    drop(a);
+    assert!(xops::server::jobs::claim(&b.pool, "test_job", period, now + 300).await.unwrap());
+    assert_eq!(b.count("SELECT runs FROM jobs WHERE name = 'test_job'").await, 2);
+}
+
+async fn futures_won(claims: impl Iterator<Item = tokio::task::JoinHandle<bool>>) -> Vec<bool> {
+    let mut won = Vec::new();
+    for claim in claims {
+        won.push(claim.await.expect("the claim task ran"));
+    }
+    won
+}
