@@ -84,10 +84,13 @@ impl TestApp {
     /// on the same database with the same master key; `configure` as for `spawn_with`.
     pub async fn replica(&self, configure: impl FnOnce(&mut Config)) -> TestApp {
         let (database_url, master_key_file) = (self.config.database_url.clone(), self.config.master_key_file.clone());
+        // The same mail server too: either replica may deliver what the other wrote.
+        let mail = self.config.mail.clone();
         TestApp::spawn_with(move |c| {
             configure(c);
             c.database_url = database_url;
             c.master_key_file = master_key_file;
+            c.mail = mail;
         })
         .await
     }
