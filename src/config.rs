@@ -25,6 +25,8 @@ pub struct Config {
     /// The key that seals private keys: base64 of 32 bytes, else read from (or created in) the file.
     pub master_key: Option<String>,
     pub master_key_file: std::path::PathBuf,
+    /// On SIGTERM, how long requests in flight may take to finish.
+    pub drain: Duration,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client (none: the TCP peer is the client).
     pub trusted_proxies: Vec<crate::net::Cidr>,
     /// Sign-ups allowed from one client address per hour.
@@ -102,6 +104,10 @@ impl Config {
                 arm_url: var("XOPS_AZURE_ARM_URL").unwrap_or(defaults.arm_url),
                 graph_url: var("XOPS_MS_GRAPH_URL").unwrap_or(defaults.graph_url),
                 timeout: seconds("XOPS_MS_TIMEOUT_SECONDS", 10)?,
+            },
+            drain: match var("XOPS_DRAIN_SECONDS") {
+                None => Duration::from_secs(20),
+                Some(v) => Duration::from_secs(v.parse::<u64>().map_err(|_| format!("XOPS_DRAIN_SECONDS must be a whole number of seconds, not `{v}`"))?),
             },
             master_key: var("XOPS_MASTER_KEY"),
             master_key_file: var("XOPS_MASTER_KEY_FILE").unwrap_or_else(|| "data/master.key".into()).into(),

@@ -41,6 +41,7 @@ async fn main() -> ExitCode {
         }
     };
     let public_url = config.public_url.clone();
+    let drain = config.drain;
     let router = match xops::startup::build_app(config).await {
         Ok(router) => router,
         Err(err) => {
@@ -49,7 +50,7 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("Xops portal listening on {public_url}");
-    match xops::startup::serve(listener, router).await {
+    match xops::startup::serve(listener, router, drain).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("server error: {err}");

@@ -146,16 +146,33 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     }
 }
 
-/// Serves `router` on `listener` until the process is told to stop.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+/// Serves `router` on `listener` until the process is told to stop, then drains for at most `drain`.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router, drain: std::time::Duration) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     // Without TCP_NODELAY a response written in two pieces waits ~40 ms for a delayed ACK.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    // Told to stop, it stops accepting and lets requests in flight finish, for at most the
+    // drain time: a load balancer draining this replica loses no request that can end.
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping.send(());
+        });
+    tokio::select! {
+        served = server => served,
+        () = async move {
+            if stopped.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(drain).await;
+        } => {
+            tracing::warn!(seconds = drain.as_secs(), "requests still in flight after the drain time; exiting");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {

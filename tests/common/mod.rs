@@ -59,6 +59,7 @@ impl TestApp {
             aws: Default::default(),
             microsoft: Default::default(),
             master_key: None,
+            drain: Duration::from_secs(5),
             master_key_file: dir.path().join("master.key"),
             trusted_proxies: Vec::new(),
             sign_ups_per_hour: 20,
@@ -75,7 +76,7 @@ impl TestApp {
         let pool = xops::server::connect(&config.database_url).await.expect("test pool");
         let router = xops::startup::build_app_on(pool.clone(), config.clone()).await.expect("app builds");
         let server = tokio::spawn(async move {
-            let _ = xops::startup::serve(listener, router).await;
+            let _ = xops::startup::serve(listener, router, Duration::from_secs(5)).await;
         });
         TestApp { url, config, pool, client: new_client(), dir, mail, server }
     }
