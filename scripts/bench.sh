@@ -3,27 +3,38 @@
 # the app's own `xops seed` (organizations with 1, 100 and 10,000 AWS accounts, and another
 # with 100 to keep isolation honest), loaded with wrk from a second process. Every figure is
 # printed beside the ceiling measured in the same run (/healthz: same server, no database).
+# It runs twice: on SQLite, then on a throwaway PostgreSQL cluster (one replica), same pages.
 # Usage: scripts/bench.sh [release|debug] [seconds per run]   (debug: a quick smoke run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-release}
 seconds=${2:-5}
-scripts/setup.sh
+scripts/setup.sh --for-tests
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 scripts/build.sh "$profile"
 bin="target/$profile/xops"
 
+bench_on() { # engine: sqlite or postgres; leaves $work/results, $peak_rss, $url and $server
+engine=$1
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-export DATABASE_URL="sqlite://$work/bench.db?mode=rwc" XOPS_ADDR="127.0.0.1:$port" XOPS_PUBLIC_URL="$url" \
+if [ "$engine" = postgres ]; then
+  chmod 711 "$work"; mkdir "$work/pg"
+  { read -r pg_url; read -r pg_pid; } < <(scripts/postgres.sh "$work/pg")
+  export DATABASE_URL="$pg_url"
+else
+  pg_pid=""
+  export DATABASE_URL="sqlite://$work/bench.db?mode=rwc"
+fi
+export XOPS_ADDR="127.0.0.1:$port" XOPS_PUBLIC_URL="$url" \
   XOPS_MASTER_KEY_FILE="$work/master.key" RUST_LOG=warn
 password="bench password 1"
 for n in 1 100 10000; do "$bin" seed "Bench $n" "bench$n@example.com" "$password" "$n" >/dev/null; done
 "$bin" seed "Other" "other@example.com" "$password" 100 >/dev/null
 "$bin" > "$work/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $server $pg_pid 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
 
 sign_in() { # prints the session cookie of a fresh sign-in
@@ -70,11 +81,13 @@ for conns in 1 32 128; do
     timeouts=$(awk '/Socket errors/ {print $NF}' <<<"$out")
     echo "$conns|$name|$rps|$p50|$p99|${errors:-0}|${timeouts:-0}" >> "$results"
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
-    [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
+    if [ "$rss" -gt "$peak_rss" ]; then peak_rss=$rss; fi
   done
 done
+}
 
-python3 - "$results" "$peak_rss" <<'PY'
+report() {
+python3 - "$results" "$peak_rss" "$engine" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1])]
 def ms(v, rps="1"):
@@ -86,6 +99,7 @@ def ms(v, rps="1"):
             return float(v[: -len(unit)]) * f
     return float("nan")
 ceiling = {c: float(r) for c, n, r, *_ in rows if n == "ceiling /healthz"}
+print(f"engine: {sys.argv[3]}")
 print(f"{'conns':>5}  {'target':<32} {'req/s':>10} {'vs ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'timeouts':>8}")
 for c, n, r, p50, p99, err, timeouts in rows:
     print(f"{c:>5}  {n:<32} {float(r):>10.0f} {float(r)/ceiling[c]:>9.0%} {ms(p50, r):>8.2f} {ms(p99, r):>8.2f} {err:>8} {timeouts:>8}")
@@ -105,7 +119,11 @@ print()
 for text, ok in checks:
     print(f"{'PASS' if ok else 'FAIL'}  {text}")
 PY
+}
 
+stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; [ -n "$pg_pid" ] && kill "$pg_pid" 2>/dev/null || true; sleep 1; rm -rf "$work"; }
+
+first_page_load() {
 echo
 echo "First page load (sign-in page and what it loads), raw and compressed:"
 total_raw=0; total_gz=0
@@ -118,3 +136,14 @@ for asset in / $(grep -oE '/pkg/[^"]+\.(css|js|wasm)' <(curl -s "$url/signin") |
 done
 printf '  %-40s %9s B raw %9s B compressed\n' total "$total_raw" "$total_gz"
 [ "$total_gz" -lt 409600 ] && echo "PASS  first page load < 400 KB compressed" || echo "FAIL  first page load < 400 KB compressed"
+}
+
+for engine in sqlite postgres; do
+  echo
+  echo "=== $engine ==="
+  bench_on "$engine"
+  report
+  if [ "$engine" = sqlite ]; then first_page_load; fi
+  stop
+done
+
