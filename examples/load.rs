@@ -11,7 +11,11 @@
 //! `PRAGMA integrity_check` is ok, sign-in works, and the sessions of before the crash are
 //! still valid or cleanly sent to sign-in.
 //!
-//! Usage: load --server target/release/xops [--seconds 60] [--sessions 200] [--phase both|steady|crash]
+//! With `--engine postgres` the phases run two replicas on one PostgreSQL database (a throwaway
+//! cluster, `scripts/postgres.sh`), requests going round-robin between them; in "crash" one
+//! replica is SIGKILLed halfway and not restarted: the other keeps serving every session.
+//!
+//! Usage: load --server target/release/xops [--seconds 60] [--sessions 200] [--phase both|steady|crash] [--engine sqlite|postgres]
 #[allow(dead_code)]
 #[path = "../tests/common/aws.rs"]
 mod aws;
@@ -35,6 +39,7 @@ struct Args {
     seconds: u64,
     sessions: usize,
     phases: Vec<&'static str>,
+    postgres: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -44,6 +49,7 @@ fn parse_args() -> Result<Args, String> {
         seconds: 60,
         sessions: 200,
         phases: vec!["steady", "crash"],
+        postgres: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -53,6 +59,13 @@ fn parse_args() -> Result<Args, String> {
             "--server" => args.server = value.clone().into(),
             "--site-root" => args.site_root = value.clone(),
             "--seconds" => args.seconds = number()?,
+            "--engine" => {
+                args.postgres = match value.as_str() {
+                    "sqlite" => false,
+                    "postgres" => true,
+                    other => return Err(format!("--engine: `{other}` is not sqlite or postgres")),
+                }
+            }
             "--sessions" => args.sessions = usize::try_from(number()?).map_err(|e| e.to_string())?,
             "--phase" => {
                 args.phases = match value.as_str() {
@@ -78,11 +91,11 @@ struct Server {
 }
 
 impl Server {
-    fn new(args: &Args, work: &std::path::Path, moto: &aws::Moto) -> Server {
+    fn new(args: &Args, work: &std::path::Path, moto: &aws::Moto, database_url: &str, name: &str) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let url = format!("http://127.0.0.1:{port}");
         let env = [
-            ("DATABASE_URL", format!("sqlite://{}/load.db?mode=rwc", work.display())),
+            ("DATABASE_URL", database_url.to_string()),
             ("XOPS_ADDR", format!("127.0.0.1:{port}")),
             ("XOPS_PUBLIC_URL", url.clone()),
             ("XOPS_MASTER_KEY_FILE", work.join("master.key").display().to_string()),
@@ -103,7 +116,7 @@ impl Server {
         Server {
             bin: args.server.clone(),
             env: env.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            log: work.join("server.log"),
+            log: work.join(format!("{name}.log")),
             url,
             child: None,
         }
@@ -227,7 +240,10 @@ struct SessionReport {
 }
 
 struct Shared {
-    url: String,
+    /// The replicas' addresses (one on SQLite), and which of them are up.
+    urls: Vec<String>,
+    alive: Vec<AtomicBool>,
+    next: std::sync::atomic::AtomicUsize,
     /// Where the server writes its mail (XOPS_MAIL_DIR).
     mail_dir: std::path::PathBuf,
     deadline: Instant,
@@ -242,15 +258,25 @@ struct Shared {
 const LINKS_IN_FLIGHT: usize = 8;
 
 impl Shared {
-    fn new(url: &str, mail_dir: &std::path::Path, deadline: Instant) -> Arc<Shared> {
+    fn new(urls: &[String], mail_dir: &std::path::Path, deadline: Instant) -> Arc<Shared> {
         Arc::new(Shared {
-            url: url.to_string(),
+            urls: urls.to_vec(),
+            alive: urls.iter().map(|_| AtomicBool::new(true)).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
             mail_dir: mail_dir.to_path_buf(),
             deadline,
             restarted_at: OnceLock::new(),
             down: AtomicBool::new(false),
             links: tokio::sync::Semaphore::new(LINKS_IN_FLIGHT),
         })
+    }
+
+    /// Round-robin over the replicas that are up: the load balancer in front of them.
+    fn url(&self) -> &str {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let up: Vec<&String> = self.urls.iter().zip(&self.alive).filter(|(_, a)| a.load(Ordering::Relaxed)).map(|(u, _)| u).collect();
+        let up = if up.is_empty() { self.urls.iter().collect() } else { up };
+        up[n % up.len()]
     }
 }
 
@@ -279,7 +305,9 @@ impl Session {
     }
 
     fn post(&self, name: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
-        self.client.post(format!("{}/api/{name}", self.shared.url)).header(ORIGIN, &self.shared.url).form(form)
+        // Each replica here has its own address, and takes only its own origin.
+        let url = self.shared.url();
+        self.client.post(format!("{url}/api/{name}")).header(ORIGIN, url).form(form)
     }
 
     /// Sends the request, times it and counts its status.
@@ -364,7 +392,7 @@ impl Session {
     async fn view(&mut self) {
         let path = ["/integrations", "/", "/integrations/aws", "/support"][rand::thread_rng().gen_range(0..4)];
         let started = Instant::now();
-        let req = self.client.get(format!("{}{path}", self.shared.url)).header(ACCEPT, "text/html");
+        let req = self.client.get(format!("{}{path}", self.shared.url())).header(ACCEPT, "text/html");
         let (outcome, res) = self.send(Op::View, req).await;
         if !self.after_restart(started) {
             return;
@@ -468,12 +496,23 @@ fn new_client() -> Client {
 async fn phase(name: &str, args: &Args, moto: &aws::Moto) -> Vec<String> {
     println!("\n== phase {name}: {} sessions for {} s", args.sessions, args.seconds);
     let work = tempfile::tempdir().expect("work dir");
-    let mut server = Server::new(args, work.path(), moto);
-    server.start().await;
+    let cluster = if args.postgres { Some(Cluster::start(work.path())) } else { None };
+    let database_url = match &cluster {
+        Some(cluster) => cluster.url.clone(),
+        None => format!("sqlite://{}/load.db?mode=rwc", work.path().display()),
+    };
+    // Two replicas on PostgreSQL, started one after the other (the first makes the key file).
+    let mut servers = Vec::new();
+    for name in if args.postgres { vec!["replica-a", "replica-b"] } else { vec!["server"] } {
+        let mut server = Server::new(args, work.path(), moto, &database_url, name);
+        server.start().await;
+        servers.push(server);
+    }
+    let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
     let mut failures = Vec::new();
 
     // Sign everyone up first (argon2 is deliberately slow; a few at a time).
-    let shared = Shared::new(&server.url, &work.path().join("mail"), Instant::now() + Duration::from_secs(3600));
+    let shared = Shared::new(&urls, &work.path().join("mail"), Instant::now() + Duration::from_secs(3600));
     let gate = Arc::new(tokio::sync::Semaphore::new(4));
     let mut signups = Vec::new();
     for index in 0..args.sessions {
@@ -497,7 +536,7 @@ async fn phase(name: &str, args: &Args, moto: &aws::Moto) -> Vec<String> {
     }
 
     let started = Instant::now();
-    let shared = Shared::new(&server.url, &work.path().join("mail"), started + Duration::from_secs(args.seconds));
+    let shared = Shared::new(&urls, &work.path().join("mail"), started + Duration::from_secs(args.seconds));
     let tasks: Vec<_> = sessions
         .into_iter()
         .map(|mut s| {
@@ -507,7 +546,17 @@ async fn phase(name: &str, args: &Args, moto: &aws::Moto) -> Vec<String> {
         .collect();
 
     let mut downtime = None;
-    if name == "crash" {
+    if name == "crash" && servers.len() > 1 {
+        // One replica dies and stays dead; the balancer sends everything to the other.
+        tokio::time::sleep(Duration::from_secs(args.seconds) / 2).await;
+        let killed = Instant::now();
+        servers[1].kill();
+        shared.alive[1].store(false, Ordering::Relaxed);
+        let _ = shared.restarted_at.set(Instant::now());
+        downtime = Some(Duration::ZERO);
+        println!("SIGKILL of replica B at {:.1} s; replica A serves alone", (killed - started).as_secs_f64());
+    } else if name == "crash" {
+        let server = &mut servers[0];
         tokio::time::sleep(Duration::from_secs(args.seconds) / 2).await;
         shared.down.store(true, Ordering::Relaxed);
         let killed = Instant::now();
@@ -536,10 +585,13 @@ async fn phase(name: &str, args: &Args, moto: &aws::Moto) -> Vec<String> {
     if !probe.sign_in().await {
         failures.push("signing in after the run failed".into());
     }
-    server.stop();
+    for server in &mut servers {
+        server.stop();
+    }
 
     print_stats(&reports, elapsed);
-    failures.extend(check_database(work.path(), &reports, downtime.is_some()).await);
+    failures.extend(check_database(&database_url, &reports, downtime.is_some()).await);
+    drop(cluster);
     if downtime.is_some() {
         let valid = reports.iter().filter(|r| r.valid_after_restart).count();
         let expired = reports.iter().filter(|r| r.expired_after_restart && !r.valid_after_restart).count();
@@ -601,31 +653,31 @@ fn print_stats(reports: &[SessionReport], elapsed: Duration) {
 /// The database against the ledger: acknowledged writes exactly once, refused ones never,
 /// unknown ones at most once; each account's name is its last acknowledged rename or a
 /// later unanswered one.
-async fn check_database(work: &std::path::Path, reports: &[SessionReport], crashed: bool) -> Vec<String> {
-    use sqlx::sqlite::SqliteConnectOptions;
-    use sqlx::ConnectOptions;
+async fn check_database(database_url: &str, reports: &[SessionReport], crashed: bool) -> Vec<String> {
     let mut failures = Vec::new();
-    let options = SqliteConnectOptions::new().filename(work.join("load.db")).read_only(true);
-    let mut db = match options.connect().await {
+    let db = match xops::server::connect(database_url).await {
         Ok(db) => db,
         Err(e) => return vec![format!("cannot open the database: {e}")],
     };
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut db).await.unwrap_or_else(|e| e.to_string());
-    println!("PRAGMA integrity_check: {integrity}");
-    if integrity != "ok" {
-        failures.push(format!("integrity_check: {integrity}"));
+    let db = &db;
+    if !xops::server::is_postgres(db) {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(db).await.unwrap_or_else(|e| e.to_string());
+        println!("PRAGMA integrity_check: {integrity}");
+        if integrity != "ok" {
+            failures.push(format!("integrity_check: {integrity}"));
+        }
     }
     let counts = |rows: Vec<(String, i64)>| rows.into_iter().collect::<HashMap<String, i64>>();
     let links = counts(
         sqlx::query_as("SELECT external_account_id, COUNT(*) FROM cloud_accounts GROUP BY external_account_id")
-            .fetch_all(&mut db)
+            .fetch_all(db)
             .await
             .unwrap_or_default(),
     );
     let support =
-        counts(sqlx::query_as("SELECT subject, COUNT(*) FROM support_requests GROUP BY subject").fetch_all(&mut db).await.unwrap_or_default());
+        counts(sqlx::query_as("SELECT subject, COUNT(*) FROM support_requests GROUP BY subject").fetch_all(db).await.unwrap_or_default());
     let names: HashMap<i64, String> =
-        sqlx::query_as("SELECT id, name FROM cloud_accounts").fetch_all(&mut db).await.unwrap_or_default().into_iter().collect();
+        sqlx::query_as("SELECT id, name FROM cloud_accounts").fetch_all(db).await.unwrap_or_default().into_iter().collect();
 
     let mut tally = |what: &str, key: &str, outcome: Outcome, found: i64, acked: &mut u64, unknown_kept: &mut u64| {
         match outcome {
@@ -696,12 +748,41 @@ async fn check_database(work: &std::path::Path, reports: &[SessionReport], crash
     failures
 }
 
+/// A throwaway PostgreSQL cluster (`scripts/postgres.sh`), stopped by its process id when dropped.
+struct Cluster {
+    url: String,
+    pid: String,
+}
+
+impl Cluster {
+    fn start(work: &std::path::Path) -> Cluster {
+        let folder = work.join("pg");
+        std::fs::create_dir(&folder).expect("a folder for the cluster");
+        // Its owner (Debian's postgres user when we are root) must reach the folder.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(work, std::fs::Permissions::from_mode(0o711));
+        let out = Command::new("scripts/postgres.sh").arg(&folder).output().expect("scripts/postgres.sh runs");
+        assert!(out.status.success(), "PostgreSQL did not start: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut lines = text.lines();
+        let (Some(url), Some(pid)) = (lines.next(), lines.next()) else { panic!("scripts/postgres.sh said: {text}") };
+        Cluster { url: url.to_string(), pid: pid.to_string() }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(&self.pid).status();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args = match parse_args() {
         Ok(args) => args,
         Err(e) => {
-            eprintln!("{e}\nusage: load --server PATH [--site-root DIR] [--seconds N] [--sessions N] [--phase both|steady|crash]");
+            eprintln!("{e}\nusage: load --server PATH [--site-root DIR] [--seconds N] [--sessions N] [--phase both|steady|crash] [--engine sqlite|postgres]");
             std::process::exit(2);
         }
     };
