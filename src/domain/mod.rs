@@ -36,6 +36,12 @@ pub(crate) fn has_format_chars(s: &str) -> bool {
     })
 }
 
+/// A path on this site (never `//host` or a full URL), safe to redirect to: after sign-in,
+/// and back to where a dialog was opened.
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.chars().any(char::is_control)
+}
+
 /// Percent-encodes `value` for a URL query (everything but unreserved characters).
 pub fn percent_encode(value: &str) -> String {
     value
@@ -45,6 +51,19 @@ pub fn percent_encode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert!(is_local_path("/integrations?x=1"));
+        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil.example", "/a\nb", ""] {
+            assert!(!is_local_path(bad), "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]

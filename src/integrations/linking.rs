@@ -77,6 +77,10 @@ mod tests {
         assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Warning, None), "/integrations/aws?notice=linked-warning");
         assert_eq!(after_link(Provider::Entra, 1, AccountStatus::Connected, None), "/integrations/microsoft?notice=linked-entra");
         assert_eq!(after_link(Provider::Azure, 7, AccountStatus::Connected, None), "/accounts/7/subscriptions?notice=linked-azure");
+        // Back to where the link was started; Azure goes on to its subscriptions whatever it was.
+        assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Connected, Some("/integrations")), "/integrations?notice=linked-aws");
+        assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Connected, Some("//evil.example")), "/integrations/aws?notice=linked-aws");
+        assert_eq!(after_link(Provider::Azure, 7, AccountStatus::Connected, Some("/integrations")), "/accounts/7/subscriptions?notice=linked-azure");
         for provider in Provider::ALL {
             let url = after_link(provider, 1, AccountStatus::Connected, None);
             let key = url.split("notice=").nth(1).unwrap_or_default();

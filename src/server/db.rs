@@ -13,10 +13,11 @@ pub type Pool = sqlx::AnyPool;
 
 /// Whether the pool is on PostgreSQL (else SQLite).
 pub fn is_postgres(pool: &Pool) -> bool {
-    is_postgres_url(&pool.connect_options().database_url.to_string())
+    // The scheme alone: this runs for every write, and the whole URL would be a new String.
+    matches!(pool.connect_options().database_url.scheme(), "postgres" | "postgresql")
 }
 
-pub use crate::config::is_postgres_url;
+use crate::config::is_postgres_url;
 
 /// Opens and migrates the database. SQLite: the file is created if missing, in WAL mode so
 /// readers never wait for the writer, with a busy timeout so writers queue instead of failing

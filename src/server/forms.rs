@@ -26,10 +26,7 @@ const MAX_KEPT: usize = 2048;
 pub fn back_to(return_to: Option<&str>, fallback: &str, notice: &str) -> String {
     let page = return_to.and_then(|target| {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let local = path.starts_with('/')
-            && !path.starts_with("//")
-            && path.len() <= 256
-            && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+        let local = crate::domain::is_local_path(path) && path.len() <= 256;
         let query_ok = query.is_empty()
             || query.strip_prefix("page=").is_some_and(|n| !n.is_empty() && n.len() < 10 && n.bytes().all(|b| b.is_ascii_digit()));
         (local && query_ok).then_some(target)

@@ -194,17 +194,18 @@ async fn token(
     Json(json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": access_token })).into_response()
 }
 
+/// The token of an `Authorization: Bearer` header, or "".
+fn bearer_token(headers: &HeaderMap) -> &str {
+    headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default()
+}
+
 async fn subscriptions(
     State(s): State<Shared>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let d = s.directory.lock().expect("lock");
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+    let bearer = bearer_token(&headers);
     if !d.issued.contains(bearer) || q.get("api-version").map(String::as_str) != Some("2022-12-01") {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "InvalidAuthenticationToken"}})))
             .into_response();
@@ -228,11 +229,7 @@ async fn subscriptions(
 /// AccessReview.Read.All role, in a tenant that allows them; else 401 / 403 as Graph answers.
 async fn access_reviews(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
     let d = s.directory.lock().expect("lock");
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+    let bearer = bearer_token(&headers);
     if !d.issued.contains(bearer) {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "InvalidAuthenticationToken"}}))).into_response();
     }
