@@ -3,7 +3,8 @@
 # the app's own `xops seed` (organizations with 1, 100 and 10,000 AWS accounts, and another
 # with 100 to keep isolation honest), loaded with wrk from a second process. Every figure is
 # printed beside the ceiling measured in the same run (/healthz: same server, no database).
-# It runs twice: on SQLite, then on a throwaway PostgreSQL cluster (one replica), same pages.
+# It runs three times, same pages: on SQLite, then on a throwaway PostgreSQL cluster (one
+# replica) reading every session from the table, then with the NOTIFY-emptied session cache.
 # Usage: scripts/bench.sh [release|debug] [seconds per run]   (debug: a quick smoke run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +15,14 @@ command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteract
 scripts/build.sh "$profile"
 bin="target/$profile/xops"
 
-bench_on() { # engine: sqlite or postgres; leaves $work/results, $peak_rss, $url and $server
+bench_on() { # engine: sqlite, postgres or postgres-notify; leaves $work/results, $peak_rss, $url and $server
 engine=$1
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-if [ "$engine" = postgres ]; then
+export XOPS_SESSION_CACHE=none
+[ "$engine" = postgres-notify ] && XOPS_SESSION_CACHE=notify
+if [ "$engine" != sqlite ]; then
   chmod 711 "$work"; mkdir "$work/pg"
   { read -r pg_url; read -r pg_pid; } < <(scripts/postgres.sh "$work/pg")
   export DATABASE_URL="$pg_url"
@@ -138,7 +141,7 @@ printf '  %-40s %9s B raw %9s B compressed\n' total "$total_raw" "$total_gz"
 [ "$total_gz" -lt 409600 ] && echo "PASS  first page load < 400 KB compressed" || echo "FAIL  first page load < 400 KB compressed"
 }
 
-for engine in sqlite postgres; do
+for engine in sqlite postgres postgres-notify; do
   echo
   echo "=== $engine ==="
   bench_on "$engine"

@@ -18,6 +18,9 @@ pub struct Config {
     pub site_root: String,
     pub session_idle: Duration,
     pub session_max_age: Duration,
+    /// PostgreSQL only: whether each replica keeps sessions in memory, dropped when another
+    /// replica changes them (LISTEN/NOTIFY). SQLite always caches (one process owns the file).
+    pub session_cache: SessionCache,
     /// AWS endpoints (tests point them at local servers), our principal, and the call timeout.
     pub aws: AwsSettings,
     /// Microsoft identity platform, Resource Manager and Graph (tests point them at a double).
@@ -41,6 +44,15 @@ impl Config {
     pub fn is_operator(&self, email: &str) -> bool {
         self.operators.iter().any(|operator| operator == email)
     }
+}
+
+/// How replicas on PostgreSQL read sessions (see README: Running on PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionCache {
+    /// Every request reads its session from the database: an ended session is refused at once.
+    None,
+    /// Sessions are kept in memory and dropped when a NOTIFY says another replica changed them.
+    Notify,
 }
 
 /// Whether a `DATABASE_URL` names PostgreSQL (else it is SQLite).
@@ -93,6 +105,11 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(default_site_root),
             session_idle: minutes("XOPS_SESSION_IDLE_MINUTES", 30)?,
             session_max_age: minutes("XOPS_SESSION_MAX_MINUTES", 12 * 60)?,
+            session_cache: match var("XOPS_SESSION_CACHE").as_deref() {
+                None | Some("none") => SessionCache::None,
+                Some("notify") => SessionCache::Notify,
+                Some(v) => return Err(format!("XOPS_SESSION_CACHE must be `none` or `notify`, not `{v}`")),
+            },
             aws: AwsSettings {
                 sts_endpoint: var("AWS_ENDPOINT_URL_STS").or_else(|| var("AWS_ENDPOINT_URL")),
                 organizations_endpoint: var("AWS_ENDPOINT_URL_ORGANIZATIONS").or_else(|| var("AWS_ENDPOINT_URL")),

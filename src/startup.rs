@@ -30,8 +30,8 @@ pub async fn build_app_on(pool: crate::server::Pool, config: Config) -> Result<R
     tokio::spawn(delete_expired_sessions(pool.clone()));
     tokio::spawn(crate::integrations::microsoft::certificates::sweep_unconnected(pool.clone()));
     // Sessions are stored under a hash of their id (`HashedIds`): a copy of the database holds
-    // no live cookie. On SQLite they are read from memory (`Sessions`).
-    let session_store = crate::auth::session_store::Sessions::for_pool(&pool);
+    // no live cookie. `Sessions` says when they are read from memory.
+    let session_store = crate::auth::session_store::Sessions::for_pool(&pool, config.session_cache);
 
     let hash_files = std::env::current_exe()
         .ok()

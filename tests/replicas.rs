@@ -10,14 +10,30 @@ use std::time::Duration;
 use common::aws::{Role, StubSts};
 use common::{expect_status, location, TestApp, PASSWORD};
 use reqwest::StatusCode;
+use xops::config::SessionCache;
 
 #[tokio::test]
 async fn a_session_works_on_every_replica_and_ends_on_all_at_once() {
     if !common::on_postgres() {
         return;
     }
-    let a = TestApp::spawn().await;
-    let b = a.replica(|_| {}).await;
+    session_ends_everywhere(SessionCache::None).await;
+}
+
+#[tokio::test]
+async fn with_notified_caches_a_session_ended_on_one_replica_is_dropped_by_the_other() {
+    if !common::on_postgres() {
+        return;
+    }
+    session_ends_everywhere(SessionCache::Notify).await;
+}
+
+/// Signs in, uses the cookie on both replicas (so a cache, if any, holds it), signs out on B,
+/// and checks that both send the cookie to sign-in: at once without a cache; with notified
+/// caches, once the NOTIFY has arrived (well before the cache's one-minute backstop).
+async fn session_ends_everywhere(cache: SessionCache) {
+    let a = TestApp::spawn_with(|c| c.session_cache = cache).await;
+    let b = a.replica(|c| c.session_cache = cache).await;
     a.sign_up(&a.client, "Acme", "ada@example.com").await;
     // The session cookie as a browser holds it, replayed by hand (a cookie jar would drop it
     // when sign-out clears it; a stolen or stale copy would not).
@@ -44,7 +60,16 @@ async fn a_session_works_on_every_replica_and_ends_on_all_at_once() {
         .unwrap();
     assert!(out.status().is_success() || out.status().is_redirection(), "{}", out.status());
     for app in [&a, &b] {
-        let after = page(app).await.unwrap();
+        let mut after = page(app).await.unwrap();
+        if cache == SessionCache::Notify {
+            for _ in 0..50 {
+                if after.status().is_redirection() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                after = page(app).await.unwrap();
+            }
+        }
         assert!(after.status().is_redirection() && location(&after).starts_with("/signin"), "{}", after.status());
     }
 }

@@ -79,59 +79,179 @@ impl tower_sessions::SessionStore for DbSessionStore {
     }
 }
 
-/// What the session layer reads through: on SQLite (one process owns the database) a bounded
-/// cache in front of the table saves a query per request; on PostgreSQL several replicas share
-/// the table, and a cache would let one accept a session another has ended, so there is none.
+/// What the session layer reads through. SQLite: one process owns the database, so a bounded
+/// cache in front of the table saves a query per request. PostgreSQL: several replicas share the
+/// table; by default there is no cache (a cache would let one replica accept a session another
+/// has ended); `XOPS_SESSION_CACHE=notify` keeps one that NOTIFY empties (`NotifiedCache`).
 #[derive(Debug, Clone)]
 pub enum Sessions {
     Cached(tower_sessions::CachingSessionStore<tower_sessions_moka_store::MokaStore, HashedStore>),
     Direct(HashedStore),
+    Notified(crate::auth::session::HashedIds<NotifiedCache>),
 }
 
 pub type HashedStore = crate::auth::session::HashedIds<DbSessionStore>;
 
-/// Sessions kept in memory at most (SQLite); past this the least used are read again.
+/// Sessions kept in memory at most; past this the least used are read again.
 const CACHE_CAPACITY: u64 = 10_000;
 
 impl Sessions {
-    pub fn for_pool(pool: &Pool) -> Self {
-        let store = crate::auth::session::HashedIds(DbSessionStore::new(pool.clone()));
-        if crate::server::is_postgres(pool) {
-            Sessions::Direct(store)
-        } else {
+    pub fn for_pool(pool: &Pool, cache: crate::config::SessionCache) -> Self {
+        let store = DbSessionStore::new(pool.clone());
+        if !crate::server::is_postgres(pool) {
             let cache = tower_sessions_moka_store::MokaStore::new(Some(CACHE_CAPACITY));
-            Sessions::Cached(tower_sessions::CachingSessionStore::new(cache, store))
+            return Sessions::Cached(tower_sessions::CachingSessionStore::new(cache, crate::auth::session::HashedIds(store)));
+        }
+        match cache {
+            crate::config::SessionCache::None => Sessions::Direct(crate::auth::session::HashedIds(store)),
+            crate::config::SessionCache::Notify => Sessions::Notified(crate::auth::session::HashedIds(NotifiedCache::start(store))),
         }
     }
+}
+
+macro_rules! each_store {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Sessions::Cached($store) => $call,
+            Sessions::Direct($store) => $call,
+            Sessions::Notified($store) => $call,
+        }
+    };
 }
 
 #[async_trait::async_trait]
 impl tower_sessions::SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> Result<()> {
-        match self {
-            Sessions::Cached(store) => store.create(record).await,
-            Sessions::Direct(store) => store.create(record).await,
-        }
+        each_store!(self, store => store.create(record).await)
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        match self {
-            Sessions::Cached(store) => store.save(record).await,
-            Sessions::Direct(store) => store.save(record).await,
-        }
+        each_store!(self, store => store.save(record).await)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        match self {
-            Sessions::Cached(store) => store.load(id).await,
-            Sessions::Direct(store) => store.load(id).await,
-        }
+        each_store!(self, store => store.load(id).await)
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        match self {
-            Sessions::Cached(store) => store.delete(id).await,
-            Sessions::Direct(store) => store.delete(id).await,
+        each_store!(self, store => store.delete(id).await)
+    }
+}
+
+/// The channel a trigger on `sessions` notifies with the stored id of each updated or deleted
+/// row (migrations/postgres, `sessions_changed`).
+const CHANNEL: &str = "xops_sessions";
+
+/// A per-replica cache of sessions on PostgreSQL, kept honest by LISTEN/NOTIFY: every update or
+/// delete of a session row, by any replica or by hand, notifies its id and each replica drops it.
+/// The cache serves only while the listening connection is up; when it drops, the cache is
+/// emptied and every read goes to the table until listening resumes. What it cannot close is
+/// the delivery delay: between a sign-out's commit on one replica and the NOTIFY reaching
+/// another (about a millisecond on one network), the other still accepts the cookie.
+#[derive(Debug, Clone)]
+pub struct NotifiedCache {
+    store: DbSessionStore,
+    shared: std::sync::Arc<Listening>,
+}
+
+#[derive(Debug)]
+struct Listening {
+    records: moka::future::Cache<String, Record>,
+    /// Whether the listening connection is up (else the cache is bypassed).
+    live: std::sync::atomic::AtomicBool,
+    /// Counts invalidations: a read from the table is cached only if none came in while it ran,
+    /// so a row read just before another replica deleted it is not kept.
+    epoch: std::sync::atomic::AtomicU64,
+}
+
+impl Listening {
+    async fn forget_all(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.records.invalidate_all();
+    }
+
+    async fn forget(&self, stored_id: &str) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.records.invalidate(stored_id).await;
+    }
+}
+
+impl NotifiedCache {
+    fn start(store: DbSessionStore) -> Self {
+        let shared = std::sync::Arc::new(Listening {
+            // A backstop: nothing stays longer than a minute even if a notification were lost.
+            records: moka::future::Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
+            live: std::sync::atomic::AtomicBool::new(false),
+            epoch: std::sync::atomic::AtomicU64::new(0),
+        });
+        tokio::spawn(listen_forever(store.pool.connect_options().database_url.to_string(), shared.clone()));
+        Self { store, shared }
+    }
+}
+
+async fn listen_forever(url: String, shared: std::sync::Arc<Listening>) {
+    use std::sync::atomic::Ordering;
+    loop {
+        match sqlx::postgres::PgListener::connect(&url).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => {
+                    // Whatever changed while nobody listened is unknown: start empty.
+                    shared.forget_all().await;
+                    shared.live.store(true, Ordering::SeqCst);
+                    // `try_recv` answers None when the connection is lost.
+                    while let Ok(Some(notification)) = listener.try_recv().await {
+                        shared.forget(notification.payload()).await;
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot listen for session changes; sessions are read from the database"),
+            },
+            Err(err) => tracing::warn!(error = %err, "cannot listen for session changes; sessions are read from the database"),
         }
+        shared.live.store(false, Ordering::SeqCst);
+        shared.forget_all().await;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl tower_sessions::SessionStore for NotifiedCache {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        self.store.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        self.store.save(record).await?;
+        self.shared.forget(&record.id.to_string()).await;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        use std::sync::atomic::Ordering;
+        let key = id.to_string();
+        let live = self.shared.live.load(Ordering::SeqCst);
+        if live {
+            if let Some(record) = self.shared.records.get(&key).await {
+                if record.expiry_date > time::OffsetDateTime::now_utc() {
+                    return Ok(Some(record));
+                }
+            }
+        }
+        let epoch = self.shared.epoch.load(Ordering::SeqCst);
+        let record = self.store.load(id).await?;
+        if let Some(record) = &record {
+            if live && self.shared.epoch.load(Ordering::SeqCst) == epoch {
+                self.shared.records.insert(key, record.clone()).await;
+            }
+        }
+        Ok(record)
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        self.store.delete(id).await?;
+        self.shared.forget(&id.to_string()).await;
+        Ok(())
     }
 }

@@ -56,6 +56,7 @@ impl TestApp {
             site_root: dir.path().display().to_string(),
             session_idle: Duration::from_secs(30 * 60),
             session_max_age: Duration::from_secs(12 * 3600),
+            session_cache: xops::config::SessionCache::None,
             aws: Default::default(),
             microsoft: Default::default(),
             master_key: None,
