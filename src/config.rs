@@ -28,6 +28,10 @@ pub struct Config {
     /// The key that seals private keys: base64 of 32 bytes, else read from (or created in) the file.
     pub master_key: Option<String>,
     pub master_key_file: std::path::PathBuf,
+    /// Where webhooks may go besides public https URLs.
+    pub webhooks: WebhookPolicy,
+    /// The scheduled checks of every account.
+    pub health: HealthSettings,
     /// On SIGTERM, how long requests in flight may take to finish.
     pub drain: Duration,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client (none: the TCP peer is the client).
@@ -44,6 +48,24 @@ impl Config {
     pub fn is_operator(&self, email: &str) -> bool {
         self.operators.iter().any(|operator| operator == email)
     }
+}
+
+/// How often every account is verified again, and how many checks run at once (per replica
+/// running a round). Each call to a cloud has its provider's own timeout.
+#[derive(Debug, Clone)]
+pub struct HealthSettings {
+    pub interval: Duration,
+    pub concurrency: usize,
+}
+
+/// Where webhooks may go besides public https URLs (`XOPS_WEBHOOK_ALLOW_LOOPBACK_HTTP`,
+/// `XOPS_WEBHOOK_ALLOW_PRIVATE`); both off in production.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookPolicy {
+    /// http:// to a loopback address (a receiver on the same machine, as in tests).
+    pub allow_loopback_http: bool,
+    /// Private, link-local and other non-public addresses (a receiver inside your network).
+    pub allow_private: bool,
 }
 
 /// How replicas on PostgreSQL read sessions (see README: Running on PostgreSQL).
@@ -76,6 +98,13 @@ impl Config {
                     .filter(|m| *m > 0)
                     .map(|m| Duration::from_secs(m * 60))
                     .ok_or_else(|| format!("{name} must be a whole number of minutes above 0, not `{v}`")),
+            }
+        };
+        let flag = |name: &str| -> Result<bool, String> {
+            match var(name).as_deref() {
+                None | Some("false") | Some("0") => Ok(false),
+                Some("true") | Some("1") => Ok(true),
+                Some(v) => Err(format!("{name} must be true or false, not `{v}`")),
             }
         };
         let seconds = |name: &str, default: u64| -> Result<Duration, String> {
@@ -121,6 +150,21 @@ impl Config {
                 arm_url: var("XOPS_AZURE_ARM_URL").unwrap_or(defaults.arm_url),
                 graph_url: var("XOPS_MS_GRAPH_URL").unwrap_or(defaults.graph_url),
                 timeout: seconds("XOPS_MS_TIMEOUT_SECONDS", 10)?,
+            },
+            webhooks: WebhookPolicy {
+                allow_loopback_http: flag("XOPS_WEBHOOK_ALLOW_LOOPBACK_HTTP")?,
+                allow_private: flag("XOPS_WEBHOOK_ALLOW_PRIVATE")?,
+            },
+            health: HealthSettings {
+                interval: minutes("XOPS_CHECK_INTERVAL_MINUTES", 6 * 60)?,
+                concurrency: match var("XOPS_CHECK_CONCURRENCY") {
+                    None => 8,
+                    Some(v) => v
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=256).contains(n))
+                        .ok_or_else(|| format!("XOPS_CHECK_CONCURRENCY must be a whole number from 1 to 256, not `{v}`"))?,
+                },
             },
             drain: match var("XOPS_DRAIN_SECONDS") {
                 None => Duration::from_secs(20),

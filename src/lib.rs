@@ -7,10 +7,12 @@ pub mod app;
 pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod health;
 pub mod home;
 pub mod integrations;
 pub mod layout;
 pub mod onboarding;
+pub mod settings;
 pub mod support;
 pub mod ui;
 
@@ -24,6 +26,8 @@ pub mod crypto;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod net;
+#[cfg(feature = "ssr")]
+pub mod notify;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -63,8 +63,9 @@ async fn main() -> ExitCode {
 /// AWS accounts, made through the app's own code (for benchmarks and demos; nothing is verified
 /// against AWS, so the accounts are marked as seeded).
 async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
+    use xops::accounts::checks::CheckRecord;
     use xops::accounts::store::{insert, NewAccount};
-    use xops::domain::{AwsKind, Email, OrganizationName, Password, Verified};
+    use xops::domain::{AwsKind, CheckReason, Email, OrganizationName, Password, Verified};
     let [organization, email, password, count] = args else {
         return Err("usage: xops seed ORGANIZATION EMAIL PASSWORD AWS_ACCOUNTS".into());
     };
@@ -92,7 +93,14 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
             domain: "",
             verified: &verified,
         };
-        insert(&mut *tx, org, &account).await.map_err(|e| e.to_string())?;
+        let now = xops::server::now();
+        let check = CheckRecord {
+            at: now,
+            reason: CheckReason::Link,
+            duration_ms: 0,
+            next_check_at: xops::server::jobs::spread(&account_id, now, config.health.interval),
+        };
+        insert(&mut tx, org, &account, &check).await.map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
     println!("organization {org}: {count} AWS accounts");

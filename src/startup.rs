@@ -27,6 +27,14 @@ pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Err
 
 /// Builds the app on an open, migrated pool (the tests keep a handle on it).
 pub async fn build_app_on(pool: crate::server::Pool, config: Config) -> Result<Router, Box<dyn std::error::Error>> {
+    Ok(build_app_and_state(pool, config).await?.0)
+}
+
+/// The app and its state (tests drive the scheduled checks through the state, at any time).
+pub async fn build_app_and_state(
+    pool: crate::server::Pool,
+    config: Config,
+) -> Result<(Router, AppState), Box<dyn std::error::Error>> {
     tokio::spawn(delete_expired_sessions(pool.clone()));
     tokio::spawn(crate::integrations::microsoft::certificates::sweep_unconnected(pool.clone()));
     // Sessions are stored under a hash of their id (`HashedIds`): a copy of the database holds
@@ -83,8 +91,12 @@ pub async fn build_app_on(pool: crate::server::Pool, config: Config) -> Result<R
         sealer,
         mailer,
         mail_wake,
+        notify_wake: Arc::new(tokio::sync::Notify::new()),
         leptos_options: leptos_options.clone(),
     };
+
+    tokio::spawn(crate::health::schedule::run_forever(state.clone()));
+    tokio::spawn(crate::notify::deliver::deliver_forever(state.clone()));
 
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("xops_session")
@@ -132,8 +144,8 @@ pub async fn build_app_on(pool: crate::server::Pool, config: Config) -> Result<R
         // Pages are compressed as they are sent: the fastest level (gzip/brotli 1 is a few times
         // quicker than the defaults for nearly the same size). Precompressed files pass as they are.
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(1)))
-        .with_state(state);
-    Ok(router)
+        .with_state(state.clone());
+    Ok((router, state))
 }
 
 /// For load balancers: 200 only while the database answers (within 2 s); `/healthz` is the

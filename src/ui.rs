@@ -84,6 +84,14 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "request-closed" => "The request is closed.",
         "requested-account-deleted" => "The account has been deleted and the request closed.",
         "session-ended" => "Your session has ended. Please sign in again.",
+        "notification-target-added" => "Added: it gets the next notification.",
+        "notification-target-removed" => "Removed: it gets no more notifications.",
+        "certificate-made" => {
+            "New certificate generated and downloading. Upload it to the same app registration, then Verify and switch."
+        }
+        "certificate-switched" => {
+            "The new certificate is in use and the old key was deleted. You can now delete the old certificate from the app registration."
+        }
         _ => return None,
     })
 }

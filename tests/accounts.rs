@@ -56,16 +56,19 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
 
 #[tokio::test]
 async fn long_lists_come_a_page_at_a_time() {
+    use xops::accounts::checks::CheckRecord;
     use xops::accounts::store::{insert, NewAccount};
     use xops::accounts::workspace::{CardPage, Workspace};
     use xops::accounts::PAGE_SIZE;
-    use xops::domain::{Provider, Verified};
+    use xops::domain::{CheckReason, Provider, Verified};
     let app = TestApp::spawn().await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     app.sign_up(&app.new_browser(), "Globex", "bob@example.com").await;
     let acme = app.organization_id("ada@example.com").await;
     let globex = app.organization_id("bob@example.com").await;
     let verified = Verified::connected("");
+    let check = CheckRecord { at: 0, reason: CheckReason::Link, duration_ms: 0, next_check_at: i64::MAX };
+    let mut conn = app.pool.acquire().await.unwrap();
     for (org, count) in [(acme, 120), (globex, 3)] {
         for i in 0..count {
             let (name, id) = (format!("Account {i:03}"), format!("{org:06}{i:06}"));
@@ -79,7 +82,7 @@ async fn long_lists_come_a_page_at_a_time() {
                 domain: "",
                 verified: &verified,
             };
-            insert(&app.pool, org, &account).await.unwrap();
+            insert(&mut conn, org, &account, &check).await.unwrap();
         }
     }
     let ws: Workspace =

@@ -3,42 +3,10 @@
 //! the roles claim, and Azure subscriptions paged with nextLink.
 mod common;
 
-use common::entra::EntraDouble;
+use common::entra::{connect, generate, EntraDouble, APP, TENANT};
 use common::{expect_status, location, TestApp};
 use reqwest::StatusCode;
-use xops::integrations::microsoft::certificates::CertificateInfo;
 use xops::integrations::microsoft::subscriptions::SubscriptionRow;
-
-const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const APP: &str = "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c";
-
-async fn generate(app: &TestApp, client: &reqwest::Client, service: &str) -> (CertificateInfo, String) {
-    let body =
-        expect_status(app.call(client, "generate_certificate", &[("service", service)]).await, StatusCode::OK).await;
-    let info: CertificateInfo = serde_json::from_str(&body).unwrap();
-    let pem = expect_status(app.get(client, &info.download_url).await, StatusCode::OK).await;
-    (info, pem)
-}
-
-async fn connect(
-    app: &TestApp,
-    client: &reqwest::Client,
-    service: &str,
-    name: &str,
-    cert: i64,
-    extra: &[(&str, &str)],
-) -> reqwest::Response {
-    let cert = cert.to_string();
-    let mut form = vec![
-        ("service", service),
-        ("name", name),
-        ("app_id", APP),
-        ("tenant_id", TENANT),
-        ("certificate_id", cert.as_str()),
-    ];
-    form.extend_from_slice(extra);
-    app.call(client, "link_microsoft_account", &form).await
-}
 
 async fn subscriptions(app: &TestApp, id: i64) -> Vec<SubscriptionRow> {
     let body = expect_status(

@@ -1,5 +1,7 @@
 //! The organization's connected cloud accounts as the whole portal sees them, whatever their
 //! provider: summaries, Edit (rename) and Delete. Linking and checking live in `integrations`.
+#[cfg(feature = "ssr")]
+pub mod checks;
 pub mod dialogs;
 #[cfg(feature = "ssr")]
 pub mod store;

@@ -9,12 +9,18 @@ use crate::domain::{AccountName, AccountStatus, Card, Provider, Verified};
 use crate::error::{AppError, OnUniqueViolation};
 use crate::server::{format_time, now};
 
+/// How long before its certificate expires an account is shown as needing attention.
+pub const CERTIFICATE_WARNING_SECS: i64 = 30 * 24 * 3600;
+
 /// Which of an organization's accounts to read.
 pub enum Select {
     One(i64),
     /// The first page of every card, and the account `also` wherever it is.
     FirstPages { also: Option<i64> },
     CardPage { card: Card, page: i64 },
+    /// Those needing attention, worst first: failed, warning, then a certificate expiring
+    /// before `expiring_before`.
+    Attention { expiring_before: i64, limit: i64 },
 }
 
 /// Management accounts first ('management' > 'linked' > ''), then by name: the order of the
@@ -78,6 +84,18 @@ pub async fn summaries(
             rows.retain(|row| seen.insert(row.0));
             rows
         }
+        Select::Attention { expiring_before, limit } => {
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = $1 AND (a.status <> 'connected' OR \
+                 (SELECT MAX(c.not_after) FROM certificates c WHERE c.account_id = a.id) < $2) \
+                 ORDER BY CASE a.status WHEN 'failed' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.name LIMIT $3"
+            ))
+            .bind(organization_id)
+            .bind(expiring_before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
         Select::CardPage { card, page } => {
             let sql = format!(
                 "SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = $1 AND a.provider IN ({}) \
@@ -106,7 +124,7 @@ pub async fn summaries(
                 status_message,
                 last_checked: checked.map(format_time),
                 certificate_expires: expires.map(format_time),
-                certificate_expiring: expires.is_some_and(|t| t - now < 30 * 24 * 3600),
+                certificate_expiring: expires.is_some_and(|t| t - now < CERTIFICATE_WARNING_SECS),
             };
             Some((summary, total))
         })
@@ -232,17 +250,18 @@ pub struct NewAccount<'a> {
     pub verified: &'a Verified,
 }
 
-/// Saves a verified account (checked now) and returns its id. A unique violation is a link
-/// that lost a race with another of the same account or name.
-pub async fn insert<'c, E>(executor: E, organization_id: i64, new: &NewAccount<'_>) -> Result<i64, AppError>
-where
-    E: sqlx::Executor<'c, Database = Db>,
-{
-    let now = now();
-    sqlx::query_scalar(
+/// Saves a verified account (checked at `check.at`, its first history row) and returns its id.
+/// A unique violation is a link that lost a race with another of the same account or name.
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    organization_id: i64,
+    new: &NewAccount<'_>,
+    check: &super::checks::CheckRecord,
+) -> Result<i64, AppError> {
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, role_arn, app_id, domain, \
-         status, status_message, last_checked_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+         status, status_message, last_checked_at, created_at, updated_at, next_check_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(organization_id)
     .bind(new.provider.as_str())
@@ -254,14 +273,17 @@ where
     .bind(new.domain)
     .bind(new.verified.status.as_str())
     .bind(&new.verified.message)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .fetch_one(executor)
+    .bind(check.at)
+    .bind(check.at)
+    .bind(check.at)
+    .bind(check.next_check_at)
+    .fetch_one(&mut *conn)
     .await
     .on_unique_violation(|| {
         AppError::conflict("name", "This account was linked a moment ago by someone else in your organization.")
-    })
+    })?;
+    super::checks::append_check(conn, id, new.verified, check).await?;
+    Ok(id)
 }
 
 /// Renames an account; a unique violation is a rename that lost a race for the same name.
@@ -312,30 +334,4 @@ where
         .execute(executor)
         .await?
         .rows_affected())
-}
-
-/// Stores the result of checking an account again: its status, message and when.
-pub async fn record_check<'c, E>(
-    executor: E,
-    organization_id: i64,
-    account_id: i64,
-    verified: &Verified,
-) -> Result<(), AppError>
-where
-    E: sqlx::Executor<'c, Database = Db>,
-{
-    let now = now();
-    sqlx::query(
-        "UPDATE cloud_accounts SET status = $1, status_message = $2, last_checked_at = $3, updated_at = $4 \
-         WHERE id = $5 AND organization_id = $6",
-    )
-    .bind(verified.status.as_str())
-    .bind(&verified.message)
-    .bind(now)
-    .bind(now)
-    .bind(account_id)
-    .bind(organization_id)
-    .execute(executor)
-    .await?;
-    Ok(())
 }

@@ -13,7 +13,7 @@ mod role_arn;
 pub use aws::AwsKind;
 pub use email::Email;
 pub use microsoft::{Guid, MsService, OnMicrosoftDomain};
-pub use provider::{AccountStatus, Card, Provider, Verified};
+pub use provider::{AccountStatus, Card, Check, CheckReason, Provider, Verified};
 pub use names::{AccountName, OrganizationName};
 pub use password::Password;
 pub use role_arn::RoleArn;

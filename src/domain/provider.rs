@@ -244,6 +244,55 @@ pub struct Verified {
     pub message: String,
 }
 
+/// Why an account is verified: to link it (nothing is saved yet; a refusal says how to set it
+/// up), again once saved (Re-test, the scheduled checks; a refusal says what changed), or with
+/// a renewal's new certificate before it replaces the current one (Verify and switch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Link,
+    Recheck,
+    Renewal,
+}
+
+/// What started a check, as its history row records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CheckReason {
+    Link,
+    Retest,
+    Scheduled,
+    /// Verify and switch: the account signed in with its new certificate.
+    Renewal,
+}
+
+impl CheckReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckReason::Link => "link",
+            CheckReason::Retest => "retest",
+            CheckReason::Scheduled => "scheduled",
+            CheckReason::Renewal => "renewal",
+        }
+    }
+
+    pub fn parse(s: &str) -> CheckReason {
+        match s {
+            "link" => CheckReason::Link,
+            "retest" => CheckReason::Retest,
+            "renewal" => CheckReason::Renewal,
+            _ => CheckReason::Scheduled,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckReason::Link => "Linked",
+            CheckReason::Retest => "Re-test",
+            CheckReason::Scheduled => "Scheduled check",
+            CheckReason::Renewal => "Certificate switched",
+        }
+    }
+}
+
 impl Verified {
     pub fn connected(message: impl Into<String>) -> Verified {
         Verified { status: AccountStatus::Connected, message: message.into() }

@@ -1,4 +1,5 @@
-//! Home: the organization's connected accounts by provider, and the current account's details.
+//! Home: the organization's health (`health::dashboard`), the current account's details, and the
+//! connected accounts by provider.
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -30,6 +31,7 @@ pub fn HomePage() -> impl IntoView {
                     }
                     let current = ws.current_account().cloned();
                     view! {
+                        <crate::health::dashboard::HealthDashboard />
                         {current.map(current_account)}
                         <h2>"Connected accounts"</h2>
                         {Card::ALL

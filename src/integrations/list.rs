@@ -95,11 +95,11 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                         let expiry = a.certificate_expires.clone().map(|date| {
                             let class = if a.certificate_expiring { "hint expiring" } else { "hint" };
                             let text = if a.certificate_expiring {
-                                format!(" Certificate expires {date}: generate a new one and upload it before then.")
+                                format!(" Certificate expires {date}: renew it before then. ")
                             } else {
-                                format!(" Certificate expires {date}.")
+                                format!(" Certificate expires {date}. ")
                             };
-                            view! { <span class=class>{text}</span> }
+                            view! { <span class=class>{text} <a href=format!("/accounts/{id}/certificate")>"Renew certificate"</a></span> }
                         });
                         view! {
                             <tr data-account=a.name.clone()>

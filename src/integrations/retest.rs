@@ -1,5 +1,5 @@
-//! Re-test: verify a saved account with its provider again, exactly as linking did; its status,
-//! message and last checked time follow. The one place that sends a saved account to its
+//! Re-test and the scheduled checks: verify a saved account with its provider again, exactly as
+//! linking did; its status, message, last checked time and history follow. The one place that sends a saved account to its
 //! provider's verification.
 use leptos::prelude::*;
 
@@ -7,31 +7,92 @@ use crate::error::AppError;
 
 #[server(endpoint = "retest_account")]
 pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
-    use crate::domain::{AccountStatus, Verified};
+    use crate::domain::CheckReason;
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
     let account = crate::accounts::find(&state.pool, org, account_id).await?;
-    // A failed check is a result to record, not an error: the account stays, marked failed.
-    let verified = match reverify(&state, org, &account).await {
-        Ok(verified) => verified,
-        Err(err @ (AppError::Invalid { .. } | AppError::Upstream(_) | AppError::Verification(_))) => {
-            Verified { status: AccountStatus::Failed, message: err.to_string() }
-        }
-        Err(err) => return Err(err),
-    };
-    let detail = format!(
-        "{} account \"{}\" ({}) re-tested: {}",
-        account.provider.label(),
-        account.name,
-        account.external_account_id,
-        verified.status.as_str()
-    );
-    let mut tx = crate::server::begin_write(&state.pool).await?;
-    crate::accounts::store::record_check(&mut *tx, org, account_id, &verified).await?;
-    crate::audit::write(&mut *tx, &user.actor().await, "retest_account", &detail).await?;
-    tx.commit().await?;
+    check(&state, org, &account, CheckReason::Retest, &user.actor().await, crate::server::now()).await?;
     leptos_axum::redirect(&format!("{}?notice=retested", account.provider.card().href()), false);
     Ok(())
+}
+
+/// How long one whole check of an account may take (each call to a cloud has its own, shorter
+/// timeout; an account whose check needs several is bounded here as a whole).
+#[cfg(feature = "ssr")]
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Verifies a saved account again (Re-test, or the scheduler at `now`) and records the result:
+/// the account's status, a history row, and, when the status changed, an audit row, all in one
+/// transaction. A failed check is a result to record, not an error: the account stays, marked
+/// failed with the cause and fix. Returns the status before and after.
+#[cfg(feature = "ssr")]
+pub async fn check(
+    state: &crate::server::AppState,
+    organization_id: i64,
+    account: &crate::accounts::AccountSummary,
+    reason: crate::domain::CheckReason,
+    actor: &crate::audit::Actor,
+    now: i64,
+) -> Result<(crate::domain::AccountStatus, crate::domain::AccountStatus), AppError> {
+    use crate::domain::{AccountStatus, Verified};
+    let started = std::time::Instant::now();
+    let verified = match tokio::time::timeout(CHECK_TIMEOUT, reverify(state, organization_id, account)).await {
+        Ok(Ok(verified)) => verified,
+        Ok(Err(err @ (AppError::Invalid { .. } | AppError::Upstream(_) | AppError::Verification(_)))) => {
+            Verified { status: AccountStatus::Failed, message: err.to_string() }
+        }
+        Ok(Err(err)) => return Err(err),
+        Err(_) => Verified {
+            status: AccountStatus::Failed,
+            message: format!(
+                "The check did not finish within {} s: the provider did not answer in time. Xops tries again at the next check; \
+                 Re-test to try now.",
+                CHECK_TIMEOUT.as_secs()
+            ),
+        },
+    };
+    let record = crate::accounts::checks::CheckRecord {
+        at: now,
+        reason,
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        next_check_at: crate::server::jobs::spread(
+            &format!("{}:{}", account.provider.as_str(), account.external_account_id),
+            now,
+            state.config.health.interval,
+        ),
+    };
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let Some(before) = crate::accounts::checks::record_check(&mut tx, organization_id, account.id, &verified, &record).await?
+    else {
+        // Deleted while it was being checked: nothing to record.
+        return Ok((verified.status, verified.status));
+    };
+    if before != verified.status || reason == crate::domain::CheckReason::Retest {
+        let detail = format!(
+            "{} account \"{}\" ({}) {}: {} → {}",
+            account.provider.label(),
+            account.name,
+            account.external_account_id,
+            reason.label().to_lowercase(),
+            before.as_str(),
+            verified.status.as_str()
+        );
+        let action = if reason == crate::domain::CheckReason::Retest { "retest_account" } else { "status_changed" };
+        crate::audit::write(&mut *tx, actor, action, &detail).await?;
+    }
+    // Told once per change, not per check, in the change's own transaction.
+    let notified = if before != verified.status {
+        crate::notify::events::status_changed(&mut tx, &state.sealer, organization_id, account, before, verified.status, &verified.message, now)
+            .await?
+    } else {
+        0
+    };
+    tx.commit().await?;
+    if notified > 0 {
+        state.mail_wake.notify_one();
+        state.notify_wake.notify_one();
+    }
+    Ok((before, verified.status))
 }
 
 /// Runs a saved account's verification again: one exhaustive `match`, so a new provider

@@ -157,6 +157,7 @@ fn profile_menu(ws: Workspace, menus: Menus) -> AnyView {
             <div class="menu menu-up" on:click=close_menu_on_choice>
                 <p class="menu-heading">{ws.email}<br /><span class="muted">{ws.organization}</span></p>
                 <A href="/integrations" attr:class="menu-item">"Accounts"</A>
+                <A href="/settings/notifications" attr:class="menu-item">"Notifications"</A>
                 <A href="/support" attr:class="menu-item">"Support"</A>
                 {ws.is_operator.then(|| view! { <A href="/support/inbox" attr:class="menu-item">"Support inbox"</A> })}
                 <ActionForm action=sign_out>

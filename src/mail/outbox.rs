@@ -17,6 +17,7 @@ use crate::mail::transport::{Letter, Mailer};
 pub const SIGN_UP_LINK: &str = "sign_up_link";
 pub const ALREADY_REGISTERED: &str = "already_registered";
 pub const SUPPORT_REQUEST: &str = "support_request";
+pub const NOTIFICATION: &str = "notification";
 
 /// How long one process may hold a mail it is sending before another may try it.
 const LEASE_SECS: i64 = 120;

@@ -24,6 +24,20 @@ pub async fn claim(pool: &Pool, job: &str, period: Duration, now: i64) -> Result
     Ok(claimed == 1)
 }
 
+/// When something last done at `at` is next due every `period`: between 80% and 100% of a period
+/// later, at a point fixed by `key`, so that a thousand accounts linked in one hour spread over
+/// a fifth of the period instead of falling due in the same minute.
+pub fn spread(key: &str, at: i64, period: Duration) -> i64 {
+    use sha2::Digest;
+    let period = i64::try_from(period.as_secs()).unwrap_or(i64::MAX / 4).max(1);
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    let fifth = (period / 5).max(1);
+    let early = i64::try_from(u64::from_le_bytes(bytes) % fifth.unsigned_abs()).unwrap_or(0);
+    at + period - early
+}
+
 /// Runs `work` once per `period` across all replicas, for as long as the process lives. Each
 /// replica looks every tenth of a period, so a period is run soon after it is due even when
 /// the replica that ran the last one is gone.
@@ -45,5 +59,22 @@ where
             Ok(false) => {}
             Err(err) => tracing::warn!(job, error = %err, "could not claim a periodic job"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_stays_within_the_last_fifth_of_a_period_and_spreads() {
+        let period = Duration::from_secs(6 * 3600);
+        let times: Vec<i64> = (0..1000).map(|i| spread(&format!("account {i}"), 1_000_000, period)).collect();
+        assert!(times.iter().all(|t| (1_000_000 + 17_280..=1_000_000 + 21_600).contains(t)));
+        // The same key always gets the same place; a thousand keys land in many different minutes.
+        assert_eq!(spread("account 7", 1_000_000, period), times[7]);
+        let minutes: std::collections::HashSet<i64> = times.iter().map(|t| t / 60).collect();
+        assert!(minutes.len() > 60, "only {} distinct minutes", minutes.len());
+        assert_eq!(spread("x", 10, Duration::from_secs(0)), 11);
     }
 }

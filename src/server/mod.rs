@@ -29,6 +29,8 @@ pub struct AppState {
     pub mailer: Arc<crate::mail::transport::Mailer>,
     /// Wakes the outbox after a commit that wrote mail, so it goes out at once.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the webhook deliveries after a commit that wrote notifications.
+    pub notify_wake: Arc<tokio::sync::Notify>,
     pub leptos_options: LeptosOptions,
 }
 

@@ -242,3 +242,38 @@ async fn access_reviews(State(s): State<Shared>, headers: HeaderMap, Query(q): Q
     assert_eq!(q.get("$top").map(String::as_str), Some("1"), "one definition is enough to prove access");
     Json(json!({ "value": [] })).into_response()
 }
+
+/// The tenant and app the tests link.
+pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+pub const APP: &str = "0b6c4f3a-1d2e-4f5a-8b9c-0d1e2f3a4b5c";
+
+/// Generate Public Key & Download, as a user clicks it: the certificate's info and its PEM.
+pub async fn generate(app: &super::TestApp, client: &reqwest::Client, service: &str) -> (xops::integrations::microsoft::certificates::CertificateInfo, String) {
+    let body =
+        super::expect_status(app.call(client, "generate_certificate", &[("service", service)]).await, reqwest::StatusCode::OK).await;
+    let info: xops::integrations::microsoft::certificates::CertificateInfo = serde_json::from_str(&body).unwrap();
+    let pem = super::expect_status(app.get(client, &info.download_url).await, reqwest::StatusCode::OK).await;
+    (info, pem)
+}
+
+/// Connect with a generated certificate (`extra`: the service's own fields).
+pub async fn connect(
+    app: &super::TestApp,
+    client: &reqwest::Client,
+    service: &str,
+    name: &str,
+    cert: i64,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let cert = cert.to_string();
+    let mut form = vec![
+        ("service", service),
+        ("name", name),
+        ("app_id", APP),
+        ("tenant_id", TENANT),
+        ("certificate_id", cert.as_str()),
+    ];
+    form.extend_from_slice(extra);
+    app.call(client, "link_microsoft_account", &form).await
+}
+

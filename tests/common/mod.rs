@@ -21,6 +21,8 @@ pub struct TestApp {
     /// The settings it was started with (to start another app on the same database).
     pub config: Config,
     pub pool: Pool,
+    /// The app's state: tests run the scheduled checks through it at any time they choose.
+    pub state: xops::server::AppState,
     pub client: Client,
     pub dir: tempfile::TempDir,
     /// The mail server the app sends to.
@@ -57,6 +59,9 @@ impl TestApp {
             session_idle: Duration::from_secs(30 * 60),
             session_max_age: Duration::from_secs(12 * 3600),
             session_cache: xops::config::SessionCache::None,
+            // Tests' webhook receivers listen on loopback.
+            webhooks: xops::notify::webhook::WebhookPolicy { allow_loopback_http: true, allow_private: false },
+            health: xops::config::HealthSettings { interval: Duration::from_secs(6 * 3600), concurrency: 8 },
             aws: Default::default(),
             microsoft: Default::default(),
             master_key: None,
@@ -75,11 +80,11 @@ impl TestApp {
         configure(&mut config);
         // The app's own pool: what the test reads and writes is what the app sees.
         let pool = xops::server::connect(&config.database_url).await.expect("test pool");
-        let router = xops::startup::build_app_on(pool.clone(), config.clone()).await.expect("app builds");
+        let (router, state) = xops::startup::build_app_and_state(pool.clone(), config.clone()).await.expect("app builds");
         let server = tokio::spawn(async move {
             let _ = xops::startup::serve(listener, router, Duration::from_secs(5)).await;
         });
-        TestApp { url, config, pool, client: new_client(), dir, mail, server }
+        TestApp { url, config, pool, state, client: new_client(), dir, mail, server }
     }
 
     /// Another replica of this app: its own process-wide state (router, session layer, caches)

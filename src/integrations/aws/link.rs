@@ -79,7 +79,8 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return
 
     let external_id = external_id(&state.pool, org).await?;
     let management = (kind == AwsKind::Linked).then_some(management.as_slice());
-    let verified = match state.aws.verify(&arn, &external_id, management).await {
+    let started = std::time::Instant::now();
+    let verified = match state.aws.verify(&arn, &external_id, management, crate::domain::Check::Link).await {
         Ok(verified) => verified,
         Err(err) => {
             let what = format!("\"{name}\" ({})", arn.account_id());
@@ -100,7 +101,8 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return
         verified: &verified,
     };
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let id = store::insert(&mut *tx, org, &account).await?;
+    let check = crate::integrations::linking::first_check(&state, &account, started);
+    let id = store::insert(&mut tx, org, &account, &check).await?;
     let detail =
         format!("{} \"{name}\" ({}) linked, status {}", kind.label(), arn.account_id(), verified.status.as_str());
     crate::integrations::linking::finish(tx, &session, &user, &account, id, &detail, return_to).await
@@ -118,7 +120,7 @@ pub async fn reverify(
     let external_id = external_id(&state.pool, organization_id).await?;
     let management = management_roles(&state.pool, organization_id).await?;
     let management = (kind == AwsKind::Linked).then_some(management.as_slice());
-    state.aws.verify(&arn, &external_id, management).await
+    state.aws.verify(&arn, &external_id, management, crate::domain::Check::Recheck).await
 }
 
 #[cfg(feature = "ssr")]

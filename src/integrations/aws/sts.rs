@@ -10,7 +10,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::OnceCell;
 
-use crate::domain::{AccountStatus, RoleArn, Verified};
+use crate::domain::{AccountStatus, Check, RoleArn, Verified};
 use crate::error::AppError;
 
 /// The session name customers see in their CloudTrail for our checks.
@@ -146,9 +146,18 @@ impl Aws {
         arn: &RoleArn,
         external_id: &str,
         management: Option<&[RoleArn]>,
+        check: Check,
     ) -> Result<Verified, AppError> {
         let principal = self.principal_arn().await.unwrap_or_else(|_| "the Xops platform principal".into());
-        let explain = |f: Failure| explain_failure(&f, arn, &principal, external_id);
+        let explain = |f: Failure| match (check, explain_failure(&f, arn, &principal, external_id)) {
+            // It worked before: name the change rather than the set-up steps.
+            (Check::Recheck, AppError::Invalid { message, .. }) if matches!(&f, Failure::Service { code, .. } if code == "AccessDenied") => {
+                AppError::Verification(format!(
+                    "The role was deleted or no longer trusts Xops (or now requires another External ID): {message}"
+                ))
+            }
+            (_, err) => err,
+        };
 
         let credentials = self.assume(arn, Some(external_id)).await.map_err(explain)?;
         let identity = self.call(self.sts(Some(credentials)).get_caller_identity().send()).await.map_err(explain)?;
@@ -167,6 +176,17 @@ impl Aws {
         // A role Xops can assume without the External ID, any Xops customer can: the confused
         // deputy External IDs exist to stop. Never saved; a re-test that finds it fails.
         if self.assume(arn, None).await.is_ok() {
+            if check == Check::Recheck {
+                // Still usable by us, so a warning; it was refused at linking, so this is drift.
+                return Ok(Verified {
+                    status: AccountStatus::Warning,
+                    message: format!(
+                        "The role no longer requires your External ID (it did when it was linked), so any Xops customer \
+                         could use it. Put the sts:ExternalId condition back (\"sts:ExternalId\": \"{external_id}\" in the \
+                         role's trust policy; updating the stack from the Xops template does), then Re-test."
+                    ),
+                });
+            }
             return Err(AppError::invalid(
                 RoleArn::FIELD,
                 format!(

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::crypto::{base64url, sign_ps256};
-use crate::domain::MsService;
+use crate::domain::{Check, MsService};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -99,7 +99,13 @@ impl Microsoft {
 
     /// An access token for `service`, or the reason (cause and fix) there is none; `now` (unix
     /// seconds) dates the assertion.
-    pub async fn token(&self, credential: &AppCredential<'_>, service: MsService, now: i64) -> Result<String, AppError> {
+    pub async fn token(
+        &self,
+        credential: &AppCredential<'_>,
+        service: MsService,
+        check: Check,
+        now: i64,
+    ) -> Result<String, AppError> {
         let assertion = self.client_assertion(credential, now)?;
         let form = [
             ("client_id", credential.app_id),
@@ -129,7 +135,7 @@ impl Microsoft {
             });
         }
         let err: TokenError = serde_json::from_str(&body).unwrap_or_default();
-        Err(explain_token_error(&err, credential, service))
+        Err(explain_token_error(&err, credential, service, check))
     }
 
     /// Every subscription the tenant shows this app, page after page.
@@ -248,10 +254,24 @@ pub fn token_roles(access_token: &str) -> Vec<String> {
 }
 
 /// The user-facing error for a refused token request: cause and fix, by AADSTS code.
-pub fn explain_token_error(err: &TokenError, c: &AppCredential<'_>, service: MsService) -> AppError {
+pub fn explain_token_error(err: &TokenError, c: &AppCredential<'_>, service: MsService, check: Check) -> AppError {
     let code = err.error_codes.first().copied().unwrap_or(0);
     let (app, tenant, thumbprint) = (c.app_id, c.tenant_id, c.thumbprint);
     match code {
+        // It signed in before: the certificate was taken off the app (or replaced there).
+        700027 if check == Check::Recheck => AppError::Verification(format!(
+            "The certificate was removed from the app registration (AADSTS700027; it worked before). Open app {app} → \
+             Certificates & secrets and upload the .cer with thumbprint {thumbprint} again, or Renew certificate, then Re-test."
+        )),
+        // Verify and switch before the new certificate was uploaded: the current one still works.
+        700027 if check == Check::Renewal => AppError::invalid(
+            "certificate",
+            format!(
+                "Microsoft Entra ID does not accept the new certificate yet (AADSTS700027). Open app {app} → Certificates & \
+                 secrets → Upload certificate, choose the new .cer (thumbprint {thumbprint}), click Add, then Verify and \
+                 switch again. The current certificate keeps working until then."
+            ),
+        ),
         700027 => AppError::Verification(format!(
             "Microsoft Entra ID does not accept the certificate (AADSTS700027): it has not been uploaded to app {app}, or a \
              different one was. Open the app registration → Certificates & secrets → Upload certificate, choose the .cer \
@@ -357,7 +377,7 @@ mod tests {
     fn each_aadsts_code_names_its_cause() {
         let c = credential(b"");
         let explain = |code: i64| {
-            explain_token_error(&TokenError { error_codes: vec![code], ..Default::default() }, &c, MsService::M365)
+            explain_token_error(&TokenError { error_codes: vec![code], ..Default::default() }, &c, MsService::M365, Check::Link)
         };
         assert!(explain(700027).to_string().contains("Upload certificate"));
         assert!(explain(700027).to_string().contains("ABCDEF"));

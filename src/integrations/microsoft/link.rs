@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::domain::MsService;
+use crate::domain::{Check, MsService};
 use crate::error::AppError;
 
 /// Connect: signs in as the app with the certificate; saves the account only if Microsoft agrees.
@@ -80,7 +80,8 @@ async fn link_microsoft_account_inner(
             "This certificate was made for another service: generate one here.",
         ));
     }
-    let (verified, subscriptions) = match verify(&state, &key, service, app_id.as_str(), tenant_id.as_str()).await {
+    let started = std::time::Instant::now();
+    let (verified, subscriptions) = match verify(&state, &key, service, app_id.as_str(), tenant_id.as_str(), Check::Link).await {
         Ok(verified) => verified,
         Err(err) => {
             let what = format!("\"{name}\" (tenant {tenant_id}, app {app_id})");
@@ -100,7 +101,8 @@ async fn link_microsoft_account_inner(
         verified: &verified,
     };
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let id = store::insert(&mut *tx, org, &account).await?;
+    let check = crate::integrations::linking::first_check(&state, &account, started);
+    let id = store::insert(&mut tx, org, &account, &check).await?;
     certificates::attach(&mut tx, org, certificate_id, id).await?;
     super::subscriptions::store_subscriptions(&mut tx, id, &subscriptions).await?;
     let detail = format!("{} \"{name}\" (tenant {tenant_id}, app {app_id}) linked", service.label());
@@ -118,12 +120,13 @@ pub struct SavedApp<'a> {
 /// Signs in as the app with the stored key and checks what `service` needs: the permission
 /// in the token's roles, or (Azure) the subscriptions the app can see.
 #[cfg(feature = "ssr")]
-async fn verify(
+pub async fn verify(
     state: &crate::server::AppState,
     key: &super::certificates::StoredKey,
     service: MsService,
     app_id: &str,
     tenant_id: &str,
+    check: Check,
 ) -> Result<(crate::domain::Verified, Vec<super::identity::Subscription>), AppError> {
     use super::identity;
     use crate::domain::Verified;
@@ -134,9 +137,16 @@ async fn verify(
         x5t_s256: &key.x5t_s256,
         thumbprint: &key.thumbprint,
     };
-    let token = state.microsoft.token(&credential, service, crate::server::now()).await?;
+    let token = state.microsoft.token(&credential, service, check, crate::server::now()).await?;
     if let Some(role) = service.required_role() {
         if !identity::token_roles(&token).iter().any(|r| r == role) {
+            if check != Check::Link {
+                return Err(AppError::Verification(format!(
+                    "The app lost the {role} permission (it had it at the last check). In the app registration open API \
+                     permissions → Add a permission → {} → Application permissions → {role}, click Grant admin consent, then Re-test.",
+                    service.api_name()
+                )));
+            }
             return Err(AppError::Verification(format!(
                 "The app signs in, but it lacks the {role} permission. In the app registration open API permissions → Add a \
                  permission → {} → Application permissions → {role}, click Grant admin consent, then Connect again.",
@@ -168,5 +178,10 @@ pub async fn reverify(
     app: &SavedApp<'_>,
 ) -> Result<(crate::domain::Verified, Vec<super::identity::Subscription>), AppError> {
     let key = super::certificates::StoredKey::load(state, org, -1, Some(app.account_id)).await?;
-    verify(state, &key, service, app.app_id, app.tenant_id).await
+    let (verified, visible) = verify(state, &key, service, app.app_id, app.tenant_id, Check::Recheck).await?;
+    let verified = match service {
+        MsService::Azure => super::subscriptions::with_changes(&state.pool, app.account_id, verified, &visible).await?,
+        MsService::M365 | MsService::Entra => verified,
+    };
+    Ok((verified, visible))
 }

@@ -5,4 +5,5 @@ pub mod certificates;
 pub mod identity;
 pub mod link;
 pub mod pages;
+pub mod renewal;
 pub mod subscriptions;

@@ -145,3 +145,53 @@ pub async fn store_subscriptions(
     Ok(kept.into_iter().filter(|id| !still.contains(id)).collect())
 }
 
+
+/// A re-check's Azure result with what changed since the list was stored: a selected
+/// subscription the app no longer sees is a warning; ones it sees that are not stored are
+/// reported as new and left unselected (never connected without the user).
+#[cfg(feature = "ssr")]
+pub async fn with_changes(
+    pool: &crate::server::Pool,
+    account_id: i64,
+    mut verified: crate::domain::Verified,
+    visible: &[super::identity::Subscription],
+) -> Result<crate::domain::Verified, AppError> {
+    let stored: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT subscription_id, display_name, selected FROM azure_subscriptions WHERE account_id = $1 ORDER BY display_name")
+            .bind(account_id)
+            .fetch_all(pool)
+            .await?;
+    let visible_ids: Vec<String> = visible.iter().map(|s| s.id.trim().to_lowercase()).collect();
+    let gone: Vec<String> = stored
+        .iter()
+        .filter(|(id, _, selected)| *selected == 1 && !visible_ids.contains(id))
+        .map(|(id, name, _)| format!("{name} ({id})"))
+        .collect();
+    let new: Vec<&str> = visible
+        .iter()
+        .zip(&visible_ids)
+        .filter(|(_, id)| !stored.iter().any(|(stored_id, _, _)| stored_id == *id))
+        .map(|(s, _)| s.name.as_str())
+        .collect();
+    if !gone.is_empty() {
+        verified.status = crate::domain::AccountStatus::Warning;
+        verified.message = format!(
+            "{} no longer visible to the app: {}. Give the app the Reader role on {} again (the subscription's Access \
+             control (IAM)), or clear {} under Edit, then Re-test.",
+            if gone.len() == 1 { "A selected subscription is" } else { "Selected subscriptions are" },
+            gone.join(", "),
+            if gone.len() == 1 { "it" } else { "them" },
+            if gone.len() == 1 { "it" } else { "them" },
+        );
+    }
+    if !new.is_empty() {
+        verified.message.push_str(&format!(
+            " {} new subscription{} visible (not selected): {}. Select {} under Edit.",
+            new.len(),
+            if new.len() == 1 { " is" } else { "s are" },
+            new.join(", "),
+            if new.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    Ok(verified)
+}

@@ -1,0 +1,164 @@
+//! Home's health dashboard: how many accounts are connected, warning, failed or have a
+//! certificate expiring, those needing attention first with their cause and fix, and each
+//! account's last checks as a row of marks (newest right). Server-rendered; no chart library.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::AccountSummary;
+use crate::domain::AccountStatus;
+use crate::error::AppError;
+
+/// Checks shown per account.
+pub const MARKS: i64 = 12;
+/// Accounts needing attention listed at most; their count is in the tiles.
+const ATTENTION: i64 = 20;
+/// Accounts with a timeline at most (those needing attention first).
+const TIMELINES: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationHealth {
+    pub connected: i64,
+    pub warning: i64,
+    pub failed: i64,
+    pub expiring: i64,
+    pub attention: Vec<AccountSummary>,
+    pub timelines: Vec<Timeline>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub account_id: i64,
+    pub name: String,
+    pub provider: String,
+    pub checks: Vec<CheckMark>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckMark {
+    pub status: AccountStatus,
+    /// "2026-11-22 05:40 UTC · Scheduled check · Connected · 412 ms"
+    pub title: String,
+}
+
+#[server(endpoint = "health_overview")]
+pub async fn health_overview() -> Result<OrganizationHealth, AppError> {
+    use crate::accounts::store::{summaries, Select, CERTIFICATE_WARNING_SECS};
+    use crate::domain::CheckReason;
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let org = user.organization_id;
+    let expiring_before = crate::server::now() + CERTIFICATE_WARNING_SECS;
+    let (connected, warning, failed, expiring) = super::store::counts(&state.pool, org, expiring_before).await?;
+    let attention: Vec<AccountSummary> =
+        summaries(&state.pool, org, Select::Attention { expiring_before, limit: ATTENTION }).await?.into_iter().map(|(a, _)| a).collect();
+    let mut shown: Vec<AccountSummary> = attention.clone();
+    for (account, _) in summaries(&state.pool, org, Select::FirstPages { also: None }).await? {
+        if shown.len() >= TIMELINES {
+            break;
+        }
+        if !shown.iter().any(|a| a.id == account.id) {
+            shown.push(account);
+        }
+    }
+    let ids: Vec<i64> = shown.iter().map(|a| a.id).collect();
+    let rows = super::store::recent_checks(&state.pool, org, &ids, MARKS).await?;
+    let timelines = shown
+        .iter()
+        .map(|account| Timeline {
+            account_id: account.id,
+            name: account.name.clone(),
+            provider: account.provider_and_kind(),
+            checks: rows
+                .iter()
+                .filter(|row| row.0 == account.id)
+                .map(|(_, at, reason, status, _, duration_ms)| {
+                    let status = AccountStatus::parse(status);
+                    CheckMark {
+                        status,
+                        title: format!(
+                            "{} · {} · {} · {duration_ms} ms",
+                            crate::server::format_time(*at),
+                            CheckReason::parse(reason).label(),
+                            status.label()
+                        ),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(OrganizationHealth { connected, warning, failed, expiring, attention, timelines })
+}
+
+/// The dashboard at the top of Home.
+#[component]
+pub fn HealthDashboard() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| health_overview());
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => dashboard(overview).into_any(),
+                    Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn dashboard(overview: OrganizationHealth) -> impl IntoView {
+    let tiles = [
+        ("Connected", overview.connected, "tile tile-connected"),
+        ("Warning", overview.warning, "tile tile-warning"),
+        ("Failed", overview.failed, "tile tile-failed"),
+        ("Certificate expiring", overview.expiring, "tile tile-expiring"),
+    ];
+    let attention = overview.attention;
+    view! {
+        <section class="health" aria-labelledby="health-heading">
+            <h2 id="health-heading">"Health"</h2>
+            <ul class="tiles">
+                {tiles
+                    .into_iter()
+                    .map(|(label, count, class)| view! {
+                        <li class=class><span class="tile-count">{count}</span> <span class="tile-label">{label}</span></li>
+                    })
+                    .collect_view()}
+            </ul>
+            {(!attention.is_empty()).then(|| view! {
+                <h3>"Needs attention"</h3>
+                <p class="muted">"Worst first. Each says what changed and how to fix it; Re-test once it is fixed."</p>
+                <crate::integrations::list::AccountList accounts=attention manage=true />
+            })}
+            <h3>"Recent checks"</h3>
+            <p class="muted">"Every account is checked again every few hours. Newest on the right."</p>
+            <table class="timelines">
+                <thead>
+                    <tr><th scope="col">"Account"</th><th scope="col">"Provider"</th><th scope="col">"Last checks"</th></tr>
+                </thead>
+                <tbody>
+                    {overview
+                        .timelines
+                        .into_iter()
+                        .map(|t| view! {
+                            <tr>
+                                <td>{t.name}</td>
+                                <td>{t.provider}</td>
+                                <td>
+                                    <ol class="timeline" aria-label="Last checks, oldest first">
+                                        {t.checks
+                                            .into_iter()
+                                            .map(|c| {
+                                                let class = format!("mark mark-{}", c.status.as_str());
+                                                let text = c.title.clone();
+                                                view! { <li class=class title=c.title><span class="visually-hidden">{text}</span></li> }
+                                            })
+                                            .collect_view()}
+                                    </ol>
+                                </td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,5 @@
+pub mod dashboard;
+#[cfg(feature = "ssr")]
+pub mod schedule;
+#[cfg(feature = "ssr")]
+pub mod store;

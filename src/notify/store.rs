@@ -1,0 +1,217 @@
+//! The SQL of notification targets and the notifications outbox, scoped to one organization
+//! wherever a user reads or changes it.
+use sqlx::AnyConnection;
+
+use crate::error::{AppError, OnUniqueViolation};
+use crate::server::Pool;
+
+/// A target as the settings page lists it (never its secret).
+pub type TargetRow = (i64, String, String, i64);
+
+pub async fn targets(pool: &Pool, organization_id: i64) -> Result<Vec<TargetRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, address, created_at FROM notification_targets WHERE organization_id = $1 ORDER BY kind, address",
+    )
+    .bind(organization_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Saves a target (a webhook with its sealed secret); a second of the same address is refused.
+pub async fn add_target(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    kind: &str,
+    address: &str,
+    secret: Option<&crate::crypto::Sealed>,
+    now: i64,
+) -> Result<i64, AppError> {
+    sqlx::query_scalar(
+        "INSERT INTO notification_targets (organization_id, kind, address, secret_sealed, secret_nonce, secret_key_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(organization_id)
+    .bind(kind)
+    .bind(address)
+    .bind(secret.map(|s| s.ciphertext.clone()))
+    .bind(secret.map(|s| s.nonce.clone()))
+    .bind(secret.map(|s| s.key_id.clone()))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .on_unique_violation(|| AppError::conflict(if kind == "email" { "email" } else { "url" }, "That is already on the list."))
+}
+
+/// Removes a target (and what is still waiting to go to it); returns its kind and address.
+pub async fn remove_target(conn: &mut AnyConnection, organization_id: i64, id: i64) -> Result<(String, String), AppError> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "DELETE FROM notification_targets WHERE id = $1 AND organization_id = $2 RETURNING kind, address",
+    )
+    .bind(id)
+    .bind(organization_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.ok_or_else(|| AppError::NotFound("That notification target does not exist.".into()))
+}
+
+/// A webhook's sealed secret, for signing (any time) or for showing (once, within ten minutes of
+/// its creation: `mark_shown` after that reads None).
+pub async fn webhook_secret(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    id: i64,
+    to_show: Option<i64>,
+) -> Result<Option<(String, crate::crypto::Sealed)>, AppError> {
+    let row: Option<(String, Vec<u8>, Vec<u8>, String, i64, i64)> = sqlx::query_as(
+        "SELECT address, secret_sealed, secret_nonce, secret_key_id, secret_shown, created_at FROM notification_targets \
+         WHERE id = $1 AND organization_id = $2 AND kind = 'webhook'",
+    )
+    .bind(id)
+    .bind(organization_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((address, ciphertext, nonce, key_id, shown, created_at)) = row else { return Ok(None) };
+    if let Some(now) = to_show {
+        if shown != 0 || now - created_at > 600 {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE notification_targets SET secret_shown = 1 WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    }
+    Ok(Some((address, crate::crypto::Sealed { ciphertext, nonce, key_id })))
+}
+
+/// What the sealed secret of a webhook is bound to.
+pub fn secret_context(organization_id: i64, address: &str) -> Vec<u8> {
+    format!("xops webhook secret; organization {organization_id}; url {address}").into_bytes()
+}
+
+/// Writes one notification per target of the organization for `event_key`, unless that event
+/// was already notified to that target; returns the (notification id, kind, address) written.
+pub async fn write_for_each_target(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    event_key: &str,
+    subject: &str,
+    body: &str,
+    now: i64,
+) -> Result<Vec<(i64, String, String)>, AppError> {
+    let targets: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, kind, address FROM notification_targets WHERE organization_id = $1 ORDER BY id")
+            .bind(organization_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut written = Vec::new();
+    for (target_id, kind, address) in targets {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO notifications (organization_id, target_id, event_key, subject, body, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (target_id, event_key) DO NOTHING RETURNING id",
+        )
+        .bind(organization_id)
+        .bind(target_id)
+        .bind(event_key)
+        .bind(subject)
+        .bind(body)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(id) = id {
+            written.push((id, kind, address));
+        }
+    }
+    Ok(written)
+}
+
+/// An email notification is delivered by the mail outbox: it points at its mail.
+pub async fn set_mail(conn: &mut AnyConnection, id: i64, mail_id: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE notifications SET mail_id = $1, next_attempt_at = $2 WHERE id = $3")
+        .bind(mail_id)
+        .bind(i64::MAX)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A webhook notification due for delivery, leased to this replica.
+pub struct DueWebhook {
+    pub id: i64,
+    pub organization_id: i64,
+    pub target_id: i64,
+    pub body: String,
+    pub attempts: i64,
+    pub event_key: String,
+}
+
+/// Takes up to `limit` webhook notifications due at `now`, leasing each for `lease` seconds.
+pub async fn take_due_webhooks(pool: &Pool, now: i64, lease: i64, limit: i64) -> Result<Vec<DueWebhook>, AppError> {
+    let mut tx = crate::server::begin_write(pool).await?;
+    let rows: Vec<(i64, i64, i64, String, i64, String)> = sqlx::query_as(
+        "UPDATE notifications SET lease_until = $1 WHERE id IN (SELECT n.id FROM notifications n \
+         JOIN notification_targets t ON t.id = n.target_id WHERE t.kind = 'webhook' AND n.sent_at IS NULL \
+         AND n.gave_up_at IS NULL AND n.next_attempt_at <= $2 AND n.lease_until <= $2 ORDER BY n.next_attempt_at LIMIT $3) \
+         RETURNING id, organization_id, target_id, body, attempts, event_key",
+    )
+    .bind(now + lease)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, organization_id, target_id, body, attempts, event_key)| DueWebhook {
+            id,
+            organization_id,
+            target_id,
+            body,
+            attempts,
+            event_key,
+        })
+        .collect())
+}
+
+/// Records a delivery's outcome: sent, or tried again at `next_attempt_at`, or (None) given up.
+pub async fn record_attempt(
+    pool: &Pool,
+    id: i64,
+    now: i64,
+    outcome: Result<(), (String, Option<i64>)>,
+) -> Result<(), AppError> {
+    let query = match &outcome {
+        Ok(()) => sqlx::query("UPDATE notifications SET sent_at = $1, attempts = attempts + 1, last_error = '', lease_until = 0 WHERE id = $2")
+            .bind(now)
+            .bind(id),
+        Err((error, Some(next))) => sqlx::query(
+            "UPDATE notifications SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, lease_until = 0 WHERE id = $3",
+        )
+        .bind(error.clone())
+        .bind(*next)
+        .bind(id),
+        Err((error, None)) => sqlx::query(
+            "UPDATE notifications SET attempts = attempts + 1, last_error = $1, gave_up_at = $2, lease_until = 0 WHERE id = $3",
+        )
+        .bind(error.clone())
+        .bind(now)
+        .bind(id),
+    };
+    query.execute(pool).await?;
+    Ok(())
+}
+
+/// One delivery as the settings page lists it: (id, kind, address, subject, created at,
+/// attempts, sent at, gave up at, last error); email ones take their state from their mail.
+pub type DeliveryRow = (i64, String, String, String, i64, i64, Option<i64>, Option<i64>, String);
+
+pub async fn recent_deliveries(pool: &Pool, organization_id: i64, limit: i64) -> Result<Vec<DeliveryRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT n.id, t.kind, t.address, n.subject, n.created_at, COALESCE(m.attempts, n.attempts), \
+         COALESCE(m.sent_at, n.sent_at), n.gave_up_at, COALESCE(m.last_error, n.last_error) \
+         FROM notifications n JOIN notification_targets t ON t.id = n.target_id \
+         LEFT JOIN outbox_mail m ON m.id = n.mail_id \
+         WHERE n.organization_id = $1 ORDER BY n.id DESC LIMIT $2",
+    )
+    .bind(organization_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
