@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { expectAccessible, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
+import { expectAccessible, jsEnabled, openProfileMenu, ready, signUp, uniqueEmail, watchConsole } from './helpers';
 
 // STS through the trust-policy guard: a role can be opened there (its External ID condition
 // dropped), as a customer editing the trust policy after linking would.
@@ -8,12 +8,13 @@ const stsURL = `http://127.0.0.1:${process.env.XOPS_E2E_STS_PORT}`;
 test('Home shows the health dashboard: counts, what needs attention first, and each account’s last checks', async ({ page, request }, testInfo) => {
   const consoleErrors = watchConsole(page);
   await signUp(page, `Health ${testInfo.project.name}`, uniqueEmail(testInfo, 'health'), 'correct horse battery');
+  await expect(page).toHaveURL(/\/select-platform$/);
   // Each project has its own roles: the guard's opened roles are shared by the whole run.
   const account = jsEnabled() ? '111122223333' : '444455556666';
   const payerArn = `arn:aws:iam::${account}:role/XopsHealthPayer`;
 
   // A healthy EKS account and a management account whose role is later opened to anyone.
-  await page.goto('/integrations/aws/link/eks');
+  await page.goto('/integrations/eks');
   await ready(page);
   await page.getByLabel('AWS Account Name').fill('Clusters');
   await page.getByLabel('AWS Role ARN').fill(`arn:aws:iam::${account}:role/XopsHealthEks`);
@@ -51,5 +52,19 @@ test('Home shows the health dashboard: counts, what needs attention first, and e
   await expect(payer.locator('.mark').nth(1)).toHaveAttribute('title', /Re-test · Warning · \d+ ms$/);
   await expect(health.locator('table.timelines tr', { hasText: 'Clusters' }).locator('.mark-connected')).toHaveCount(1);
   await expectAccessible(page, 'Home with the health dashboard');
+
+  // Where the organization is told: Notifications, from the profile menu.
+  await openProfileMenu(page);
+  await page.getByRole('link', { name: 'Notifications' }).click();
+  await expect(page.getByRole('heading', { name: 'Notifications', level: 1 })).toBeVisible();
+  await ready(page);
+  await page.getByLabel('Email address').fill('ops@example.com');
+  await page.getByRole('button', { name: 'Add address' }).click();
+  await expect(page.getByText('Added: it gets the next notification.')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Remove ops@example.com' })).toBeVisible();
+  await page.getByLabel('Webhook URL').fill('http://hooks.example.com/xops');
+  await page.getByRole('button', { name: 'Add webhook' }).click();
+  await expect(page.locator('#url-error')).toContainText('https only');
+  await expectAccessible(page, 'Notifications');
   expect(consoleErrors).toEqual([]);
 });

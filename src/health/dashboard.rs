@@ -126,7 +126,7 @@ fn dashboard(overview: OrganizationHealth) -> impl IntoView {
             {(!attention.is_empty()).then(|| view! {
                 <h3>"Needs attention"</h3>
                 <p class="muted">"Worst first. Each says what changed and how to fix it; Re-test once it is fixed."</p>
-                <crate::integrations::list::AccountList accounts=attention manage=true />
+                <crate::integrations::list::AccountList accounts=attention manage=true full_messages=true />
             })}
             <h3>"Recent checks"</h3>
             <p class="muted">"Every account is checked again every few hours. Newest on the right."</p>

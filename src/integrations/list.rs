@@ -54,7 +54,13 @@ pub fn Pager(href: String, page: i64, total: i64) -> impl IntoView {
 /// (the router still handles them) and share one Re-test form (the clicked button sends its
 /// account_id): a component per link and a form per row made long lists slow to render.
 #[component]
-pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool) -> impl IntoView {
+pub fn AccountList(
+    accounts: Vec<AccountSummary>,
+    #[prop(optional)] manage: bool,
+    /// Each status message in full under its status (Home's attention list), not a click away.
+    #[prop(optional)]
+    full_messages: bool,
+) -> impl IntoView {
     let retest = ServerAction::<RetestAccount>::new();
     refresh_after(retest);
     let retest_error = crate::ui::error_of(retest);
@@ -71,7 +77,7 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
     view! {
         {manage.then(|| view! { <crate::ui::FormError error=retest_error /> })}
         <ActionForm action=retest>
-        <table class="accounts">
+        <table class=if full_messages { "accounts with-causes" } else { "accounts" }>
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
@@ -115,8 +121,10 @@ pub fn AccountList(accounts: Vec<AccountSummary>, #[prop(optional)] manage: bool
                                 <td>
                                     <span class=a.status.css_class() title=message.clone()>{a.status.label()}</span>
                                     // One line; the whole message a click away, so the row stays one row.
-                                    {(manage && a.status != AccountStatus::Connected).then(|| view! {
-                                        <details class="status-message"><summary>{message.clone()}</summary><p>{message}</p></details>
+                                    {(manage && a.status != AccountStatus::Connected).then(|| if full_messages {
+                                        view! { <p class="status-cause">{message}</p> }.into_any()
+                                    } else {
+                                        view! { <details class="status-message"><summary>{message.clone()}</summary><p>{message}</p></details> }.into_any()
                                     })}
                                 </td>
                                 <td>{a.last_checked.clone().unwrap_or_else(|| "Never".into())}</td>
