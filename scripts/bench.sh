@@ -5,6 +5,7 @@
 # printed beside the ceiling measured in the same run (/healthz: same server, no database).
 # It runs three times, same pages: on SQLite, then on a throwaway PostgreSQL cluster (one
 # replica) reading every session from the table, then with the NOTIFY-emptied session cache.
+# Last, one round of scheduled checks of 1,000 accounts against moto while pages are loaded.
 # Usage: scripts/bench.sh [release|debug] [seconds per run]   (debug: a quick smoke run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,13 @@ scripts/setup.sh --for-tests
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 scripts/build.sh "$profile"
 bin="target/$profile/xops"
+
+password="bench password 1"
+sign_in() { # prints the session cookie of a fresh sign-in
+  curl -s -o /dev/null -D - -X POST "$url/api/sign_in" -H "Origin: $url" \
+    --data-urlencode "email=$1" --data-urlencode "password=$password" \
+    | awk -F'[ ;]' 'tolower($1)=="set-cookie:" && $2 ~ /^xops_session=/ {print $2}'
+}
 
 bench_on() { # engine: sqlite, postgres or postgres-notify; leaves $work/results, $peak_rss, $url and $server
 engine=$1
@@ -32,7 +40,6 @@ else
 fi
 export XOPS_ADDR="127.0.0.1:$port" XOPS_PUBLIC_URL="$url" \
   XOPS_MASTER_KEY_FILE="$work/master.key" RUST_LOG=warn
-password="bench password 1"
 for n in 1 100 10000; do "$bin" seed "Bench $n" "bench$n@example.com" "$password" "$n" >/dev/null; done
 "$bin" seed "Other" "other@example.com" "$password" 100 >/dev/null
 "$bin" > "$work/server.log" 2>&1 &
@@ -40,11 +47,6 @@ server=$!
 trap 'kill $server $pg_pid 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
 
-sign_in() { # prints the session cookie of a fresh sign-in
-  curl -s -o /dev/null -D - -X POST "$url/api/sign_in" -H "Origin: $url" \
-    --data-urlencode "email=$1" --data-urlencode "password=$password" \
-    | awk -F'[ ;]' 'tolower($1)=="set-cookie:" && $2 ~ /^xops_session=/ {print $2}'
-}
 c1=$(sign_in bench1@example.com); c100=$(sign_in bench100@example.com); c10k=$(sign_in bench10000@example.com)
 account=$(curl -s -X POST "$url/api/workspace" -H "Origin: $url" -H "Cookie: $c100" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accounts"][1]["id"])')
 css=$(grep '^css:' "target/$profile/hash.txt" | awk '{print $2}')
@@ -141,6 +143,44 @@ printf '  %-40s %9s B raw %9s B compressed\n' total "$total_raw" "$total_gz"
 [ "$total_gz" -lt 409600 ] && echo "PASS  first page load < 400 KB compressed" || echo "FAIL  first page load < 400 KB compressed"
 }
 
+# One round of scheduled checks of 1,000 EKS accounts (each: AssumeRole with the External ID,
+# GetCallerIdentity, and AssumeRole without it, refused) against moto behind the trust-policy
+# guard, on SQLite, while wrk loads Home and Integrations of the same organization; the same
+# pages are measured idle first.
+check_round() {
+work=$(mktemp -d)
+free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+moto_port=$(free); guard_port=$(free); port=$(free); url="http://127.0.0.1:$port"
+target/tools/moto/bin/moto_server -H 127.0.0.1 -p "$moto_port" >/dev/null 2>&1 & moto=$!
+node end2end/doubles/sts-guard.mjs "$guard_port" "http://127.0.0.1:$moto_port" >/dev/null 2>&1 & guard=$!
+trap 'kill $moto $guard ${server:-} 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$guard_port/_guard/healthz" >/dev/null && curl -s "http://127.0.0.1:$moto_port/moto-api/" >/dev/null && break; sleep 0.2; done
+export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$guard_port" AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" \
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+  DATABASE_URL="sqlite://$work/checks.db?mode=rwc" XOPS_ADDR="127.0.0.1:$port" XOPS_PUBLIC_URL="$url" \
+  XOPS_MASTER_KEY_FILE="$work/master.key" XOPS_MAIL_DIR="$work/mail" XOPS_SESSION_CACHE=none RUST_LOG=warn
+"$bin" seed "Checks" "checks@example.com" "$password" 1000 eks >/dev/null
+"$bin" > "$work/server.log" 2>&1 & server=$!
+for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+cookie=$(sign_in checks@example.com)
+load() { # prints "req/s p99" for 32 connections on $1
+  out=$(wrk -t 2 -c 32 -d "${seconds}s" --latency -H "Cookie: $cookie" -H "Accept-Encoding: gzip" "$url$1")
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")"
+}
+echo
+echo "=== scheduled checks: one round of 1,000 EKS accounts against moto (SQLite, XOPS_CHECK_CONCURRENCY=${XOPS_CHECK_CONCURRENCY:-8}) ==="
+idle_home=$(load /); idle_list=$(load /integrations/eks)
+"$bin" check-round > "$work/round.txt" 2>"$work/round.log" & round=$!
+busy_home=$(load /); busy_list=$(load /integrations/eks)
+wait "$round" || { cat "$work/round.log"; echo "FAIL  the check round did not finish"; }
+grep "^checked" "$work/round.txt"
+printf '  %-32s %12s %12s\n' "32 conns, req/s and p99" idle "during the round"
+printf '  %-32s %12s %12s\n' "Home (1,000 accounts)" "$idle_home" "$busy_home"
+printf '  %-32s %12s %12s\n' "EKS list (1,000 accounts)" "$idle_list" "$busy_list"
+kill "$server" "$moto" "$guard" 2>/dev/null || true; wait "$server" 2>/dev/null || true
+rm -rf "$work"
+}
+
 for engine in sqlite postgres postgres-notify; do
   echo
   echo "=== $engine ==="
@@ -149,4 +189,4 @@ for engine in sqlite postgres postgres-notify; do
   if [ "$engine" = sqlite ]; then first_page_load; fi
   stop
 done
-
+check_round

@@ -24,11 +24,16 @@ async fn main() -> ExitCode {
         }
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("seed") {
-        return match seed(&config, &args[1..]).await {
+    let command = match args.first().map(String::as_str) {
+        Some("seed") => Some(seed(&config, &args[1..]).await),
+        Some("check-round") => Some(check_round(config.clone()).await),
+        _ => None,
+    };
+    if let Some(result) = command {
+        return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
-                eprintln!("seed: {err}");
+                eprintln!("{}: {err}", args[0]);
                 ExitCode::FAILURE
             }
         };
@@ -59,15 +64,17 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `xops seed ORGANIZATION EMAIL PASSWORD AWS_ACCOUNTS`: an organization with that many linked
-/// AWS accounts, made through the app's own code (for benchmarks and demos; nothing is verified
-/// against AWS, so the accounts are marked as seeded).
+/// `xops seed ORGANIZATION EMAIL PASSWORD AWS_ACCOUNTS [eks]`: an organization with that many
+/// AWS accounts (a management account and linked ones), or EKS accounts, made through the app's
+/// own code (for benchmarks and demos; nothing is verified, so the accounts are marked as seeded).
 async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
     use xops::accounts::checks::CheckRecord;
     use xops::accounts::store::{insert, NewAccount};
     use xops::domain::{AwsKind, CheckReason, Email, OrganizationName, Password, Verified};
-    let [organization, email, password, count] = args else {
-        return Err("usage: xops seed ORGANIZATION EMAIL PASSWORD AWS_ACCOUNTS".into());
+    let (organization, email, password, count, eks) = match args {
+        [organization, email, password, count] => (organization, email, password, count, false),
+        [organization, email, password, count, kind] if kind == "eks" => (organization, email, password, count, true),
+        _ => return Err("usage: xops seed ORGANIZATION EMAIL PASSWORD AWS_ACCOUNTS [eks]".into()),
     };
     let count: u32 = count.parse().map_err(|_| format!("`{count}` is not a number of accounts"))?;
     let organization = OrganizationName::parse(organization).map_err(|e| e.to_string())?;
@@ -82,7 +89,11 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
         let account_id = format!("{:06}{:06}", org % 1_000_000, i);
         let role_arn = format!("arn:aws:iam::{account_id}:role/XopsReadOnlyAccess");
         let name = format!("Account {i:05}");
-        let kind = if i == 0 { AwsKind::Management } else { AwsKind::Linked };
+        let kind = match (eks, i) {
+            (true, _) => AwsKind::Eks,
+            (false, 0) => AwsKind::Management,
+            (false, _) => AwsKind::Linked,
+        };
         let account = NewAccount {
             provider: kind.provider(),
             kind: kind.kind_column(),
@@ -104,5 +115,30 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
     }
     tx.commit().await.map_err(|e| e.to_string())?;
     println!("organization {org}: {count} AWS accounts");
+    Ok(())
+}
+
+/// `xops check-round`: one round of scheduled checks of every account, as if an interval had
+/// passed, with the server's own code and settings (for benchmarks: `scripts/bench.sh` runs it
+/// against moto while pages are loaded). Prints how long it took and the process's peak memory.
+async fn check_round(config: Config) -> Result<(), String> {
+    let pool = xops::server::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let interval = i64::try_from(config.health.interval.as_secs()).unwrap_or(i64::MAX / 4);
+    let concurrency = config.health.concurrency;
+    let (_, state) = xops::startup::build_app_and_state(pool, config).await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let round = xops::health::schedule::run_due(&state, xops::server::now() + interval + 1).await.map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let peak_kb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .unwrap_or(0);
+    println!(
+        "checked {} accounts in {seconds:.1} s ({:.0} per second, {concurrency} at a time), {} changed status, peak memory {} MB",
+        round.checked,
+        round.checked as f64 / seconds.max(0.001),
+        round.changed,
+        peak_kb / 1024
+    );
     Ok(())
 }
