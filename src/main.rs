@@ -105,12 +105,8 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
             verified: &verified,
         };
         let now = xops::server::now();
-        let check = CheckRecord {
-            at: now,
-            reason: CheckReason::Link,
-            duration_ms: 0,
-            next_check_at: xops::server::jobs::spread(&account_id, now, config.health.interval),
-        };
+        let started = std::time::Instant::now();
+        let check = CheckRecord::new(CheckReason::Link, now, started, kind.provider(), &account_id, config.health.interval);
         insert(&mut tx, org, &account, &check).await.map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;

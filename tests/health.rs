@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::aws::{Moto, Role, StubSts};
-use common::entra::{connect, generate, EntraDouble, APP};
+use common::entra::{connect, generate, linked_m365, EntraDouble, APP};
 use common::{expect_status, location, TestApp};
 use reqwest::StatusCode;
 use xops::health::schedule::{run_due, Round};
@@ -89,15 +89,7 @@ async fn a_deleted_role_turns_to_failed_with_the_change_named() {
 #[tokio::test]
 async fn an_m365_app_that_lost_its_permission_turns_to_failed() {
     let entra = EntraDouble::start().await;
-    entra.register_app(common::entra::TENANT, APP, &["Exchange.ManageAsApp"]);
-    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    let (cert, pem) = generate(&app, &app.client, "m365").await;
-    entra.upload_certificate(APP, &pem);
-    let org = [("organization_id", "contoso.onmicrosoft.com")];
-    let linked = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await;
-    assert_eq!(location(&linked), "/integrations/microsoft?notice=linked-m365");
-
+    let (app, _) = linked_m365(&entra).await;
     entra.set_roles(APP, &[]);
     let round = run_due(&app.state, xops::server::now() + 6 * HOURS + 1).await.unwrap();
     assert_eq!(round, Round { checked: 1, changed: 1 });
@@ -200,14 +192,8 @@ async fn two_rounds_at_once_check_each_account_once() {
 async fn renew_upload_verify_and_switch_keeps_the_account_connected_throughout() {
     use xops::integrations::microsoft::renewal::Renewal;
     let entra = EntraDouble::start().await;
-    entra.register_app(common::entra::TENANT, APP, &["Exchange.ManageAsApp"]);
-    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    let (old, pem) = generate(&app, &app.client, "m365").await;
-    entra.upload_certificate(APP, &pem);
-    let org = [("organization_id", "contoso.onmicrosoft.com")];
-    connect(&app, &app.client, "m365", "Contoso 365", old.id, &org).await;
-    let id: i64 = app.count("SELECT id FROM cloud_accounts WHERE name = 'Contoso 365'").await;
+    let (app, id) = linked_m365(&entra).await;
+    let old: i64 = app.count("SELECT id FROM certificates").await;
     let account = [("account_id", id.to_string())];
     let account: Vec<(&str, &str)> = account.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let renewal = || async {
@@ -220,16 +206,17 @@ async fn renew_upload_verify_and_switch_keeps_the_account_connected_throughout()
     assert_eq!(location(&renewed), format!("/accounts/{id}/certificate?notice=certificate-made&download=1"));
     app.call(&app.client, "renew_certificate", &account).await;
     let before = renewal().await;
-    assert_eq!(before.current.as_ref().map(|c| c.id), Some(old.id));
+    let current = before.current.expect("the current certificate");
+    assert_eq!(current.id, old);
     let new = before.new.expect("the new certificate");
-    assert_ne!(new.thumbprint, old.thumbprint);
+    assert_ne!(new.thumbprint, current.thumbprint);
     run_due(&app.state, xops::server::now() + 6 * HOURS + 1).await.unwrap();
     assert_eq!(status(&app, "Contoso 365").await.0, "connected", "the current certificate stopped working");
 
     // Verify and switch before the upload: refused at the certificate, nothing changed.
     let early = expect_status(app.call(&app.client, "switch_certificate", &account).await, StatusCode::BAD_REQUEST).await;
     assert!(early.contains("does not accept the new certificate yet") && early.contains("keeps working"), "{early}");
-    assert_eq!(renewal().await.current.map(|c| c.id), Some(old.id));
+    assert_eq!(renewal().await.current.map(|c| c.id), Some(old));
 
     // Uploaded beside the old one: the switch signs in with it, then makes it the account's.
     let new_pem = expect_status(app.get(&app.client, &new.download_url).await, StatusCode::OK).await;
@@ -260,13 +247,7 @@ async fn renew_upload_verify_and_switch_keeps_the_account_connected_throughout()
 #[tokio::test]
 async fn an_expired_certificate_renews_the_same_way() {
     let entra = EntraDouble::start().await;
-    entra.register_app(common::entra::TENANT, APP, &["Exchange.ManageAsApp"]);
-    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    let (old, pem) = generate(&app, &app.client, "m365").await;
-    entra.upload_certificate(APP, &pem);
-    connect(&app, &app.client, "m365", "Contoso 365", old.id, &[("organization_id", "contoso.onmicrosoft.com")]).await;
-    let id: i64 = app.count("SELECT id FROM cloud_accounts WHERE name = 'Contoso 365'").await;
+    let (app, id) = linked_m365(&entra).await;
     // It expired, and the app no longer accepts it.
     sqlx::query("UPDATE certificates SET not_after = $1").bind(xops::server::now() - 3600).execute(&app.pool).await.unwrap();
     entra.remove_certificates(APP);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::aws::{Role, StubSts};
-use common::entra::{connect, generate, EntraDouble, APP};
+use common::entra::{linked_m365, EntraDouble};
 use common::{expect_status, location, TestApp};
 use reqwest::StatusCode;
 use xops::health::schedule::run_due;
@@ -165,14 +165,9 @@ async fn the_outbox_retries_a_webhook_that_answered_500_twice() {
 #[tokio::test]
 async fn a_certificate_ten_days_from_expiry_warns_and_mails_once_not_once_per_check() {
     let entra = EntraDouble::start().await;
-    entra.register_app(common::entra::TENANT, APP, &["Exchange.ManageAsApp"]);
-    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let (app, _) = linked_m365(&entra).await;
     let added = app.call(&app.client, "add_notification_email", &[("email", "ops@acme.example")]).await;
     assert!(location(&added).contains("notice=notification-target-added"), "{}", location(&added));
-    let (cert, pem) = generate(&app, &app.client, "m365").await;
-    entra.upload_certificate(APP, &pem);
-    connect(&app, &app.client, "m365", "Contoso 365", cert.id, &[("organization_id", "contoso.onmicrosoft.com")]).await;
     let now = xops::server::now();
     sqlx::query("UPDATE certificates SET not_after = $1").bind(now + 10 * 24 * HOURS).execute(&app.pool).await.unwrap();
 

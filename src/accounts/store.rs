@@ -86,8 +86,8 @@ pub async fn summaries(
         }
         Select::Attention { expiring_before, limit } => {
             sqlx::query_as(&format!(
-                "SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = $1 AND (a.status <> 'connected' OR \
-                 (SELECT MAX(c.not_after) FROM certificates c WHERE c.account_id = a.id) < $2) \
+                "SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = $1 AND (a.status IN ('failed', 'warning') \
+                 OR a.id IN (SELECT c.account_id FROM certificates c WHERE c.organization_id = $1 AND c.not_after < $2)) \
                  ORDER BY CASE a.status WHEN 'failed' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.name LIMIT $3"
             ))
             .bind(organization_id)
@@ -260,8 +260,8 @@ pub async fn insert(
 ) -> Result<i64, AppError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, role_arn, app_id, domain, \
-         status, status_message, last_checked_at, created_at, updated_at, next_check_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+         status, status_message, last_checked_at, created_at, updated_at, next_check_at, recent_checks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(organization_id)
     .bind(new.provider.as_str())
@@ -277,6 +277,7 @@ pub async fn insert(
     .bind(check.at)
     .bind(check.at)
     .bind(check.next_check_at)
+    .bind(super::checks::with_recent("", new.verified, check))
     .fetch_one(&mut *conn)
     .await
     .on_unique_violation(|| {

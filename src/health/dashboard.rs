@@ -8,11 +8,11 @@ use crate::accounts::AccountSummary;
 use crate::domain::AccountStatus;
 use crate::error::AppError;
 
-/// Checks shown per account.
-pub const MARKS: i64 = 12;
 /// Accounts needing attention listed at most; their count is in the tiles.
+#[cfg(feature = "ssr")]
 const ATTENTION: i64 = 20;
 /// Accounts with a timeline at most (those needing attention first).
+#[cfg(feature = "ssr")]
 const TIMELINES: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +43,6 @@ pub struct CheckMark {
 #[server(endpoint = "health_overview")]
 pub async fn health_overview() -> Result<OrganizationHealth, AppError> {
     use crate::accounts::store::{summaries, Select, CERTIFICATE_WARNING_SECS};
-    use crate::domain::CheckReason;
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
     let expiring_before = crate::server::now() + CERTIFICATE_WARNING_SECS;
@@ -60,27 +59,20 @@ pub async fn health_overview() -> Result<OrganizationHealth, AppError> {
         }
     }
     let ids: Vec<i64> = shown.iter().map(|a| a.id).collect();
-    let rows = super::store::recent_checks(&state.pool, org, &ids, MARKS).await?;
+    let recent = super::store::recent_checks(&state.pool, org, &ids).await?;
     let timelines = shown
         .iter()
         .map(|account| Timeline {
             account_id: account.id,
             name: account.name.clone(),
             provider: account.provider_and_kind(),
-            checks: rows
+            checks: recent
                 .iter()
-                .filter(|row| row.0 == account.id)
-                .map(|(_, at, reason, status, _, duration_ms)| {
-                    let status = AccountStatus::parse(status);
-                    CheckMark {
-                        status,
-                        title: format!(
-                            "{} · {} · {} · {duration_ms} ms",
-                            crate::server::format_time(*at),
-                            CheckReason::parse(reason).label(),
-                            status.label()
-                        ),
-                    }
+                .filter(|(id, _)| *id == account.id)
+                .flat_map(|(_, recent)| crate::accounts::checks::parse_recent(recent))
+                .map(|(at, reason, status, duration_ms)| CheckMark {
+                    status,
+                    title: format!("{} · {} · {} · {duration_ms} ms", crate::server::format_time(at), reason.label(), status.label()),
                 })
                 .collect(),
         })

@@ -8,19 +8,10 @@ use crate::server::Pool;
 /// account. The check itself then sets the spread time of the one after (`retest::check`); if
 /// this process dies first, the account is checked again after the lease.
 pub async fn take_due(pool: &Pool, now: i64, lease: i64, limit: i64) -> Result<Vec<(i64, i64)>, AppError> {
-    let mut tx = crate::server::begin_write(pool).await?;
-    let due: Vec<(i64, i64)> = sqlx::query_as(
-        "UPDATE cloud_accounts SET next_check_at = $1 WHERE id IN \
-         (SELECT id FROM cloud_accounts WHERE next_check_at <= $2 ORDER BY next_check_at LIMIT $3) \
-         RETURNING organization_id, id",
-    )
-    .bind(now + lease)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(due)
+    let update = "UPDATE cloud_accounts SET next_check_at = $1 WHERE id IN \
+                  (SELECT id FROM cloud_accounts WHERE next_check_at <= $2 ORDER BY next_check_at LIMIT $3) \
+                  RETURNING organization_id, id";
+    Ok(crate::server::jobs::lease(pool, update, now, lease, limit).await?)
 }
 
 /// How many of the organization's accounts are connected, warning and failed, and how many
@@ -33,8 +24,7 @@ pub async fn counts(pool: &Pool, organization_id: i64, expiring_before: i64) -> 
             .await?;
     let of = |status: &str| per_status.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
     let expiring: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM cloud_accounts a WHERE a.organization_id = $1 AND \
-         (SELECT MAX(c.not_after) FROM certificates c WHERE c.account_id = a.id) < $2",
+        "SELECT COUNT(DISTINCT account_id) FROM certificates WHERE organization_id = $1 AND account_id IS NOT NULL AND not_after < $2",
     )
     .bind(organization_id)
     .bind(expiring_before)
@@ -43,29 +33,18 @@ pub async fn counts(pool: &Pool, organization_id: i64, expiring_before: i64) -> 
     Ok((of("connected"), of("warning"), of("failed"), expiring))
 }
 
-/// One row of an account's check history.
-pub type CheckRow = (i64, i64, String, String, String, i64);
-
-/// The newest `per_account` checks of each of `account_ids` (of this organization), oldest
-/// first: (account id, checked at, reason, status, message, duration ms).
-pub async fn recent_checks(
-    pool: &Pool,
-    organization_id: i64,
-    account_ids: &[i64],
-    per_account: i64,
-) -> Result<Vec<CheckRow>, AppError> {
+/// The newest checks of each of `account_ids` (of this organization), as `recent_checks` holds
+/// them: one row per account, read by primary key.
+pub async fn recent_checks(pool: &Pool, organization_id: i64, account_ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
     if account_ids.is_empty() {
         return Ok(Vec::new());
     }
     // Whole numbers of ours, so written into the statement rather than bound one by one.
     let ids = account_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT account_id, checked_at, reason, status, message, duration_ms FROM \
-         (SELECT c.account_id, c.id, c.checked_at, c.reason, c.status, c.message, c.duration_ms, \
-          ROW_NUMBER() OVER (PARTITION BY c.account_id ORDER BY c.id DESC) AS newest \
-          FROM account_checks c JOIN cloud_accounts a ON a.id = c.account_id \
-          WHERE a.organization_id = $1 AND c.account_id IN ({ids})) AS recent \
-         WHERE newest <= $2 ORDER BY account_id, id"
-    );
-    Ok(sqlx::query_as(&sql).bind(organization_id).bind(per_account).fetch_all(pool).await?)
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, recent_checks FROM cloud_accounts WHERE organization_id = $1 AND id IN ({ids})"
+    ))
+    .bind(organization_id)
+    .fetch_all(pool)
+    .await?)
 }

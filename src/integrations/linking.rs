@@ -24,17 +24,16 @@ pub async fn ensure_new(
     }
 }
 
-/// The history row of a link's verification, started at `started`; the scheduler checks the
-/// account again one interval on (spread by the account's id at its provider).
+/// The history row of a link's verification, started at `started`.
 pub fn first_check(state: &crate::server::AppState, new: &NewAccount<'_>, started: std::time::Instant) -> crate::accounts::checks::CheckRecord {
-    let at = crate::server::now();
-    let key = format!("{}:{}", new.provider.as_str(), new.external_account_id);
-    crate::accounts::checks::CheckRecord {
-        at,
-        reason: crate::domain::CheckReason::Link,
-        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        next_check_at: crate::server::jobs::spread(&key, at, state.config.health.interval),
-    }
+    crate::accounts::checks::CheckRecord::new(
+        crate::domain::CheckReason::Link,
+        crate::server::now(),
+        started,
+        new.provider,
+        new.external_account_id,
+        state.config.health.interval,
+    )
 }
 
 /// Records a link that its provider's verification refused, with the cause it was given (the

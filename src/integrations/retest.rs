@@ -1,6 +1,6 @@
 //! Re-test and the scheduled checks: verify a saved account with its provider again, exactly as
-//! linking did; its status, message, last checked time and history follow. The one place that sends a saved account to its
-//! provider's verification.
+//! linking did; its status, message, last checked time and history follow. The one place that
+//! sends a saved account to its provider's verification.
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -51,16 +51,8 @@ pub async fn check(
             ),
         },
     };
-    let record = crate::accounts::checks::CheckRecord {
-        at: now,
-        reason,
-        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        next_check_at: crate::server::jobs::spread(
-            &format!("{}:{}", account.provider.as_str(), account.external_account_id),
-            now,
-            state.config.health.interval,
-        ),
-    };
+    let interval = state.config.health.interval;
+    let record = crate::accounts::checks::CheckRecord::new(reason, now, started, account.provider, &account.external_account_id, interval);
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let Some(before) = crate::accounts::checks::record_check(&mut tx, organization_id, account.id, &verified, &record).await?
     else {

@@ -144,19 +144,11 @@ pub struct DueWebhook {
 
 /// Takes up to `limit` webhook notifications due at `now`, leasing each for `lease` seconds.
 pub async fn take_due_webhooks(pool: &Pool, now: i64, lease: i64, limit: i64) -> Result<Vec<DueWebhook>, AppError> {
-    let mut tx = crate::server::begin_write(pool).await?;
-    let rows: Vec<(i64, i64, i64, String, i64, String)> = sqlx::query_as(
-        "UPDATE notifications SET lease_until = $1 WHERE id IN (SELECT n.id FROM notifications n \
-         JOIN notification_targets t ON t.id = n.target_id WHERE t.kind = 'webhook' AND n.sent_at IS NULL \
-         AND n.gave_up_at IS NULL AND n.next_attempt_at <= $2 AND n.lease_until <= $2 ORDER BY n.next_attempt_at LIMIT $3) \
-         RETURNING id, organization_id, target_id, body, attempts, event_key",
-    )
-    .bind(now + lease)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let update = "UPDATE notifications SET lease_until = $1 WHERE id IN (SELECT n.id FROM notifications n \
+                  JOIN notification_targets t ON t.id = n.target_id WHERE t.kind = 'webhook' AND n.sent_at IS NULL \
+                  AND n.gave_up_at IS NULL AND n.next_attempt_at <= $2 AND n.lease_until <= $2 ORDER BY n.next_attempt_at LIMIT $3) \
+                  RETURNING id, organization_id, target_id, body, attempts, event_key";
+    let rows: Vec<(i64, i64, i64, String, i64, String)> = crate::server::jobs::lease(pool, update, now, lease, limit).await?;
     Ok(rows
         .into_iter()
         .map(|(id, organization_id, target_id, body, attempts, event_key)| DueWebhook {

@@ -24,6 +24,19 @@ pub async fn claim(pool: &Pool, job: &str, period: Duration, now: i64) -> Result
     Ok(claimed == 1)
 }
 
+/// Runs `update`, an `UPDATE ... RETURNING` whose `$1` is the lease's end, `$2` now and `$3` the
+/// most rows to take, in one write transaction: the rows it returns are the caller's alone until
+/// the lease ends (another replica's same call waits for the write lock, then finds them taken).
+pub async fn lease<T>(pool: &Pool, update: &str, now: i64, lease: i64, limit: i64) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut tx = super::begin_write(pool).await?;
+    let taken = sqlx::query_as(update).bind(now + lease).bind(now).bind(limit).fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(taken)
+}
+
 /// When something last done at `at` is next due every `period`: between 80% and 100% of a period
 /// later, at a point fixed by `key`, so that a thousand accounts linked in one hour spread over
 /// a fifth of the period instead of falling due in the same minute.

@@ -277,3 +277,18 @@ pub async fn connect(
     app.call(client, "link_microsoft_account", &form).await
 }
 
+
+/// An organization (Acme, ada@example.com) with the Microsoft 365 account "Contoso 365" linked
+/// as a user links it: the app registered with Exchange.ManageAsApp, the certificate the portal
+/// generated uploaded to it, then Connect. Returns the app and the account's id.
+pub async fn linked_m365(entra: &EntraDouble) -> (super::TestApp, i64) {
+    entra.register_app(TENANT, APP, &["Exchange.ManageAsApp"]);
+    let app = super::TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let (cert, pem) = generate(&app, &app.client, "m365").await;
+    entra.upload_certificate(APP, &pem);
+    let linked = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &[("organization_id", "contoso.onmicrosoft.com")]).await;
+    assert_eq!(super::location(&linked), "/integrations/microsoft?notice=linked-m365");
+    let id = app.count("SELECT id FROM cloud_accounts WHERE name = 'Contoso 365'").await;
+    (app, id)
+}

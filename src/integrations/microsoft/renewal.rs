@@ -102,16 +102,9 @@ pub async fn switch_certificate(account_id: i64) -> Result<(), AppError> {
     let (verified, _) =
         super::link::verify(&state, &key, service, &access.app_id, &account.external_account_id, Check::Renewal).await?;
     let now = crate::server::now();
-    let record = crate::accounts::checks::CheckRecord {
-        at: now,
-        reason: CheckReason::Renewal,
-        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        next_check_at: crate::server::jobs::spread(
-            &format!("{}:{}", account.provider.as_str(), account.external_account_id),
-            now,
-            state.config.health.interval,
-        ),
-    };
+    let interval = state.config.health.interval;
+    let record =
+        crate::accounts::checks::CheckRecord::new(CheckReason::Renewal, now, started, account.provider, &account.external_account_id, interval);
     let mut tx = crate::server::begin_write(&state.pool).await?;
     sqlx::query("DELETE FROM certificates WHERE organization_id = $1 AND account_id = $2")
         .bind(org)
