@@ -129,8 +129,17 @@ async fn check_round(config: Config) -> Result<(), String> {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
         .unwrap_or(0);
+    // The portal's own CPU (user + system, in clock ticks of 1/100 s), apart from the cloud's.
+    let cpu_seconds = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let fields: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+            Some((fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?) as f64 / 100.0)
+        })
+        .unwrap_or(0.0);
     println!(
-        "checked {} accounts in {seconds:.1} s ({:.0} per second, {concurrency} at a time), {} changed status, peak memory {} MB",
+        "checked {} accounts in {seconds:.1} s ({:.0} per second, {concurrency} at a time), {} changed status, \
+         {cpu_seconds:.1} s of CPU in the portal, peak memory {} MB",
         round.checked,
         round.checked as f64 / seconds.max(0.001),
         round.changed,

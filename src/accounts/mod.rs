@@ -43,10 +43,7 @@ impl AccountSummary {
 
     /// "AWS (Management)", or just the provider where it has one kind of account.
     pub fn provider_and_kind(&self) -> String {
-        match self.provider.kind_label(&self.kind) {
-            Some(kind) => format!("{} ({kind})", self.provider.label()),
-            None => self.provider.label().to_string(),
-        }
+        self.provider.label_with_kind(&self.kind)
     }
 }
 

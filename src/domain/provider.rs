@@ -84,6 +84,14 @@ impl Provider {
         }
     }
 
+    /// "AWS (Management)", or just the provider where it has one kind of account.
+    pub fn label_with_kind(self, kind: &str) -> String {
+        match self.kind_label(kind) {
+            Some(kind) => format!("{} ({kind})", self.label()),
+            None => self.label().to_string(),
+        }
+    }
+
     /// Accounts the portal never deletes itself: an AWS management account goes through a
     /// support request (the guide), since its linked accounts are checked through it.
     pub fn deleted_through_support(self, kind: &str) -> bool {

@@ -13,7 +13,7 @@ use crate::error::AppError;
 const ATTENTION: i64 = 20;
 /// Accounts with a timeline at most (those needing attention first).
 #[cfg(feature = "ssr")]
-const TIMELINES: usize = 50;
+const TIMELINES: i64 = 50;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrganizationHealth {
@@ -43,38 +43,33 @@ pub struct CheckMark {
 #[server(endpoint = "health_overview")]
 pub async fn health_overview() -> Result<OrganizationHealth, AppError> {
     use crate::accounts::store::{summaries, Select, CERTIFICATE_WARNING_SECS};
+
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
     let expiring_before = crate::server::now() + CERTIFICATE_WARNING_SECS;
     let (connected, warning, failed, expiring) = super::store::counts(&state.pool, org, expiring_before).await?;
     let attention: Vec<AccountSummary> =
         summaries(&state.pool, org, Select::Attention { expiring_before, limit: ATTENTION }).await?.into_iter().map(|(a, _)| a).collect();
-    let mut shown: Vec<AccountSummary> = attention.clone();
-    for (account, _) in summaries(&state.pool, org, Select::FirstPages { also: None }).await? {
-        if shown.len() >= TIMELINES {
-            break;
-        }
-        if !shown.iter().any(|a| a.id == account.id) {
-            shown.push(account);
-        }
-    }
-    let ids: Vec<i64> = shown.iter().map(|a| a.id).collect();
-    let recent = super::store::recent_checks(&state.pool, org, &ids).await?;
-    let timelines = shown
-        .iter()
-        .map(|account| Timeline {
-            account_id: account.id,
-            name: account.name.clone(),
-            provider: account.provider_and_kind(),
-            checks: recent
-                .iter()
-                .filter(|(id, _)| *id == account.id)
-                .flat_map(|(_, recent)| crate::accounts::checks::parse_recent(recent))
-                .map(|(at, reason, status, duration_ms)| CheckMark {
-                    status,
-                    title: format!("{} · {} · {} · {duration_ms} ms", crate::server::format_time(at), reason.label(), status.label()),
-                })
-                .collect(),
+    let attention_ids: Vec<i64> = attention.iter().map(|a| a.id).collect();
+    let mut rows = super::store::timelines(&state.pool, org, &attention_ids, TIMELINES).await?;
+    // Those needing attention first, in the attention list's order; the others as listed.
+    rows.sort_by_key(|row| (attention_ids.iter().position(|id| *id == row.0).unwrap_or(usize::MAX), row.2.clone(), row.1.clone()));
+    let timelines = rows
+        .into_iter()
+        .filter_map(|(account_id, name, provider, kind, recent)| {
+            let provider = crate::domain::Provider::parse(&provider)?;
+            Some(Timeline {
+                account_id,
+                name,
+                provider: provider.label_with_kind(&kind),
+                checks: crate::accounts::checks::parse_recent(&recent)
+                    .into_iter()
+                    .map(|(at, reason, status, duration_ms)| CheckMark {
+                        status,
+                        title: format!("{} · {} · {} · {duration_ms} ms", crate::server::format_time(at), reason.label(), status.label()),
+                    })
+                    .collect(),
+            })
         })
         .collect();
     Ok(OrganizationHealth { connected, warning, failed, expiring, attention, timelines })

@@ -17,34 +17,36 @@ pub async fn take_due(pool: &Pool, now: i64, lease: i64, limit: i64) -> Result<V
 /// How many of the organization's accounts are connected, warning and failed, and how many
 /// have a certificate expiring before `expiring_before`.
 pub async fn counts(pool: &Pool, organization_id: i64, expiring_before: i64) -> Result<(i64, i64, i64, i64), AppError> {
-    let per_status: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*) FROM cloud_accounts WHERE organization_id = $1 GROUP BY status")
-            .bind(organization_id)
-            .fetch_all(pool)
-            .await?;
-    let of = |status: &str| per_status.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
-    let expiring: i64 = sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT account_id) FROM certificates WHERE organization_id = $1 AND account_id IS NOT NULL AND not_after < $2",
+    // One round trip: the statuses, then the expiring certificates under the name 'expiring'.
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM cloud_accounts WHERE organization_id = $1 GROUP BY status UNION ALL \
+         SELECT 'expiring', COUNT(DISTINCT account_id) FROM certificates \
+         WHERE organization_id = $1 AND account_id IS NOT NULL AND not_after < $2",
     )
     .bind(organization_id)
     .bind(expiring_before)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await?;
+    let of = |status: &str| counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+    let expiring = of("expiring");
     Ok((of("connected"), of("warning"), of("failed"), expiring))
 }
 
-/// The newest checks of each of `account_ids` (of this organization), as `recent_checks` holds
-/// them: one row per account, read by primary key.
-pub async fn recent_checks(pool: &Pool, organization_id: i64, account_ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
-    if account_ids.is_empty() {
-        return Ok(Vec::new());
-    }
+/// A timeline's account: id, name, provider, kind and its newest checks (`recent_checks`).
+pub type TimelineRow = (i64, String, String, String, String);
+
+/// The organization's first `limit` accounts in list order (provider, then name; the order of
+/// its listing index), and any of `also` (those needing attention), with their newest checks.
+pub async fn timelines(pool: &Pool, organization_id: i64, also: &[i64], limit: i64) -> Result<Vec<TimelineRow>, AppError> {
     // Whole numbers of ours, so written into the statement rather than bound one by one.
-    let ids = account_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let also = also.iter().map(i64::to_string).chain(std::iter::once("0".into())).collect::<Vec<_>>().join(", ");
     Ok(sqlx::query_as(&format!(
-        "SELECT id, recent_checks FROM cloud_accounts WHERE organization_id = $1 AND id IN ({ids})"
+        "SELECT id, name, provider, kind, recent_checks FROM cloud_accounts WHERE organization_id = $1 AND id IN ({also}) \
+         UNION SELECT * FROM (SELECT id, name, provider, kind, recent_checks FROM cloud_accounts \
+         WHERE organization_id = $1 ORDER BY provider, name LIMIT $2) AS first"
     ))
     .bind(organization_id)
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }
