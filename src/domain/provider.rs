@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::aws::AwsKind;
+use super::microsoft::MsService;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -89,6 +90,20 @@ impl Provider {
         match self.kind_label(kind) {
             Some(kind) => format!("{} ({kind})", self.label()),
             None => self.label().to_string(),
+        }
+    }
+
+    /// Where this kind of account's setup instructions are: its link page (the guide's "i").
+    pub fn setup_href(self, kind: &str) -> String {
+        match self {
+            Provider::Aws => match AwsKind::of(self, kind) {
+                Some(AwsKind::Management) => "/integrations/aws/link/management".into(),
+                Some(AwsKind::Linked) | Some(AwsKind::Eks) | None => "/integrations/aws/link/linked".into(),
+            },
+            Provider::Eks => Card::Eks.href(),
+            Provider::Azure => MsService::Azure.page().into(),
+            Provider::M365 => MsService::M365.page().into(),
+            Provider::Entra => MsService::Entra.page().into(),
         }
     }
 

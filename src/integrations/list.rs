@@ -122,7 +122,10 @@ pub fn AccountList(
                                     <span class=a.status.css_class() title=message.clone()>{a.status.label()}</span>
                                     // One line; the whole message a click away, so the row stays one row.
                                     {(manage && a.status != AccountStatus::Connected).then(|| if full_messages {
-                                        view! { <p class="status-cause">{message}</p> }.into_any()
+                                        view! {
+                                            <p class="status-cause">{message} " "
+                                                <a href=a.provider.setup_href(&a.kind)>"Setup guidance"</a></p>
+                                        }.into_any()
                                     } else {
                                         view! { <details class="status-message"><summary>{message.clone()}</summary><p>{message}</p></details> }.into_any()
                                     })}
