@@ -4,11 +4,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::aws::{Moto, Role, StubSts, STUB_PRINCIPAL};
+use common::aws::{Moto, Role, StubSts, PAYER_ARN, STUB_PRINCIPAL};
 use common::{expect_status, location, TestApp, PASSWORD};
 use reqwest::StatusCode;
 
-const MGMT_ARN: &str = "arn:aws:iam::123456789012:role/XopsReadOnlyAccess";
 const LINKED_ARN: &str = "arn:aws:iam::210987654321:role/XopsReadOnlyAccess";
 
 async fn link(app: &TestApp, client: &reqwest::Client, kind: &str, name: &str, arn: &str) -> reqwest::Response {
@@ -38,8 +37,8 @@ async fn management_then_linked_account_against_moto() {
     assert!(early.to_string().starts_with("Link a management account first"), "{early}");
 
     // A role that any caller can assume (no sts:ExternalId condition) is the confused deputy: refused.
-    moto.open_role(MGMT_ARN).await;
-    let open = expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_REQUEST).await;
+    moto.open_role(PAYER_ARN).await;
+    let open = expect_status(link(&app, &app.client, "management", "Payer", PAYER_ARN).await, StatusCode::BAD_REQUEST).await;
     assert!(open.contains("can be assumed without your External ID") && open.contains("sts:ExternalId"), "{open}");
     assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0, "never saved");
 
@@ -105,7 +104,7 @@ async fn a_role_that_requires_the_external_id_is_connected() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
     let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    let res = link(&app, &app.client, "management", "Payer", MGMT_ARN).await;
+    let res = link(&app, &app.client, "management", "Payer", PAYER_ARN).await;
     assert_eq!(location(&res), "/integrations/aws?notice=linked-aws");
     let (_, _, status, message, _) = account(&app, "Payer").await;
     assert_eq!(status, "connected", "{message}");
@@ -123,7 +122,7 @@ async fn failures_name_their_cause_and_save_nothing() {
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
 
     let denied =
-        expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_REQUEST).await;
+        expect_status(link(&app, &app.client, "management", "Payer", PAYER_ARN).await, StatusCode::BAD_REQUEST).await;
     let err: xops::error::AppError = serde_json::from_str(&denied).unwrap();
     let text = err.message_for("role_arn").expect("shown at the Role ARN field");
     assert!(
@@ -133,12 +132,12 @@ async fn failures_name_their_cause_and_save_nothing() {
 
     stub.set(Role::OtherAccount("444444444444".into()));
     let other =
-        expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_REQUEST).await;
+        expect_status(link(&app, &app.client, "management", "Payer", PAYER_ARN).await, StatusCode::BAD_REQUEST).await;
     assert!(other.contains("answered as AWS account 444444444444"), "{other}");
 
     stub.set(Role::Silent);
     let slow =
-        expect_status(link(&app, &app.client, "management", "Payer", MGMT_ARN).await, StatusCode::BAD_GATEWAY).await;
+        expect_status(link(&app, &app.client, "management", "Payer", PAYER_ARN).await, StatusCode::BAD_GATEWAY).await;
     assert!(slow.contains("did not answer within"), "{slow}");
 
     // Without JavaScript the form comes back with what was typed and the error at its field.
@@ -172,7 +171,7 @@ async fn rename_delete_and_retest() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
     let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    link(&app, &app.client, "management", "Payer", MGMT_ARN).await;
+    link(&app, &app.client, "management", "Payer", PAYER_ARN).await;
     link(&app, &app.client, "linked", "Dev", LINKED_ARN).await;
     let (payer, ..) = account(&app, "Payer").await;
     let (dev, ..) = account(&app, "Dev").await;
@@ -225,7 +224,7 @@ async fn another_organization_cannot_touch_or_read_an_account() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
     let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    link(&app, &app.client, "management", "Payer", MGMT_ARN).await;
+    link(&app, &app.client, "management", "Payer", PAYER_ARN).await;
     link(&app, &app.client, "linked", "Dev", LINKED_ARN).await;
     let (dev, ..) = account(&app, "Dev").await;
     let before: Vec<(String, String, Option<i64>)> =
@@ -356,7 +355,7 @@ async fn two_organizations_may_link_one_account_each_through_its_own_external_id
     let other = app.new_browser();
     app.sign_up(&other, "Vendor tenant", "bob@example.com").await;
     for client in [&app.client, &other] {
-        let res = link(&app, client, "management", "Payer", MGMT_ARN).await;
+        let res = link(&app, client, "management", "Payer", PAYER_ARN).await;
         assert_eq!(location(&res), "/integrations/aws?notice=linked-aws");
     }
     assert_eq!(app.count("SELECT COUNT(DISTINCT organization_id) FROM cloud_accounts").await, 2);
@@ -367,7 +366,7 @@ async fn a_link_with_a_warning_does_not_silently_become_the_selected_account() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
     let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    link(&app, &app.client, "management", "Payer", MGMT_ARN).await;
+    link(&app, &app.client, "management", "Payer", PAYER_ARN).await;
     // The stub does not answer AWS Organizations: membership is unconfirmed, a warning.
     let res = link(&app, &app.client, "linked", "Dev", LINKED_ARN).await;
     assert_eq!(location(&res), "/integrations/aws?notice=linked-warning");

@@ -3,15 +3,12 @@
 //! the identity double; what changed is named; history and audit rows follow; Home shows it.
 mod common;
 
-use std::time::Duration;
-
-use common::aws::{Moto, Role, StubSts};
+use common::aws::{link_payer, linked_payer, Moto, Role, StubSts, PAYER_ARN};
 use common::entra::{connect, generate, linked_m365, EntraDouble, APP};
 use common::{expect_status, location, TestApp};
 use reqwest::StatusCode;
 use xops::health::schedule::{run_due, Round};
 
-const MGMT_ARN: &str = "arn:aws:iam::123456789012:role/XopsReadOnlyAccess";
 const HOURS: i64 = 3600;
 
 async fn status(app: &TestApp, name: &str) -> (String, String) {
@@ -34,18 +31,12 @@ async fn history(app: &TestApp, name: &str) -> Vec<(String, String)> {
     .unwrap()
 }
 
-async fn link_management(app: &TestApp) {
-    let form = [("kind", "management"), ("name", "Payer"), ("role_arn", MGMT_ARN)];
-    let linked = app.call(&app.client, "link_aws_account", &form).await;
-    assert!(location(&linked).contains("notice=linked-aws"), "{}", location(&linked));
-}
-
 #[tokio::test]
 async fn a_role_that_drops_its_external_id_condition_turns_to_warning_at_the_next_scheduled_check() {
     let moto = Moto::start();
     let app = TestApp::spawn_with(|c| c.aws = moto.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    link_management(&app).await;
+    link_payer(&app).await;
     let now = xops::server::now();
 
     // Not due yet: nothing runs. Due (one interval on at the latest): checked once, still fine.
@@ -55,7 +46,7 @@ async fn a_role_that_drops_its_external_id_condition_turns_to_warning_at_the_nex
     assert_eq!(status(&app, "Payer").await.0, "connected");
 
     // Someone edits the trust policy: any caller can now assume the role.
-    moto.open_role(MGMT_ARN).await;
+    moto.open_role(PAYER_ARN).await;
     assert_eq!(run_due(&app.state, now + 12 * HOURS + 1).await.unwrap(), Round { checked: 1, changed: 1 });
     let (status_now, message) = status(&app, "Payer").await;
     assert_eq!(status_now, "warning");
@@ -75,9 +66,7 @@ async fn a_role_that_drops_its_external_id_condition_turns_to_warning_at_the_nex
 #[tokio::test]
 async fn a_deleted_role_turns_to_failed_with_the_change_named() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
-    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    link_management(&app).await;
+    let app = linked_payer(&stub).await;
     stub.set(Role::Denied);
     let round = run_due(&app.state, xops::server::now() + 6 * HOURS + 1).await.unwrap();
     assert_eq!(round, Round { checked: 1, changed: 1 });
@@ -146,9 +135,7 @@ async fn new_azure_subscriptions_are_reported_and_never_selected_and_a_vanished_
 #[tokio::test]
 async fn home_shows_the_counts_what_needs_attention_and_each_accounts_last_checks() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
-    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    link_management(&app).await;
+    let app = linked_payer(&stub).await;
     stub.set(Role::Denied);
     run_due(&app.state, xops::server::now() + 6 * HOURS + 1).await.unwrap();
 
@@ -174,9 +161,7 @@ async fn home_shows_the_counts_what_needs_attention_and_each_accounts_last_check
 #[tokio::test]
 async fn two_rounds_at_once_check_each_account_once() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
-    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    link_management(&app).await;
+    let app = linked_payer(&stub).await;
     for i in 0..20 {
         let arn = format!("arn:aws:iam::1000000000{i:02}:role/XopsReadOnlyAccess");
         let name = format!("Member {i}");
@@ -184,6 +169,7 @@ async fn two_rounds_at_once_check_each_account_once() {
         let _ = app.call(&app.client, "link_aws_account", &form).await;
     }
     let accounts: i64 = app.count("SELECT COUNT(*) FROM cloud_accounts").await;
+    assert_eq!(accounts, 21, "the members were not linked: the test would check one account");
     let later = xops::server::now() + 6 * HOURS + 1;
     let (a, b) = tokio::join!(run_due(&app.state, later), run_due(&app.state, later));
     assert_eq!(a.unwrap().checked + b.unwrap().checked, usize::try_from(accounts).unwrap());
@@ -255,7 +241,7 @@ async fn an_expired_certificate_renews_the_same_way() {
     let account = [("account_id", id.to_string())];
     let account: Vec<(&str, &str)> = account.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let home = expect_status(app.get(&app.client, "/").await, StatusCode::OK).await;
-    assert!(home.contains("Renew certificate"), "no way to renew from Home");
+    assert!(home.contains(&format!(r#"href="/accounts/{id}/certificate">Renew certificate"#)), "no way to renew from Home");
 
     app.call(&app.client, "renew_certificate", &account).await;
     let body = expect_status(app.call(&app.client, "certificate_renewal", &account).await, StatusCode::OK).await;

@@ -10,6 +10,16 @@ use crate::error::AppError;
 /// Days before a certificate's expiry at which the organization is told, once each.
 pub const CERTIFICATE_THRESHOLDS: [i64; 4] = [30, 14, 7, 1];
 
+/// "AWS account \"Payer\" (123456789012)": the account as every message names it.
+fn described(account: &AccountSummary) -> String {
+    format!("{} account \"{}\" ({})", account.provider.label(), account.name, account.external_account_id)
+}
+
+/// The account as every webhook body carries it.
+fn account_json(account: &AccountSummary) -> serde_json::Value {
+    json!({ "id": account.id, "name": account.name, "provider": account.provider.as_str(), "external_id": account.external_account_id })
+}
+
 /// An account's status changed (in `conn`'s transaction, with the check that changed it).
 #[allow(clippy::too_many_arguments)]
 pub async fn status_changed(
@@ -22,13 +32,13 @@ pub async fn status_changed(
     message: &str,
     now: i64,
 ) -> Result<usize, AppError> {
-    let what = format!("{} account \"{}\" ({})", account.provider.label(), account.name, account.external_account_id);
+    let what = described(account);
     let subject = format!("Xops: {what} is now {}", after.label());
     let text = format!("{subject} (was {}). {message}", before.label());
     let body = json!({
         "text": text,
         "event": "account.status_changed",
-        "account": { "id": account.id, "name": account.name, "provider": account.provider.as_str(), "external_id": account.external_account_id },
+        "account": account_json(account),
         "status": after.as_str(),
         "previous_status": before.as_str(),
         "message": message,
@@ -49,7 +59,7 @@ pub async fn certificate_expiring(
     expires: i64,
     now: i64,
 ) -> Result<usize, AppError> {
-    let what = format!("{} account \"{}\" ({})", account.provider.label(), account.name, account.external_account_id);
+    let what = described(account);
     let days = (expires - now).div_euclid(86_400);
     let when = if expires <= now { "has expired".to_string() } else { format!("expires in {days} day(s), on {}", crate::server::format_time(expires)) };
     let subject = format!("Xops: certificate of \"{}\" {when}", account.name);
@@ -60,7 +70,7 @@ pub async fn certificate_expiring(
     let body = json!({
         "text": text,
         "event": "certificate.expiring",
-        "account": { "id": account.id, "name": account.name, "provider": account.provider.as_str(), "external_id": account.external_account_id },
+        "account": account_json(account),
         "certificate_id": certificate_id,
         "days_left": days,
         "expires": crate::server::format_time(expires),
