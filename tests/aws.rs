@@ -4,8 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::aws::{Moto, Role, StubSts, PAYER_ARN, STUB_PRINCIPAL};
-use common::{expect_status, location, TestApp, PASSWORD};
+use common::aws::{Moto, Role, StubSts, STUB_PRINCIPAL};
+use common::{expect_status, location, TestApp, PASSWORD, PAYER_ARN};
 use reqwest::StatusCode;
 
 const LINKED_ARN: &str = "arn:aws:iam::210987654321:role/XopsReadOnlyAccess";

@@ -3,9 +3,9 @@
 //! the identity double; what changed is named; history and audit rows follow; Home shows it.
 mod common;
 
-use common::aws::{link_payer, linked_payer, Moto, Role, StubSts, PAYER_ARN};
+use common::aws::{Moto, Role, StubSts};
 use common::entra::{connect, generate, linked_m365, EntraDouble, APP};
-use common::{expect_status, location, TestApp};
+use common::{expect_status, link_payer, linked_payer, location, TestApp, PAYER_ARN};
 use reqwest::StatusCode;
 use xops::health::schedule::{run_due, Round};
 

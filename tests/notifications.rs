@@ -7,9 +7,9 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::aws::{linked_payer, Role, StubSts};
+use common::aws::{Role, StubSts};
 use common::entra::{linked_m365, EntraDouble};
-use common::{expect_status, location, TestApp};
+use common::{expect_status, linked_payer, location, TestApp};
 use reqwest::StatusCode;
 use xops::health::schedule::run_due;
 use xops::notify::deliver::deliver_due;

@@ -243,21 +243,3 @@ fn error(code: &str, message: &str) -> axum::response::Response {
     );
     (StatusCode::FORBIDDEN, [("content-type", "text/xml")], body).into_response()
 }
-
-/// The management account "Payer" as the tests link it.
-pub const PAYER_ARN: &str = "arn:aws:iam::123456789012:role/XopsReadOnlyAccess";
-
-/// Links Payer through the portal as `app`'s user.
-pub async fn link_payer(app: &super::TestApp) {
-    let form = [("kind", "management"), ("name", "Payer"), ("role_arn", PAYER_ARN)];
-    let linked = app.call(&app.client, "link_aws_account", &form).await;
-    assert!(super::location(&linked).contains("notice=linked-aws"), "{}", super::location(&linked));
-}
-
-/// An organization (Acme, ada@example.com) on an app that reaches `stub`, with Payer linked.
-pub async fn linked_payer(stub: &StubSts) -> super::TestApp {
-    let app = super::TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
-    app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    link_payer(&app).await;
-    app
-}

@@ -234,3 +234,21 @@ pub async fn expect_status(res: Response, status: StatusCode) -> String {
     assert_eq!(got, status, "body: {body}");
     body
 }
+
+/// The management account "Payer" as the tests link it.
+pub const PAYER_ARN: &str = "arn:aws:iam::123456789012:role/XopsReadOnlyAccess";
+
+/// Links Payer through the portal as `app`'s user.
+pub async fn link_payer(app: &TestApp) {
+    let form = [("kind", "management"), ("name", "Payer"), ("role_arn", PAYER_ARN)];
+    let linked = app.call(&app.client, "link_aws_account", &form).await;
+    assert!(location(&linked).contains("notice=linked-aws"), "{}", location(&linked));
+}
+
+/// An organization (Acme, ada@example.com) on an app that reaches `stub`, with Payer linked.
+pub async fn linked_payer(stub: &aws::StubSts) -> TestApp {
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(Duration::from_secs(5))).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    link_payer(&app).await;
+    app
+}
