@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/microsoft/:service") view=LinkMicrosoftPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/notifications") view=crate::settings::NotificationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/accounts/:id/organization") view=crate::integrations::aws::organization::pages::OrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/certificate") view=crate::integrations::microsoft::renewal::RenewCertificatePage ssr=SsrMode::Async />
                     <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async />
                     <Route path=path!("/support/inbox") view=SupportInboxPage ssr=SsrMode::Async />

@@ -56,6 +56,8 @@ impl Config {
 pub struct HealthSettings {
     pub interval: Duration,
     pub concurrency: usize,
+    /// How often each AWS Organization is read again (`XOPS_ORG_SYNC_MINUTES`).
+    pub org_sync_interval: Duration,
 }
 
 /// Where webhooks may go besides public https URLs (`XOPS_WEBHOOK_ALLOW_LOOPBACK_HTTP`,
@@ -165,6 +167,7 @@ impl Config {
                         .filter(|n| (1..=256).contains(n))
                         .ok_or_else(|| format!("XOPS_CHECK_CONCURRENCY must be a whole number from 1 to 256, not `{v}`"))?,
                 },
+                org_sync_interval: minutes("XOPS_ORG_SYNC_MINUTES", 6 * 60)?,
             },
             drain: match var("XOPS_DRAIN_SECONDS") {
                 None => Duration::from_secs(20),

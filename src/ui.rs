@@ -84,6 +84,10 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "request-closed" => "The request is closed.",
         "requested-account-deleted" => "The account has been deleted and the request closed.",
         "session-ended" => "Your session has ended. Please sign in again.",
+        "organization-read" => "The organization was read from AWS: the tree below is current.",
+        "organization-linking" => "Linking started: its progress is below. You can leave this page; the run goes on.",
+        "exclusion-saved" => "Saved: exclusions apply to Link accounts and to the sync.",
+        "auto-link-saved" => "Saved: it applies from the next sync.",
         "notification-target-added" => "Added: it gets the next notification.",
         "notification-target-removed" => "Removed: it gets no more notifications.",
         "certificate-made" => {

@@ -275,6 +275,8 @@ pub enum Check {
     Link,
     Recheck,
     Renewal,
+    /// A member account linked from its AWS Organization's tree (a StackSet made its role).
+    Member,
 }
 
 /// What started a check, as its history row records it.

@@ -83,6 +83,14 @@ pub async fn run_forever(state: AppState) {
             if let Err(err) = crate::notify::events::certificate_reminders(&state, now).await {
                 tracing::warn!(error = %err, "certificate reminders could not be written; the next look tries again");
             }
+            // Organizations are read again and Link accounts runs a replica left are taken up.
+            use crate::integrations::aws::organization::{runs, sync};
+            if let Err(err) = sync::sync_due(&state, now).await {
+                tracing::warn!(error = %err, "AWS Organizations could not be synced; the next look tries again");
+            }
+            if let Err(err) = runs::resume_abandoned(&state, now).await {
+                tracing::warn!(error = %err, "abandoned Link accounts runs could not be taken up");
+            }
             match run_due(&state, now).await {
                 Ok(round) if round.checked > 0 => {
                     tracing::info!(checked = round.checked, changed = round.changed, "scheduled checks ran");

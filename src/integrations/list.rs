@@ -23,6 +23,17 @@ fn edit_link(account: &AccountSummary, here: &str) -> AnyView {
     }
 }
 
+/// A management account's way to its AWS Organization (the tree, Link accounts).
+fn organization_link(account: &AccountSummary) -> Option<AnyView> {
+    use crate::domain::AwsKind;
+    match AwsKind::of(account.provider, &account.kind) {
+        Some(AwsKind::Management) => Some(
+            view! { <a href=format!("/accounts/{}/organization", account.id) class="btn btn-small">"Organization"</a> }.into_any(),
+        ),
+        Some(AwsKind::Linked | AwsKind::Eks) | None => None,
+    }
+}
+
 /// The id column's heading: "Tenant ID" when every row is a Microsoft tenant, and so on.
 fn account_id_heading(accounts: &[AccountSummary]) -> &'static str {
     let mut labels = accounts.iter().map(|a| a.provider.account_id_label());
@@ -97,6 +108,7 @@ pub fn AccountList(
                         let provider = a.provider_and_kind();
                         let message = a.status_message.clone();
                         let edit = manage.then(|| edit_link(&a, &here));
+                        let organization = manage.then(|| organization_link(&a)).flatten();
                         let delete = manage.then(|| dialog_link(DialogRequest::Delete(id), &here, "Delete", "btn btn-small btn-danger"));
                         let expiry = a.certificate_expires.clone().map(|date| {
                             let class = if a.certificate_expiring { "hint expiring" } else { "hint" };
@@ -134,6 +146,7 @@ pub fn AccountList(
                                 {manage.then(|| view! {
                                     <td><div class="actions">
                                         {edit}
+                                        {organization}
                                         // A management account's Delete shows the guide's note and the way to support.
                                         {delete}
                                         <button type="submit" name="account_id" value=id class="btn btn-small" disabled=move || retest.pending().get()>"Re-test"</button>

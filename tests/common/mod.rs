@@ -61,7 +61,11 @@ impl TestApp {
             session_cache: xops::config::SessionCache::None,
             // Tests' webhook receivers listen on loopback.
             webhooks: xops::notify::webhook::WebhookPolicy { allow_loopback_http: true, allow_private: false },
-            health: xops::config::HealthSettings { interval: Duration::from_secs(6 * 3600), concurrency: 8 },
+            health: xops::config::HealthSettings {
+                interval: Duration::from_secs(6 * 3600),
+                concurrency: 8,
+                org_sync_interval: Duration::from_secs(6 * 3600),
+            },
             aws: Default::default(),
             microsoft: Default::default(),
             master_key: None,

@@ -124,7 +124,7 @@ pub async fn reverify(
 }
 
 #[cfg(feature = "ssr")]
-async fn external_id(pool: &crate::server::Pool, organization_id: i64) -> Result<String, AppError> {
+pub(crate) async fn external_id(pool: &crate::server::Pool, organization_id: i64) -> Result<String, AppError> {
     Ok(sqlx::query_scalar("SELECT external_id FROM organizations WHERE id = $1")
         .bind(organization_id)
         .fetch_one(pool)
@@ -148,6 +148,7 @@ async fn management_roles(
 pub async fn template_download(
     axum::extract::State(state): axum::extract::State<crate::server::AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
     session: tower_sessions::Session,
 ) -> axum::response::Response {
     use axum::http::header;
@@ -155,6 +156,15 @@ pub async fn template_download(
     let Some(kind) = AwsKind::from_template_file(&file) else {
         return AppError::NotFound("There is no such template.".into()).into_response();
     };
+    // The management template's StackSet targets, as the organization page's form sends them.
+    let targets: Vec<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(key, _)| key == "targets")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    if let Some(bad) = targets.iter().find(|t| !template::is_target_id(t)) {
+        let shown: String = bad.chars().take(40).collect();
+        return AppError::invalid("targets", format!("\"{shown}\" is not an organization root or OU id (r-… or ou-…-…).")).into_response();
+    }
     let external_id = match crate::auth::session::current(&session, &state).await {
         Ok(Some(user)) => match external_id(&state.pool, user.organization_id).await {
             Ok(id) => Some(id),
@@ -172,7 +182,7 @@ pub async fn template_download(
                 .into_response()
         }
     };
-    let body = template::render(kind, &principal, external_id.as_deref());
+    let body = template::render(kind, &principal, external_id.as_deref(), &targets);
     (
         [
             (header::CONTENT_TYPE, "application/x-yaml; charset=utf-8".to_string()),

@@ -1,7 +1,10 @@
 //! AWS and EKS: a cross-account role with the organization's External ID.
+#[cfg(feature = "ssr")]
+pub mod explain;
 pub mod link;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod sts;
 #[cfg(feature = "ssr")]
 pub mod template;
+pub mod organization;

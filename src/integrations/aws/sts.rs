@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::OnceCell;
 
+use super::explain::{classify, explain_failure, failure_message, member_denied, Failure};
 use crate::domain::{AccountStatus, Check, RoleArn, Verified};
 use crate::error::AppError;
 
@@ -38,14 +39,6 @@ pub struct Aws {
 /// How long a failure to learn our own principal is remembered before STS is asked again.
 const PRINCIPAL_RETRY: Duration = Duration::from_secs(30);
 
-/// Why a call to AWS failed, in the terms the user can act on.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Failure {
-    Service { code: String, message: String },
-    Timeout,
-    Unreachable,
-    NoCredentials,
-}
 
 impl Aws {
     pub async fn load(settings: AwsSettings) -> Aws {
@@ -65,7 +58,7 @@ impl Aws {
         aws_sdk_sts::Client::from_conf(config.build())
     }
 
-    fn organizations(&self, credentials: Credentials) -> aws_sdk_organizations::Client {
+    pub(super) fn organizations(&self, credentials: Credentials) -> aws_sdk_organizations::Client {
         let mut config = aws_sdk_organizations::config::Builder::from(&self.base).credentials_provider(credentials);
         if let Some(endpoint) = &self.settings.organizations_endpoint {
             config = config.endpoint_url(endpoint);
@@ -74,7 +67,7 @@ impl Aws {
     }
 
     /// Runs one AWS call under the configured timeout.
-    async fn call<T, E, F>(&self, fut: F) -> Result<T, Failure>
+    pub(super) async fn call<T, E, F>(&self, fut: F) -> Result<T, Failure>
     where
         F: std::future::Future<Output = Result<T, SdkError<E>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -119,7 +112,7 @@ impl Aws {
         found
     }
 
-    async fn assume(&self, arn: &RoleArn, external_id: Option<&str>) -> Result<Credentials, Failure> {
+    pub(super) async fn assume(&self, arn: &RoleArn, external_id: Option<&str>) -> Result<Credentials, Failure> {
         let mut request = self
             .sts(None)
             .assume_role()
@@ -155,6 +148,9 @@ impl Aws {
                 AppError::Verification(format!(
                     "The role was deleted or no longer trusts Xops (or now requires another External ID): {message}"
                 ))
+            }
+            (Check::Member, AppError::Invalid { .. }) if matches!(&f, Failure::Service { code, .. } if code == "AccessDenied") => {
+                AppError::invalid(RoleArn::FIELD, member_denied(arn, &principal, external_id))
             }
             (_, err) => err,
         };
@@ -192,7 +188,8 @@ impl Aws {
                 format!(
                     "This role can be assumed without your External ID, so any Xops customer could use it. Add the \
                      sts:ExternalId condition (\"sts:ExternalId\": \"{external_id}\" in the role's trust policy; the \
-                     template does) and Connect again."
+                     template does) and {}.",
+                    if check == Check::Member { "Retry failed" } else { "Connect again" }
                 ),
             ));
         }
@@ -258,26 +255,6 @@ enum Membership {
     Unknown(String),
 }
 
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(err: SdkError<E>) -> Failure {
-    match &err {
-        SdkError::ServiceError(service) => Failure::Service {
-            code: service.err().code().unwrap_or("Unknown").to_string(),
-            message: service.err().message().unwrap_or_default().to_string(),
-        },
-        SdkError::TimeoutError(_) => Failure::Timeout,
-        _ => {
-            let detail = format!("{}", DisplayErrorContext(&err));
-            tracing::warn!(error = %detail, "AWS call failed");
-            if detail.contains("credentials") {
-                Failure::NoCredentials
-            } else if detail.contains("timed out") || detail.contains("timeout") {
-                Failure::Timeout
-            } else {
-                Failure::Unreachable
-            }
-        }
-    }
-}
 
 /// `arn:aws:sts::1:assumed-role/Platform/session` → `arn:aws:iam::1:role/Platform`: a role
 /// session cannot be trusted, its role can.
@@ -292,96 +269,9 @@ pub fn principal_from_caller_arn(arn: &str) -> String {
     arn.to_string()
 }
 
-/// The sentence for a failure that says nothing about the customer's role.
-fn failure_message(f: &Failure, timeout: Option<Duration>) -> String {
-    match f {
-        Failure::Timeout => format!(
-            "AWS did not answer within {} seconds. Nothing was saved; try again. If it keeps happening, contact support@axiomio.com.",
-            timeout.map(|t| t.as_secs()).unwrap_or(10)
-        ),
-        Failure::Unreachable => "Xops could not reach AWS STS. Nothing was saved; try again in a moment.".into(),
-        Failure::NoCredentials => "The platform's AWS credentials are not configured, so Xops cannot verify roles yet. \
-             This is on our side: contact support@axiomio.com."
-            .into(),
-        Failure::Service { code, message } => format!("AWS refused the check ({code}): {message}"),
-    }
-}
-
-/// The user-facing error for a failed check of `arn`: cause and fix.
-pub fn explain_failure(f: &Failure, arn: &RoleArn, principal: &str, external_id: &str) -> AppError {
-    let Failure::Service { code, .. } = f else {
-        return AppError::Upstream(failure_message(f, None));
-    };
-    match code.as_str() {
-        "AccessDenied" => AppError::invalid(
-            RoleArn::FIELD,
-            format!(
-                "Xops could not assume {arn}. AWS does not say why; it is one of: the role does not exist (was the \
-                 stack created in account {account} and did it finish?), its trust policy does not trust the Xops \
-                 principal {principal}, or it requires an External ID other than {external_id}. Fix: create the stack \
-                 from the Xops template (it sets all three), wait for CREATE_COMPLETE, and copy the role ARN from the \
-                 stack's Outputs tab.",
-                account = arn.account_id()
-            ),
-        ),
-        "RegionDisabledException" => AppError::invalid(
-            RoleArn::FIELD,
-            format!(
-                "AWS STS is not activated in the region Xops uses for account {}. Activate it in IAM → Account \
-                 settings → Security Token Service (STS), then Connect again.",
-                arn.account_id()
-            ),
-        ),
-        "InvalidClientTokenId"
-        | "SignatureDoesNotMatch"
-        | "ExpiredToken"
-        | "ExpiredTokenException"
-        | "UnrecognizedClientException" => AppError::Upstream(
-            "AWS refused the Xops platform's own credentials, so no role can be checked right now. This is on our \
-             side: contact support@axiomio.com."
-                .into(),
-        ),
-        _ => AppError::Upstream(failure_message(f, None)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn arn() -> RoleArn {
-        RoleArn::parse("arn:aws:iam::123456789012:role/Xops").unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn service(code: &str) -> Failure {
-        Failure::Service { code: code.into(), message: "denied".into() }
-    }
-
-    #[test]
-    fn access_denied_names_the_three_causes_and_the_fix() {
-        let err = explain_failure(&service("AccessDenied"), &arn(), "arn:aws:iam::999999999999:role/Xops", "xops-abc");
-        let text = err.message_for("role_arn").unwrap_or_default();
-        for part in ["does not exist", "arn:aws:iam::999999999999:role/Xops", "xops-abc", "Outputs tab"] {
-            assert!(text.contains(part), "{part}: {text}");
-        }
-    }
-
-    #[test]
-    fn platform_problems_are_not_blamed_on_the_customer() {
-        for f in [service("InvalidClientTokenId"), Failure::NoCredentials, Failure::Timeout, Failure::Unreachable] {
-            let err = explain_failure(&f, &arn(), "p", "x");
-            assert!(matches!(err, AppError::Upstream(_)), "{f:?}");
-            assert_eq!(err.field(), None);
-        }
-        let timeout = explain_failure(&Failure::Timeout, &arn(), "p", "x").to_string();
-        assert!(timeout.contains("did not answer within"), "{timeout}");
-    }
-
-    #[test]
-    fn a_disabled_region_says_how_to_enable_it() {
-        let text = explain_failure(&service("RegionDisabledException"), &arn(), "p", "x").to_string();
-        assert!(text.contains("Security Token Service"), "{text}");
-    }
 
     #[test]
     fn assumed_role_callers_trust_their_role() {

@@ -36,9 +36,24 @@ fn with_partition_variable(principal_arn: &str) -> String {
     }
 }
 
+/// The StackSet that gives every member account under the chosen targets the Linked Account
+/// role, now and when accounts join: the management template's, when `MemberTargets` is set.
+pub const STACK_SET_NAME: &str = "Xops-Member-Accounts";
+
+/// An organization root (`r-…`) or organizational unit (`ou-…-…`) id, as AWS writes them.
+pub fn is_target_id(id: &str) -> bool {
+    let part = |s: &str, min: usize| (min..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    match id.split('-').collect::<Vec<_>>().as_slice() {
+        ["r", root] => part(root, 4),
+        ["ou", root, unit] => part(root, 4) && part(unit, 8),
+        _ => false,
+    }
+}
+
 /// Renders the template as YAML. Every value is written as a JSON string (a valid YAML
-/// scalar), so nothing a setting holds can change the document's structure.
-pub fn render(kind: AwsKind, principal_arn: &str, external_id: Option<&str>) -> String {
+/// scalar), so nothing a setting holds can change the document's structure. `targets` are
+/// the management template's default `MemberTargets` (ids checked by `is_target_id`).
+pub fn render(kind: AwsKind, principal_arn: &str, external_id: Option<&str>, targets: &[String]) -> String {
     let q = |s: &str| json!(s).to_string();
     let mut out = String::new();
     out.push_str("AWSTemplateFormatVersion: \"2010-09-09\"\n");
@@ -56,7 +71,22 @@ pub fn render(kind: AwsKind, principal_arn: &str, external_id: Option<&str>) -> 
         out.push_str(&format!("    Default: {}\n", q(external_id)));
     }
     out.push_str(&format!("  RoleName:\n    Type: String\n    Default: {}\n", q(kind.role_name())));
-    out.push_str("Resources:\n  XopsRole:\n    Type: \"AWS::IAM::Role\"\n    Properties:\n");
+    let stack_set = match kind {
+        AwsKind::Management => true,
+        AwsKind::Linked | AwsKind::Eks => false,
+    };
+    if stack_set {
+        out.push_str("  MemberTargets:\n    Type: CommaDelimitedList\n");
+        out.push_str("    Description: \"Organization root or OU ids whose accounts get the Xops member role (blank: none)\"\n");
+        out.push_str(&format!("    Default: {}\n", q(&targets.join(","))));
+        out.push_str("Conditions:\n  DeployMemberRoles:\n");
+        out.push_str("    \"Fn::Not\": [{ \"Fn::Equals\": [{ \"Fn::Join\": [\"\", { \"Ref\": \"MemberTargets\" }] }, \"\"] }]\n");
+    }
+    out.push_str("Resources:\n");
+    if stack_set {
+        member_stack_set(&mut out, principal_arn);
+    }
+    out.push_str("  XopsRole:\n    Type: \"AWS::IAM::Role\"\n    Properties:\n");
     out.push_str("      RoleName: { \"Ref\": \"RoleName\" }\n");
     out.push_str("      MaxSessionDuration: 3600\n");
     out.push_str("      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n");
@@ -80,6 +110,25 @@ pub fn render(kind: AwsKind, principal_arn: &str, external_id: Option<&str>) -> 
     out
 }
 
+/// The service-managed StackSet: the Linked Account template in every account under
+/// `MemberTargets`, in this stack's region (IAM is global), kept there as accounts join.
+fn member_stack_set(out: &mut String, principal_arn: &str) {
+    let q = |s: &str| json!(s).to_string();
+    out.push_str("  XopsMemberRoles:\n    Type: \"AWS::CloudFormation::StackSet\"\n    Condition: DeployMemberRoles\n");
+    out.push_str("    Properties:\n");
+    out.push_str(&format!("      StackSetName: {}\n", q(STACK_SET_NAME)));
+    out.push_str("      Description: \"Xops 360 read-only role in each member account (Linked Account template)\"\n");
+    out.push_str("      PermissionModel: SERVICE_MANAGED\n");
+    out.push_str("      AutoDeployment:\n        Enabled: true\n        RetainStacksOnAccountRemoval: false\n");
+    out.push_str("      ManagedExecution:\n        Active: true\n");
+    out.push_str("      Capabilities: [\"CAPABILITY_NAMED_IAM\"]\n");
+    out.push_str("      OperationPreferences:\n        FailureTolerancePercentage: 100\n        MaxConcurrentPercentage: 100\n");
+    out.push_str("      Parameters:\n        - ParameterKey: ExternalId\n          ParameterValue: { \"Ref\": \"ExternalId\" }\n");
+    out.push_str("      StackInstancesGroup:\n        - DeploymentTargets:\n            OrganizationalUnitIds: { \"Ref\": \"MemberTargets\" }\n");
+    out.push_str("          Regions: [{ \"Ref\": \"AWS::Region\" }]\n");
+    out.push_str(&format!("      TemplateBody: {}\n", q(&render(AwsKind::Linked, principal_arn, None, &[]))));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,7 +140,7 @@ mod tests {
     #[test]
     fn the_role_trusts_the_principal_only_with_the_external_id() {
         let yaml =
-            render(AwsKind::Management, "arn:aws:iam::111122223333:role/XopsPlatform", Some("xops-0123abcd"));
+            render(AwsKind::Management, "arn:aws:iam::111122223333:role/XopsPlatform", Some("xops-0123abcd"), &[]);
         let doc = parse(&yaml);
         let params = &doc["Parameters"]["ExternalId"];
         assert_eq!(params["Default"].as_str(), Some("xops-0123abcd"));
@@ -110,19 +159,48 @@ mod tests {
 
     #[test]
     fn eks_adds_cluster_reads_and_linked_adds_nothing() {
-        let eks = render(AwsKind::Eks, "arn:aws:iam::111122223333:root", None);
+        let eks = render(AwsKind::Eks, "arn:aws:iam::111122223333:root", None, &[]);
         let doc = parse(&eks);
         assert!(doc["Parameters"]["ExternalId"].get("Default").is_none(), "AWS fetches it without our session");
         assert!(eks.contains("eks:ListClusters") && eks.contains("eks:DescribeCluster"));
-        let linked = parse(&render(AwsKind::Linked, "arn:aws:iam::111122223333:root", Some("x1")));
+        let linked = parse(&render(AwsKind::Linked, "arn:aws:iam::111122223333:root", Some("x1"), &[]));
         assert!(linked["Resources"]["XopsRole"]["Properties"].get("Policies").is_none());
     }
 
     #[test]
     fn hostile_setting_values_stay_strings() {
-        let yaml = render(AwsKind::Linked, "arn:aws:iam::1:role/x\"\nEvil: true", Some("a\"\nb: c"));
+        let yaml = render(AwsKind::Linked, "arn:aws:iam::1:role/x\"\nEvil: true", Some("a\"\nb: c"), &[]);
         let doc = parse(&yaml);
         assert!(doc.get("Evil").is_none());
         assert_eq!(doc["Parameters"]["ExternalId"]["Default"].as_str(), Some("a\"\nb: c"));
+    }
+
+    #[test]
+    fn the_management_template_deploys_member_roles_to_the_chosen_targets_only_when_asked() {
+        let targets = vec!["r-ab12".to_string(), "ou-ab12-abcdefgh".to_string()];
+        let doc = parse(&render(AwsKind::Management, "arn:aws:iam::111122223333:role/P", Some("xops-1"), &targets));
+        assert_eq!(doc["Parameters"]["MemberTargets"]["Default"].as_str(), Some("r-ab12,ou-ab12-abcdefgh"));
+        let set = &doc["Resources"]["XopsMemberRoles"];
+        assert_eq!(set["Condition"].as_str(), Some("DeployMemberRoles"));
+        assert_eq!(set["Properties"]["PermissionModel"].as_str(), Some("SERVICE_MANAGED"));
+        assert_eq!(set["Properties"]["AutoDeployment"]["Enabled"].as_bool(), Some(true));
+        // The member stacks are the Linked Account template, trusting the principal with the External ID.
+        let body = parse(set["Properties"]["TemplateBody"].as_str().unwrap_or_default());
+        let statement = &body["Resources"]["XopsRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+        assert_eq!(statement["Principal"]["AWS"]["Fn::Sub"].as_str(), Some("arn:${AWS::Partition}:iam::111122223333:role/P"));
+        assert_eq!(statement["Condition"]["StringEquals"]["sts:ExternalId"]["Ref"].as_str(), Some("ExternalId"));
+        assert_eq!(set["Properties"]["Parameters"][0]["ParameterValue"]["Ref"].as_str(), Some("ExternalId"));
+        // No StackSet in the other templates; without targets the condition leaves it out.
+        let blank = parse(&render(AwsKind::Management, "arn:aws:iam::1:role/P", None, &[]));
+        assert_eq!(blank["Parameters"]["MemberTargets"]["Default"].as_str(), Some(""));
+        assert!(parse(&render(AwsKind::Linked, "arn:aws:iam::1:role/P", None, &[]))["Resources"].get("XopsMemberRoles").is_none());
+    }
+
+    #[test]
+    fn target_ids_are_roots_or_units() {
+        assert!(is_target_id("r-ab12") && is_target_id("ou-ab12-abcdefgh"));
+        for bad in ["", "r-", "r-AB12", "ou-ab12", "ou-ab12-abc", "r-ab12,x", "123456789012", "ou-ab12-abcdefgh-x"] {
+            assert!(!is_target_id(bad), "{bad}");
+        }
     }
 }

@@ -1,0 +1,209 @@
+//! "Link accounts": a stored run that verifies each chosen member of the organization exactly
+//! as a single link does (AssumeRole of the member role with the External ID, the
+//! GetCallerIdentity match, the confused-deputy probe) and saves those that pass as linked
+//! accounts. The run and each account's outcome are rows, so progress survives a reload, one
+//! run goes at a time per organization, and a run whose replica died is taken up by another.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::store;
+use crate::accounts::AccountSummary;
+use crate::domain::{AccountName, AwsKind, Check, CheckReason, Provider, RoleArn};
+use crate::error::AppError;
+use crate::server::AppState;
+
+/// How long a replica holds a run without renewing it (it renews after every chunk).
+const LEASE: i64 = 300;
+/// Accounts taken from the run at a time.
+const CHUNK: i64 = 50;
+/// One member's verification as a whole (each call to AWS has its own, shorter timeout).
+const MEMBER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a run needs to know about the organization it links into.
+struct Target {
+    organization_id: i64,
+    management: AccountSummary,
+    external_id: String,
+    partition: String,
+    actor: crate::audit::Actor,
+}
+
+/// Starts a run linking `items` (account id, name) and works on it in the background; 409 if
+/// one is going. Returns the run's id.
+pub async fn start(
+    state: &AppState,
+    management: &AccountSummary,
+    organization_id: i64,
+    items: Vec<(String, String)>,
+    actor: &crate::audit::Actor,
+    now: i64,
+) -> Result<i64, AppError> {
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let run_id = store::start_run(&mut tx, management.id, &actor.who, now, now + LEASE, &items).await?;
+    let detail = format!(
+        "AWS Organization of \"{}\" ({}): linking {} member account(s)",
+        management.name,
+        management.external_account_id,
+        items.len()
+    );
+    crate::audit::write(&mut *tx, actor, "link_accounts_started", &detail).await?;
+    tx.commit().await?;
+    tokio::spawn(continue_run(state.clone(), organization_id, management.id, run_id));
+    Ok(run_id)
+}
+
+/// Works on a run until no account is pending, then finishes it. A failure leaves it to the
+/// next replica that finds its lease passed (`resume_abandoned`).
+pub async fn continue_run(state: AppState, organization_id: i64, management_account_id: i64, run_id: i64) {
+    if let Err(err) = drive(&state, organization_id, management_account_id, run_id).await {
+        tracing::warn!(run_id, error = %err, "a Link accounts run stopped; it is taken up again when its lease passes");
+    }
+}
+
+async fn drive(state: &AppState, organization_id: i64, management_account_id: i64, run_id: i64) -> Result<(), AppError> {
+    let management = crate::accounts::find(&state.pool, organization_id, management_account_id).await?;
+    let access = crate::accounts::store::access(&state.pool, organization_id, management_account_id).await?;
+    let partition = RoleArn::parse(&access.role_arn)?.partition().to_string();
+    let external_id = crate::integrations::aws::link::external_id(&state.pool, organization_id).await?;
+    let actor = crate::audit::Actor {
+        organization_id: Some(organization_id),
+        user_id: None,
+        who: "Xops Link accounts".into(),
+        addr: String::new(),
+    };
+    let target = Arc::new(Target { organization_id, management, external_id, partition, actor });
+    let slots = Arc::new(tokio::sync::Semaphore::new(state.config.health.concurrency));
+    loop {
+        let pending = store::pending_items(&state.pool, run_id, CHUNK).await?;
+        if pending.is_empty() {
+            break;
+        }
+        store::renew_lease(&state.pool, run_id, crate::server::now() + LEASE).await?;
+        let mut links = tokio::task::JoinSet::new();
+        for (account_id, name) in pending {
+            let (state, target, slots) = (state.clone(), target.clone(), slots.clone());
+            links.spawn(async move {
+                let _slot = slots.acquire_owned().await.ok()?;
+                link_member(&state, &target, run_id, &account_id, &name).await.err().map(|e| (account_id, e))
+            });
+        }
+        let mut stuck = 0;
+        while let Some(done) = links.join_next().await {
+            if let Ok(Some((account_id, err))) = done {
+                // Not the account's fault (the database, say): record it so the run moves on.
+                tracing::warn!(run_id, account_id, error = %err, "a member account could not be linked");
+                let mut tx = crate::server::begin_write(&state.pool).await?;
+                let message = format!("Xops could not save this account's result ({err}). Retry failed to try again.");
+                store::set_outcome(&mut tx, run_id, &account_id, "failed", &message).await?;
+                tx.commit().await?;
+                stuck += 1;
+            }
+        }
+        if stuck == CHUNK {
+            return Err(AppError::Internal);
+        }
+    }
+    let counts = store::latest_run(&state.pool, target.management.id).await?.filter(|r| r.id == run_id).unwrap_or_default();
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    store::finish_run(&mut tx, run_id, crate::server::now()).await?;
+    let detail = format!(
+        "AWS Organization of \"{}\": {} linked, {} with a warning, {} failed",
+        target.management.name, counts.linked, counts.warning, counts.failed
+    );
+    crate::audit::write(&mut *tx, &target.actor, "link_accounts_finished", &detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Verifies one member and records its outcome: linked (in the same transaction as the new
+/// account and its audit row), or failed with the cause and fix.
+async fn link_member(state: &AppState, target: &Target, run_id: i64, account_id: &str, name: &str) -> Result<(), AppError> {
+    use crate::accounts::store::{insert, linked_as, NewAccount};
+    let role = AwsKind::Linked.role_name();
+    let arn = RoleArn::parse(&format!("arn:{}:iam::{account_id}:role/{role}", target.partition))?;
+    let started = Instant::now();
+    let verified = match tokio::time::timeout(MEMBER_TIMEOUT, state.aws.verify(&arn, &target.external_id, None, Check::Member)).await {
+        Ok(Ok(verified)) => verified,
+        Ok(Err(err @ (AppError::Invalid { .. } | AppError::Upstream(_) | AppError::Verification(_) | AppError::Refused(_)))) => {
+            return record(state, run_id, account_id, "failed", &err.to_string()).await;
+        }
+        Ok(Err(err)) => return Err(err),
+        Err(_) => {
+            let message = format!("AWS did not answer within {} s. Retry failed to try again.", MEMBER_TIMEOUT.as_secs());
+            return record(state, run_id, account_id, "failed", &message).await;
+        }
+    };
+    let org = target.organization_id;
+    if let Some(existing) = linked_as(&state.pool, org, Provider::Aws, account_id).await? {
+        return record(state, run_id, account_id, "linked", &format!("Already linked as \"{existing}\".")).await;
+    }
+    let name = free_name(state, org, name, account_id).await?;
+    let arn_text = arn.to_string();
+    let account = NewAccount {
+        provider: Provider::Aws,
+        kind: AwsKind::Linked.kind_column(),
+        name: name.as_str(),
+        external_account_id: account_id,
+        role_arn: &arn_text,
+        app_id: "",
+        domain: "",
+        verified: &verified,
+    };
+    let interval = state.config.health.interval;
+    let now = crate::server::now();
+    let check = crate::accounts::checks::CheckRecord::new(CheckReason::Link, now, started, Provider::Aws, account_id, interval);
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    insert(&mut tx, org, &account, &check).await?;
+    let detail = format!(
+        "Linked Account \"{name}\" ({account_id}) linked from the AWS Organization of \"{}\", status {}",
+        target.management.name,
+        verified.status.as_str()
+    );
+    crate::audit::write(&mut *tx, &target.actor, "link_account", &detail).await?;
+    let outcome = match verified.status {
+        crate::domain::AccountStatus::Connected => "linked",
+        crate::domain::AccountStatus::Warning | crate::domain::AccountStatus::Failed => "warning",
+    };
+    store::set_outcome(&mut tx, run_id, account_id, outcome, &verified.message).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record(state: &AppState, run_id: i64, account_id: &str, outcome: &str, message: &str) -> Result<(), AppError> {
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    store::set_outcome(&mut tx, run_id, account_id, outcome, message).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The account's Organizations name if it is free here, else the name with its id (renameable).
+async fn free_name(state: &AppState, org: i64, name: &str, account_id: &str) -> Result<AccountName, AppError> {
+    let fallback = || AccountName::parse(&format!("AWS {account_id}"));
+    let preferred = AccountName::parse(name).or_else(|_| fallback())?;
+    let free = |candidate: AccountName| async move {
+        match crate::accounts::ensure_name_free(&state.pool, org, Provider::Aws, &candidate, None).await {
+            Ok(()) => Ok(Some(candidate)),
+            Err(AppError::Conflict { .. } | AppError::Invalid { .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
+    };
+    if let Some(name) = free(preferred.clone()).await? {
+        return Ok(name);
+    }
+    let short: String = preferred.as_str().chars().take(48).collect();
+    match AccountName::parse(&format!("{short} ({account_id})")) {
+        Ok(name) => Ok(name),
+        Err(_) => fallback(),
+    }
+}
+
+/// Takes up runs whose replica stopped working on them (called with the scheduled checks).
+pub async fn resume_abandoned(state: &AppState, now: i64) -> Result<usize, AppError> {
+    let runs = store::take_abandoned_runs(&state.pool, now, LEASE, 10).await?;
+    let taken = runs.len();
+    for (run_id, management_account_id) in runs {
+        let organization_id = store::organization_of(&state.pool, management_account_id).await?;
+        tokio::spawn(continue_run(state.clone(), organization_id, management_account_id, run_id));
+    }
+    Ok(taken)
+}

@@ -1,0 +1,377 @@
+//! The SQL of organization onboarding: the organization as last read, exclusions, the sync's
+//! schedule, and "Link accounts" runs with their items.
+use super::client::OrganizationRead;
+use super::tree::{Exclusion, StoredNode};
+use crate::error::AppError;
+use crate::server::{Db, Pool};
+
+type Tx<'a> = sqlx::Transaction<'a, Db>;
+
+/// The organization's row, once it has been read (or tried).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgRow {
+    pub aws_organization_id: String,
+    pub first_read_at: Option<i64>,
+    pub read_at: Option<i64>,
+    pub read_error: String,
+    pub auto_link: i64,
+}
+
+pub async fn org_row(pool: &Pool, management_account_id: i64) -> Result<Option<OrgRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT aws_organization_id, first_read_at, read_at, read_error, auto_link FROM aws_organizations \
+         WHERE management_account_id = $1",
+    )
+    .bind(management_account_id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Creates the organization's row if it has none (due for its sync at `next_sync_at`).
+pub async fn ensure_org(tx: &mut Tx<'_>, organization_id: i64, management_account_id: i64, next_sync_at: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO aws_organizations (management_account_id, organization_id, next_sync_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (management_account_id) DO NOTHING",
+    )
+    .bind(management_account_id)
+    .bind(organization_id)
+    .bind(next_sync_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn nodes(pool: &Pool, management_account_id: i64) -> Result<Vec<StoredNode>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT node_id, parent_id, kind, name, state, exclusion, first_seen_at, gone_at FROM aws_org_nodes \
+         WHERE management_account_id = $1",
+    )
+    .bind(management_account_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// What a read changed.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Changes {
+    pub added: Vec<String>,
+    pub gone: Vec<String>,
+    pub moved: Vec<String>,
+    pub state_changed: Vec<String>,
+}
+
+/// Stores `read` as the organization now: new nodes added, changed ones updated (an account
+/// that moved follows its unit), those no longer found marked gone, never deleted. Only what
+/// changed is written.
+pub async fn apply_read(tx: &mut Tx<'_>, management_account_id: i64, read: &OrganizationRead, now: i64) -> Result<Changes, AppError> {
+    let before: Vec<StoredNode> = sqlx::query_as(
+        "SELECT node_id, parent_id, kind, name, state, exclusion, first_seen_at, gone_at FROM aws_org_nodes \
+         WHERE management_account_id = $1",
+    )
+    .bind(management_account_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let known: std::collections::HashMap<&str, &StoredNode> = before.iter().map(|n| (n.node_id.as_str(), n)).collect();
+    let mut changes = Changes::default();
+    for node in &read.nodes {
+        let kind = node.kind.as_str();
+        match known.get(node.id.as_str()) {
+            None => {
+                sqlx::query(
+                    "INSERT INTO aws_org_nodes (management_account_id, node_id, parent_id, kind, name, state, first_seen_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(management_account_id)
+                .bind(&node.id)
+                .bind(&node.parent_id)
+                .bind(kind)
+                .bind(&node.name)
+                .bind(&node.state)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                changes.added.push(node.id.clone());
+            }
+            Some(old) if old.parent_id != node.parent_id || old.name != node.name || old.state != node.state || old.gone_at.is_some() => {
+                sqlx::query(
+                    "UPDATE aws_org_nodes SET parent_id = $1, name = $2, state = $3, kind = $4, gone_at = NULL \
+                     WHERE management_account_id = $5 AND node_id = $6",
+                )
+                .bind(&node.parent_id)
+                .bind(&node.name)
+                .bind(&node.state)
+                .bind(kind)
+                .bind(management_account_id)
+                .bind(&node.id)
+                .execute(&mut **tx)
+                .await?;
+                if old.parent_id != node.parent_id {
+                    changes.moved.push(node.id.clone());
+                }
+                if old.state != node.state {
+                    changes.state_changed.push(node.id.clone());
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    let found: std::collections::HashSet<&str> = read.nodes.iter().map(|n| n.id.as_str()).collect();
+    for old in before.iter().filter(|n| n.gone_at.is_none() && !found.contains(n.node_id.as_str())) {
+        sqlx::query("UPDATE aws_org_nodes SET gone_at = $1 WHERE management_account_id = $2 AND node_id = $3")
+            .bind(now)
+            .bind(management_account_id)
+            .bind(&old.node_id)
+            .execute(&mut **tx)
+            .await?;
+        changes.gone.push(old.node_id.clone());
+    }
+    sqlx::query(
+        "UPDATE aws_organizations SET aws_organization_id = $1, read_at = $2, first_read_at = COALESCE(first_read_at, $2), \
+         read_error = '' WHERE management_account_id = $3",
+    )
+    .bind(&read.organization_id)
+    .bind(now)
+    .bind(management_account_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(changes)
+}
+
+/// Keeps why the last read failed (the tree stays as it was last read).
+pub async fn record_read_error(tx: &mut Tx<'_>, management_account_id: i64, message: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE aws_organizations SET read_error = $1 WHERE management_account_id = $2")
+        .bind(message)
+        .bind(management_account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Sets a node's own choice; false if the organization has no such node.
+pub async fn set_exclusion(tx: &mut Tx<'_>, management_account_id: i64, node_id: &str, exclusion: Exclusion) -> Result<bool, AppError> {
+    let changed = sqlx::query("UPDATE aws_org_nodes SET exclusion = $1 WHERE management_account_id = $2 AND node_id = $3")
+        .bind(exclusion.as_str())
+        .bind(management_account_id)
+        .bind(node_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(changed == 1)
+}
+
+pub async fn set_auto_link(tx: &mut Tx<'_>, management_account_id: i64, on: bool) -> Result<(), AppError> {
+    sqlx::query("UPDATE aws_organizations SET auto_link = $1 WHERE management_account_id = $2")
+        .bind(i64::from(on))
+        .bind(management_account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Takes the organizations whose sync is due at `now`, each until `lease` seconds on (the
+/// sync sets the next time when it is done): (organization, management account).
+pub async fn take_due_syncs(pool: &Pool, now: i64, lease: i64, limit: i64) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(crate::server::jobs::lease(
+        pool,
+        "UPDATE aws_organizations SET next_sync_at = $1 WHERE management_account_id IN \
+         (SELECT management_account_id FROM aws_organizations WHERE next_sync_at <= $2 ORDER BY next_sync_at LIMIT $3) \
+         RETURNING organization_id, management_account_id",
+        now,
+        lease,
+        limit,
+    )
+    .await?)
+}
+
+pub async fn set_next_sync(tx: &mut Tx<'_>, management_account_id: i64, at: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE aws_organizations SET next_sync_at = $1 WHERE management_account_id = $2")
+        .bind(at)
+        .bind(management_account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Every AWS account linked in this Xops organization: account id → its name here.
+pub async fn linked_aws_accounts(pool: &Pool, organization_id: i64) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT external_account_id, name FROM cloud_accounts WHERE organization_id = $1 AND provider = $2",
+    )
+    .bind(organization_id)
+    .bind(crate::domain::Provider::Aws.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Runs kept per organization (older ones are dropped when a run starts).
+const RUNS_KEPT: i64 = 20;
+
+fn run_going() -> AppError {
+    AppError::Refused(
+        "Accounts of this organization are being linked already. Wait for that run to finish (its progress is on \
+         this page), then start another."
+            .into(),
+    )
+}
+
+/// Starts a run of `items` (account id, name), all pending, unless one is going for this
+/// organization (409: the check and the unique index both refuse it).
+pub async fn start_run(
+    tx: &mut Tx<'_>,
+    management_account_id: i64,
+    started_by: &str,
+    now: i64,
+    lease_until: i64,
+    items: &[(String, String)],
+) -> Result<i64, AppError> {
+    use crate::error::OnUniqueViolation;
+    if running_run(&mut **tx, management_account_id).await?.is_some() {
+        return Err(run_going());
+    }
+    sqlx::query(
+        "DELETE FROM aws_link_runs WHERE management_account_id = $1 AND id NOT IN \
+         (SELECT id FROM aws_link_runs WHERE management_account_id = $1 ORDER BY id DESC LIMIT $2)",
+    )
+    .bind(management_account_id)
+    .bind(RUNS_KEPT - 1)
+    .execute(&mut **tx)
+    .await?;
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO aws_link_runs (management_account_id, started_at, started_by, lease_until) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(management_account_id)
+    .bind(now)
+    .bind(started_by)
+    .bind(lease_until)
+    .fetch_one(&mut **tx)
+    .await
+    .on_unique_violation(run_going)?;
+    for (account_id, name) in items {
+        sqlx::query("INSERT INTO aws_link_items (run_id, account_id, name) VALUES ($1, $2, $3)")
+            .bind(run_id)
+            .bind(account_id)
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(run_id)
+}
+
+pub async fn running_run<'c, E>(executor: E, management_account_id: i64) -> Result<Option<i64>, AppError>
+where
+    E: sqlx::Executor<'c, Database = Db>,
+{
+    Ok(sqlx::query_scalar("SELECT id FROM aws_link_runs WHERE management_account_id = $1 AND finished_at IS NULL")
+        .bind(management_account_id)
+        .fetch_optional(executor)
+        .await?)
+}
+
+/// A run and how many of its accounts ended each way.
+#[derive(Debug, Clone, Default)]
+pub struct RunCounts {
+    pub id: i64,
+    pub started_at: i64,
+    pub started_by: String,
+    pub finished_at: Option<i64>,
+    pub pending: i64,
+    pub linked: i64,
+    pub warning: i64,
+    pub failed: i64,
+}
+
+/// The organization's newest run, with its counts.
+pub async fn latest_run(pool: &Pool, management_account_id: i64) -> Result<Option<RunCounts>, AppError> {
+    let run: Option<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, started_at, started_by, finished_at FROM aws_link_runs WHERE management_account_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(management_account_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, started_at, started_by, finished_at)) = run else { return Ok(None) };
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT outcome, COUNT(*) FROM aws_link_items WHERE run_id = $1 GROUP BY outcome")
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+    let mut run = RunCounts { id, started_at, started_by, finished_at, ..RunCounts::default() };
+    for (outcome, n) in counts {
+        match outcome.as_str() {
+            "linked" => run.linked = n,
+            "warning" => run.warning = n,
+            "failed" => run.failed = n,
+            _ => run.pending = n,
+        }
+    }
+    Ok(Some(run))
+}
+
+/// A run's items with `outcome`, by name (at most `limit`): (account id, name, message).
+pub async fn items(pool: &Pool, run_id: i64, outcome: &str, limit: i64) -> Result<Vec<(String, String, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, name, message FROM aws_link_items WHERE run_id = $1 AND outcome = $2 ORDER BY name, account_id LIMIT $3",
+    )
+    .bind(run_id)
+    .bind(outcome)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn set_outcome(tx: &mut Tx<'_>, run_id: i64, account_id: &str, outcome: &str, message: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE aws_link_items SET outcome = $1, message = $2 WHERE run_id = $3 AND account_id = $4")
+        .bind(outcome)
+        .bind(message)
+        .bind(run_id)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Extends a run's lease while its replica works on it.
+pub async fn renew_lease(pool: &Pool, run_id: i64, until: i64) -> Result<(), AppError> {
+    let mut tx = crate::server::begin_write(pool).await?;
+    sqlx::query("UPDATE aws_link_runs SET lease_until = $1 WHERE id = $2").bind(until).bind(run_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn finish_run(tx: &mut Tx<'_>, run_id: i64, now: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE aws_link_runs SET finished_at = $1 WHERE id = $2").bind(now).bind(run_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Takes runs whose replica stopped working on them (their lease passed): (run, management account).
+pub async fn take_abandoned_runs(pool: &Pool, now: i64, lease: i64, limit: i64) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(crate::server::jobs::lease(
+        pool,
+        "UPDATE aws_link_runs SET lease_until = $1 WHERE id IN \
+         (SELECT id FROM aws_link_runs WHERE finished_at IS NULL AND lease_until <= $2 ORDER BY id LIMIT $3) \
+         RETURNING id, management_account_id",
+        now,
+        lease,
+        limit,
+    )
+    .await?)
+}
+
+/// The Xops organization a management account's AWS Organization belongs to.
+pub async fn organization_of(pool: &Pool, management_account_id: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT organization_id FROM aws_organizations WHERE management_account_id = $1")
+        .bind(management_account_id)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// A run's accounts still to link (at most `limit`): (account id, name).
+pub async fn pending_items(pool: &Pool, run_id: i64, limit: i64) -> Result<Vec<(String, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, name FROM aws_link_items WHERE run_id = $1 AND outcome = 'pending' ORDER BY account_id LIMIT $2",
+    )
+    .bind(run_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
