@@ -41,6 +41,12 @@ if [ "${1:-}" = "--for-tests" ]; then
     python3 -m venv "$moto"
     "$moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
   fi
+  cfn=target/tools/cfn-lint
+  if [ "$("$cfn/bin/cfn-lint" --version 2>/dev/null)" != "cfn-lint $CFN_LINT_VERSION" ]; then
+    step "installing cfn-lint $CFN_LINT_VERSION (checks the CloudFormation templates) into $cfn"
+    python3 -m venv "$cfn"
+    "$cfn/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     step "installing the end-to-end test packages"
     # Playwright must never download a browser here: Debian's chromium is used.

@@ -3,13 +3,19 @@
 // (`sts:ExternalId`). This guard refuses AssumeRole without one, as AWS would for such a role,
 // and passes everything else to moto unchanged. A role can be opened through
 // POST /_guard/open {"role": ARN} to behave like a role without that condition (the confused
-// deputy the portal must refuse).
+// deputy the portal must refuse). POST /_guard/deny {"role": ARN} makes a role refuse every
+// AssumeRole (a member account the StackSet has not reached); /_guard/allow undoes it.
+// POST /_guard/hold {"role": ARN} keeps that role's AssumeRole waiting until /_guard/release,
+// so a test can see a run while it is going.
 // Usage: node sts-guard.mjs PORT MOTO_URL
 import { createServer, request } from 'node:http';
 
 const port = Number(process.argv[2]);
 const moto = new URL(process.argv[3]);
 const open = new Set();
+const deny = new Set();
+const hold = new Set();
+let held = [];
 
 const read = (req) =>
   new Promise((ok) => {
@@ -38,9 +44,26 @@ createServer(async (req, res) => {
     res.end('{}');
     return;
   }
+  if (req.method === 'POST' && req.url.startsWith('/_guard/')) {
+    const role = body.length ? JSON.parse(body.toString('utf8')).role : undefined;
+    if (req.url === '/_guard/deny') deny.add(role);
+    if (req.url === '/_guard/allow') deny.delete(role);
+    if (req.url === '/_guard/hold') hold.add(role);
+    if (req.url === '/_guard/release') {
+      hold.clear();
+      held.forEach((go) => go());
+      held = [];
+    }
+    res.end('{}');
+    return;
+  }
   const form = new URLSearchParams(body.toString('utf8'));
-  if (form.get('Action') === 'AssumeRole' && !form.get('ExternalId') && !open.has(form.get('RoleArn'))) {
-    denied(res, form.get('RoleArn'));
+  const role = form.get('RoleArn');
+  if (form.get('Action') === 'AssumeRole' && hold.has(role)) {
+    await new Promise((go) => held.push(go));
+  }
+  if (form.get('Action') === 'AssumeRole' && (deny.has(role) || (!form.get('ExternalId') && !open.has(role)))) {
+    denied(res, role);
     return;
   }
   const forward = request(

@@ -79,12 +79,26 @@ impl Moto {
 
     /// Makes `role` assumable without the External ID: a trust policy without the condition.
     pub async fn open_role(&self, role: &str) {
+        self.guard("open", role).await
+    }
+
+    /// Tells the guard what to do with `role`: "deny" (a missing role), "allow" (undo), "hold"
+    /// (keep its AssumeRole waiting) or "release" (let every held one go on).
+    pub async fn guard(&self, what: &str, role: &str) {
         reqwest::Client::new()
-            .post(format!("{}/_guard/open", self.sts_url))
+            .post(format!("{}/_guard/{what}", self.sts_url))
             .body(serde_json::json!({ "role": role }).to_string())
             .send()
             .await
             .expect("the guard answers");
+    }
+
+    /// AWS Organizations as the platform's moto account (the organization's management account).
+    pub async fn organizations(&self) -> aws_sdk_organizations::Client {
+        fake_platform_credentials();
+        let base = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        let config = aws_sdk_organizations::config::Builder::from(&base).endpoint_url(&self.url).build();
+        aws_sdk_organizations::Client::from_conf(config)
     }
 }
 
@@ -92,9 +106,7 @@ impl Moto {
     /// Makes the platform's moto account an AWS Organization's management account with one
     /// new member account, and returns that member's id.
     pub async fn create_member_account(&self) -> String {
-        let base = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-        let config = aws_sdk_organizations::config::Builder::from(&base).endpoint_url(&self.url).build();
-        let orgs = aws_sdk_organizations::Client::from_conf(config);
+        let orgs = self.organizations().await;
         let _ = orgs.create_organization().send().await;
         let created = orgs
             .create_account()
