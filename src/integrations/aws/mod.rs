@@ -1,6 +1,4 @@
 //! AWS and EKS: a cross-account role with the organization's External ID.
-#[cfg(feature = "ssr")]
-pub mod explain;
 pub mod link;
 pub mod pages;
 #[cfg(feature = "ssr")]

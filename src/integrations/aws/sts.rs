@@ -3,6 +3,9 @@
 //! External ID (a role that allows it is open to the confused deputy), and for a linked
 //! account its membership in the management account's AWS Organization. Temporary
 //! credentials live only inside these functions.
+pub mod explain;
+pub mod organizations;
+
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -10,9 +13,9 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::OnceCell;
 
-use super::explain::{classify, explain_failure, failure_message, member_denied, Failure};
 use crate::domain::{AccountStatus, Check, RoleArn, Verified};
 use crate::error::AppError;
+use explain::{classify, explain_failure, failure_message, member_denied, Failure};
 
 /// The session name customers see in their CloudTrail for our checks.
 const SESSION_NAME: &str = "xops-verification";
@@ -58,7 +61,7 @@ impl Aws {
         aws_sdk_sts::Client::from_conf(config.build())
     }
 
-    pub(super) fn organizations(&self, credentials: Credentials) -> aws_sdk_organizations::Client {
+    fn organizations(&self, credentials: Credentials) -> aws_sdk_organizations::Client {
         let mut config = aws_sdk_organizations::config::Builder::from(&self.base).credentials_provider(credentials);
         if let Some(endpoint) = &self.settings.organizations_endpoint {
             config = config.endpoint_url(endpoint);
@@ -67,7 +70,7 @@ impl Aws {
     }
 
     /// Runs one AWS call under the configured timeout.
-    pub(super) async fn call<T, E, F>(&self, fut: F) -> Result<T, Failure>
+    async fn call<T, E, F>(&self, fut: F) -> Result<T, Failure>
     where
         F: std::future::Future<Output = Result<T, SdkError<E>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -112,7 +115,7 @@ impl Aws {
         found
     }
 
-    pub(super) async fn assume(&self, arn: &RoleArn, external_id: Option<&str>) -> Result<Credentials, Failure> {
+    async fn assume(&self, arn: &RoleArn, external_id: Option<&str>) -> Result<Credentials, Failure> {
         let mut request = self
             .sts(None)
             .assume_role()

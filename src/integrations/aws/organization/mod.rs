@@ -1,9 +1,7 @@
-//! A management account's AWS Organization: read it (client), keep it (store), show it as a
+//! A management account's AWS Organization: read it (`sts::organizations`), keep it (store), show it as a
 //! tree with exclusions (tree, pages), link its members in one run (runs), and read it again
 //! on a schedule (sync).
 pub mod actions;
-#[cfg(feature = "ssr")]
-pub mod client;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod runs;

@@ -1,6 +1,6 @@
 //! The SQL of organization onboarding: the organization as last read, exclusions, the sync's
 //! schedule, and "Link accounts" runs with their items.
-use super::client::OrganizationRead;
+use crate::integrations::aws::sts::organizations::OrganizationRead;
 use super::tree::{Exclusion, StoredNode};
 use crate::error::AppError;
 use crate::server::{Db, Pool};

@@ -271,9 +271,9 @@ mod tests {
         assert_eq!(account(&tree, "left").mark, Mark::Gone);
         assert!(account(&tree, "new1").new && !account(&tree, "111").new);
         let t = tree.totals();
-        assert_eq!((t.accounts, t.linked, t.eligible, t.inactive, t.excluded, t.gone, t.new), (7, 2, 2, 1, 1, 1, 1));
+        assert_eq!((t.accounts, t.linked, t.eligible, t.inactive, t.excluded, t.gone, t.new), (6, 2, 2, 1, 1, 1, 1));
         let root = &tree.units[0];
-        assert_eq!((root.is_root, root.accounts, root.linked, root.eligible), (true, 7, 2, 2));
+        assert_eq!((root.is_root, root.accounts, root.linked, root.eligible), (true, 6, 2, 2));
         let ou_a = tree.units.iter().find(|u| u.id == "ou-a").map(|u| (u.accounts, u.eligible));
         assert_eq!(ou_a, Some((2, 1)));
     }

@@ -15,7 +15,7 @@ pub enum Failure {
     NoCredentials,
 }
 
-pub(super) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(err: SdkError<E>) -> Failure {
+pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(err: SdkError<E>) -> Failure {
     match &err {
         SdkError::ServiceError(service) => Failure::Service {
             code: service.err().code().unwrap_or("Unknown").to_string(),
@@ -37,7 +37,7 @@ pub(super) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(er
 }
 
 /// The sentence for a failure that says nothing about the customer's role.
-pub(super) fn failure_message(f: &Failure, timeout: Option<Duration>) -> String {
+pub(crate) fn failure_message(f: &Failure, timeout: Option<Duration>) -> String {
     match f {
         Failure::Timeout => format!(
             "AWS did not answer within {} seconds. Nothing was saved; try again. If it keeps happening, contact support@axiomio.com.",
@@ -52,7 +52,7 @@ pub(super) fn failure_message(f: &Failure, timeout: Option<Duration>) -> String 
 }
 
 /// A member role that could not be assumed: the StackSet has not made it, or made another.
-pub(super) fn member_denied(arn: &RoleArn, principal: &str, external_id: &str) -> String {
+pub(crate) fn member_denied(arn: &RoleArn, principal: &str, external_id: &str) -> String {
     format!(
         "Xops could not assume {arn}. The role is missing in account {} (is the account under a target of the Xops \
          StackSet, and is its stack instance CURRENT?), or it does not trust {principal} with your External ID \

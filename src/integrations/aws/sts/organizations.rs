@@ -4,8 +4,8 @@
 //! account only a few requests a second (the SDK retries when it is throttled).
 use aws_sdk_organizations::types::Account;
 
-use super::super::explain::{explain_failure, failure_message, Failure};
-use super::super::sts::Aws;
+use super::explain::{explain_failure, failure_message, Failure};
+use super::Aws;
 use crate::domain::RoleArn;
 use crate::error::AppError;
 
