@@ -138,3 +138,40 @@ async function scan(page: Page, what: string) {
   expect(serious, what).toEqual([]);
 }
 
+
+/**
+ * Two organizational units under the moto organization's root (made if missing), "Workloads
+ * TAG" and "Sandbox TAG", with two member accounts each: their ids by account name.
+ */
+export function createMotoUnits(tag: string): Record<string, string> {
+  const python = `${__dirname}/../../target/tools/moto/bin/python`;
+  const script = [
+    'import boto3, json, sys',
+    "o = boto3.client('organizations', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='AKIAPLATFORMTEST', aws_secret_access_key='x')",
+    'try:\n    o.create_organization(FeatureSet="ALL")\nexcept Exception:\n    pass',
+    "root = o.list_roots()['Roots'][0]['Id']",
+    'ids = {}',
+    "for unit in ['Workloads', 'Sandbox']:",
+    "    ou = o.create_organizational_unit(ParentId=root, Name=f'{unit} {sys.argv[2]}')['OrganizationalUnit']['Id']",
+    '    for i in range(2):',
+    "        name = f'{unit} {sys.argv[2]} {i}'",
+    "        account = o.create_account(Email=f'{unit}-{i}-{sys.argv[2]}@example.com', AccountName=name)['CreateAccountStatus']['AccountId']",
+    '        o.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)',
+    '        ids[name] = account',
+    'print(json.dumps(ids))',
+  ].join('\n');
+  const out = execFileSync(python, ['-c', script, `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`, tag]);
+  return JSON.parse(out.toString());
+}
+
+/**
+ * Tells the STS guard to refuse ("deny") or accept again ("allow") a member's role, or to keep
+ * its AssumeRole waiting ("hold") until every held one is let go ("release").
+ */
+export async function guardRole(what: 'deny' | 'allow' | 'hold' | 'release', role = ''): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${process.env.XOPS_E2E_STS_PORT}/_guard/${what}`, {
+    method: 'POST',
+    body: JSON.stringify({ role }),
+  });
+  expect(res.ok).toBe(true);
+}

@@ -171,7 +171,7 @@ pub async fn link_organization_accounts(
 
 /// Retry failed: a run of the newest run's failed accounts that can still be linked.
 #[server(endpoint = "retry_failed_links")]
-pub async fn retry_failed_links(account_id: i64) -> Result<(), AppError> {
+pub async fn retry_failed_links(account_id: i64, unit: Option<String>) -> Result<(), AppError> {
     let (state, user, management) = management(account_id).await?;
     let Some(last) = super::store::latest_run(&state.pool, management.id).await? else {
         return Err(AppError::invalid("selected", "No run has failed accounts to retry."));
@@ -185,7 +185,7 @@ pub async fn retry_failed_links(account_id: i64) -> Result<(), AppError> {
         return Err(AppError::invalid("selected", "No failed account is left to retry: each is linked, excluded or gone."));
     }
     super::runs::start(&state, &management, user.organization_id, items, &user.actor().await, crate::server::now()).await?;
-    leptos_axum::redirect(&back(account_id, None, "organization-linking"), false);
+    leptos_axum::redirect(&back(account_id, unit.as_deref(), "organization-linking"), false);
     Ok(())
 }
 

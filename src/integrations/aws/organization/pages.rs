@@ -84,7 +84,7 @@ pub fn OrganizationPage() -> impl IntoView {
                             <Summary org=org.clone() read />
                             {(org.read_at.is_some()).then(|| view! {
                                 <LinkPanel org=org.clone() link auto_link />
-                                <Progress account_id=org.management_id initial=org.run.clone() retry finished />
+                                <Progress account_id=org.management_id unit=org.unit.as_ref().map(|u| u.id.clone()).unwrap_or_default() initial=org.run.clone() retry finished />
                                 <Tree org=org.clone() link exclusion />
                                 <StackSetSteps org />
                             })}
@@ -131,6 +131,8 @@ fn LinkPanel(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>
         ("Left the organization", t.gone, "tile tile-failed"),
     ];
     let id = org.management_id;
+    let unit = org.unit.as_ref().map(|u| u.id.clone()).unwrap_or_default();
+    let new_unit = unit.clone();
     view! {
         <ul class="tiles">
             {tiles.into_iter().map(|(label, count, class)| view! {
@@ -141,14 +143,16 @@ fn LinkPanel(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>
             <ActionForm action=link attr:class="inline-form">
                 <input type="hidden" name="account_id" value=id />
                 <input type="hidden" name="scope" value="all" />
+                <input type="hidden" name="unit" value=unit.clone() />
                 <button type="submit" class="btn btn-primary" disabled=move || link.pending().get() || t.eligible == 0>
                     {format!("Link accounts ({})", t.eligible)}
                 </button>
             </ActionForm>
-            {(t.new > 0).then(|| view! {
+            {(t.new > 0).then(move || view! {
                 <ActionForm action=link attr:class="inline-form">
                     <input type="hidden" name="account_id" value=id />
                     <input type="hidden" name="scope" value="new" />
+                    <input type="hidden" name="unit" value=new_unit />
                     <button type="submit" class="btn">{format!("Link new accounts ({})", t.new)}</button>
                 </ActionForm>
             })}
@@ -172,12 +176,14 @@ fn LinkPanel(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>
 /// The newest run: a progress bar with counts, asked for again every second while it runs
 /// (JavaScript), or by the page refreshing itself (without).
 #[component]
-fn Progress(account_id: i64, initial: Option<RunView>, retry: ServerAction<RetryFailedLinks>, finished: RwSignal<u32>) -> impl IntoView {
+fn Progress(account_id: i64, unit: String, initial: Option<RunView>, retry: ServerAction<RetryFailedLinks>, finished: RwSignal<u32>) -> impl IntoView {
     let run = RwSignal::new(initial);
+    let unit = StoredValue::new(unit);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if run.get().is_some_and(|r| r.running) {
-            set_timeout(
+            // Were the timer refused, the page would still be right after a reload.
+            let _ = set_timeout(
                 move || {
                     leptos::task::spawn_local(async move {
                         if let Ok(now) = organization_progress(account_id).await {
@@ -205,8 +211,10 @@ fn Progress(account_id: i64, initial: Option<RunView>, retry: ServerAction<Retry
             view! {
                 <section class="run" aria-live="polite">
                     <h2>"Link accounts"</h2>
-                    // Without JavaScript the page asks again by itself until the run is done.
-                    {r.running.then(|| view! { <noscript><meta http-equiv="refresh" content="2" /></noscript> })}
+                    // Without JavaScript the page asks again by itself until the run is done. As
+                    // markup, so that with JavaScript (which renders this too) the browser parses it
+                    // as the text of a noscript and never refreshes a page that asks by itself.
+                    {r.running.then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"# /> })}
                     <progress max=r.total value=r.done aria-label="Accounts checked">{format!("{} of {}", r.done, r.total)}</progress>
                     <p class="run-status" role="status">{status}</p>
                     {(!r.failures.is_empty()).then(|| view! {
@@ -219,6 +227,7 @@ fn Progress(account_id: i64, initial: Option<RunView>, retry: ServerAction<Retry
                         {(!r.running).then(|| view! {
                             <ActionForm action=retry attr:class="inline-form">
                                 <input type="hidden" name="account_id" value=account_id />
+                                <input type="hidden" name="unit" value=unit.get_value() />
                                 <button type="submit" class="btn btn-primary" disabled=move || retry.pending().get()>"Retry failed"</button>
                             </ActionForm>
                         })}
@@ -249,7 +258,7 @@ fn Tree(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>, exc
             let current = u.id == shown_id;
             let back_to = shown_id.clone();
             view! {
-                <li class="unit" style=format!("--depth: {}", u.depth) class:excluded=u.excluded>
+                <li class=format!("unit depth-{}", u.depth.min(6)) class:excluded=u.excluded>
                     <a href=format!("/accounts/{id}/organization?unit={}", u.id) aria-current=current.then_some("page")>{u.name.clone()}</a>
                     " " <code>{u.id.clone()}</code>
                     <span class="hint">{format!(" {} accounts, {} linked, {} ready{}", u.accounts, u.linked, u.eligible, if u.excluded { ", excluded" } else { "" })}</span>
@@ -335,7 +344,7 @@ fn StackSetSteps(org: OrganizationView) -> impl IntoView {
             <li>"Choose where the role goes, and download the management template with them:"
                 <form method="get" action="/aws/templates/management.yaml" class="form targets">
                     {org.units.iter().map(|u| view! {
-                        <label class="check" style=format!("--depth: {}", u.depth)>
+                        <label class=format!("check depth-{}", u.depth.min(6))>
                             <input type="checkbox" name="targets" value=u.id.clone() checked=u.is_root />
                             " " {u.name.clone()} " " <code>{u.id.clone()}</code>
                         </label>
