@@ -1,6 +1,9 @@
 //! The Microsoft identity platform and Azure Resource Manager, as Xops uses them: the OAuth2
 //! client-credentials flow with a certificate-signed client assertion (no secret ever), the
-//! access token's `roles` claim, and the tenant's subscriptions (following every nextLink).
+//! access token's `roles` claim, and (in `arm`) the tenant's subscriptions and management
+//! groups from Azure Resource Manager.
+pub mod arm;
+
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -136,47 +139,6 @@ impl Microsoft {
         }
         let err: TokenError = serde_json::from_str(&body).unwrap_or_default();
         Err(explain_token_error(&err, credential, service, check))
-    }
-
-    /// Every subscription the tenant shows this app, page after page.
-    pub async fn subscriptions(&self, access_token: &str) -> Result<Vec<Subscription>, AppError> {
-        #[derive(Deserialize)]
-        struct Page {
-            #[serde(default)]
-            value: Vec<Subscription>,
-            #[serde(rename = "nextLink")]
-            next_link: Option<String>,
-        }
-        let base = self.settings.arm_url.trim_end_matches('/');
-        let mut url = format!("{base}/subscriptions?api-version=2022-12-01");
-        let mut all = Vec::new();
-        for _ in 0..1000 {
-            let response = self.http.get(&url).bearer_auth(access_token).send().await.map_err(|e| self.network(e))?;
-            if !response.status().is_success() {
-                return Err(AppError::Upstream(format!(
-                    "Azure Resource Manager refused to list subscriptions (HTTP {}). Give the app the Reader role on \
-                     the management group or subscriptions, then Refresh.",
-                    response.status().as_u16()
-                )));
-            }
-            let page: Page = response.json().await.map_err(|_| {
-                AppError::Upstream(
-                    "Azure Resource Manager answered with an unreadable subscription list. Try Refresh later.".into(),
-                )
-            })?;
-            all.extend(page.value);
-            match page.next_link {
-                // Only ever send the token back to Resource Manager itself.
-                Some(next) if same_origin(base, &next) => url = next,
-                Some(_) => {
-                    return Err(AppError::Upstream(
-                        "Azure Resource Manager pointed to another host for the next page; Xops stopped there.".into(),
-                    ))
-                }
-                None => return Ok(all),
-            }
-        }
-        Err(AppError::Upstream("Azure Resource Manager returned too many pages of subscriptions.".into()))
     }
 
     /// One read of Entra ID's access review definitions through Microsoft Graph: the token's role
