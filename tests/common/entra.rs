@@ -27,6 +27,10 @@ pub struct Directory {
     /// (id, name, state) of the tenant's subscriptions
     pub subscriptions: Vec<(String, String, String)>,
     pub page_size: usize,
+    /// (id, display name, parent id) of the tenant's management groups ("" for the root's parent)
+    pub groups: Vec<(String, String, String)>,
+    /// subscription id → the management group it sits in directly
+    pub placement: HashMap<String, String>,
     /// Tenants whose Graph refuses access reviews (403), e.g. without an Entra ID Governance licence.
     pub access_reviews_refused: HashSet<String>,
     issued: HashSet<String>,
@@ -59,6 +63,8 @@ impl EntraDouble {
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .route("/subscriptions", get(subscriptions))
+            .route("/providers/Microsoft.Management/managementGroups", get(management_groups))
+            .route("/providers/Microsoft.Management/managementGroups/{group}/descendants", get(descendants))
             .route("/v1.0/identityGovernance/accessReviews/definitions", get(access_reviews))
             .with_state(shared);
         let server = tokio::spawn(async move {
@@ -98,6 +104,17 @@ impl EntraDouble {
 
     pub fn refuse_access_reviews(&self, tenant: &str) {
         self.directory.lock().expect("lock").access_reviews_refused.insert(tenant.into());
+    }
+
+    /// The tenant's management groups: (id, display name, parent id).
+    pub fn set_groups(&self, groups: &[(&str, &str, &str)]) {
+        self.directory.lock().expect("lock").groups =
+            groups.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    }
+
+    /// Puts a subscription directly in a management group (or nowhere, with "").
+    pub fn place(&self, subscription: &str, group: &str) {
+        self.directory.lock().expect("lock").placement.insert(subscription.into(), group.into());
     }
 
     pub fn set_subscriptions(&self, subs: &[(&str, &str, &str)]) {
@@ -291,4 +308,64 @@ pub async fn linked_m365(entra: &EntraDouble) -> (super::TestApp, i64) {
     assert_eq!(super::location(&linked), "/integrations/microsoft?notice=linked-m365");
     let id = app.count("SELECT id FROM cloud_accounts WHERE name = 'Contoso 365'").await;
     (app, id)
+}
+
+/// Answers one page of `items` (after `skip`, `page_size` of them) with a nextLink to `path`.
+fn arm_page(s: &Shared, d: &Directory, items: Vec<Value>, path: &str, q: &HashMap<String, String>) -> Response {
+    let skip: usize = q.get("skip").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let page: Vec<Value> = items.iter().skip(skip).take(d.page_size).cloned().collect();
+    let mut body = json!({ "value": page });
+    if skip + d.page_size < items.len() {
+        body["nextLink"] = json!(format!("{}{path}?api-version=2021-04-01&skip={}", s.url, skip + d.page_size));
+    }
+    Json(body).into_response()
+}
+
+fn arm_refused(d: &Directory, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<Response> {
+    (!d.issued.contains(bearer_token(headers)) || q.get("api-version").map(String::as_str) != Some("2021-04-01"))
+        .then(|| (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "InvalidAuthenticationToken"}}))).into_response())
+}
+
+async fn management_groups(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let d = s.directory.lock().expect("lock");
+    if let Some(refused) = arm_refused(&d, &headers, &q) {
+        return refused;
+    }
+    let items = d
+        .groups
+        .iter()
+        .map(|(id, name, _)| json!({ "id": format!("/providers/Microsoft.Management/managementGroups/{id}"), "type": "Microsoft.Management/managementGroups", "name": id, "properties": { "displayName": name } }))
+        .collect();
+    arm_page(&s, &d, items, "/providers/Microsoft.Management/managementGroups", &q)
+}
+
+/// Every group and subscription under `group`, at any depth, each with its parent.
+async fn descendants(
+    State(s): State<Shared>,
+    Path(group): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let d = s.directory.lock().expect("lock");
+    if let Some(refused) = arm_refused(&d, &headers, &q) {
+        return refused;
+    }
+    if !d.groups.iter().any(|(id, ..)| *id == group) {
+        return (StatusCode::FORBIDDEN, Json(json!({"error": {"code": "AuthorizationFailed"}}))).into_response();
+    }
+    let mut under = vec![group.clone()];
+    let mut i = 0;
+    while i < under.len() {
+        let parent = under[i].clone();
+        under.extend(d.groups.iter().filter(|(_, _, p)| *p == parent).map(|(id, ..)| id.clone()));
+        i += 1;
+    }
+    let groups = d.groups.iter().filter(|(id, ..)| *id != group && under.contains(id)).map(|(id, name, parent)| {
+        json!({ "type": "Microsoft.Management/managementGroups", "name": id, "properties": { "displayName": name, "parent": { "id": format!("/providers/Microsoft.Management/managementGroups/{parent}") } } })
+    });
+    let subscriptions = d.subscriptions.iter().filter(|(id, ..)| d.placement.get(id).is_some_and(|g| under.contains(g))).map(|(id, name, _)| {
+        json!({ "type": "Microsoft.Management/managementGroups/subscriptions", "name": id, "properties": { "displayName": name, "parent": { "id": format!("/providers/Microsoft.Management/managementGroups/{}", d.placement[id]) } } })
+    });
+    let items = groups.chain(subscriptions).collect();
+    arm_page(&s, &d, items, &format!("/providers/Microsoft.Management/managementGroups/{group}/descendants"), &q)
 }

@@ -130,14 +130,7 @@ pub async fn verify(
 ) -> Result<(crate::domain::Verified, Vec<super::identity::Subscription>), AppError> {
     use super::identity;
     use crate::domain::Verified;
-    let credential = identity::AppCredential {
-        app_id,
-        tenant_id,
-        private_key_pkcs8: &key.private_key_pkcs8,
-        x5t_s256: &key.x5t_s256,
-        thumbprint: &key.thumbprint,
-    };
-    let token = state.microsoft.token(&credential, service, check, crate::server::now()).await?;
+    let token = sign_in(state, key, service, app_id, tenant_id, check).await?;
     if let Some(role) = service.required_role() {
         if !identity::token_roles(&token).iter().any(|r| r == role) {
             if check != Check::Link {
@@ -168,8 +161,28 @@ pub async fn verify(
     Ok((Verified::connected(message), subscriptions))
 }
 
+/// An access token for the app, signed in with `key`.
+#[cfg(feature = "ssr")]
+async fn sign_in(
+    state: &crate::server::AppState,
+    key: &super::certificates::StoredKey,
+    service: MsService,
+    app_id: &str,
+    tenant_id: &str,
+    check: Check,
+) -> Result<String, AppError> {
+    let credential = super::identity::AppCredential {
+        app_id,
+        tenant_id,
+        private_key_pkcs8: &key.private_key_pkcs8,
+        x5t_s256: &key.x5t_s256,
+        thumbprint: &key.thumbprint,
+    };
+    state.microsoft.token(&credential, service, check, crate::server::now()).await
+}
+
 /// Verifies a saved Microsoft account again with its certificate; for Azure, also what
-/// subscriptions the app sees now.
+/// subscriptions the app sees now, and those of its selected management groups.
 #[cfg(feature = "ssr")]
 pub async fn reverify(
     state: &crate::server::AppState,
@@ -180,7 +193,12 @@ pub async fn reverify(
     let key = super::certificates::StoredKey::load(state, org, -1, Some(app.account_id)).await?;
     let (verified, visible) = verify(state, &key, service, app.app_id, app.tenant_id, Check::Recheck).await?;
     let verified = match service {
-        MsService::Azure => super::subscriptions::with_changes(&state.pool, app.account_id, verified, &visible).await?,
+        MsService::Azure => {
+            let token = sign_in(state, &key, service, app.app_id, app.tenant_id, Check::Recheck).await?;
+            let changes = super::groups::sync(state, app.account_id, &token, &visible).await?;
+            let verified = super::subscriptions::with_changes(&state.pool, app.account_id, verified, &visible).await?;
+            changes.annotate(verified)
+        }
         MsService::M365 | MsService::Entra => verified,
     };
     Ok((verified, visible))

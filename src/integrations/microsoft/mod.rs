@@ -2,6 +2,8 @@
 //! certificate made here (its private key sealed, never sent), verified before it is saved.
 pub mod certificates;
 #[cfg(feature = "ssr")]
+pub mod groups;
+#[cfg(feature = "ssr")]
 pub mod identity;
 pub mod link;
 pub mod pages;

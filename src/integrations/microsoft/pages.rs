@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::certificates::{load_certificate_info, GenerateCertificate};
 use super::link::LinkMicrosoftAccount;
-use super::subscriptions::{azure_subscriptions, RefreshAzureSubscriptions, SubscriptionRow, UpdateAzureSubscriptions};
+use super::subscriptions::{azure_management_groups, azure_subscriptions, RefreshAzureSubscriptions, SubscriptionRow, UpdateAzureSubscriptions};
 use crate::accounts::workspace::refresh_after;
 use crate::domain::{Card, MsService};
 use crate::integrations::list::CardAccounts;
@@ -229,7 +229,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
     let refresh_error = error_of(refresh);
     let rows = Resource::new(
         move || (account_id(), update.version().get(), refresh.version().get()),
-        |(id, _, _)| azure_subscriptions(id),
+        |(id, _, _)| async move { Ok::<_, crate::error::AppError>((azure_subscriptions(id).await?, azure_management_groups(id).await?)) },
     );
     let query = use_query_map();
     let changes = move || {
@@ -265,7 +265,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
             <FormError error=refresh_error />
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let rows = match rows.await {
+                    let (rows, groups) = match rows.await {
                         Ok(rows) => rows,
                         Err(err) => return view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                     };
@@ -278,9 +278,11 @@ pub fn SubscriptionsPage() -> impl IntoView {
                                 <label class="subscription">
                                     // The property too: a list rebuilt after Update reuses check boxes the user
                                     // has touched, whose attribute no longer decides what they show.
-                                    <input type="checkbox" name="selected[]" value=r.id.clone() checked=r.selected prop:checked=r.selected disabled=!enabled && !r.selected />
+                                    <input type="checkbox" name="selected[]" value=r.id.clone() checked=r.selected prop:checked=r.selected
+                                        disabled=(!enabled && !r.selected) || r.via_group.is_some() />
                                     <span>{r.name}</span>
                                     <code>{r.id}</code>
+                                    {r.via_group.map(|g| view! { <span class="hint">{format!("through management group {g}")}</span> })}
                                     {(!enabled).then(|| view! { <span class="status status-warning">{r.state}</span> })}
                                 </label>
                             </li>
@@ -301,6 +303,22 @@ pub fn SubscriptionsPage() -> impl IntoView {
                             } else {
                                 view! { <ul class="subscriptions">{others.into_iter().map(row).collect_view()}</ul> }.into_any()
                             }}
+                            <h2>"Management Groups"</h2>
+                            {if groups.is_empty() {
+                                view! { <p class="muted">"Xops sees no management group. To connect whole groups, give the app the Reader role on them, then Refresh."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <p class="hint">"A checked group connects every subscription under it, including those added later (at the next check)."</p>
+                                    <ul class="subscriptions">{groups.into_iter().map(|g| view! {
+                                        <li><label class="subscription">
+                                            <input type="checkbox" name="groups[]" value=g.id.clone() checked=g.selected prop:checked=g.selected />
+                                            <span>{format!("Every subscription under {}", g.name)}</span>
+                                            <code>{g.id}</code>
+                                        </label></li>
+                                    }).collect_view()}</ul>
+                                }.into_any()
+                            }}
+                            <FieldError error=update_error field="groups" />
                             <FieldError error=update_error field="selected" />
                             <FormError error=update_error />
                             <Submit pending=update.pending().into() label="Update" busy="Updating…" />

@@ -11,35 +11,64 @@ pub struct SubscriptionRow {
     pub name: String,
     pub state: String,
     pub selected: bool,
+    /// The selected management group that connected it (its name), if one did.
+    pub via_group: Option<String>,
+}
+
+/// A management group of the tenant, and whether all under it is connected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupRow {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+#[server(endpoint = "azure_management_groups")]
+pub async fn azure_management_groups(account_id: i64) -> Result<Vec<GroupRow>, AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    azure_account(&state, user.organization_id, account_id).await?;
+    let groups = super::groups::stored(&state.pool, account_id).await?;
+    Ok(groups.into_iter().map(|(id, name, selected)| GroupRow { id, name, selected }).collect())
 }
 
 #[server(endpoint = "azure_subscriptions")]
 pub async fn azure_subscriptions(account_id: i64) -> Result<Vec<SubscriptionRow>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     azure_account(&state, user.organization_id, account_id).await?;
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT subscription_id, display_name, state, selected FROM azure_subscriptions WHERE account_id = $1 ORDER BY display_name, subscription_id",
+    let rows: Vec<(String, String, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT s.subscription_id, s.display_name, s.state, s.selected, g.display_name FROM azure_subscriptions s \
+         LEFT JOIN azure_management_groups g ON g.account_id = s.account_id AND g.group_id = s.via_group \
+         WHERE s.account_id = $1 ORDER BY s.display_name, s.subscription_id",
     )
     .bind(account_id)
     .fetch_all(&state.pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, name, state, selected)| SubscriptionRow { id, name, state, selected: selected != 0 }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, state, selected, via_group)| SubscriptionRow { id, name, state, selected: selected != 0, via_group })
+        .collect())
 }
 
-/// Update: connects the checked subscriptions and disconnects the others, in one transaction.
+/// Update: connects the checked subscriptions and disconnects the others, and selects the
+/// checked management groups (all under them connected, now and later), in one transaction.
 #[server(endpoint = "update_azure_subscriptions")]
-pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<String>>) -> Result<(), AppError> {
+pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<String>>, groups: Option<Vec<String>>) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let account = azure_account(&state, user.organization_id, account_id).await?;
     let wanted: std::collections::HashSet<String> =
         selected.unwrap_or_default().into_iter().map(|s| s.trim().to_lowercase()).collect();
+    let wanted_groups: std::collections::HashSet<String> = groups.unwrap_or_default().into_iter().collect();
+    let groups_before: std::collections::HashSet<String> =
+        super::groups::stored(&state.pool, account_id).await?.into_iter().filter(|(.., s)| *s).map(|(id, ..)| id).collect();
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    // `selected` is 0 or 1 on both engines.
-    let current: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT subscription_id, state, selected FROM azure_subscriptions WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_all(&mut *tx)
-            .await?;
+    super::groups::select(&mut tx, account_id, &wanted_groups).await?;
+    // `selected` is 0 or 1 on both engines. Those a group connected follow their group.
+    let current: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT subscription_id, state, selected FROM azure_subscriptions WHERE account_id = $1 AND via_group = ''",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *tx)
+    .await?;
     if let Some(unknown) = wanted.iter().find(|w| !current.iter().any(|(id, ..)| id == *w)) {
         return Err(AppError::invalid(
             "selected",
@@ -72,8 +101,21 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
     }
     let detail =
         format!("Azure \"{}\": {connected} subscription(s) connected, {disconnected} disconnected", account.name);
+    let detail = if wanted_groups == groups_before {
+        detail
+    } else {
+        let mut names: Vec<&str> = wanted_groups.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        format!("{detail}; management groups selected: {}", if names.is_empty() { "none".into() } else { names.join(", ") })
+    };
     crate::audit::write(&mut *tx, &user.actor().await, "update_subscriptions", &detail).await?;
     tx.commit().await?;
+    if wanted_groups != groups_before {
+        // What is under the groups now is Azure's to say: read it at once (as a check does).
+        let access = crate::accounts::store::access(&state.pool, user.organization_id, account_id).await?;
+        let app = super::link::SavedApp { account_id, app_id: &access.app_id, tenant_id: &account.external_account_id };
+        super::link::reverify(&state, user.organization_id, crate::domain::MsService::Azure, &app).await?;
+    }
     leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-updated&connected={connected}&disconnected={disconnected}"), false);
     Ok(())
 }
@@ -120,20 +162,25 @@ pub async fn store_subscriptions(
     account_id: i64,
     subscriptions: &[super::identity::Subscription],
 ) -> Result<Vec<String>, AppError> {
-    let kept: Vec<String> =
-        sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = $1 AND selected = 1")
-            .bind(account_id)
-            .fetch_all(&mut **tx)
-            .await?;
+    let kept: std::collections::HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
+        "SELECT subscription_id, via_group FROM azure_subscriptions WHERE account_id = $1 AND selected = 1",
+    )
+    .bind(account_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .collect();
     sqlx::query("DELETE FROM azure_subscriptions WHERE account_id = $1").bind(account_id).execute(&mut **tx).await?;
     for s in subscriptions {
         let id = s.id.trim().to_lowercase();
-        sqlx::query("INSERT INTO azure_subscriptions (account_id, subscription_id, display_name, state, selected) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+        let keep = kept.get(&id).filter(|_| s.state == "Enabled");
+        sqlx::query("INSERT INTO azure_subscriptions (account_id, subscription_id, display_name, state, selected, via_group) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
             .bind(account_id)
             .bind(&id)
             .bind(&s.name)
             .bind(&s.state)
-            .bind(i64::from(kept.contains(&id) && s.state == "Enabled"))
+            .bind(i64::from(keep.is_some()))
+            .bind(keep.cloned().unwrap_or_default())
             .execute(&mut **tx)
             .await?;
     }
@@ -142,7 +189,7 @@ pub async fn store_subscriptions(
             .bind(account_id)
             .fetch_all(&mut **tx)
             .await?;
-    Ok(kept.into_iter().filter(|id| !still.contains(id)).collect())
+    Ok(kept.into_keys().filter(|id| !still.contains(id)).collect())
 }
 
 
