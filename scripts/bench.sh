@@ -5,8 +5,10 @@
 # printed beside the ceiling measured in the same run (/healthz: same server, no database).
 # It runs three times, same pages: on SQLite, then on a throwaway PostgreSQL cluster (one
 # replica) reading every session from the table, then with the NOTIFY-emptied session cache.
-# Last, one round of scheduled checks of 1,000 accounts against moto while pages are loaded.
-# Usage: scripts/bench.sh [release|debug] [seconds per run]   (debug: a quick smoke run)
+# Then one round of scheduled checks of 1,000 accounts against moto while pages are loaded,
+# and last the onboarding of a 1,000-account AWS Organization in moto.
+# Usage: scripts/bench.sh [release|debug] [seconds per run] [org]   (debug: a quick smoke run;
+# org: the organization section alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-release}
@@ -147,7 +149,9 @@ printf '  %-40s %9s B raw %9s B compressed\n' total "$total_raw" "$total_gz"
 # GetCallerIdentity, and AssumeRole without it, refused) against moto behind the trust-policy
 # guard, on SQLite, while wrk loads Home and Integrations of the same organization; the same
 # pages are measured idle first.
-check_round() {
+# moto and the trust-policy guard on free ports, and the portal's environment to reach them
+# with a fresh SQLite database in $work.
+start_moto() {
 work=$(mktemp -d)
 free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 moto_port=$(free); guard_port=$(free); port=$(free); url="http://127.0.0.1:$port"
@@ -159,6 +163,10 @@ export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$guard_port" AWS_ENDPOINT_URL="htt
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
   DATABASE_URL="sqlite://$work/checks.db?mode=rwc" XOPS_ADDR="127.0.0.1:$port" XOPS_PUBLIC_URL="$url" \
   XOPS_MASTER_KEY_FILE="$work/master.key" XOPS_MAIL_DIR="$work/mail" XOPS_SESSION_CACHE=none RUST_LOG=warn
+}
+
+check_round() {
+start_moto
 "$bin" seed "Checks" "checks@example.com" "$password" 1000 eks >/dev/null
 "$bin" > "$work/server.log" 2>&1 & server=$!
 for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
@@ -181,6 +189,65 @@ kill "$server" "$moto" "$guard" 2>/dev/null || true; wait "$server" 2>/dev/null 
 rm -rf "$work"
 }
 
+# Organization onboarding: a moto AWS Organization of 1,000 member accounts in 20 units (two
+# levels) is read from its management account and linked in one Link accounts run (each
+# account: AssumeRole with the External ID, GetCallerIdentity, AssumeRole without it), then
+# the tree page is loaded (the root's page, and a unit of 60 accounts) beside /healthz.
+org_round() {
+start_moto
+export RUST_LOG=warn,xops::integrations::aws::organization=info
+echo
+echo "=== organization onboarding: 1,000 member accounts in moto (SQLite) ==="
+built=$(date +%s.%N)
+unit=$(target/tools/moto/bin/python - "http://127.0.0.1:$moto_port" <<'PY'
+import boto3, sys
+o = boto3.client("organizations", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+o.create_organization(FeatureSet="ALL")
+root = o.list_roots()["Roots"][0]["Id"]
+leaves = []
+for t in range(4):
+    top = o.create_organizational_unit(ParentId=root, Name=f"Division {t}")["OrganizationalUnit"]["Id"]
+    leaves.append(top)
+    for c in range(4):
+        leaves.append(o.create_organizational_unit(ParentId=top, Name=f"Team {t}.{c}")["OrganizationalUnit"]["Id"])
+for i in range(1000):
+    account = o.create_account(Email=f"member{i}@example.com", AccountName=f"Member {i:04}")["CreateAccountStatus"]["AccountId"]
+    o.move_account(AccountId=account, SourceParentId=root, DestinationParentId=leaves[i % len(leaves)])
+print(leaves[1])
+PY
+)
+echo "  moto organization built in $(python3 -c "import time; print(round(time.time() - $built, 1))") s"
+"$bin" seed "Org bench" "org@example.com" "$password" 0 >/dev/null
+"$bin" > "$work/server.log" 2>&1 & server=$!
+for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+cookie=$(sign_in org@example.com)
+call() { curl -s -o /dev/null -w '%{http_code}' -X POST "$url/api/$1" -H "Origin: $url" -H "Cookie: $cookie" "${@:2}"; }
+call link_aws_account --data "kind=management&name=Payer&role_arn=arn:aws:iam::123456789012:role/XopsReadOnlyAccess" >/dev/null
+mgmt=$(curl -s -X POST "$url/api/workspace" -H "Origin: $url" -H "Cookie: $cookie" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accounts"][0]["id"])')
+t0=$(date +%s.%N); status=$(call read_aws_organization --data "account_id=$mgmt"); t1=$(date +%s.%N)
+requests=$(sed 's/\x1b\[[0-9;]*m//g' "$work/server.log" | grep -o 'requests=[0-9]*' | tail -1 | cut -d= -f2 || true)
+echo "  read the organization: $(python3 -c "print(round($t1 - $t0, 2))") s, $requests requests to AWS Organizations (HTTP $status)"
+t0=$(date +%s.%N); call link_organization_accounts --data "account_id=$mgmt&scope=all" >/dev/null
+progress() { curl -s -X POST "$url/api/aws_organization_progress" -H "Origin: $url" -H "Cookie: $cookie" --data "account_id=$mgmt"; }
+until progress | python3 -c 'import json,sys; r=json.load(sys.stdin); sys.exit(0 if r and not r["running"] else 1)'; do sleep 0.5; done
+t1=$(date +%s.%N)
+echo "  Link accounts: $(progress | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["linked"], "linked,", r["failed"], "failed")') in $(python3 -c "print(round($t1 - $t0, 1))") s, 3 STS requests per account, ${XOPS_CHECK_CONCURRENCY:-8} at a time"
+echo "  server peak memory: $(( $(awk '/VmHWM/ {print $2}' "/proc/$server/status") / 1024 )) MB"
+load() { # prints "req/s p99" for 32 connections on $1
+  out=$(wrk -t 2 -c 32 -d "${seconds}s" --latency -H "Cookie: $cookie" -H "Accept-Encoding: gzip" "$url$1")
+  echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")"
+}
+printf '  %-40s %s\n' "32 conns: req/s p99" ""
+printf '  %-40s %s\n' "ceiling /healthz" "$(load /healthz)"
+printf '  %-40s %s\n' "tree page, root (1,000 accounts)" "$(load "/accounts/$mgmt/organization")"
+printf '  %-40s %s\n' "tree page, a unit of 60 accounts" "$(load "/accounts/$mgmt/organization?unit=$unit")"
+printf '  %-40s %s\n' "page size (root), bytes" "$(curl -s -o /dev/null -w '%{size_download}' -H "Cookie: $cookie" "$url/accounts/$mgmt/organization")"
+kill "$server" "$moto" "$guard" 2>/dev/null || true; wait "$server" 2>/dev/null || true
+rm -rf "$work"
+}
+
+# `scripts/bench.sh release 5 org` runs the organization section alone.
+if [ "${3:-}" = org ]; then org_round; exit 0; fi
 for engine in sqlite postgres postgres-notify; do
   echo
   echo "=== $engine ==="
@@ -190,3 +257,4 @@ for engine in sqlite postgres postgres-notify; do
   stop
 done
 check_round
+org_round

@@ -55,6 +55,7 @@ pub async fn read_and_store(
             return Err(err);
         }
     };
+    tracing::info!(management_account_id = management.id, requests = read.requests, nodes = read.nodes.len(), "organization read");
     let changes = store::apply_read(&mut tx, management.id, &read, now).await?;
     if changes != Changes::default() {
         let detail = format!(
