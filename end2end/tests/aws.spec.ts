@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { createMotoMemberAccount, expectAccessible, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
+import { createMotoMemberAccount, expectAccessible, linkPayer, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
 
 test('link, rename and delete AWS accounts; management accounts go through support', async ({ page }, testInfo) => {
   const consoleErrors = watchConsole(page);
@@ -31,12 +31,7 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await page.getByRole('button', { name: 'Connect' }).click();
   await expect(page.locator('#role_arn-error')).toContainText('12-digit AWS account ID');
 
-  await page.goto('/integrations/aws/link/management');
-  await ready(page);
-  await page.getByLabel('AWS Account Name').fill('Payer');
-  await page.getByLabel('AWS Role ARN').fill('arn:aws:iam::123456789012:role/XopsReadOnlyAccess');
-  await page.getByRole('button', { name: 'Connect' }).click();
-  await expect(page).toHaveURL(/\/integrations\/aws\?notice=linked/);
+  await linkPayer(page);
   const payer = page.locator('tr[data-account="Payer"]');
   await expect(payer).toContainText('123456789012');
   // Its Delete leads to the guide's note (below), not to a deletion.

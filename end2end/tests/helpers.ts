@@ -98,14 +98,19 @@ export async function openProfileMenu(page: Page): Promise<void> {
  * account (through boto3, which comes with moto) and returns the member's account id.
  */
 export function createMotoMemberAccount(): string {
+  return motoOrganizations(["print(o.create_account(Email='member@example.com', AccountName='Member')['CreateAccountStatus']['AccountId'])"]);
+}
+
+/** Runs `lines` of Python with `o`, a boto3 Organizations client of moto's management account. */
+function motoOrganizations(lines: string[], ...args: string[]): string {
   const python = `${__dirname}/../../target/tools/moto/bin/python`;
   const script = [
-    'import boto3, sys',
+    'import boto3, json, sys',
     "o = boto3.client('organizations', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='AKIAPLATFORMTEST', aws_secret_access_key='x')",
     'try:\n    o.create_organization(FeatureSet="ALL")\nexcept Exception:\n    pass',
-    "print(o.create_account(Email='member@example.com', AccountName='Member')['CreateAccountStatus']['AccountId'])",
+    ...lines,
   ].join('\n');
-  return execFileSync(python, ['-c', script, `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`]).toString().trim();
+  return execFileSync(python, ['-c', script, `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`, ...args]).toString().trim();
 }
 
 /**
@@ -144,11 +149,7 @@ async function scan(page: Page, what: string) {
  * TAG" and "Sandbox TAG", with two member accounts each: their ids by account name.
  */
 export function createMotoUnits(tag: string): Record<string, string> {
-  const python = `${__dirname}/../../target/tools/moto/bin/python`;
-  const script = [
-    'import boto3, json, sys',
-    "o = boto3.client('organizations', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='AKIAPLATFORMTEST', aws_secret_access_key='x')",
-    'try:\n    o.create_organization(FeatureSet="ALL")\nexcept Exception:\n    pass',
+  const out = motoOrganizations([
     "root = o.list_roots()['Roots'][0]['Id']",
     'ids = {}',
     "for unit in ['Workloads', 'Sandbox']:",
@@ -159,9 +160,18 @@ export function createMotoUnits(tag: string): Record<string, string> {
     '        o.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)',
     '        ids[name] = account',
     'print(json.dumps(ids))',
-  ].join('\n');
-  const out = execFileSync(python, ['-c', script, `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`, tag]);
-  return JSON.parse(out.toString());
+  ], tag);
+  return JSON.parse(out);
+}
+
+/** Links moto's management account as "Payer" from its link page, as the guide does. */
+export async function linkPayer(page: Page): Promise<void> {
+  await page.goto('/integrations/aws/link/management');
+  await ready(page);
+  await page.getByLabel('AWS Account Name').fill('Payer');
+  await page.getByLabel('AWS Role ARN').fill('arn:aws:iam::123456789012:role/XopsReadOnlyAccess');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page).toHaveURL(/\/integrations\/aws\?notice=linked/);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { createMotoUnits, expectAccessible, guardRole, ready, signUp, uniqueEmail, watchConsole } from './helpers';
+import { createMotoUnits, expectAccessible, guardRole, linkPayer, ready, signUp, uniqueEmail, watchConsole } from './helpers';
 
 // From the management account: read its AWS Organization, see the tree, exclude a unit, Link
 // accounts and watch the run finish, then Retry failed once the missing role is there.
@@ -14,12 +14,7 @@ test('onboard an AWS Organization from its management account', async ({ page },
 
   await signUp(page, `Org ${testInfo.project.name}`, uniqueEmail(testInfo, 'org'), 'correct horse battery');
   await expect(page).toHaveURL(/\/select-platform/);
-  await page.goto('/integrations/aws/link/management');
-  await ready(page);
-  await page.getByLabel('AWS Account Name').fill('Payer');
-  await page.getByLabel('AWS Role ARN').fill('arn:aws:iam::123456789012:role/XopsReadOnlyAccess');
-  await page.getByRole('button', { name: 'Connect' }).click();
-  await expect(page).toHaveURL(/\/integrations\/aws\?notice=linked/);
+  await linkPayer(page);
 
   // The management account's row leads to its organization.
   await page.locator('tr[data-account="Payer"]').getByRole('link', { name: 'Organization' }).click();

@@ -3,6 +3,7 @@
 //! GetCallerIdentity match, the confused-deputy probe) and saves those that pass as linked
 //! accounts. The run and each account's outcome are rows, so progress survives a reload, one
 //! run goes at a time per organization, and a run whose replica died is taken up by another.
+//! A replica verifies `XOPS_CHECK_CONCURRENCY` members at once, whatever the number of runs.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,7 +73,7 @@ async fn drive(state: &AppState, organization_id: i64, management_account_id: i6
         addr: String::new(),
     };
     let target = Arc::new(Target { organization_id, management, external_id, partition, actor });
-    let slots = Arc::new(tokio::sync::Semaphore::new(state.config.health.concurrency));
+    let slots = slots(state);
     loop {
         let pending = store::pending_items(&state.pool, run_id, CHUNK).await?;
         if pending.is_empty() {
@@ -113,6 +114,12 @@ async fn drive(state: &AppState, organization_id: i64, management_account_id: i6
     crate::audit::write(&mut *tx, &target.actor, "link_accounts_finished", &detail).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The member verifications this replica runs at once, across every organization's runs.
+fn slots(state: &AppState) -> Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(state.config.health.concurrency))).clone()
 }
 
 /// Verifies one member and records its outcome: linked (in the same transaction as the new
