@@ -27,6 +27,8 @@ CREATE TABLE aws_org_nodes (
     gone_at       INTEGER,
     PRIMARY KEY (management_account_id, node_id)
 );
+-- A unit's accounts, a page at a time.
+CREATE INDEX aws_org_nodes_by_parent ON aws_org_nodes(management_account_id, parent_id, name);
 
 CREATE TABLE aws_link_runs (
     id                    INTEGER PRIMARY KEY,

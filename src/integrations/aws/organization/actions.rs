@@ -81,13 +81,20 @@ pub async fn aws_organization(account_id: i64, unit: Option<String>, page: Optio
     let (state, user, management) = management(account_id).await?;
     let (tree, row) = super::sync::tree(&state, user.organization_id, &management).await?;
     let unit = unit.and_then(|id| tree.units.iter().find(|u| u.id == id).cloned()).or_else(|| tree.units.first().cloned());
-    let in_unit: Vec<&AccountRow> = match &unit {
-        Some(u) => tree.accounts.iter().filter(|(parent, _)| *parent == u.id).map(|(_, a)| a).collect(),
-        None => Vec::new(),
+    let unit_id = unit.as_ref().map(|u| u.id.clone()).unwrap_or_default();
+    let unit_accounts = if unit_id.is_empty() {
+        0
+    } else {
+        super::store::direct_account_count(&state.pool, management.id, &unit_id).await?
     };
-    let pages = in_unit.len().div_ceil(ACCOUNTS_PER_PAGE).max(1);
+    let pages = unit_accounts.div_ceil(ACCOUNTS_PER_PAGE).max(1);
     let page = page.unwrap_or(1).clamp(1, pages);
-    let accounts = in_unit.iter().skip((page - 1) * ACCOUNTS_PER_PAGE).take(ACCOUNTS_PER_PAGE).map(|a| (*a).clone()).collect();
+    let window = (ACCOUNTS_PER_PAGE as i64, ((page - 1) * ACCOUNTS_PER_PAGE) as i64);
+    let stored = match unit_id.as_str() {
+        "" => Vec::new(),
+        id => super::store::accounts(&state.pool, user.organization_id, management.id, &management.external_account_id, id, window).await?,
+    };
+    let accounts: Vec<AccountRow> = stored.iter().map(|a| tree.account(a)).collect();
     Ok(OrganizationView {
         management_id: management.id,
         management_name: management.name.clone(),
@@ -96,8 +103,8 @@ pub async fn aws_organization(account_id: i64, unit: Option<String>, page: Optio
         read_at: row.as_ref().and_then(|r| r.read_at).map(crate::server::format_time),
         read_error: row.as_ref().map(|r| r.read_error.clone()).unwrap_or_default(),
         auto_link: row.as_ref().is_some_and(|r| r.auto_link != 0),
-        totals: tree.totals(),
-        unit_accounts: in_unit.len(),
+        totals: tree.totals.clone(),
+        unit_accounts,
         units: tree.units,
         unit,
         accounts,
@@ -145,7 +152,7 @@ pub async fn link_organization_accounts(
 ) -> Result<(), AppError> {
     let (state, user, management) = management(account_id).await?;
     let (tree, _) = super::sync::tree(&state, user.organization_id, &management).await?;
-    let mut items = super::sync::eligible(&tree, scope == "new");
+    let mut items = super::sync::eligible(&state, user.organization_id, &management, &tree, scope == "new").await?;
     match scope.as_str() {
         "all" | "new" => {}
         "selected" => {
@@ -178,7 +185,7 @@ pub async fn retry_failed_links(account_id: i64, unit: Option<String>) -> Result
     };
     let failed = super::store::items(&state.pool, last.id, "failed", i64::MAX).await?;
     let (tree, _) = super::sync::tree(&state, user.organization_id, &management).await?;
-    let eligible = super::sync::eligible(&tree, false);
+    let eligible = super::sync::eligible(&state, user.organization_id, &management, &tree, false).await?;
     let items: Vec<(String, String)> =
         eligible.into_iter().filter(|(id, _)| failed.iter().any(|(f, _, _)| f == id)).collect();
     if items.is_empty() {

@@ -1,7 +1,7 @@
 //! The SQL of organization onboarding: the organization as last read, exclusions, the sync's
 //! schedule, and "Link accounts" runs with their items.
 use crate::integrations::aws::sts::organizations::OrganizationRead;
-use super::tree::{Exclusion, StoredNode};
+use super::tree::{AccountCount, Exclusion, StoredAccount, StoredUnit};
 use crate::error::AppError;
 use crate::server::{Db, Pool};
 
@@ -41,14 +41,82 @@ pub async fn ensure_org(tx: &mut Tx<'_>, organization_id: i64, management_accoun
     Ok(())
 }
 
-pub async fn nodes(pool: &Pool, management_account_id: i64) -> Result<Vec<StoredNode>, AppError> {
+pub async fn units(pool: &Pool, management_account_id: i64) -> Result<Vec<StoredUnit>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT node_id, parent_id, kind, name, state, exclusion, first_seen_at, gone_at FROM aws_org_nodes \
-         WHERE management_account_id = $1",
+        "SELECT node_id, parent_id, kind, name, exclusion FROM aws_org_nodes WHERE management_account_id = $1 AND kind <> 'account'",
     )
     .bind(management_account_id)
     .fetch_all(pool)
     .await?)
+}
+
+/// What an account is here, in SQL (`$1` the Xops organization, `$3` the management account's
+/// AWS id): gone, management, linked, inactive or ready. One definition for the counts and the
+/// lists (`tree::Tree::account` reads it).
+const ACCOUNT_CATEGORY: &str = "CASE WHEN n.gone_at IS NOT NULL THEN 'gone' WHEN n.node_id = $3 THEN 'management' \
+     WHEN c.id IS NOT NULL THEN 'linked' WHEN n.state <> 'ACTIVE' THEN 'inactive' ELSE 'ready' END";
+
+/// The accounts of the organization of `management_account_id`, each with this Xops
+/// organization's linked account of the same id, if any.
+const ACCOUNTS_FROM: &str = "FROM aws_org_nodes n LEFT JOIN cloud_accounts c ON c.organization_id = $1 AND c.provider = 'aws' \
+     AND c.external_account_id = n.node_id WHERE n.management_account_id = $2 AND n.kind = 'account'";
+
+/// How many accounts are directly in `unit` (whatever their state).
+pub async fn direct_account_count(pool: &Pool, management_account_id: i64, unit: &str) -> Result<usize, AppError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM aws_org_nodes WHERE management_account_id = $1 AND parent_id = $2 AND kind = 'account'",
+    )
+    .bind(management_account_id)
+    .bind(unit)
+    .fetch_one(pool)
+    .await?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// The accounts counted by unit, own exclusion, category and newness (seen after `first_read_at`).
+pub async fn account_counts(
+    pool: &Pool,
+    organization_id: i64,
+    management_account_id: i64,
+    management_account: &str,
+    first_read_at: i64,
+) -> Result<Vec<AccountCount>, AppError> {
+    let sql = format!(
+        "SELECT n.parent_id, n.exclusion, {ACCOUNT_CATEGORY} AS category, \
+         CAST(CASE WHEN n.first_seen_at > $4 THEN 1 ELSE 0 END AS BIGINT) AS new, COUNT(*) AS count \
+         {ACCOUNTS_FROM} GROUP BY 1, 2, 3, 4"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(organization_id)
+        .bind(management_account_id)
+        .bind(management_account)
+        .bind(first_read_at)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Accounts by name: those directly in `unit` (all of them for ""), `limit` from `offset`.
+pub async fn accounts(
+    pool: &Pool,
+    organization_id: i64,
+    management_account_id: i64,
+    management_account: &str,
+    unit: &str,
+    (limit, offset): (i64, i64),
+) -> Result<Vec<StoredAccount>, AppError> {
+    let sql = format!(
+        "SELECT n.node_id, n.parent_id, n.name, n.state, n.exclusion, n.first_seen_at, {ACCOUNT_CATEGORY} AS category, \
+         c.name AS linked_name {ACCOUNTS_FROM} AND ($4 = '' OR n.parent_id = $4) ORDER BY n.name, n.node_id LIMIT $5 OFFSET $6"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(organization_id)
+        .bind(management_account_id)
+        .bind(management_account)
+        .bind(unit)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?)
 }
 
 /// What a read changed.
@@ -64,14 +132,21 @@ pub struct Changes {
 /// that moved follows its unit), those no longer found marked gone, never deleted. Only what
 /// changed is written.
 pub async fn apply_read(tx: &mut Tx<'_>, management_account_id: i64, read: &OrganizationRead, now: i64) -> Result<Changes, AppError> {
-    let before: Vec<StoredNode> = sqlx::query_as(
-        "SELECT node_id, parent_id, kind, name, state, exclusion, first_seen_at, gone_at FROM aws_org_nodes \
-         WHERE management_account_id = $1",
+    #[derive(sqlx::FromRow)]
+    struct Known {
+        node_id: String,
+        parent_id: String,
+        name: String,
+        state: String,
+        gone_at: Option<i64>,
+    }
+    let before: Vec<Known> = sqlx::query_as(
+        "SELECT node_id, parent_id, name, state, gone_at FROM aws_org_nodes WHERE management_account_id = $1",
     )
     .bind(management_account_id)
     .fetch_all(&mut **tx)
     .await?;
-    let known: std::collections::HashMap<&str, &StoredNode> = before.iter().map(|n| (n.node_id.as_str(), n)).collect();
+    let known: std::collections::HashMap<&str, &Known> = before.iter().map(|n| (n.node_id.as_str(), n)).collect();
     let mut changes = Changes::default();
     for node in &read.nodes {
         let kind = node.kind.as_str();
@@ -190,18 +265,6 @@ pub async fn set_next_sync(tx: &mut Tx<'_>, management_account_id: i64, at: i64)
         .execute(&mut **tx)
         .await?;
     Ok(())
-}
-
-/// Every AWS account linked in this Xops organization: account id → its name here.
-pub async fn linked_aws_accounts(pool: &Pool, organization_id: i64) -> Result<std::collections::HashMap<String, String>, AppError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT external_account_id, name FROM cloud_accounts WHERE organization_id = $1 AND provider = $2",
-    )
-    .bind(organization_id)
-    .bind(crate::domain::Provider::Aws.as_str())
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Runs kept per organization (older ones are dropped when a run starts).

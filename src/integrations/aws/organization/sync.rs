@@ -15,13 +15,14 @@ static READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 /// Organizations synced per look (the rest are due at the next look, a minute on).
 const SYNCS_PER_LOOK: i64 = 20;
 
-/// The organization's tree as last read, with what is linked here.
+/// The organization's units as last read, with their counts and what is linked here.
 pub async fn tree(state: &AppState, organization_id: i64, management: &AccountSummary) -> Result<(Tree, Option<store::OrgRow>), AppError> {
     let row = store::org_row(&state.pool, management.id).await?;
-    let nodes = store::nodes(&state.pool, management.id).await?;
-    let linked = store::linked_aws_accounts(&state.pool, organization_id).await?;
     let first_read_at = row.as_ref().and_then(|r| r.first_read_at).unwrap_or(i64::MAX);
-    Ok((Tree::build(&nodes, &linked, &management.external_account_id, first_read_at), row))
+    let units = store::units(&state.pool, management.id).await?;
+    let counts =
+        store::account_counts(&state.pool, organization_id, management.id, &management.external_account_id, first_read_at).await?;
+    Ok((Tree::build(&units, &counts, first_read_at), row))
 }
 
 /// Reads the organization now, for a user who asked (bounded by `READS`).
@@ -75,9 +76,16 @@ pub async fn read_and_store(
 
 /// The accounts of the tree a run would link: all eligible ones, or only those new since the
 /// first read.
-pub fn eligible(tree: &Tree, only_new: bool) -> Vec<(String, String)> {
+pub async fn eligible(
+    state: &AppState,
+    organization_id: i64,
+    management: &AccountSummary,
+    tree: &Tree,
+    only_new: bool,
+) -> Result<Vec<(String, String)>, AppError> {
+    let all = store::accounts(&state.pool, organization_id, management.id, &management.external_account_id, "", (i64::MAX, 0)).await?;
     let pick = |a: &AccountRow| a.eligible() && (!only_new || a.new);
-    tree.accounts.iter().filter(|(_, a)| pick(a)).map(|(_, a)| (a.id.clone(), a.name.clone())).collect()
+    Ok(all.iter().map(|a| tree.account(a)).filter(pick).map(|a| (a.id, a.name)).collect())
 }
 
 /// Syncs every organization due at `now`; returns how many were read.
@@ -120,7 +128,7 @@ async fn link_new_accounts(
     if row.is_none_or(|r| r.auto_link == 0) {
         return Ok(());
     }
-    let new = eligible(&tree, true);
+    let new = eligible(state, organization_id, management, &tree, true).await?;
     if new.is_empty() || store::running_run(&state.pool, management.id).await?.is_some() {
         return Ok(()); // a run going now: the next sync links what is still new
     }

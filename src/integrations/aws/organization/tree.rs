@@ -88,83 +88,85 @@ pub struct Totals {
     pub new: usize,
 }
 
-/// A node as stored.
+/// A root or unit as stored.
 #[cfg(feature = "ssr")]
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoredNode {
+pub struct StoredUnit {
     pub node_id: String,
     pub parent_id: String,
     pub kind: String,
     pub name: String,
+    pub exclusion: String,
+}
+
+/// An account as stored, with its category as the SQL decided it (`store::ACCOUNT_CATEGORY`:
+/// gone, management, linked, inactive or ready) and its name here when it is linked.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredAccount {
+    pub node_id: String,
+    pub parent_id: String,
+    pub name: String,
     pub state: String,
     pub exclusion: String,
     pub first_seen_at: i64,
-    pub gone_at: Option<i64>,
+    pub category: String,
+    pub linked_name: Option<String>,
 }
 
-/// The organization with what this Xops organization knows of each account.
+/// How many accounts directly in one unit share an own exclusion, a category and newness: the
+/// tree's counts come from these, so a page never loads every account.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountCount {
+    pub parent_id: String,
+    pub exclusion: String,
+    pub category: String,
+    pub new: i64,
+    pub count: i64,
+}
+
+/// The units in tree order with their counts, and what each excludes.
 #[cfg(feature = "ssr")]
 pub struct Tree {
     pub units: Vec<UnitRow>,
-    /// Every account, in tree order.
-    pub accounts: Vec<(String, AccountRow)>,
+    pub totals: Totals,
+    excluded: std::collections::HashMap<String, bool>,
+    first_read_at: i64,
+}
+
+#[cfg(feature = "ssr")]
+fn own(exclusion: &str) -> Exclusion {
+    Exclusion::parse(exclusion).unwrap_or(Exclusion::Follows)
 }
 
 #[cfg(feature = "ssr")]
 impl Tree {
-    /// `linked`: account id → its name here; `first_read_at`: when the organization was first
-    /// read (accounts seen later are new).
-    pub fn build(
-        nodes: &[StoredNode],
-        linked: &std::collections::HashMap<String, String>,
-        management_account: &str,
-        first_read_at: i64,
-    ) -> Tree {
+    /// `first_read_at`: when the organization was first read (accounts seen later are new).
+    pub fn build(units: &[StoredUnit], counts: &[AccountCount], first_read_at: i64) -> Tree {
         use std::collections::HashMap;
-        let mut children: HashMap<&str, Vec<&StoredNode>> = HashMap::new();
-        for node in nodes {
-            children.entry(node.parent_id.as_str()).or_default().push(node);
+        let mut children: HashMap<&str, Vec<&StoredUnit>> = HashMap::new();
+        for unit in units {
+            children.entry(unit.parent_id.as_str()).or_default().push(unit);
         }
         for list in children.values_mut() {
-            // Units before accounts, each by name.
-            list.sort_by(|a, b| (a.kind == "account", &a.name, &a.node_id).cmp(&(b.kind == "account", &b.name, &b.node_id)));
+            list.sort_by(|a, b| (&a.name, &a.node_id).cmp(&(&b.name, &b.node_id)));
         }
-        let mut tree = Tree { units: Vec::new(), accounts: Vec::new() };
+        let mut tree = Tree { units: Vec::new(), totals: Totals::default(), excluded: HashMap::new(), first_read_at };
         // Depth first from each root, with the parent's exclusion handed down.
-        let mut stack: Vec<(&StoredNode, usize, bool)> =
-            nodes.iter().filter(|n| n.kind == "root").map(|n| (n, 0, false)).collect();
+        let mut stack: Vec<(&StoredUnit, usize, bool)> = units.iter().filter(|u| u.kind == "root").map(|u| (u, 0, false)).collect();
         stack.reverse();
-        while let Some((node, depth, parent_excluded)) = stack.pop() {
-            let own = Exclusion::parse(&node.exclusion).unwrap_or(Exclusion::Follows);
-            let excluded = match own {
-                Exclusion::Follows => parent_excluded,
-                Exclusion::Excluded => true,
-                Exclusion::Included => false,
-            };
-            if node.kind == "account" {
-                let mark = if node.gone_at.is_some() {
-                    Mark::Gone
-                } else if node.node_id == management_account {
-                    Mark::Management
-                } else if let Some(name) = linked.get(&node.node_id) {
-                    Mark::Linked(name.clone())
-                } else if node.state != "ACTIVE" {
-                    Mark::Inactive(if node.state.is_empty() { "UNKNOWN".into() } else { node.state.clone() })
-                } else {
-                    Mark::NotLinked
-                };
-                let new = mark == Mark::NotLinked && node.first_seen_at > first_read_at;
-                let row = AccountRow { id: node.node_id.clone(), name: node.name.clone(), mark, own, excluded, new };
-                tree.accounts.push((node.parent_id.clone(), row));
-                continue;
-            }
-            if depth > 64 {
+        while let Some((unit, depth, parent_excluded)) = stack.pop() {
+            if depth > 64 || tree.excluded.contains_key(&unit.node_id) {
                 continue; // a cycle in stored data; AWS allows five levels of units
             }
+            let own = own(&unit.exclusion);
+            let excluded = excluded_by(own, parent_excluded);
+            tree.excluded.insert(unit.node_id.clone(), excluded);
             tree.units.push(UnitRow {
-                id: node.node_id.clone(),
-                name: node.name.clone(),
-                is_root: node.kind == "root",
+                id: unit.node_id.clone(),
+                name: unit.name.clone(),
+                is_root: unit.kind == "root",
                 depth,
                 own,
                 excluded,
@@ -172,27 +174,39 @@ impl Tree {
                 linked: 0,
                 eligible: 0,
             });
-            for child in children.get(node.node_id.as_str()).into_iter().flatten().rev() {
+            for child in children.get(unit.node_id.as_str()).into_iter().flatten().rev() {
                 stack.push((child, depth + 1, excluded));
             }
         }
-        tree.count_under_units(nodes);
+        tree.count(units, counts);
         tree
     }
 
-    /// Each unit's counts of the accounts anywhere under it.
-    fn count_under_units(&mut self, nodes: &[StoredNode]) {
+    /// Each unit's counts of the accounts anywhere under it, and the totals.
+    fn count(&mut self, units: &[StoredUnit], counts: &[AccountCount]) {
         use std::collections::HashMap;
-        let parent: HashMap<&str, &str> = nodes.iter().map(|n| (n.node_id.as_str(), n.parent_id.as_str())).collect();
+        let parent: HashMap<&str, &str> = units.iter().map(|u| (u.node_id.as_str(), u.parent_id.as_str())).collect();
         let index: HashMap<String, usize> = self.units.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
-        for (unit_id, account) in &self.accounts {
-            let mut at = unit_id.as_str();
+        for c in counts {
+            let n = usize::try_from(c.count).unwrap_or(0);
+            let excluded = excluded_by(own(&c.exclusion), self.excluded.get(&c.parent_id).copied().unwrap_or(false));
+            let (gone, linked) = (c.category == "gone", matches!(c.category.as_str(), "linked" | "management"));
+            let eligible = c.category == "ready" && !excluded;
+            let t = &mut self.totals;
+            t.accounts += if gone { 0 } else { n };
+            t.linked += if linked { n } else { 0 };
+            t.eligible += if eligible { n } else { 0 };
+            t.inactive += if c.category == "inactive" { n } else { 0 };
+            t.excluded += if excluded && !gone { n } else { 0 };
+            t.gone += if gone { n } else { 0 };
+            t.new += if eligible && c.new != 0 { n } else { 0 };
+            let mut at = c.parent_id.as_str();
             for _ in 0..64 {
                 let Some(&i) = index.get(at) else { break };
                 let unit = &mut self.units[i];
-                unit.accounts += usize::from(account.mark != Mark::Gone);
-                unit.linked += usize::from(matches!(account.mark, Mark::Linked(_) | Mark::Management));
-                unit.eligible += usize::from(account.eligible());
+                unit.accounts += if gone { 0 } else { n };
+                unit.linked += if linked { n } else { 0 };
+                unit.eligible += if eligible { n } else { 0 };
                 match parent.get(at) {
                     Some(p) if !p.is_empty() => at = p,
                     _ => break,
@@ -201,18 +215,29 @@ impl Tree {
         }
     }
 
-    pub fn totals(&self) -> Totals {
-        let mut t = Totals::default();
-        for (_, a) in &self.accounts {
-            t.accounts += usize::from(a.mark != Mark::Gone);
-            t.linked += usize::from(matches!(a.mark, Mark::Linked(_) | Mark::Management));
-            t.eligible += usize::from(a.eligible());
-            t.inactive += usize::from(matches!(a.mark, Mark::Inactive(_)));
-            t.excluded += usize::from(a.excluded && a.mark != Mark::Gone);
-            t.gone += usize::from(a.mark == Mark::Gone);
-            t.new += usize::from(a.new && !a.excluded);
-        }
-        t
+    /// An account as the page shows it.
+    pub fn account(&self, a: &StoredAccount) -> AccountRow {
+        let mark = match a.category.as_str() {
+            "gone" => Mark::Gone,
+            "management" => Mark::Management,
+            "linked" => Mark::Linked(a.linked_name.clone().unwrap_or_default()),
+            "inactive" => Mark::Inactive(if a.state.is_empty() { "UNKNOWN".into() } else { a.state.clone() }),
+            _ => Mark::NotLinked,
+        };
+        let own = own(&a.exclusion);
+        let excluded = excluded_by(own, self.excluded.get(&a.parent_id).copied().unwrap_or(false));
+        let new = mark == Mark::NotLinked && a.first_seen_at > self.first_read_at;
+        AccountRow { id: a.node_id.clone(), name: a.name.clone(), mark, own, excluded, new }
+    }
+}
+
+/// A node's own choice, else its parent's.
+#[cfg(feature = "ssr")]
+fn excluded_by(own: Exclusion, parent_excluded: bool) -> bool {
+    match own {
+        Exclusion::Follows => parent_excluded,
+        Exclusion::Excluded => true,
+        Exclusion::Included => false,
     }
 }
 
@@ -220,57 +245,76 @@ impl Tree {
 mod tests {
     use super::*;
 
-    fn node(id: &str, parent: &str, kind: &str, state: &str, exclusion: &str) -> StoredNode {
-        StoredNode {
+    fn unit(id: &str, parent: &str, exclusion: &str) -> StoredUnit {
+        let kind = if parent.is_empty() { "root" } else { "ou" };
+        StoredUnit { node_id: id.into(), parent_id: parent.into(), kind: kind.into(), name: id.to_uppercase(), exclusion: exclusion.into() }
+    }
+
+    fn account(id: &str, parent: &str, category: &str, exclusion: &str) -> StoredAccount {
+        StoredAccount {
             node_id: id.into(),
             parent_id: parent.into(),
-            kind: kind.into(),
             name: id.to_uppercase(),
-            state: state.into(),
+            state: if category == "inactive" { "SUSPENDED".into() } else { "ACTIVE".into() },
             exclusion: exclusion.into(),
             first_seen_at: if id.starts_with("new") { 20 } else { 10 },
-            gone_at: (id == "left").then_some(30),
+            category: category.into(),
+            linked_name: (category == "linked").then(|| "Prod".into()),
         }
     }
 
-    fn tree() -> Tree {
-        let nodes = vec![
-            node("r-1", "", "root", "", ""),
-            node("ou-a", "r-1", "ou", "", "excluded"),
-            node("ou-b", "ou-a", "ou", "", ""),
-            node("111", "ou-b", "account", "ACTIVE", ""),
-            node("222", "ou-b", "account", "ACTIVE", "included"),
-            node("333", "r-1", "account", "SUSPENDED", ""),
-            node("444", "r-1", "account", "ACTIVE", ""),
-            node("new1", "r-1", "account", "ACTIVE", ""),
-            node("left", "r-1", "account", "ACTIVE", ""),
-            node("999", "r-1", "account", "ACTIVE", ""),
-        ];
-        let linked = [("444".to_string(), "Prod".to_string())].into_iter().collect();
-        Tree::build(&nodes, &linked, "999", 10)
+    fn accounts() -> Vec<StoredAccount> {
+        vec![
+            account("111", "ou-b", "ready", ""),
+            account("222", "ou-b", "ready", "included"),
+            account("333", "r-1", "inactive", ""),
+            account("444", "r-1", "linked", ""),
+            account("new1", "r-1", "ready", ""),
+            account("left", "r-1", "gone", ""),
+            account("999", "r-1", "management", ""),
+        ]
     }
 
-    fn account(tree: &Tree, id: &str) -> AccountRow {
-        tree.accounts.iter().find(|(_, a)| a.id == id).map(|(_, a)| a.clone()).unwrap_or_else(|| panic!("{id}"))
+    /// The counts the SQL would make of `accounts()`.
+    fn counts() -> Vec<AccountCount> {
+        accounts()
+            .iter()
+            .map(|a| AccountCount {
+                parent_id: a.parent_id.clone(),
+                exclusion: a.exclusion.clone(),
+                category: a.category.clone(),
+                new: i64::from(a.first_seen_at > 10),
+                count: 1,
+            })
+            .collect()
+    }
+
+    fn tree() -> Tree {
+        let units = vec![unit("r-1", "", ""), unit("ou-a", "r-1", "excluded"), unit("ou-b", "ou-a", "")];
+        Tree::build(&units, &counts(), 10)
+    }
+
+    fn row(tree: &Tree, id: &str) -> AccountRow {
+        accounts().iter().find(|a| a.node_id == id).map(|a| tree.account(a)).unwrap_or_else(|| panic!("{id}"))
     }
 
     #[test]
     fn an_excluded_unit_excludes_what_is_under_it_unless_included_again() {
         let tree = tree();
-        assert!(account(&tree, "111").excluded, "under ou-b, under the excluded ou-a");
-        assert!(!account(&tree, "222").excluded && account(&tree, "222").eligible());
+        assert!(row(&tree, "111").excluded, "under ou-b, under the excluded ou-a");
+        assert!(!row(&tree, "222").excluded && row(&tree, "222").eligible());
         assert!(tree.units.iter().find(|u| u.id == "ou-b").is_some_and(|u| u.excluded && u.depth == 2));
     }
 
     #[test]
     fn each_account_is_marked_and_counted() {
         let tree = tree();
-        assert_eq!(account(&tree, "333").mark, Mark::Inactive("SUSPENDED".into()));
-        assert_eq!(account(&tree, "444").mark, Mark::Linked("Prod".into()));
-        assert_eq!(account(&tree, "999").mark, Mark::Management);
-        assert_eq!(account(&tree, "left").mark, Mark::Gone);
-        assert!(account(&tree, "new1").new && !account(&tree, "111").new);
-        let t = tree.totals();
+        assert_eq!(row(&tree, "333").mark, Mark::Inactive("SUSPENDED".into()));
+        assert_eq!(row(&tree, "444").mark, Mark::Linked("Prod".into()));
+        assert_eq!(row(&tree, "999").mark, Mark::Management);
+        assert_eq!(row(&tree, "left").mark, Mark::Gone);
+        assert!(row(&tree, "new1").new && !row(&tree, "111").new);
+        let t = &tree.totals;
         assert_eq!((t.accounts, t.linked, t.eligible, t.inactive, t.excluded, t.gone, t.new), (6, 2, 2, 1, 1, 1, 1));
         let root = &tree.units[0];
         assert_eq!((root.is_root, root.accounts, root.linked, root.eligible), (true, 6, 2, 2));
