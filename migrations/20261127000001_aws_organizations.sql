@@ -50,3 +50,5 @@ CREATE TABLE aws_link_items (
     message    TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (run_id, account_id)
 );
+-- A run's counts and its failures by name, without reading its other accounts.
+CREATE INDEX aws_link_items_by_outcome ON aws_link_items(run_id, outcome, name);
