@@ -60,7 +60,7 @@ async fn management(account_id: i64) -> Result<(crate::server::AppState, crate::
 
 #[cfg(feature = "ssr")]
 async fn run_view(pool: &crate::server::Pool, management_account_id: i64) -> Result<Option<RunView>, AppError> {
-    let Some(run) = super::store::latest_run(pool, management_account_id).await? else { return Ok(None) };
+    let Some(run) = super::run_store::latest_run(pool, management_account_id).await? else { return Ok(None) };
     Ok(Some(RunView {
         running: run.finished_at.is_none(),
         started_at: crate::server::format_time(run.started_at),
@@ -70,8 +70,8 @@ async fn run_view(pool: &crate::server::Pool, management_account_id: i64) -> Res
         linked: run.linked,
         warning: run.warning,
         failed: run.failed,
-        failures: super::store::items(pool, run.id, "failed", 200).await?,
-        warnings: super::store::items(pool, run.id, "warning", 200).await?,
+        failures: super::run_store::items(pool, run.id, "failed", 200).await?,
+        warnings: super::run_store::items(pool, run.id, "warning", 200).await?,
     }))
 }
 
@@ -180,10 +180,10 @@ pub async fn link_organization_accounts(
 #[server(endpoint = "retry_failed_links")]
 pub async fn retry_failed_links(account_id: i64, unit: Option<String>) -> Result<(), AppError> {
     let (state, user, management) = management(account_id).await?;
-    let Some(last) = super::store::latest_run(&state.pool, management.id).await? else {
+    let Some(last) = super::run_store::latest_run(&state.pool, management.id).await? else {
         return Err(AppError::invalid("selected", "No run has failed accounts to retry."));
     };
-    let failed = super::store::items(&state.pool, last.id, "failed", i64::MAX).await?;
+    let failed = super::run_store::items(&state.pool, last.id, "failed", i64::MAX).await?;
     let (tree, _) = super::sync::tree(&state, user.organization_id, &management).await?;
     let eligible = super::sync::eligible(&state, user.organization_id, &management, &tree, false).await?;
     let items: Vec<(String, String)> =

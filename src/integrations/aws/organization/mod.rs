@@ -4,6 +4,8 @@
 pub mod actions;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod run_store;
+#[cfg(feature = "ssr")]
 pub mod runs;
 #[cfg(feature = "ssr")]
 pub mod store;

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::store;
+use super::{run_store, store};
 use crate::accounts::AccountSummary;
 use crate::domain::{AccountName, AwsKind, Check, CheckReason, Provider, RoleArn};
 use crate::error::AppError;
@@ -40,7 +40,7 @@ pub async fn start(
     now: i64,
 ) -> Result<i64, AppError> {
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let run_id = store::start_run(&mut tx, management.id, &actor.who, now, now + LEASE, &items).await?;
+    let run_id = run_store::start_run(&mut tx, management.id, &actor.who, now, now + LEASE, &items).await?;
     let detail = format!(
         "AWS Organization of \"{}\" ({}): linking {} member account(s)",
         management.name,
@@ -75,11 +75,11 @@ async fn drive(state: &AppState, organization_id: i64, management_account_id: i6
     let target = Arc::new(Target { organization_id, management, external_id, partition, actor });
     let slots = slots(state);
     loop {
-        let pending = store::pending_items(&state.pool, run_id, CHUNK).await?;
+        let pending = run_store::pending_items(&state.pool, run_id, CHUNK).await?;
         if pending.is_empty() {
             break;
         }
-        store::renew_lease(&state.pool, run_id, crate::server::now() + LEASE).await?;
+        run_store::renew_lease(&state.pool, run_id, crate::server::now() + LEASE).await?;
         let mut links = tokio::task::JoinSet::new();
         for (account_id, name) in pending {
             let (state, target, slots) = (state.clone(), target.clone(), slots.clone());
@@ -95,7 +95,7 @@ async fn drive(state: &AppState, organization_id: i64, management_account_id: i6
                 tracing::warn!(run_id, account_id, error = %err, "a member account could not be linked");
                 let mut tx = crate::server::begin_write(&state.pool).await?;
                 let message = format!("Xops could not save this account's result ({err}). Retry failed to try again.");
-                store::set_outcome(&mut tx, run_id, &account_id, "failed", &message).await?;
+                run_store::set_outcome(&mut tx, run_id, &account_id, "failed", &message).await?;
                 tx.commit().await?;
                 stuck += 1;
             }
@@ -104,9 +104,9 @@ async fn drive(state: &AppState, organization_id: i64, management_account_id: i6
             return Err(AppError::Internal);
         }
     }
-    let counts = store::latest_run(&state.pool, target.management.id).await?.filter(|r| r.id == run_id).unwrap_or_default();
+    let counts = run_store::latest_run(&state.pool, target.management.id).await?.filter(|r| r.id == run_id).unwrap_or_default();
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    store::finish_run(&mut tx, run_id, crate::server::now()).await?;
+    run_store::finish_run(&mut tx, run_id, crate::server::now()).await?;
     let detail = format!(
         "AWS Organization of \"{}\": {} linked, {} with a warning, {} failed",
         target.management.name, counts.linked, counts.warning, counts.failed
@@ -171,14 +171,14 @@ async fn link_member(state: &AppState, target: &Target, run_id: i64, account_id:
         crate::domain::AccountStatus::Connected => "linked",
         crate::domain::AccountStatus::Warning | crate::domain::AccountStatus::Failed => "warning",
     };
-    store::set_outcome(&mut tx, run_id, account_id, outcome, &verified.message).await?;
+    run_store::set_outcome(&mut tx, run_id, account_id, outcome, &verified.message).await?;
     tx.commit().await?;
     Ok(())
 }
 
 async fn record(state: &AppState, run_id: i64, account_id: &str, outcome: &str, message: &str) -> Result<(), AppError> {
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    store::set_outcome(&mut tx, run_id, account_id, outcome, message).await?;
+    run_store::set_outcome(&mut tx, run_id, account_id, outcome, message).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -206,7 +206,7 @@ async fn free_name(state: &AppState, org: i64, name: &str, account_id: &str) -> 
 
 /// Takes up runs whose replica stopped working on them (called with the scheduled checks).
 pub async fn resume_abandoned(state: &AppState, now: i64) -> Result<usize, AppError> {
-    let runs = store::take_abandoned_runs(&state.pool, now, LEASE, 10).await?;
+    let runs = run_store::take_abandoned_runs(&state.pool, now, LEASE, 10).await?;
     let taken = runs.len();
     for (run_id, management_account_id) in runs {
         let organization_id = store::organization_of(&state.pool, management_account_id).await?;

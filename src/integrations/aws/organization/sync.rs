@@ -129,7 +129,7 @@ async fn link_new_accounts(
         return Ok(());
     }
     let new = eligible(state, organization_id, management, &tree, true).await?;
-    if new.is_empty() || store::running_run(&state.pool, management.id).await?.is_some() {
+    if new.is_empty() || super::run_store::running_run(&state.pool, management.id).await?.is_some() {
         return Ok(()); // a run going now: the next sync links what is still new
     }
     super::runs::start(state, management, organization_id, new, actor, now).await.map(|_| ())
