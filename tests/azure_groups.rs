@@ -51,12 +51,16 @@ async fn a_selected_management_group_connects_its_subscriptions_now_and_later() 
     let id: i64 = sqlx::query_scalar("SELECT id FROM cloud_accounts WHERE provider = 'azure'").fetch_one(&app.pool).await.unwrap();
     let id = id.to_string();
 
-    // Refresh reads the groups (every page).
+    // Connect read the groups (every page), to choose from at once; Refresh reads them again.
+    let names = ["Development", "Production", "Production EU", "Tenant Root Group"];
+    let (subs, groups) = rows(&app, &app.client, &id).await;
+    assert_eq!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), names);
+    assert!(connected(&subs).is_empty());
+    entra.set_groups(&[(TENANT, "Tenant Root Group", ""), ("mg-prod", "Production", TENANT), ("mg-prod-eu", "Production EU", "mg-prod"), ("mg-dev", "Development", TENANT), ("mg-lab", "Lab", TENANT)]);
     let refreshed = app.call(&app.client, "refresh_azure_subscriptions", &[("account_id", &id)]).await;
     assert!(location(&refreshed).contains("notice=subscriptions-refreshed"), "{}", location(&refreshed));
-    let (subs, groups) = rows(&app, &app.client, &id).await;
-    assert_eq!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["Development", "Production", "Production EU", "Tenant Root Group"]);
-    assert!(connected(&subs).is_empty());
+    let (_, groups) = rows(&app, &app.client, &id).await;
+    assert_eq!(groups.len(), 5, "Lab, new since Connect: {groups:?}");
 
     // Select Production and Dev by hand: Production's Enabled subscriptions at any depth are
     // connected through it, the Disabled one is not.

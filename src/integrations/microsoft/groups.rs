@@ -1,6 +1,6 @@
 //! Whole management groups on an Azure account: "every subscription under group X, including
-//! future ones". Every check of the account (Refresh, Re-test, the scheduled checks) reads the
-//! tenant's groups and what is under each selected one: a subscription that appears under a
+//! future ones". Connect reads the tenant's groups; every check of the account (Refresh,
+//! Re-test, the scheduled checks) reads them and what is under each selected one: a subscription that appears under a
 //! selected group is connected (it remembers the group, `via_group`), one that left is
 //! disconnected, and both are said in the check's message. Subscriptions checked one by one
 //! are never touched by this.
@@ -164,7 +164,7 @@ pub async fn sync(
 }
 
 /// Replaces the stored groups with `groups`, keeping the choice of those still there.
-async fn store_groups(
+pub async fn store_groups(
     tx: &mut sqlx::Transaction<'_, crate::server::Db>,
     account_id: i64,
     groups: &[super::identity::arm::ManagementGroup],

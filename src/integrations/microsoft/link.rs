@@ -89,6 +89,14 @@ async fn link_microsoft_account_inner(
             return Err(err);
         }
     };
+    // The tenant's management groups, to choose from at once (none if the app may not read them).
+    let groups = match service {
+        MsService::Azure => match sign_in(&state, &key, service, app_id.as_str(), tenant_id.as_str(), Check::Link).await {
+            Ok(token) => state.microsoft.management_groups(&token).await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        },
+        MsService::M365 | MsService::Entra => Vec::new(),
+    };
 
     let account = NewAccount {
         provider: service.provider(),
@@ -105,6 +113,7 @@ async fn link_microsoft_account_inner(
     let id = store::insert(&mut tx, org, &account, &check).await?;
     certificates::attach(&mut tx, org, certificate_id, id).await?;
     super::subscriptions::store_subscriptions(&mut tx, id, &subscriptions).await?;
+    super::groups::store_groups(&mut tx, id, &groups).await?;
     let detail = format!("{} \"{name}\" (tenant {tenant_id}, app {app_id}) linked", service.label());
     crate::integrations::linking::finish(tx, &session, &user, &account, id, &detail, None).await
 }
