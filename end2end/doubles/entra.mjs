@@ -1,7 +1,8 @@
 // A verifying double of the Microsoft identity platform and Azure Resource Manager for the
 // browser tests: apps and their uploaded certificates are set through /_double/*, client
 // assertions are checked against those certificates (PS256, x5t#S256, aud, iss, exp), errors
-// come back as AADSTS JSON, and subscriptions are paged with nextLink.
+// come back as AADSTS JSON, and subscriptions are paged with nextLink. Management groups: the
+// tenant root with one group, Workloads, that holds Production.
 import { createServer } from 'node:http';
 import { createHash, verify, X509Certificate, constants } from 'node:crypto';
 
@@ -14,6 +15,17 @@ const subscriptions = [
   { subscriptionId: '11111111-0000-0000-0000-000000000002', displayName: 'Staging', state: 'Enabled' },
   { subscriptionId: '11111111-0000-0000-0000-000000000003', displayName: 'Legacy', state: 'Disabled' },
 ];
+
+const groups = [
+  { name: 'tenant-root', displayName: 'Tenant Root Group', parent: null },
+  { name: 'mg-workloads', displayName: 'Workloads', parent: 'tenant-root' },
+];
+const placement = { '11111111-0000-0000-0000-000000000001': 'mg-workloads' };
+const under = (group) => {
+  const all = [group];
+  for (let i = 0; i < all.length; i++) all.push(...groups.filter((g) => g.parent === all[i]).map((g) => g.name));
+  return all;
+};
 
 const json = (res, status, body) => {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -64,6 +76,14 @@ createServer(async (req, res) => {
     const page = { value: subscriptions.slice(skip, skip + 2) };
     if (skip + 2 < subscriptions.length) page.nextLink = `${base}/subscriptions?api-version=2022-12-01&skip=${skip + 2}`;
     return json(res, 200, page);
+  }
+  if (req.method === 'GET' && url.pathname.startsWith('/providers/Microsoft.Management/managementGroups')) {
+    if (!issued.has((req.headers.authorization ?? '').replace('Bearer ', ''))) return json(res, 401, { error: { code: 'InvalidAuthenticationToken' } });
+    const descendants = url.pathname.match(/^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)\/descendants$/);
+    if (!descendants) return json(res, 200, { value: groups.map((g) => ({ name: g.name, properties: { displayName: g.displayName } })) });
+    const inside = under(descendants[1]);
+    const subs = subscriptions.filter((s) => inside.includes(placement[s.subscriptionId]));
+    return json(res, 200, { value: subs.map((s) => ({ type: 'Microsoft.Management/managementGroups/subscriptions', name: s.subscriptionId })) });
   }
   // Microsoft Graph: one read of access review definitions needs the AccessReview.Read.All role.
   if (req.method === 'GET' && url.pathname === '/v1.0/identityGovernance/accessReviews/definitions') {

@@ -73,6 +73,22 @@ test('Azure: certificate, connect, select and deselect subscriptions', async ({ 
   expect(await boxes()).toEqual(shown);
   await expect(page.locator('ul.subscriptions').first()).toContainText('Staging');
 
+  // A whole management group: Production, inside Workloads, is connected through it, its own
+  // box locked; clearing the group disconnects it again.
+  await ready(page);
+  await page.getByLabel('Every subscription under Workloads').check();
+  await page.getByRole('button', { name: 'Update' }).click();
+  await expect(page.getByRole('status')).toHaveText('Subscriptions updated: 1 connected, 0 disconnected.');
+  await expect(page.getByLabel(/Production/)).toBeChecked();
+  await expect(page.getByLabel(/Production/)).toBeDisabled();
+  await expect(page.getByText('through management group Workloads')).toBeVisible();
+  await ready(page);
+  await page.getByLabel('Every subscription under Workloads').uncheck();
+  await page.getByRole('button', { name: 'Update' }).click();
+  await expect(page.getByRole('status')).toHaveText('Subscriptions updated: 0 connected, 1 disconnected.');
+  await expect(page.getByLabel(/Production/)).not.toBeChecked();
+  await expect(page.getByLabel(/Staging/)).toBeChecked();
+
   // Integrations → Azure → Edit: the same page, with Refresh, the filter and Change name.
   await page.goto('/integrations');
   await ready(page);

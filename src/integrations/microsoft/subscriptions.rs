@@ -75,7 +75,7 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
             format!("Subscription {unknown} is not in this tenant's list: Refresh the list."),
         ));
     }
-    let (mut connected, mut disconnected) = (0, 0);
+    let (mut connected, mut disconnected) = (0usize, 0usize);
     for (id, sub_state, was) in &current {
         let was = &(*was != 0);
         let now_selected = wanted.contains(id);
@@ -111,10 +111,15 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
     crate::audit::write(&mut *tx, &user.actor().await, "update_subscriptions", &detail).await?;
     tx.commit().await?;
     if wanted_groups != groups_before {
-        // What is under the groups now is Azure's to say: read it at once (as a check does).
+        // What is under the groups now is Azure's to say: read it at once (as a check does),
+        // and count what the groups connected and disconnected with the rest.
+        let before = selected_ids(&state.pool, account_id).await?;
         let access = crate::accounts::store::access(&state.pool, user.organization_id, account_id).await?;
         let app = super::link::SavedApp { account_id, app_id: &access.app_id, tenant_id: &account.external_account_id };
         super::link::reverify(&state, user.organization_id, crate::domain::MsService::Azure, &app).await?;
+        let after = selected_ids(&state.pool, account_id).await?;
+        connected += after.difference(&before).count();
+        disconnected += before.difference(&after).count();
     }
     leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-updated&connected={connected}&disconnected={disconnected}"), false);
     Ok(())
@@ -139,6 +144,15 @@ pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError
     tx.commit().await?;
     leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-refreshed"), false);
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn selected_ids(pool: &crate::server::Pool, account_id: i64) -> Result<std::collections::HashSet<String>, AppError> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT subscription_id FROM azure_subscriptions WHERE account_id = $1 AND selected = 1")
+        .bind(account_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(ids.into_iter().collect())
 }
 
 #[cfg(feature = "ssr")]
