@@ -135,15 +135,18 @@ pub async fn deliver_due(pool: &Pool, mailer: &Mailer, sealer: &Sealer, now: i64
                 sent += 1;
             }
             Err(error) => {
+                // One transaction: nobody sees the attempt counted with the lease still as its next time.
+                let mut tx = crate::server::begin_write(pool).await?;
                 let attempts: i64 = sqlx::query_scalar(
                     "UPDATE outbox_mail SET attempts = attempts + 1, last_error = $1 WHERE id = $2 RETURNING attempts",
                 )
                 .bind(&error)
                 .bind(id)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await?;
                 let next = now + backoff(attempts);
-                sqlx::query("UPDATE outbox_mail SET next_attempt_at = $1 WHERE id = $2").bind(next).bind(id).execute(pool).await?;
+                sqlx::query("UPDATE outbox_mail SET next_attempt_at = $1 WHERE id = $2").bind(next).bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
                 tracing::warn!(mail = id, attempts, %error, "mail not delivered; it will be tried again");
             }
         }
