@@ -18,7 +18,8 @@ fn member_role(account: &str) -> String {
 }
 
 /// The organization the tests read: Workloads → Prod → Team → Service → Edge (five levels of
-/// units) with accounts at each level, a Sandbox unit, a suspended account, 56 accounts in all.
+/// units) with accounts at each level (two of them both named Twin), a Sandbox unit, a
+/// suspended account, 58 accounts in all.
 struct Org {
     root: String,
     units: Vec<(String, String)>,
@@ -74,6 +75,13 @@ async fn build_org(moto: &Moto) -> Org {
             accounts.push((name.clone(), create_account(&orgs, &name, unit_id, &root).await));
         }
         let _ = u;
+    }
+    // Two members with one name: a run links both (the second with its id added).
+    for email in ["twin-1@example.com", "twin-2@example.com"] {
+        let created = orgs.create_account().email(email).account_name("Twin").send().await.expect("moto creates the account");
+        let id = created.create_account_status().and_then(|s| s.account_id()).expect("an account id").to_string();
+        orgs.move_account().account_id(&id).source_parent_id(&root).destination_parent_id(&units[2].1).send().await.expect("moved");
+        accounts.push(("Twin".into(), id));
     }
     let closed = create_account(&orgs, "Closed", &root, &root).await;
     orgs.close_account().account_id(&closed).send().await.expect("moto suspends it");
@@ -138,8 +146,8 @@ async fn an_organization_is_read_linked_retried_excluded_and_synced() {
     let edge = tree.units.iter().find(|u| u.name == "Edge").expect("the fifth level");
     assert_eq!(edge.depth, 5);
     let workloads = tree.units.iter().find(|u| u.name == "Workloads").expect("Workloads");
-    assert_eq!((workloads.accounts, workloads.eligible), (50, 50));
-    assert_eq!((tree.totals.accounts, tree.totals.linked, tree.totals.inactive), (57, 1, 1), "56 members and the management account");
+    assert_eq!((workloads.accounts, workloads.eligible), (52, 52));
+    assert_eq!((tree.totals.accounts, tree.totals.linked, tree.totals.inactive), (59, 1, 1), "58 members and the management account");
     // The root's page lists only the accounts directly in it.
     let at_root: Vec<&str> = tree.accounts.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(at_root.len(), 2, "the management account and the suspended one: {at_root:?}");
@@ -159,7 +167,7 @@ async fn an_organization_is_read_linked_retried_excluded_and_synced() {
     assert!(location(&exclude(sandbox.clone(), "excluded").await).contains("notice=exclusion-saved"));
     assert!(location(&exclude(org.account("Sandbox 0"), "included").await).contains("notice=exclusion-saved"));
     let excluded = view(&app, management, Some(&sandbox)).await;
-    assert_eq!(excluded.totals.eligible, 51, "50 in Workloads and Sandbox 0");
+    assert_eq!(excluded.totals.eligible, 53, "52 in Workloads and Sandbox 0");
     assert!(excluded.accounts.iter().filter(|a| a.id != org.account("Sandbox 0")).all(|a| a.excluded));
 
     // Two members refuse the role (not deployed there), one does not require the External ID.
@@ -177,14 +185,16 @@ async fn an_organization_is_read_linked_retried_excluded_and_synced() {
     moto.guard("release", "").await;
 
     let run = finished_run(&app, management).await;
-    assert_eq!((run.total, run.linked, run.failed), (51, 48, 3), "{run:?}");
+    assert_eq!((run.total, run.linked, run.failed), (53, 50, 3), "{run:?}");
     let cause = |account: &str| run.failures.iter().find(|(a, ..)| a == account).map(|(_, _, m)| m.clone()).unwrap_or_default();
     assert!(cause(&missing_a).contains(&format!("The role is missing in account {missing_a}")), "{}", cause(&missing_a));
     assert!(cause(&missing_a).contains("Retry failed"));
     assert!(cause(&open).contains("without your External ID") && cause(&open).contains("Retry failed"), "{}", cause(&open));
     // Linked under their Organizations names, as linked accounts of this organization.
     let linked: i64 = app.count("SELECT COUNT(*) FROM cloud_accounts WHERE kind = 'linked' AND status = 'connected'").await;
-    assert_eq!(linked, 48);
+    assert_eq!(linked, 50);
+    let twins: i64 = app.count("SELECT COUNT(*) FROM cloud_accounts WHERE name = 'Twin' OR name LIKE 'Twin (%)'").await;
+    assert_eq!(twins, 2, "both linked, under two names");
     let name: String = sqlx::query_scalar("SELECT name FROM cloud_accounts WHERE external_account_id = $1")
         .bind(org.account("Service 4"))
         .fetch_one(&app.pool)

@@ -202,13 +202,16 @@ pub async fn role_arns_of_kind(
 
 /// Whether another account of `provider` already has this name (case-insensitively);
 /// `except` is the account being renamed.
-pub async fn name_taken(
-    pool: &Pool,
+pub async fn name_taken<'c, E>(
+    executor: E,
     organization_id: i64,
     provider: Provider,
     name: &AccountName,
     except: Option<i64>,
-) -> Result<bool, AppError> {
+) -> Result<bool, AppError>
+where
+    E: sqlx::Executor<'c, Database = crate::server::Db>,
+{
     let taken: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND lower(name) = lower($3) AND id != $4",
     )
@@ -216,7 +219,7 @@ pub async fn name_taken(
     .bind(provider.as_str())
     .bind(name.as_str())
     .bind(except.unwrap_or(-1))
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await?;
     Ok(taken.is_some())
 }

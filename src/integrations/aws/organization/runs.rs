@@ -144,7 +144,10 @@ async fn link_member(state: &AppState, target: &Target, run_id: i64, account_id:
     if let Some(existing) = linked_as(&state.pool, org, Provider::Aws, account_id).await? {
         return record(state, run_id, account_id, "linked", &format!("Already linked as \"{existing}\".")).await;
     }
-    let name = free_name(state, org, name, account_id).await?;
+    // The name is chosen inside the write, so two members of one run with the same
+    // Organizations name cannot both take it.
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let name = free_name(&mut tx, org, name, account_id).await?;
     let arn_text = arn.to_string();
     let account = NewAccount {
         provider: Provider::Aws,
@@ -159,7 +162,6 @@ async fn link_member(state: &AppState, target: &Target, run_id: i64, account_id:
     let interval = state.config.health.interval;
     let now = crate::server::now();
     let check = crate::accounts::checks::CheckRecord::new(CheckReason::Link, now, started, Provider::Aws, account_id, interval);
-    let mut tx = crate::server::begin_write(&state.pool).await?;
     insert(&mut tx, org, &account, &check).await?;
     let detail = format!(
         "Linked Account \"{name}\" ({account_id}) linked from the AWS Organization of \"{}\", status {}",
@@ -184,18 +186,17 @@ async fn record(state: &AppState, run_id: i64, account_id: &str, outcome: &str, 
 }
 
 /// The account's Organizations name if it is free here, else the name with its id (renameable).
-async fn free_name(state: &AppState, org: i64, name: &str, account_id: &str) -> Result<AccountName, AppError> {
+async fn free_name(
+    tx: &mut sqlx::Transaction<'static, crate::server::Db>,
+    org: i64,
+    name: &str,
+    account_id: &str,
+) -> Result<AccountName, AppError> {
+    use crate::accounts::store::name_taken;
     let fallback = || AccountName::parse(&format!("AWS {account_id}"));
     let preferred = AccountName::parse(name).or_else(|_| fallback())?;
-    let free = |candidate: AccountName| async move {
-        match crate::accounts::ensure_name_free(&state.pool, org, Provider::Aws, &candidate, None).await {
-            Ok(()) => Ok(Some(candidate)),
-            Err(AppError::Conflict { .. } | AppError::Invalid { .. }) => Ok(None),
-            Err(err) => Err(err),
-        }
-    };
-    if let Some(name) = free(preferred.clone()).await? {
-        return Ok(name);
+    if !name_taken(&mut **tx, org, Provider::Aws, &preferred, None).await? {
+        return Ok(preferred);
     }
     let short: String = preferred.as_str().chars().take(48).collect();
     match AccountName::parse(&format!("{short} ({account_id})")) {
