@@ -82,11 +82,7 @@ pub async fn aws_organization(account_id: i64, unit: Option<String>, page: Optio
     let (tree, row) = super::sync::tree(&state, user.organization_id, &management).await?;
     let unit = unit.and_then(|id| tree.units.iter().find(|u| u.id == id).cloned()).or_else(|| tree.units.first().cloned());
     let unit_id = unit.as_ref().map(|u| u.id.clone()).unwrap_or_default();
-    let unit_accounts = if unit_id.is_empty() {
-        0
-    } else {
-        super::store::direct_account_count(&state.pool, management.id, &unit_id).await?
-    };
+    let unit_accounts = tree.direct_accounts(&unit_id);
     let pages = unit_accounts.div_ceil(ACCOUNTS_PER_PAGE).max(1);
     let page = page.unwrap_or(1).clamp(1, pages);
     let window = (ACCOUNTS_PER_PAGE as i64, ((page - 1) * ACCOUNTS_PER_PAGE) as i64);

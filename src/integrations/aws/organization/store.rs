@@ -62,18 +62,6 @@ const ACCOUNT_CATEGORY: &str = "CASE WHEN n.gone_at IS NOT NULL THEN 'gone' WHEN
 const ACCOUNTS_FROM: &str = "FROM aws_org_nodes n LEFT JOIN cloud_accounts c ON c.organization_id = $1 AND c.provider = 'aws' \
      AND c.external_account_id = n.node_id WHERE n.management_account_id = $2 AND n.kind = 'account'";
 
-/// How many accounts are directly in `unit` (whatever their state).
-pub async fn direct_account_count(pool: &Pool, management_account_id: i64, unit: &str) -> Result<usize, AppError> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM aws_org_nodes WHERE management_account_id = $1 AND parent_id = $2 AND kind = 'account'",
-    )
-    .bind(management_account_id)
-    .bind(unit)
-    .fetch_one(pool)
-    .await?;
-    Ok(usize::try_from(n).unwrap_or(0))
-}
-
 /// The accounts counted by unit, own exclusion, category and newness (seen after `first_read_at`).
 pub async fn account_counts(
     pool: &Pool,

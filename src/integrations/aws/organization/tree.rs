@@ -132,6 +132,8 @@ pub struct Tree {
     pub units: Vec<UnitRow>,
     pub totals: Totals,
     excluded: std::collections::HashMap<String, bool>,
+    /// Accounts directly in each unit (whatever their state), for its pages.
+    direct: std::collections::HashMap<String, usize>,
     first_read_at: i64,
 }
 
@@ -152,7 +154,7 @@ impl Tree {
         for list in children.values_mut() {
             list.sort_by(|a, b| (&a.name, &a.node_id).cmp(&(&b.name, &b.node_id)));
         }
-        let mut tree = Tree { units: Vec::new(), totals: Totals::default(), excluded: HashMap::new(), first_read_at };
+        let mut tree = Tree { units: Vec::new(), totals: Totals::default(), excluded: HashMap::new(), direct: HashMap::new(), first_read_at };
         // Depth first from each root, with the parent's exclusion handed down.
         let mut stack: Vec<(&StoredUnit, usize, bool)> = units.iter().filter(|u| u.kind == "root").map(|u| (u, 0, false)).collect();
         stack.reverse();
@@ -189,6 +191,7 @@ impl Tree {
         let index: HashMap<String, usize> = self.units.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
         for c in counts {
             let n = usize::try_from(c.count).unwrap_or(0);
+            *self.direct.entry(c.parent_id.clone()).or_default() += n;
             let excluded = excluded_by(own(&c.exclusion), self.excluded.get(&c.parent_id).copied().unwrap_or(false));
             let (gone, linked) = (c.category == "gone", matches!(c.category.as_str(), "linked" | "management"));
             let eligible = c.category == "ready" && !excluded;
@@ -213,6 +216,11 @@ impl Tree {
                 }
             }
         }
+    }
+
+    /// How many accounts are directly in `unit`.
+    pub fn direct_accounts(&self, unit: &str) -> usize {
+        self.direct.get(unit).copied().unwrap_or(0)
     }
 
     /// An account as the page shows it.
@@ -320,5 +328,6 @@ mod tests {
         assert_eq!((root.is_root, root.accounts, root.linked, root.eligible), (true, 6, 2, 2));
         let ou_a = tree.units.iter().find(|u| u.id == "ou-a").map(|u| (u.accounts, u.eligible));
         assert_eq!(ou_a, Some((2, 1)));
+        assert_eq!((tree.direct_accounts("r-1"), tree.direct_accounts("ou-a"), tree.direct_accounts("ou-b")), (5, 0, 2));
     }
 }
