@@ -36,6 +36,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL,
+    // A laptop's width: every scanned page is checked for sideways scrolling at it.
+    viewport: { width: 1280, height: 800 },
     trace: 'retain-on-failure',
     launchOptions: {
       // Debian's chromium: Playwright never downloads a browser here.

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use leptos_meta::MetaTags;
 use leptos_meta::{provide_meta_context, Title};
-use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::accounts::dialogs::{DeleteDialog, RenameDialog};
@@ -81,7 +81,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Xops 360") text="Xops 360" />
         // Async rendering: every page arrives whole, so it works without JavaScript.
         <Router>
-            <Routes fallback=NotFound>
+            <Routes fallback=crate::ui::PageNotFound>
                 <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                 <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
                 <Route path=path!("/signup/sent") view=SignUpSentPage ssr=SsrMode::Async />
@@ -101,8 +101,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/:id/organization") view=crate::integrations::aws::organization::pages::OrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/certificate") view=crate::integrations::microsoft::renewal::RenewCertificatePage ssr=SsrMode::Async />
                     <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async />
-                    <Route path=path!("/support/inbox") view=SupportInboxPage ssr=SsrMode::Async />
                 </ParentRoute>
+                // Operators work across organizations: their own frame, not a customer's.
+                <Route path=path!("/support/inbox") view=SupportInboxPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -118,22 +119,5 @@ fn OpenDialog() -> impl IntoView {
             DialogRequest::Delete(id) => view! { <DeleteDialog account_id=id /> }.into_any(),
             DialogRequest::AccountType => view! { <AccountTypeDialog /> }.into_any(),
         })
-    }
-}
-
-#[component]
-fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <main class="auth-page">
-            <div class="auth-card">
-                <h1>"Page not found"</h1>
-                <p>"There is no page at this address."</p>
-                <A href="/">"Go to Home"</A>
-            </div>
-        </main>
     }
 }

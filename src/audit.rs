@@ -12,6 +12,13 @@ pub struct Actor {
     pub addr: String,
 }
 
+impl Actor {
+    /// The portal itself acting for an organization ("Xops scheduled check").
+    pub fn system(organization_id: i64, who: &str) -> Actor {
+        Actor { organization_id: Some(organization_id), user_id: None, who: who.into(), addr: String::new() }
+    }
+}
+
 /// Appends one row inside the caller's transaction, so that the change and its audit row
 /// commit together (or neither does).
 pub async fn write<'c, E>(executor: E, actor: &Actor, action: &str, detail: &str) -> Result<(), AppError>

@@ -36,6 +36,8 @@ pub struct Config {
     pub drain: Duration,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client (none: the TCP peer is the client).
     pub trusted_proxies: Vec<crate::net::Cidr>,
+    /// How many connections may be open, per client address, and how long headers may take.
+    pub connections: crate::server::listen::ConnectionLimits,
     /// Sign-ups allowed from one client address per hour.
     pub sign_ups_per_hour: i64,
     /// The mail server (or folder), the sender and the support team's address.
@@ -62,12 +64,22 @@ pub struct HealthSettings {
 
 /// Where webhooks may go besides public https URLs (`XOPS_WEBHOOK_ALLOW_LOOPBACK_HTTP`,
 /// `XOPS_WEBHOOK_ALLOW_PRIVATE`); both off in production.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookPolicy {
     /// http:// to a loopback address (a receiver on the same machine, as in tests).
     pub allow_loopback_http: bool,
-    /// Private, link-local and other non-public addresses (a receiver inside your network).
+    /// Private and other non-public addresses (a receiver inside your network); never loopback,
+    /// unspecified or link-local (cloud metadata), whatever this says.
     pub allow_private: bool,
+    /// How long a receiver may take to answer (`XOPS_WEBHOOK_TIMEOUT_SECONDS`); one that let a
+    /// message time out gets a third of it until it answers in time again.
+    pub timeout: Duration,
+}
+
+impl Default for WebhookPolicy {
+    fn default() -> Self {
+        WebhookPolicy { allow_loopback_http: false, allow_private: false, timeout: Duration::from_secs(10) }
+    }
 }
 
 /// How replicas on PostgreSQL read sessions (see README: Running on PostgreSQL).
@@ -129,6 +141,25 @@ impl Config {
                         others cannot open."
                 .into());
         }
+        let trusted_proxies = crate::net::Cidr::parse_list(&var("XOPS_TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|e| format!("XOPS_TRUSTED_PROXIES: {e}"))?;
+        let count = |name: &str, default: usize| -> Result<usize, String> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{name} must be a whole number above 0, not `{v}`")),
+            }
+        };
+        let connection_defaults = crate::server::listen::ConnectionLimits::default();
+        let connections = crate::server::listen::ConnectionLimits {
+            max_connections: count("XOPS_MAX_CONNECTIONS", connection_defaults.max_connections)?,
+            per_address: count("XOPS_MAX_CONNECTIONS_PER_ADDRESS", connection_defaults.per_address)?,
+            header_timeout: seconds("XOPS_HEADER_TIMEOUT_SECONDS", connection_defaults.header_timeout.as_secs())?,
+            trusted_proxies: trusted_proxies.clone(),
+        };
         Ok(Config {
             database_url,
             addr,
@@ -156,6 +187,7 @@ impl Config {
             webhooks: WebhookPolicy {
                 allow_loopback_http: flag("XOPS_WEBHOOK_ALLOW_LOOPBACK_HTTP")?,
                 allow_private: flag("XOPS_WEBHOOK_ALLOW_PRIVATE")?,
+                timeout: seconds("XOPS_WEBHOOK_TIMEOUT_SECONDS", 10)?,
             },
             health: HealthSettings {
                 interval: minutes("XOPS_CHECK_INTERVAL_MINUTES", 6 * 60)?,
@@ -175,8 +207,8 @@ impl Config {
             },
             master_key: var("XOPS_MASTER_KEY"),
             master_key_file: var("XOPS_MASTER_KEY_FILE").unwrap_or_else(|| "data/master.key".into()).into(),
-            trusted_proxies: crate::net::Cidr::parse_list(&var("XOPS_TRUSTED_PROXIES").unwrap_or_default())
-                .map_err(|e| format!("XOPS_TRUSTED_PROXIES: {e}"))?,
+            trusted_proxies,
+            connections,
             sign_ups_per_hour: match var("XOPS_SIGN_UPS_PER_HOUR") {
                 None => 20,
                 Some(v) => v

@@ -38,27 +38,36 @@ impl Sealer {
     /// The master key from `XOPS_MASTER_KEY` (base64 of 32 bytes), else from `key_file`,
     /// which is created (mode 0600) with a random key on first run.
     pub fn load(master_key: Option<&str>, key_file: &Path) -> Result<Sealer, String> {
-        let encoded = match master_key {
-            Some(k) => k.trim().to_string(),
+        let (sealer, new_key) = Sealer::read(master_key, key_file)?;
+        if let Some(new_key) = new_key {
+            new_key.write()?;
+        }
+        Ok(sealer)
+    }
+
+    /// The master key from `XOPS_MASTER_KEY`, else from `key_file`; when there is neither, a new
+    /// random key and the file to write it to, written by the caller only once it has checked
+    /// that the database holds nothing sealed under another key.
+    pub fn read(master_key: Option<&str>, key_file: &Path) -> Result<(Sealer, Option<NewKeyFile>), String> {
+        let (encoded, new_key) = match master_key {
+            Some(k) => (k.trim().to_string(), None),
             None if key_file.exists() => {
                 refuse_shared_key_file(key_file)?;
-                std::fs::read_to_string(key_file)
+                let encoded = std::fs::read_to_string(key_file)
                     .map_err(|e| format!("cannot read the master key file {}: {e}", key_file.display()))?
                     .trim()
-                    .to_string()
+                    .to_string();
+                (encoded, None)
             }
             None => {
                 let mut key = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut key);
                 let encoded = STANDARD.encode(key);
-                write_private_file(key_file, &encoded)
-                    .map_err(|e| format!("cannot create the master key file {}: {e}", key_file.display()))?;
-                tracing::info!(path = %key_file.display(), "created a new master key file");
-                encoded
+                (encoded.clone(), Some(NewKeyFile { path: key_file.to_path_buf(), encoded }))
             }
         };
         let key = STANDARD.decode(&encoded).map_err(|_| "the master key is not valid base64".to_string())?;
-        Sealer::from_key(&key)
+        Ok((Sealer::from_key(&key)?, new_key))
     }
 
     pub fn from_key(key: &[u8]) -> Result<Sealer, String> {
@@ -113,6 +122,21 @@ impl Sealer {
             tracing::error!("a sealed secret failed authentication");
             AppError::Internal
         })
+    }
+}
+
+/// A master key made at this start, not yet written to its file.
+pub struct NewKeyFile {
+    path: std::path::PathBuf,
+    encoded: String,
+}
+
+impl NewKeyFile {
+    pub fn write(self) -> Result<(), String> {
+        write_private_file(&self.path, &self.encoded)
+            .map_err(|e| format!("cannot create the master key file {}: {e}", self.path.display()))?;
+        tracing::info!(path = %self.path.display(), "created a new master key file");
+        Ok(())
     }
 }
 

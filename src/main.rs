@@ -47,6 +47,7 @@ async fn main() -> ExitCode {
     };
     let public_url = config.public_url.clone();
     let drain = config.drain;
+    let limits = config.connections.clone();
     let router = match xops::startup::build_app(config).await {
         Ok(router) => router,
         Err(err) => {
@@ -55,7 +56,7 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("Xops portal listening on {public_url}");
-    match xops::startup::serve(listener, router, drain).await {
+    match xops::server::listen::serve(listener, router, limits, drain).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("server error: {err}");

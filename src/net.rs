@@ -2,7 +2,7 @@
 //! client's address; behind a TLS-terminating proxy every TCP peer is the proxy, so the
 //! client comes from `X-Forwarded-For` (or `Forwarded`), but only when the peer is a proxy we
 //! were told to trust: anyone else can write those headers.
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use axum::http::HeaderMap;
 
@@ -151,12 +151,54 @@ mod tests {
     }
 }
 
+/// What throttles count a client by: an IPv4 address as it is, an IPv6 address by its /64 (one
+/// subscriber gets a whole /64, so counting single addresses would give them unlimited tries).
+pub fn throttle_key(addr: &str) -> String {
+    match addr.parse::<IpAddr>().map(effective) {
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(v4) => v4.to_string(),
+        Err(_) => addr.to_string(),
+    }
+}
+
+/// The IPv4 address an IPv6 address carries, for every form that carries one: IPv4-mapped
+/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`)
+/// and 6to4 (`2002:aabb:ccdd::/48`). A request to any of them can reach that IPv4 address.
+pub fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    if s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1) {
+        return Some(low); // IPv4-compatible (:: and ::1 are IPv6's own)
+    }
+    if (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4]) || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) {
+        return Some(low);
+    }
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8));
+    }
+    None
+}
+
+/// The address a connection really reaches: the embedded IPv4 address where there is one.
+pub fn effective(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => embedded_ipv4(v6).map_or(addr, IpAddr::V4),
+        IpAddr::V4(_) => addr,
+    }
+}
+
 /// Whether `addr` is on the public internet: not loopback, private (10/8, 172.16/12,
 /// 192.168/16, fc00::/7), link-local (169.254/16, where cloud metadata answers; fe80::/10),
-/// shared (100.64/10), unspecified, multicast, broadcast, reserved or documentation space.
-/// Webhooks go only to such addresses unless a setting allows more (SSRF).
+/// shared (100.64/10), benchmarking (198.18/15), unspecified, multicast, broadcast, reserved
+/// or documentation space, nor an IPv6 form of any of these (`effective`), nor Teredo.
 pub fn is_public(addr: IpAddr) -> bool {
-    match addr {
+    match effective(addr) {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
             !(v4.is_loopback()
@@ -168,21 +210,73 @@ pub fn is_public(addr: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || a >= 240
-                || (a == 100 && (b & 0xc0) == 64))
+                || (a == 100 && (b & 0xc0) == 64)
+                || (a == 198 && (b & 0xfe) == 18)
+                || (a == 192 && b == 0 && v4.octets()[2] == 0))
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
+            let s = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x2001 && s[1] == 0)
+                || (s[0] == 0x0100 && s[1..4] == [0; 3])
+                || s[0] == 0)
         }
     }
+}
+
+/// Addresses no outbound request to a user-given URL may reach, whatever the settings:
+/// loopback, unspecified, link-local (169.254.169.254 and the other clouds' metadata services
+/// live there) and AWS's IPv6 metadata address (`fd00:ec2::254`), in any IPv6 form.
+pub fn is_never_allowed(addr: IpAddr) -> bool {
+    match effective(addr) {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_unspecified() || v4.is_link_local() || v4.octets()[0] == 0,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            v6.is_loopback() || v6.is_unspecified() || (s[0] & 0xffc0) == 0xfe80 || (s[0] == 0xfd00 && s[1] == 0x0ec2)
+        }
+    }
+}
+
+/// The one rule for every outbound request to a URL a user gave (webhooks; later OpenID
+/// discovery and JWKS): public addresses only; `allow_private` adds private networks but never
+/// what `is_never_allowed` names; `allow_loopback` adds loopback alone (a receiver on the same
+/// machine, as in tests). Err names the address and what it is, for the user.
+pub fn outbound_allowed(addr: IpAddr, allow_private: bool, allow_loopback: bool) -> Result<(), String> {
+    let reached = effective(addr);
+    if reached.is_loopback() && allow_loopback {
+        return Ok(());
+    }
+    if is_never_allowed(reached) {
+        return Err(format!("{addr}, a loopback, unspecified or link-local (cloud metadata) address"));
+    }
+    if is_public(addr) || allow_private {
+        return Ok(());
+    }
+    Err(format!("{addr}, a private or reserved address"))
+}
+
+/// Resolves `host` once and returns the address to connect to, refusing the host if any of
+/// its addresses breaks `outbound_allowed`: connect to what this returns (never resolve again),
+/// so that a DNS answer that changes in between cannot reach a refused address.
+pub async fn resolve_outbound(host: &str, port: u16, allow_private: bool, allow_loopback: bool) -> Result<std::net::SocketAddr, String> {
+    let bare = host.trim_matches(['[', ']']);
+    let addrs: Vec<std::net::SocketAddr> =
+        tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::lookup_host((bare, port)))
+            .await
+            .map_err(|_| format!("{host} did not resolve within 5 s"))?
+            .map_err(|e| format!("{host} does not resolve: {e}"))?
+            .collect();
+    let first = *addrs.first().ok_or_else(|| format!("{host} has no address"))?;
+    for addr in &addrs {
+        outbound_allowed(addr.ip(), allow_private, allow_loopback).map_err(|why| format!("{host} resolves to {why}"))?;
+    }
+    Ok(first)
 }
 
 #[cfg(test)]
@@ -196,8 +290,47 @@ mod public_tests {
         {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["1.1.1.1", "52.94.236.248", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for public in ["1.1.1.1", "52.94.236.248", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "2002:0808:0808::1"] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
+    }
+
+    #[test]
+    fn throttles_count_ipv6_clients_by_their_64() {
+        assert_eq!(throttle_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_key("2001:db8:1:2:ffff:ffff:ffff:ffff"), throttle_key("2001:db8:1:2::9"));
+        assert_ne!(throttle_key("2001:db8:1:3::1"), throttle_key("2001:db8:1:2::1"));
+        assert_eq!(throttle_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(throttle_key("::ffff:203.0.113.7"), "203.0.113.7");
+    }
+
+    /// Every IPv6 form that carries an IPv4 address is judged by that address.
+    #[test]
+    fn ipv6_forms_of_refused_ipv4_addresses_are_refused() {
+        let strict = |a: &str| outbound_allowed(a.parse().unwrap(), false, false);
+        for refused in ["::127.0.0.1", "::ffff:127.0.0.1", "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b:1::a00:1",
+            "2002:a9fe:a9fe::1", "2002:7f00:1::1", "198.18.0.1", "198.19.255.254", "2001::1", "::a00:1"]
+        {
+            assert!(strict(refused).is_err(), "{refused} was allowed");
+        }
+        assert_eq!(effective("64:ff9b::a9fe:a9fe".parse().unwrap()), "169.254.169.254".parse::<IpAddr>().unwrap());
+        assert_eq!(effective("2002:a9fe:a9fe::1".parse().unwrap()), "169.254.169.254".parse::<IpAddr>().unwrap());
+        assert!(strict("64:ff9b::808:808").is_ok(), "NAT64 of a public address is public");
+    }
+
+    /// Allowing private networks never opens loopback, unspecified or metadata addresses.
+    #[test]
+    fn allowing_private_networks_never_allows_loopback_or_metadata() {
+        let private = |a: &str| outbound_allowed(a.parse().unwrap(), true, false);
+        for refused in ["127.0.0.1", "::ffff:127.0.0.1", "::127.0.0.1", "0.0.0.0", "::", "169.254.169.254", "fd00:ec2::254",
+            "fe80::1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "0.1.2.3"]
+        {
+            assert!(private(refused).is_err(), "{refused} was allowed with private networks on");
+        }
+        for allowed in ["10.0.0.5", "192.168.1.9", "fd12:3456::1", "198.18.0.1", "100.64.0.1"] {
+            assert!(private(allowed).is_ok(), "{allowed}");
+        }
+        assert!(outbound_allowed("127.0.0.1".parse().unwrap(), false, true).is_ok(), "loopback when allowed (tests)");
+        assert!(outbound_allowed("169.254.169.254".parse().unwrap(), true, true).is_err());
     }
 }

@@ -63,7 +63,9 @@ pub async fn build_app_and_state(
         }
     });
     let microsoft = Arc::new(crate::integrations::microsoft::identity::Microsoft::new(config.microsoft.clone()));
-    let sealer = Arc::new(crate::crypto::Sealer::load(config.master_key.as_deref(), &config.master_key_file)?);
+    let (sealer, new_key) = crate::crypto::Sealer::read(config.master_key.as_deref(), &config.master_key_file)?;
+    crate::server::master_key::verify(&pool, &sealer, new_key).await?;
+    let sealer = Arc::new(sealer);
     crate::integrations::microsoft::certificates::check_and_bind_sealed_keys(&pool, &sealer).await?;
     if config.master_key.is_none() && config.master_key_beside_database() {
         tracing::warn!(
@@ -92,6 +94,8 @@ pub async fn build_app_and_state(
         mailer,
         mail_wake,
         notify_wake: Arc::new(tokio::sync::Notify::new()),
+        deliveries: Arc::default(),
+        cloud_checks: Arc::default(),
         leptos_options: leptos_options.clone(),
     };
 
@@ -156,53 +160,6 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
         Ok(Ok(_)) => (axum::http::StatusCode::OK, "ready"),
         _ => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the database does not answer"),
     }
-}
-
-/// Serves `router` on `listener` until the process is told to stop, then drains for at most `drain`.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, drain: std::time::Duration) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Without TCP_NODELAY a response written in two pieces waits ~40 ms for a delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    // Told to stop, it stops accepting and lets requests in flight finish, for at most the
-    // drain time: a load balancer draining this replica loses no request that can end.
-    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = stopping.send(());
-        });
-    tokio::select! {
-        served = server => served,
-        () = async move {
-            if stopped.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(drain).await;
-        } => {
-            tracing::warn!(seconds = drain.as_secs(), "requests still in flight after the drain time; exiting");
-            Ok(())
-        }
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
 
 /// Once per five minutes across all replicas (`jobs::every`).

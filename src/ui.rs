@@ -34,9 +34,17 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
 
 /// A submit button that says it is working while its action runs.
 #[component]
-pub fn Submit(pending: Signal<bool>, label: &'static str, busy: &'static str) -> impl IntoView {
+pub fn Submit(
+    pending: Signal<bool>,
+    label: &'static str,
+    busy: &'static str,
+    /// A destructive action: drawn in the danger style.
+    #[prop(optional)]
+    danger: bool,
+) -> impl IntoView {
+    let class = if danger { "btn btn-danger" } else { "btn btn-primary" };
     view! {
-        <button type="submit" class="btn btn-primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+        <button type="submit" class=class disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
             {move || if pending.get() { busy } else { label }}
         </button>
     }
@@ -269,4 +277,23 @@ fn show_as_modal(dialog: leptos::web_sys::HtmlDialogElement) {
 /// A link that opens `request` on top of the page at `here`.
 pub fn dialog_link(request: DialogRequest, here: &str, label: &'static str, class: &'static str) -> impl IntoView {
     view! { <a href=request.href(here) data-opens=request.query() data-noscroll="true" class=class>{label}</a> }
+}
+
+/// "Page not found", with a 404 status when rendered on the server: routes that do not exist,
+/// and pages a user may not know exist (the support inbox for a customer).
+#[component]
+pub fn PageNotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="auth-page">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p>"There is no page at this address."</p>
+                <leptos_router::components::A href="/">"Go to Home"</leptos_router::components::A>
+            </div>
+        </main>
+    }
 }

@@ -374,3 +374,35 @@ async fn a_link_with_a_warning_does_not_silently_become_the_selected_account() {
     let page = expect_status(app.get(&app.client, "/integrations").await, StatusCode::OK).await;
     assert!(page.contains(r#"<span class="dropdown-value">Payer</span>"#), "Payer stays selected");
 }
+
+/// Issue 24: 30 parallel Re-tests made 90 STS calls in 2.3 s on the platform identity every
+/// tenant shares. Now an organization runs at most two checks at once; the rest get 429 and a
+/// sentence, and another organization is not held up.
+#[tokio::test]
+async fn parallel_retests_of_one_organization_are_bounded() {
+    let stub = StubSts::start(Role::RequiresExternalId).await;
+    let app = common::linked_payer(&stub).await;
+    let (payer, ..) = account(&app, "Payer").await;
+    stub.set(Role::Silent);
+    let before = stub.calls.load(std::sync::atomic::Ordering::SeqCst);
+    let mut retests = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (client, url, id) = (app.client.clone(), app.url.clone(), payer.to_string());
+        retests.spawn(async move {
+            let res = client
+                .post(format!("{url}/api/retest_account"))
+                .header(reqwest::header::ORIGIN, &url)
+                .form(&[("account_id", id.as_str())])
+                .send()
+                .await
+                .expect("an answer");
+            (res.status(), res.text().await.unwrap_or_default())
+        });
+    }
+    let answers = retests.join_all().await;
+    let refused: Vec<_> = answers.iter().filter(|(status, _)| *status == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert_eq!(refused.len(), 8, "{answers:?}");
+    assert!(refused.iter().all(|(_, body)| body.contains("checks are already running")), "{refused:?}");
+    let calls = stub.calls.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert!(calls <= 2 * 3, "{calls} STS calls for two checks");
+}

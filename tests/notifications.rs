@@ -17,7 +17,7 @@ use xops::notify::deliver::deliver_due;
 const HOURS: i64 = 3600;
 
 /// A webhook receiver on a free loopback port: records each request's signature header and
-/// body, and answers the statuses it is given in turn (then 200).
+/// body, and answers the statuses it is given in turn (then 200), after `delay`.
 struct Receiver {
     url: String,
     got: Arc<Mutex<Vec<(String, String)>>>,
@@ -25,7 +25,11 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start(mut answers: Vec<u16>) -> Receiver {
+    async fn start(answers: Vec<u16>) -> Receiver {
+        Receiver::start_slow(answers, Duration::ZERO).await
+    }
+
+    async fn start_slow(mut answers: Vec<u16>, delay: Duration) -> Receiver {
         let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         answers.reverse();
         let answers = Arc::new(Mutex::new(answers));
@@ -39,6 +43,7 @@ impl Receiver {
                         let signature = headers.get("x-xops-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
                         got.lock().unwrap().push((signature, body));
                         let status = answers.lock().unwrap().pop().unwrap_or(200);
+                        tokio::time::sleep(delay).await;
                         axum::http::StatusCode::from_u16(status).unwrap()
                     }
                 }
@@ -65,12 +70,16 @@ impl Drop for Receiver {
 
 /// Adds a webhook through the portal and reads its secret, shown once.
 async fn add_webhook(app: &TestApp, url: &str) -> String {
-    let added = app.call(&app.client, "add_webhook", &[("url", url)]).await;
+    add_webhook_as(app, &app.client, url).await
+}
+
+async fn add_webhook_as(app: &TestApp, client: &reqwest::Client, url: &str) -> String {
+    let added = app.call(client, "add_webhook", &[("url", url)]).await;
     let created = location(&added);
     let id = created.split("created=").nth(1).expect("the page that shows the secret").to_string();
-    let once = expect_status(app.call(&app.client, "webhook_secret_once", &[("id", &id)]).await, StatusCode::OK).await;
+    let once = expect_status(app.call(client, "webhook_secret_once", &[("id", &id)]).await, StatusCode::OK).await;
     let secret: Option<String> = serde_json::from_str(&once).unwrap();
-    let again = expect_status(app.call(&app.client, "webhook_secret_once", &[("id", &id)]).await, StatusCode::OK).await;
+    let again = expect_status(app.call(client, "webhook_secret_once", &[("id", &id)]).await, StatusCode::OK).await;
     assert_eq!(again, "null", "the secret was shown twice");
     secret.expect("the secret, once")
 }
@@ -205,4 +214,108 @@ async fn webhook_urls_must_be_https_and_never_inside_the_network() {
     assert_eq!(app.count("SELECT COUNT(*) FROM notification_targets").await, 0);
     let bad = expect_status(app.call(&app.client, "add_notification_email", &[("email", "nobody")]).await, StatusCode::BAD_REQUEST).await;
     assert!(bad.contains("\"field\":\"email\""), "{bad}");
+}
+
+/// Issue 24: eight webhooks of one organization pointed at a receiver that answers after 30 s
+/// delayed another organization's alert by 159 s. Deliveries now run concurrently, bounded per
+/// organization, and a new message never waits for a slow one.
+#[tokio::test]
+async fn one_organizations_slow_webhooks_do_not_delay_anothers_alert() {
+    let stub = StubSts::start(Role::RequiresExternalId).await;
+    let app = linked_payer(&stub).await;
+    let slow = Receiver::start_slow(vec![], Duration::from_secs(30)).await;
+    for i in 0..8 {
+        add_webhook(&app, &format!("{}?n={i}", slow.url)).await;
+    }
+    let bob = app.new_browser();
+    app.sign_up(&bob, "Beta", "bob@example.com").await;
+    let linked = app.call(&bob, "link_aws_account", &[("kind", "management"), ("name", "Payer"), ("role_arn", common::PAYER_ARN)]).await;
+    assert!(location(&linked).contains("notice=linked-aws"), "{}", location(&linked));
+    let fast = Receiver::start(vec![]).await;
+    add_webhook_as(&app, &bob, &fast.url).await;
+    let account_of = |email: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT a.id FROM cloud_accounts a JOIN users u ON u.organization_id = a.organization_id WHERE u.email = $1")
+                .bind(email)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (acme_payer, beta_payer) = (account_of("ada@example.com").await, account_of("bob@example.com").await);
+
+    stub.set(Role::Denied);
+    app.call(&app.client, "retest_account", &[("account_id", &acme_payer.to_string())]).await;
+    // Acme's eight messages are on their way to the slow receiver...
+    for _ in 0..100 {
+        if !slow.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!slow.received().is_empty(), "Acme's alert was not sent at all");
+    // ...when Beta's account fails: its alert goes out at once, not after Acme's.
+    app.call(&bob, "retest_account", &[("account_id", &beta_payer.to_string())]).await;
+    for _ in 0..100 {
+        if !fast.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = fast.received();
+    assert_eq!(got.len(), 1, "Beta's alert waited behind Acme's slow receivers");
+    assert!(got[0].1.contains("is now Failed"), "{}", got[0].1);
+    assert!(slow.received().len() <= xops::notify::deliver::PER_ORGANIZATION, "one organization took more than its share");
+}
+
+/// A receiver that keeps timing out gets a shorter wait, is paused after three timeouts in a
+/// row, and the organization is told (its page, its other targets, its audit log).
+#[tokio::test]
+async fn a_webhook_that_keeps_timing_out_is_paused_and_the_organization_told() {
+    let stub = StubSts::start(Role::RequiresExternalId).await;
+    let app = TestApp::spawn_with(|c| {
+        c.aws = stub.settings(Duration::from_secs(5));
+        c.webhooks.timeout = Duration::from_secs(1);
+    })
+    .await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    common::link_payer(&app).await;
+    let slow = Receiver::start_slow(vec![], Duration::from_secs(30)).await;
+    add_webhook(&app, &slow.url).await;
+    app.call(&app.client, "add_notification_email", &[("email", "ops@acme.example")]).await;
+    stub.set(Role::Denied);
+    let now = xops::server::now();
+    run_due(&app.state, now + 6 * HOURS + 1).await.unwrap();
+    let later = now + 6 * HOURS + 1;
+    for at in [later, later + 31, later + 31 + 61] {
+        assert_eq!(deliver_due(&app.state, at).await.unwrap(), 0);
+    }
+    assert_eq!(slow.received().len(), 3);
+    let last_error: String = sqlx::query_scalar("SELECT last_error FROM notifications WHERE attempts = 3").fetch_one(&app.pool).await.unwrap();
+    assert!(last_error.contains("no answer within 0.3"), "the second and later tries wait a third as long: {last_error}");
+    // Paused: its next try is not made, whatever the backoff says.
+    assert_eq!(deliver_due(&app.state, later + 31 + 61 + 121).await.unwrap(), 0);
+    assert_eq!(slow.received().len(), 3, "a paused webhook was tried");
+    let settings = expect_status(app.call(&app.client, "notification_settings", &[]).await, StatusCode::OK).await;
+    let settings: xops::settings::Notifications = serde_json::from_str(&settings).unwrap();
+    let hook = settings.targets.iter().find(|t| t.kind == "webhook").unwrap();
+    assert!(hook.paused.as_deref().is_some_and(|p| p.starts_with("Paused until")), "{hook:?}");
+    let told = app.count("SELECT COUNT(*) FROM notifications n JOIN notification_targets t ON t.id = n.target_id \
+        WHERE t.kind = 'email' AND n.event_key LIKE 'webhook_paused:%'").await;
+    assert_eq!(told, 1, "the organization's email address was not told");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'webhook_paused'").await, 1);
+}
+
+#[tokio::test]
+async fn an_organization_has_at_most_ten_webhooks() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let receiver = Receiver::start(vec![]).await;
+    for i in 0..10 {
+        add_webhook(&app, &format!("{}?n={i}", receiver.url)).await;
+    }
+    let eleventh = app.call(&app.client, "add_webhook", &[("url", &format!("{}?n=10", receiver.url))]).await;
+    let body = expect_status(eleventh, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("\"field\":\"url\"") && body.contains("at most 10 webhooks"), "{body}");
 }

@@ -132,6 +132,13 @@ async fn form_errors_are_the_portals_own_words() {
     assert!(back.starts_with("/signin?") && back.contains("__sig="), "{back}");
     let page = expect_status(app.get(&app.client, &back).await, StatusCode::OK).await;
     assert!(page.contains("Invalid email or password."), "a signed error is shown");
+
+    // Issue 24: a signed error made in one browser is not shown in another (organization B made
+    // a link that showed its own words in organization A's error box).
+    let other = app.new_browser();
+    let replayed = app.get(&other, &back).await;
+    assert_eq!(replayed.status(), StatusCode::SEE_OTHER, "another browser's signed error was shown");
+    assert!(!location(&replayed).contains("__err"), "{}", location(&replayed));
 }
 
 #[tokio::test]
@@ -234,6 +241,28 @@ async fn a_replaced_master_key_stops_the_start_and_old_keys_are_bound_to_their_r
     replaced.master_key_file = app.dir.path().join("new.key");
     let err = xops::startup::build_app(replaced).await.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("XOPS_MASTER_KEY") && err.contains("sealed under master key"), "{err}");
+    assert!(!replaced.master_key_file.exists(), "a key file was written before the key was found wrong");
+}
+
+/// Issue 24: with no certificates but a webhook secret (or waiting mail), a lost key file was
+/// silently replaced; now the key check row refuses any other key, and nothing is written.
+#[tokio::test]
+async fn a_lost_key_file_is_never_silently_replaced() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM certificates").await, 0);
+    let expected = xops::crypto::Sealer::load(None, &app.config.master_key_file).unwrap().key_id().to_string();
+    std::fs::remove_file(&app.config.master_key_file).unwrap();
+    let err = xops::startup::build_app(app.config.clone()).await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains(&format!("sealed under master key {expected}")), "{err}");
+    assert!(!app.config.master_key_file.exists(), "a new key file was written");
+
+    // Another key given outright is refused the same way, by the check row alone.
+    let mut other = app.config.clone();
+    other.master_key = Some(base64::engine::general_purpose::STANDARD.encode([9u8; 32]));
+    let err = xops::startup::build_app(other).await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains(&expected), "{err}");
 }
 
 #[tokio::test]
@@ -301,4 +330,30 @@ async fn a_chunked_body_over_the_limit_is_413_too() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.to_lowercase().contains("x-content-type-options: nosniff"), "{answer}");
+}
+
+/// Issue 24: during a flood of sign-ins from many addresses, a legitimate sign-in got 503 once
+/// in 5 tries. A browser that signed in to its account recently has hashing slots kept for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_browser_still_signs_in_during_a_flood_from_many_addresses() {
+    let app = TestApp::spawn_with(|c| c.trusted_proxies = vec![xops::net::Cidr::parse("127.0.0.1").unwrap()]).await;
+    app.sign_up(&app.new_browser(), "Acme", "ada@example.com").await;
+    let ada = app.new_browser();
+    assert!(sign_in_from(&app, &ada, "ada@example.com", PASSWORD, Some("198.51.100.7")).await.is_success());
+    let mut flood = tokio::task::JoinSet::new();
+    let stranger = app.new_browser();
+    for i in 0..300 {
+        let (url, client) = (app.url.clone(), stranger.clone());
+        flood.spawn(async move {
+            let from = format!("10.8.{}.{}", i / 250, i % 250 + 1);
+            sign_in_at(&url, &client, &format!("nobody{i}@example.com"), "not the password", Some(&from)).await
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for attempt in 0..5 {
+        let status = sign_in_from(&app, &ada, "ada@example.com", PASSWORD, Some("198.51.100.7")).await;
+        assert!(status.is_success(), "attempt {attempt} of a known browser during the flood: {status}");
+    }
+    let statuses = flood.join_all().await;
+    assert!(statuses.iter().any(|s| *s == StatusCode::SERVICE_UNAVAILABLE), "the flood never filled the shared slots: the test proves nothing");
 }

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { createMotoMemberAccount, expectAccessible, linkPayer, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
+import { createMotoMemberAccount, expectAccessible, linkPayer, jsEnabled, ready, signIn, signUp, uniqueEmail, watchConsole } from './helpers';
 
 test('link, rename and delete AWS accounts; management accounts go through support', async ({ page }, testInfo) => {
   const consoleErrors = watchConsole(page);
@@ -40,17 +40,25 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
 
   // Now a linked account: a real member of the management account's organization in moto.
   const member = createMotoMemberAccount();
-  // From Integrations: Add Account → Select AWS Account Type → Linked Account → Connect, and
-  // back on Integrations.
+  // The guide's way, begun on Integrations: Select account → Add Cloud Account → the AWS card →
+  // Linked Account → Connect, and back on Integrations with the success message (issue 24: it
+  // ended on the selection page, with its first-run line and no message).
   await page.goto('/integrations');
   await ready(page);
-  await page.getByRole('region', { name: 'AWS (Amazon Web Services)' }).getByRole('link', { name: 'Add Account' }).click();
+  await page.locator('.account-selector summary').click();
+  await page.getByRole('link', { name: 'Add Cloud Account' }).click();
+  await expect(page.getByRole('heading', { name: 'Select Your Preferred Cloud Service or Platform' })).toBeVisible();
+  await expect(page.getByText('Choose the platform of the first account to connect')).toHaveCount(0);
+  await ready(page);
+  await page.locator('.card-grid').getByRole('link', { name: 'AWS (Amazon Web Services)' }).click();
   await page.getByRole('dialog', { name: 'Select AWS Account Type' }).getByRole('link', { name: /Linked Account/ }).click();
+  await expect(page.getByRole('heading', { name: 'Link a New AWS Account' })).toBeVisible();
   await ready(page);
   await page.getByLabel('AWS Account Name').fill('Dev');
   await page.getByLabel('AWS Role ARN').fill(`arn:aws:iam::${member}:role/XopsReadOnlyAccess`);
   await page.getByRole('button', { name: 'Connect' }).click();
   await expect(page).toHaveURL(/\/integrations\?notice=linked-aws$/);
+  await expect(page.getByText('Account connected. Xops verified the role with your External ID.')).toBeVisible();
   await expect(page.locator('tr[data-account="Dev"]').first()).toContainText(member);
   await page.goto('/integrations/aws');
   await ready(page);
@@ -154,5 +162,51 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await page.goto('/integrations/aws');
   await expect(page.locator('tr[data-account="Payer"]')).toHaveCount(0);
 
+  expect(consoleErrors).toEqual([]);
+});
+
+test('every in-app navigation shows what the database holds now; the side panel marks sub-pages', async ({ page, browser }, testInfo) => {
+  const consoleErrors = watchConsole(page);
+  const password = 'correct horse battery';
+  const email = uniqueEmail(testInfo, 'fresh');
+  await signUp(page, `Fresh ${testInfo.project.name}`, email, password);
+  await expect(page).toHaveURL(/\/select-platform$/);
+  await page.goto('/integrations/eks');
+  await ready(page);
+  await page.getByLabel('AWS Account Name').fill('Clusters');
+  await page.getByLabel('AWS Role ARN').fill('arn:aws:iam::123456789012:role/XopsEksReadOnlyAccess');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page).toHaveURL(/\/integrations\/eks\?notice=linked-eks$/);
+  await ready(page);
+  // A sub-page is marked as part of Integrations in the side panel.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('link', { name: 'Integrations' })).toHaveAttribute('aria-current', 'page');
+  await expect(nav.getByRole('link', { name: 'Home' })).not.toHaveAttribute('aria-current', 'page');
+
+  // Another session of the same person renames the account meanwhile.
+  const other = await browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled: true });
+  const second = await other.newPage();
+  await second.goto('/signin');
+  await signIn(second, email, password);
+  await expect(second).toHaveURL(/\/$/);
+  await second.goto('/integrations/eks');
+  await ready(second);
+  await second.locator('tr[data-account="Clusters"]').getByRole('link', { name: 'Edit' }).click();
+  await ready(second);
+  const rename = second.getByRole('dialog', { name: 'Edit account name' });
+  await rename.getByLabel('EKS Account Name').fill('Renamed clusters');
+  await rename.getByRole('button', { name: 'Proceed' }).click();
+  await expect(second.getByText('Account name updated')).toBeVisible();
+  await other.close();
+
+  // In-app navigation through the side panel shows the new name everywhere (issue 24).
+  await nav.getByRole('link', { name: 'Integrations' }).click();
+  await expect(page.getByRole('heading', { name: 'Integrations', level: 1 })).toBeVisible();
+  await expect(page.locator('.account-selector .dropdown-value')).toHaveText('Renamed clusters');
+  await expect(page.locator('tr[data-account="Renamed clusters"]').first()).toBeVisible();
+  await expect(page.locator('tr[data-account="Clusters"]')).toHaveCount(0);
+  // The providers' marks read as logos, not specks.
+  const mark = await page.locator('.integration-card-title .mark').first().boundingBox();
+  expect(mark?.width ?? 0).toBeGreaterThanOrEqual(32);
   expect(consoleErrors).toEqual([]);
 });

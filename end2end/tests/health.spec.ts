@@ -46,11 +46,11 @@ test('Home shows the health dashboard: counts, what needs attention first, and e
   await expect(health.locator('table.accounts tr[data-account="Clusters"]')).toHaveCount(0);
   // The timelines: Payer linked (green) then re-tested (amber), oldest first; Clusters green.
   const payer = health.locator('table.timelines tr', { hasText: 'Payer' });
-  await expect(payer.locator('.mark')).toHaveCount(2);
-  await expect(payer.locator('.mark').nth(0)).toHaveClass(/mark-connected/);
-  await expect(payer.locator('.mark').nth(1)).toHaveClass(/mark-warning/);
-  await expect(payer.locator('.mark').nth(1)).toHaveAttribute('title', /Re-test · Warning · \d+ ms$/);
-  await expect(health.locator('table.timelines tr', { hasText: 'Clusters' }).locator('.mark-connected')).toHaveCount(1);
+  await expect(payer.locator('.beat')).toHaveCount(2);
+  await expect(payer.locator('.beat').nth(0)).toHaveClass(/beat-connected/);
+  await expect(payer.locator('.beat').nth(1)).toHaveClass(/beat-warning/);
+  await expect(payer.locator('.beat').nth(1)).toHaveAttribute('title', /Re-test · Warning · \d+ ms$/);
+  await expect(health.locator('table.timelines tr', { hasText: 'Clusters' }).locator('.beat-connected')).toHaveCount(1);
   await expectAccessible(page, 'Home with the health dashboard');
 
   // Where the organization is told: Notifications, from the profile menu.

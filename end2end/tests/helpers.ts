@@ -136,6 +136,9 @@ export async function expectAccessible(page: Page, what: string) {
 }
 
 async function scan(page: Page, what: string) {
+  // No sideways scrolling at a laptop's width (issue 24: Integrations was 1,494 px wide).
+  const width = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  expect(width.scroll, `${what} scrolls sideways at ${width.inner} px`).toBeLessThanOrEqual(width.inner);
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')

@@ -1,5 +1,7 @@
 //! Sign-up, sign-in and sign-out: the pages and the server functions behind them.
 #[cfg(feature = "ssr")]
+pub mod device;
+#[cfg(feature = "ssr")]
 pub mod guard;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -43,6 +45,10 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
     // Bound what is stored and hashed; over-long input simply fails like any wrong credential.
     let email: String = email.chars().take(crate::domain::Email::MAX_LEN).collect();
 
+    let now = crate::server::now();
+    let known_device = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| crate::server::forms::cookie(&parts.headers, device::COOKIE))
+        .is_some_and(|value| device::is_known(&state.sealer, &value, &email, now));
     let reservation = throttle::reserve(&state.pool, &email, &addr).await?;
     let user: Option<(i64, i64, String)> =
         sqlx::query_as("SELECT id, organization_id, password_hash FROM users WHERE email = $1")
@@ -50,7 +56,7 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
             .fetch_optional(&state.pool)
             .await?;
     let password_ok = password.chars().count() <= crate::domain::Password::MAX_LEN
-        && match password::verify(password, user.as_ref().map(|u| u.2.clone())).await {
+        && match password::verify(password, user.as_ref().map(|u| u.2.clone()), known_device).await {
             Ok(ok) => ok,
             Err(err) => {
                 // Nothing was checked (the portal was too busy): the attempt does not count.
@@ -72,6 +78,12 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
 
     throttle::clear(&state.pool, &email).await?;
     session::start(&session, user_id).await?;
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let cookie = device::set_cookie(&device::issue(&state.sealer, &email, now), state.config.secure_cookies());
+        if let Ok(cookie) = axum::http::HeaderValue::from_str(&cookie) {
+            response.append_header(axum::http::header::SET_COOKIE, cookie);
+        }
+    }
     actor.user_id = Some(user_id);
     crate::audit::record(&state.pool, &actor, "sign_in", "").await;
 

@@ -15,8 +15,11 @@ pub async fn hash(password: Password) -> Result<String, AppError> {
 
 /// Checks `password` against `stored`; with no stored hash (unknown email) it checks against a
 /// dummy so that the answer takes as long either way and does not reveal which emails exist.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
-    run_blocking(move || {
+/// `known_device`: the browser signed in to this account recently (`auth::device`), so it may
+/// use the slots kept back for such sign-ins when a flood holds the others (OWASP's advice
+/// against credential stuffing).
+pub async fn verify(password: String, stored: Option<String>, known_device: bool) -> Result<bool, AppError> {
+    let check = move || {
         let stored = match stored {
             Some(stored) => stored,
             None => {
@@ -26,8 +29,13 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
             }
         };
         Ok(verify_now(&password, &stored))
-    })
-    .await?
+    };
+    if known_device {
+        static RESERVED: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
+        let reserved = RESERVED.get_or_init(|| crate::server::blocking::slots_per_core(1));
+        return crate::server::blocking::run_bounded_or_reserved(slots(), reserved, check).await?;
+    }
+    crate::server::blocking::run_bounded(slots(), check).await?
 }
 
 fn hash_now(password: &str) -> Result<String, AppError> {
@@ -57,10 +65,15 @@ fn dummy_hash() -> Result<&'static str, AppError> {
     Ok(DUMMY.get_or_init(|| h))
 }
 
-/// Hashes in progress at most: two per core keeps both busy without queueing memory.
-async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+/// Hashes in progress at most: two per core keeps both busy without queueing memory (and one
+/// more per core for known devices, see `verify`).
+fn slots() -> &'static Arc<tokio::sync::Semaphore> {
     static SLOTS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
-    crate::server::blocking::run_bounded(SLOTS.get_or_init(|| crate::server::blocking::slots_per_core(2)), f).await
+    SLOTS.get_or_init(|| crate::server::blocking::slots_per_core(2))
+}
+
+async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    crate::server::blocking::run_bounded(slots(), f).await
 }
 
 #[cfg(test)]
@@ -73,8 +86,8 @@ mod tests {
         let stored = hash(pw).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(stored.starts_with("$argon2id$"), "argon2id, with its parameters in the PHC string");
         assert!(!stored.contains("horse"));
-        assert_eq!(verify("correct horse battery".into(), Some(stored.clone())).await, Ok(true));
-        assert_eq!(verify("wrong horse battery".into(), Some(stored)).await, Ok(false));
-        assert_eq!(verify("anything at all".into(), None).await, Ok(false));
+        assert_eq!(verify("correct horse battery".into(), Some(stored.clone()), false).await, Ok(true));
+        assert_eq!(verify("wrong horse battery".into(), Some(stored), true).await, Ok(false));
+        assert_eq!(verify("anything at all".into(), None, false).await, Ok(false));
     }
 }

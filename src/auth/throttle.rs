@@ -1,6 +1,6 @@
-//! Sign-in throttling: after 5 failures for one email, or from one client address, within
-//! 15 minutes, further attempts are refused without checking the password. Sign-ups are
-//! limited per client address (`XOPS_SIGN_UPS_PER_HOUR`).
+//! Sign-in throttling: after 5 failures for one email, or from one client address (an IPv6
+//! client by its /64), within 15 minutes, further attempts are refused without checking the
+//! password. Sign-ups are limited per client address (`XOPS_SIGN_UPS_PER_HOUR`).
 use sqlx::AnyConnection;
 use crate::server::Pool;
 
@@ -47,6 +47,7 @@ pub struct Reservation(i64);
 /// concurrent guesses are serialised by the database's write lock, so no more than
 /// MAX_FAILURES of them ever reach the hash (a check then a later record let 100 through).
 pub async fn reserve(pool: &Pool, email: &str, addr: &str) -> Result<Reservation, AppError> {
+    let addr = &crate::net::throttle_key(addr);
     let now = now();
     let mut tx = begin_write(pool).await?;
     if let Some(wait) = retry_after(&mut tx, email, addr, now).await? {
@@ -82,6 +83,7 @@ pub async fn clear(pool: &Pool, email: &str) -> Result<(), AppError> {
 /// Sign-ups from one address within an hour: reserved (counted and recorded) in one write
 /// transaction before the password is hashed, like sign-in attempts.
 pub async fn reserve_sign_up(pool: &Pool, addr: &str, per_hour: i64) -> Result<(), AppError> {
+    let addr = &crate::net::throttle_key(addr);
     let now = now();
     let mut tx = begin_write(pool).await?;
     sqlx::query("DELETE FROM sign_ups WHERE created_at <= $1").bind(now - 3600).execute(&mut *tx).await?;

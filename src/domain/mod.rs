@@ -27,13 +27,31 @@ pub(crate) fn has_control_chars(s: &str) -> bool {
 /// zero-width spaces and joiners, tags), with which a name can pose as another in lists and
 /// the audit log.
 pub(crate) fn has_format_chars(s: &str) -> bool {
-    s.chars().any(|c| {
-        matches!(c as u32,
-            0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180E
-            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
-            | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
-            | 0xE0001 | 0xE0020..=0xE007F)
-    })
+    s.chars().any(is_format_char)
+}
+
+fn is_format_char(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180E
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
+        | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+        | 0xE0001 | 0xE0020..=0xE007F)
+}
+
+/// A name read from a cloud (an account, unit, subscription or group), made safe to show: the
+/// control and invisible format characters that names typed here may not hold (bidi overrides
+/// such as U+202E) are written out as `<U+202E>`, so they can neither disguise the name nor
+/// reorder the text around it.
+pub fn visible_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() || is_format_char(c) { format!("<U+{:04X}>", c as u32) } else { c.to_string() })
+        .collect()
+}
+
+/// `visible_name` as a serde field reader, for names in the clouds' JSON.
+pub fn deserialize_visible_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let raw = <String as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(visible_name(&raw))
 }
 
 /// A path on this site (never `//host` or a full URL), safe to redirect to: after sign-in,
@@ -56,6 +74,13 @@ pub fn percent_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::is_local_path;
+
+    #[test]
+    fn names_from_a_cloud_show_their_invisible_characters() {
+        assert_eq!(super::visible_name("Prod\u{202E}gnp.exe"), "Prod<U+202E>gnp.exe");
+        assert_eq!(super::visible_name("a\u{200B}b\nc"), "a<U+200B>b<U+000A>c");
+        assert_eq!(super::visible_name("Plain – ünïcode"), "Plain – ünïcode");
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

@@ -134,7 +134,7 @@ fn dashboard(overview: OrganizationHealth) -> impl IntoView {
                                         {t.checks
                                             .into_iter()
                                             .map(|c| {
-                                                let class = format!("mark mark-{}", c.status.as_str());
+                                                let class = format!("beat beat-{}", c.status.as_str());
                                                 let text = c.title.clone();
                                                 view! { <li class=class title=c.title><span class="visually-hidden">{text}</span></li> }
                                             })

@@ -63,12 +63,7 @@ async fn check_one(state: &AppState, organization_id: i64, account_id: i64, now:
         Err(AppError::NotFound(_)) => return Ok(false),
         Err(err) => return Err(err),
     };
-    let actor = crate::audit::Actor {
-        organization_id: Some(organization_id),
-        user_id: None,
-        who: "Xops scheduled check".into(),
-        addr: String::new(),
-    };
+    let actor = crate::audit::Actor::system(organization_id, "Xops scheduled check");
     let (before, after): (AccountStatus, AccountStatus) =
         crate::integrations::retest::check(state, organization_id, &account, CheckReason::Scheduled, &actor, now).await?;
     Ok(before != after)

@@ -30,15 +30,17 @@ pub fn HomePage() -> impl IntoView {
                         return view! { <Redirect path=landing /> }.into_any();
                     }
                     let current = ws.current_account().cloned();
+                    // With one account shown as Current account, no list of that one again.
+                    let several = ws.total_accounts() > 1 || current.is_none();
                     view! {
                         <crate::health::dashboard::HealthDashboard />
                         {current.map(current_account)}
-                        <h2>"Connected accounts"</h2>
+                        {several.then(|| view! { <h2>"Connected accounts"</h2> })}
                         {Card::ALL
                             .into_iter()
                             .filter_map(|card| {
                                 let accounts = ws.accounts_of(card);
-                                (!accounts.is_empty()).then(|| view! {
+                                (several && !accounts.is_empty()).then(|| view! {
                                     <section class="provider-group">
                                         <h3>{card.title()}</h3>
                                         <AccountList accounts />

@@ -11,6 +11,7 @@ pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
     let account = crate::accounts::find(&state.pool, org, account_id).await?;
+    let _slot = state.cloud_checks.start(org)?;
     check(&state, org, &account, CheckReason::Retest, &user.actor().await, crate::server::now()).await?;
     leptos_axum::redirect(&format!("{}?notice=retested", account.provider.card().href()), false);
     Ok(())

@@ -2,28 +2,46 @@
 //! integration, the AWS one opening Select AWS Account Type over the page.
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::domain::Card;
+use crate::onboarding::landing::{began_on, SELECT_PLATFORM_PATH};
 
 /// The guide's "Select Your Preferred Cloud Service or Platform": one card per integration.
 #[component]
 pub fn SelectPlatformPage() -> impl IntoView {
     let mut cards = Card::ALL;
     cards.sort_by_key(|card| card.selection_rank());
+    // A dialog opened here leads back to the page Add Cloud Account was chosen on.
+    let here = match began_on(use_query_map().get_untracked().get("from")) {
+        Some(from) => format!("{SELECT_PLATFORM_PATH}?from={}", crate::domain::percent_encode(&from)),
+        None => SELECT_PLATFORM_PATH.to_string(),
+    };
     view! {
         <Title text="Select Your Preferred Cloud Service or Platform" />
         <section class="page">
             <h1>"Select Your Preferred Cloud Service or Platform"</h1>
-            <p class="lead">
-                "Choose the platform of the first account to connect. You can add the others later from "
-                <strong>"Integrations"</strong> "."
-            </p>
+            <crate::ui::Notice />
+            {crate::accounts::workspace::with_workspace(|ws| {
+                // The first-run line only while there is nothing linked yet.
+                if ws.total_accounts() == 0 {
+                    view! {
+                        <p class="lead">
+                            "Choose the platform of the first account to connect. You can add the others later from "
+                            <strong>"Integrations"</strong> "."
+                        </p>
+                    }
+                    .into_any()
+                } else {
+                    view! { <p class="lead">"Choose the platform of the account to add."</p> }.into_any()
+                }
+            })}
             <div class="card-grid">
                 {cards
                     .into_iter()
                     .map(|card| {
                         view! {
-                            <a href=crate::ui::add_account_href(card, crate::onboarding::landing::SELECT_PLATFORM_PATH) data-noscroll="true" class="platform-card">
+                            <a href=crate::ui::add_account_href(card, &here) data-noscroll="true" class="platform-card">
                                 {super::marks::provider_mark(card)}
                                 <span class="card-title">{card.title()}</span>
                                 <span class="card-blurb">{card.blurb()}</span>

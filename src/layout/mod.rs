@@ -14,8 +14,17 @@ pub fn SignedInLayout(#[prop(into)] dialogs: ViewFn) -> impl IntoView {
     let dialog_open = crate::ui::requested_dialog();
     let select = ServerAction::<SelectAccount>::new();
     let sign_out = ServerAction::<SignOut>::new();
-    let resource = Resource::new(move || select.version().get(), |_| load_workspace());
+    // Read again at every navigation to another page, so no page shows accounts as they were
+    // when an earlier page loaded (another person may have renamed or deleted one since).
+    let pathname = leptos_router::hooks::use_location().pathname;
+    let resource = Resource::new(move || (select.version().get(), pathname.get()), |_| load_workspace());
     provide_context(WorkspaceResource(resource));
+    // The section a page belongs to is marked in the side panel, sub-pages included.
+    let section = move |home: bool| {
+        let path = pathname.get();
+        let in_home = path == "/";
+        (in_home == home && (home || is_integrations_page(&path))).then_some("page")
+    };
 
     let with_workspace = move |render: fn(Workspace, Menus) -> AnyView| {
         move || {
@@ -41,12 +50,12 @@ pub fn SignedInLayout(#[prop(into)] dialogs: ViewFn) -> impl IntoView {
                 <nav aria-label="Main">
                     <ul>
                         <li>
-                            <A href="/" exact=true>
+                            <a href="/" aria-current=move || section(true)>
                                 "Home"
-                            </A>
+                            </a>
                         </li>
                         <li>
-                            <A href="/integrations">"Integrations"</A>
+                            <a href="/integrations" aria-current=move || section(false)>"Integrations"</a>
                         </li>
                     </ul>
                 </nav>
@@ -63,6 +72,12 @@ pub fn SignedInLayout(#[prop(into)] dialogs: ViewFn) -> impl IntoView {
         </div>
         {dialogs.run()}
     }
+}
+
+/// Pages under Integrations in the side panel: the cards, link pages, an account's own pages
+/// (subscriptions, certificate, organization) and the selection page.
+fn is_integrations_page(path: &str) -> bool {
+    ["/integrations", "/accounts/", crate::onboarding::landing::SELECT_PLATFORM_PATH].iter().any(|prefix| path.starts_with(prefix))
 }
 
 /// What the two menus need from the layout.
@@ -99,6 +114,11 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
         .map(|(_, a)| a.clone())
         .collect();
     let more = ws.total_accounts() - i64::try_from(listed.len()).unwrap_or(0);
+    // The layout stays as pages change: where the flow begins follows the address.
+    let location = leptos_router::hooks::use_location();
+    let add_href = move || {
+        crate::onboarding::landing::select_platform_href(&crate::ui::page_address(&location.pathname.get(), &location.query.get()))
+    };
     view! {
         <details class="dropdown account-selector">
             <summary>
@@ -136,7 +156,7 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                 {(more > 0).then(|| view! {
                     <A href="/integrations" attr:class="menu-item muted">{format!("{more} more accounts in Integrations")}</A>
                 })}
-                <A href=crate::onboarding::landing::SELECT_PLATFORM_PATH attr:class="menu-item menu-add">
+                <A href=add_href attr:class="menu-item menu-add">
                     "Add Cloud Account"
                 </A>
             </div>

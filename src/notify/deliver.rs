@@ -1,8 +1,18 @@
 //! Delivers webhook notifications from the outbox (email ones go through the mail outbox):
 //! signed, to the address checked against the SSRF rules at that moment, retried with the
 //! mail's backoff (30 s doubling to an hour) for a day, each leased to one replica at a time.
+//!
+//! One organization's slow receivers must not delay another's alerts: deliveries run
+//! concurrently (at most `PER_ORGANIZATION` of one organization and `IN_FLIGHT` in all per
+//! replica), rounds overlap so a new message never waits for a slow one, every organization's
+//! first attempts go before anyone's retries, a receiver that timed out once gets a shorter
+//! timeout, and one that times out `PAUSE_AFTER` times in a row is paused for an hour and its
+//! organization told.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::store::{Attempt, DueWebhook};
 use crate::error::AppError;
 use crate::server::AppState;
 
@@ -10,62 +20,170 @@ use crate::server::AppState;
 const MAX_ATTEMPTS: i64 = 30;
 /// How long one replica may hold a notification it is delivering.
 const LEASE_SECS: i64 = 60;
-const BATCH: i64 = 20;
+/// Deliveries in flight at once, per replica and per organization.
+const IN_FLIGHT: usize = 32;
+pub const PER_ORGANIZATION: usize = 4;
+/// Timeouts in a row before a target is paused, and for how long.
+const PAUSE_AFTER: i64 = 3;
+const PAUSE_SECS: i64 = 3600;
+/// At most this many webhooks per organization.
+pub const MAX_WEBHOOKS: i64 = 10;
 
-/// Delivers the webhook notifications due at `now`; returns how many were answered with 2xx.
+/// This replica's deliveries in flight.
+pub struct InFlight {
+    slots: Arc<tokio::sync::Semaphore>,
+    per_organization: Mutex<HashMap<i64, usize>>,
+}
+
+impl Default for InFlight {
+    fn default() -> Self {
+        InFlight { slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)), per_organization: Mutex::default() }
+    }
+}
+
+impl InFlight {
+    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
+        self.per_organization.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Organizations at their bound.
+    fn busy(&self) -> Vec<i64> {
+        self.counts().iter().filter(|(_, n)| **n >= PER_ORGANIZATION).map(|(org, _)| *org).collect()
+    }
+
+    fn try_start(&self, organization_id: i64) -> bool {
+        let mut counts = self.counts();
+        let count = counts.entry(organization_id).or_insert(0);
+        if *count >= PER_ORGANIZATION {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn finish(&self, organization_id: i64) {
+        let mut counts = self.counts();
+        if let Some(count) = counts.get_mut(&organization_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&organization_id);
+            }
+        }
+    }
+}
+
+/// Delivers the webhook notifications due at `now`, concurrently within the bounds; returns
+/// how many were answered with 2xx once all of this round's are done.
 pub async fn deliver_due(state: &AppState, now: i64) -> Result<usize, AppError> {
-    let due = super::store::take_due_webhooks(&state.pool, now, LEASE_SECS, BATCH).await?;
-    let mut sent = 0;
+    let in_flight = &state.deliveries;
+    let mut slots = Vec::new();
+    while let Ok(slot) = in_flight.slots.clone().try_acquire_owned() {
+        slots.push(slot);
+        if slots.len() == IN_FLIGHT {
+            break;
+        }
+    }
+    if slots.is_empty() {
+        return Ok(0);
+    }
+    let limit = i64::try_from(slots.len()).unwrap_or(1);
+    let due = super::store::take_due_webhooks(&state.pool, now, LEASE_SECS, limit, PER_ORGANIZATION, &in_flight.busy()).await?;
+    let mut round = tokio::task::JoinSet::new();
     for webhook in due {
-        let outcome = match deliver_one(state, &webhook).await {
-            Ok(()) => {
-                sent += 1;
-                Ok(())
-            }
-            Err(error) => {
-                let attempts = webhook.attempts + 1;
-                let next = (attempts < MAX_ATTEMPTS).then(|| now + crate::mail::outbox::backoff(attempts));
-                tracing::warn!(notification = webhook.id, attempts, error = %error, "a webhook was not delivered");
-                Err((error, next))
-            }
-        };
-        super::store::record_attempt(&state.pool, webhook.id, now, outcome).await?;
+        let slot = slots.pop();
+        if slot.is_none() || !in_flight.try_start(webhook.organization_id) {
+            // Its organization reached its bound since the query: the next round takes it.
+            super::store::release(&state.pool, webhook.id).await?;
+            continue;
+        }
+        let state = state.clone();
+        round.spawn(async move {
+            let outcome = deliver_and_record(&state, &webhook, now).await;
+            state.deliveries.finish(webhook.organization_id);
+            drop(slot);
+            outcome
+        });
+    }
+    let mut sent = 0;
+    for outcome in round.join_all().await {
+        sent += usize::from(outcome?);
     }
     Ok(sent)
 }
 
-async fn deliver_one(state: &AppState, webhook: &super::store::DueWebhook) -> Result<(), String> {
-    let mut conn = state.pool.acquire().await.map_err(|e| e.to_string())?;
+async fn deliver_and_record(state: &AppState, webhook: &DueWebhook, now: i64) -> Result<bool, AppError> {
+    let outcome = match deliver_one(state, webhook).await {
+        Ok(()) => Attempt::Sent,
+        Err((error, timed_out)) => {
+            let attempts = webhook.attempts + 1;
+            let next = (attempts < MAX_ATTEMPTS).then(|| now + crate::mail::outbox::backoff(attempts));
+            tracing::warn!(notification = webhook.id, attempts, error = %error, "a webhook was not delivered");
+            Attempt::Failed { error, timed_out, next }
+        }
+    };
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let until = now + PAUSE_SECS;
+    let paused = super::store::record_attempt(&mut tx, webhook, now, &outcome, PAUSE_AFTER, until).await?;
+    if paused {
+        let address = super::store::target_address(&mut tx, webhook.target_id).await?.unwrap_or_default();
+        let why = format!("it did not answer in time {PAUSE_AFTER} times in a row");
+        let actor = crate::audit::Actor::system(webhook.organization_id, "Xops notifications");
+        crate::audit::write(&mut *tx, &actor, "webhook_paused", &format!("{address} until {}: {why}", crate::server::format_time(until)))
+            .await?;
+        super::events::webhook_paused(&mut tx, &state.sealer, webhook.organization_id, webhook.target_id, &address, &why, until, now)
+            .await?;
+    }
+    tx.commit().await?;
+    if paused {
+        state.mail_wake.notify_one();
+        state.notify_wake.notify_one();
+    }
+    Ok(matches!(outcome, Attempt::Sent))
+}
+
+/// One delivery: Ok for a 2xx answer, else why not and whether it was a timeout.
+async fn deliver_one(state: &AppState, webhook: &DueWebhook) -> Result<(), (String, bool)> {
+    let failed = |error: String| (error, false);
+    let mut conn = state.pool.acquire().await.map_err(|e| failed(e.to_string()))?;
     let (address, sealed) = super::store::webhook_secret(&mut conn, webhook.organization_id, webhook.target_id, None)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the webhook was removed")?;
+        .map_err(|e| failed(e.to_string()))?
+        .ok_or_else(|| failed("the webhook was removed".into()))?;
     drop(conn);
     let secret = state
         .sealer
         .open(&sealed, &super::store::secret_context(webhook.organization_id, &address))
-        .map_err(|_| "the webhook's secret does not open with the master key".to_string())?;
+        .map_err(|_| failed("the webhook's secret does not open with the master key".to_string()))?;
     let policy = state.config.webhooks;
-    let url = super::webhook::parse_url(&address, policy).map_err(|e| e.to_string())?;
-    let addr = super::webhook::allowed_address(&url, policy).await?;
+    let url = super::webhook::parse_url(&address, policy).map_err(|e| failed(e.to_string()))?;
+    let addr = super::webhook::allowed_address(&url, policy).await.map_err(failed)?;
     let signature = super::webhook::signature(&secret, webhook.body.as_bytes());
     let event = webhook.event_key.split(':').next().unwrap_or("event");
-    match super::webhook::post(&url, addr, &webhook.body, &signature, event).await? {
-        200..=299 => Ok(()),
-        status => Err(format!("the receiver answered {status}")),
+    // A receiver that already let one message time out gets a shorter wait.
+    let slow = super::store::consecutive_timeouts(&state.pool, webhook.target_id).await.map_err(|e| failed(e.to_string()))? > 0;
+    let timeout = if slow { policy.timeout / 3 } else { policy.timeout };
+    match super::webhook::post(&url, addr, &webhook.body, &signature, event, timeout).await {
+        Ok(200..=299) => Ok(()),
+        Ok(status) => Err(failed(format!("the receiver answered {status}"))),
+        Err(super::webhook::PostError::TimedOut) => Err((format!("no answer within {:.1} s", timeout.as_secs_f32()), true)),
+        Err(super::webhook::PostError::Failed(error)) => Err(failed(error)),
     }
 }
 
-/// Runs for the life of the process: delivers whenever woken (after a commit that wrote
-/// notifications) and every few seconds (retries, and what other replicas wrote).
+/// Runs for the life of the process: starts a round whenever woken (after a commit that wrote
+/// notifications) and every couple of seconds (retries, and what other replicas wrote). Rounds
+/// are not awaited here: a round held by a slow receiver never holds the next.
 pub async fn deliver_forever(state: AppState) {
     loop {
-        if let Err(err) = deliver_due(&state, crate::server::now()).await {
-            tracing::warn!(error = %err, "the notifications outbox could not be read");
-        }
+        let round = state.clone();
+        tokio::spawn(async move {
+            if let Err(err) = deliver_due(&round, crate::server::now()).await {
+                tracing::warn!(error = %err, "the notifications outbox could not be read");
+            }
+        });
         tokio::select! {
             _ = state.notify_wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     }
 }

@@ -45,7 +45,7 @@ pub async fn status_changed(
         "at": crate::server::format_time(now),
     });
     let event_key = format!("status:{}:{now}:{}", account.id, after.as_str());
-    write(conn, sealer, organization_id, &event_key, &subject, &text, &body, now).await
+    write(conn, sealer, organization_id, None, &event_key, &subject, &text, &body, now).await
 }
 
 /// A certificate came within `days` days of expiry (or expired: `days` 0 or less).
@@ -77,7 +77,30 @@ pub async fn certificate_expiring(
         "renew_url_path": format!("/accounts/{}/certificate", account.id),
     });
     let event_key = format!("certificate:{certificate_id}:{threshold}");
-    write(conn, sealer, organization_id, &event_key, &subject, &text, &body, now).await
+    write(conn, sealer, organization_id, None, &event_key, &subject, &text, &body, now).await
+}
+
+/// A webhook stopped answering and is paused: every other target of the organization is told.
+#[allow(clippy::too_many_arguments)]
+pub async fn webhook_paused(
+    conn: &mut AnyConnection,
+    sealer: &crate::crypto::Sealer,
+    organization_id: i64,
+    target_id: i64,
+    address: &str,
+    why: &str,
+    until: i64,
+    now: i64,
+) -> Result<usize, AppError> {
+    let until = crate::server::format_time(until);
+    let subject = "Xops: a webhook is paused".to_string();
+    let text = format!(
+        "Xops paused the webhook {address} until {until}: {why}. Messages to it wait meanwhile and are tried again then. \
+         Check that the receiver answers within a few seconds (Settings → Notifications)."
+    );
+    let body = json!({ "text": text, "event": "webhook.paused", "webhook": address, "paused_until": until });
+    let event_key = format!("webhook_paused:{target_id}:{now}");
+    write(conn, sealer, organization_id, Some(target_id), &event_key, &subject, &text, &body, now).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -85,13 +108,14 @@ async fn write(
     conn: &mut AnyConnection,
     sealer: &crate::crypto::Sealer,
     organization_id: i64,
+    skip_target: Option<i64>,
     event_key: &str,
     subject: &str,
     text: &str,
     body: &serde_json::Value,
     now: i64,
 ) -> Result<usize, AppError> {
-    let written = super::store::write_for_each_target(conn, organization_id, event_key, subject, &body.to_string(), now).await?;
+    let written = super::store::write_for_each_target(conn, organization_id, skip_target, event_key, subject, &body.to_string(), now).await?;
     for (id, kind, address) in &written {
         if kind == "email" {
             let letter = crate::mail::transport::Letter {

@@ -5,12 +5,13 @@ use sqlx::AnyConnection;
 use crate::error::{AppError, OnUniqueViolation};
 use crate::server::Pool;
 
-/// A target as the settings page lists it (never its secret).
-pub type TargetRow = (i64, String, String, i64);
+/// A target as the settings page lists it (never its secret): id, kind, address, created at,
+/// paused until (0: not paused).
+pub type TargetRow = (i64, String, String, i64, i64);
 
 pub async fn targets(pool: &Pool, organization_id: i64) -> Result<Vec<TargetRow>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT id, kind, address, created_at FROM notification_targets WHERE organization_id = $1 ORDER BY kind, address",
+        "SELECT id, kind, address, created_at, paused_until FROM notification_targets WHERE organization_id = $1 ORDER BY kind, address",
     )
     .bind(organization_id)
     .fetch_all(pool)
@@ -85,19 +86,22 @@ pub fn secret_context(organization_id: i64, address: &str) -> Vec<u8> {
     format!("xops webhook secret; organization {organization_id}; url {address}").into_bytes()
 }
 
-/// Writes one notification per target of the organization for `event_key`, unless that event
-/// was already notified to that target; returns the (notification id, kind, address) written.
+/// Writes one notification per target of the organization (but `skip_target`) for `event_key`,
+/// unless that event was already notified to that target; returns the (notification id, kind,
+/// address) written.
 pub async fn write_for_each_target(
     conn: &mut AnyConnection,
     organization_id: i64,
+    skip_target: Option<i64>,
     event_key: &str,
     subject: &str,
     body: &str,
     now: i64,
 ) -> Result<Vec<(i64, String, String)>, AppError> {
     let targets: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT id, kind, address FROM notification_targets WHERE organization_id = $1 ORDER BY id")
+        sqlx::query_as("SELECT id, kind, address FROM notification_targets WHERE organization_id = $1 AND id != $2 ORDER BY id")
             .bind(organization_id)
+            .bind(skip_target.unwrap_or(0))
             .fetch_all(&mut *conn)
             .await?;
     let mut written = Vec::new();
@@ -142,13 +146,34 @@ pub struct DueWebhook {
     pub event_key: String,
 }
 
-/// Takes up to `limit` webhook notifications due at `now`, leasing each for `lease` seconds.
-pub async fn take_due_webhooks(pool: &Pool, now: i64, lease: i64, limit: i64) -> Result<Vec<DueWebhook>, AppError> {
-    let update = "UPDATE notifications SET lease_until = $1 WHERE id IN (SELECT n.id FROM notifications n \
-                  JOIN notification_targets t ON t.id = n.target_id WHERE t.kind = 'webhook' AND n.sent_at IS NULL \
-                  AND n.gave_up_at IS NULL AND n.next_attempt_at <= $2 AND n.lease_until <= $2 ORDER BY n.next_attempt_at LIMIT $3) \
-                  RETURNING id, organization_id, target_id, body, attempts, event_key";
-    let rows: Vec<(i64, i64, i64, String, i64, String)> = crate::server::jobs::lease(pool, update, now, lease, limit).await?;
+/// Takes up to `limit` webhook notifications due at `now`, leasing each for `lease` seconds,
+/// fairly across organizations: every organization's first attempts before anyone's retries,
+/// at most `per_organization` of one organization, none of the organizations in `busy` (their
+/// deliveries in flight are at the bound) and none to a paused target.
+pub async fn take_due_webhooks(
+    pool: &Pool,
+    now: i64,
+    lease: i64,
+    limit: i64,
+    per_organization: usize,
+    busy: &[i64],
+) -> Result<Vec<DueWebhook>, AppError> {
+    // Numbers only, formatted in: the list's length varies.
+    let not_busy = if busy.is_empty() {
+        String::new()
+    } else {
+        format!(" AND n.organization_id NOT IN ({})", busy.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+    };
+    let update = format!(
+        "UPDATE notifications SET lease_until = $1 WHERE id IN (SELECT id FROM (SELECT n.id, n.attempts, n.next_attempt_at, \
+         ROW_NUMBER() OVER (PARTITION BY n.organization_id ORDER BY n.attempts, n.next_attempt_at, n.id) AS place \
+         FROM notifications n JOIN notification_targets t ON t.id = n.target_id WHERE t.kind = 'webhook' \
+         AND t.paused_until <= $2 AND n.sent_at IS NULL AND n.gave_up_at IS NULL AND n.next_attempt_at <= $2 \
+         AND n.lease_until <= $2{not_busy}) ranked WHERE place <= {per_organization} \
+         ORDER BY CASE WHEN attempts = 0 THEN 0 ELSE 1 END, place, next_attempt_at, id LIMIT $3) \
+         RETURNING id, organization_id, target_id, body, attempts, event_key"
+    );
+    let rows: Vec<(i64, i64, i64, String, i64, String)> = crate::server::jobs::lease(pool, &update, now, lease, limit).await?;
     Ok(rows
         .into_iter()
         .map(|(id, organization_id, target_id, body, attempts, event_key)| DueWebhook {
@@ -162,32 +187,100 @@ pub async fn take_due_webhooks(pool: &Pool, now: i64, lease: i64, limit: i64) ->
         .collect())
 }
 
-/// Records a delivery's outcome: sent, or tried again at `next_attempt_at`, or (None) given up.
+/// Gives back a leased notification untried (its organization reached its bound meanwhile).
+pub async fn release(pool: &Pool, id: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE notifications SET lease_until = 0 WHERE id = $1").bind(id).execute(pool).await?;
+    Ok(())
+}
+
+/// How many deliveries to this target in a row got no answer in time.
+pub async fn consecutive_timeouts(pool: &Pool, target_id: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT consecutive_timeouts FROM notification_targets WHERE id = $1")
+        .bind(target_id)
+        .fetch_optional(pool)
+        .await?
+        .unwrap_or(0))
+}
+
+/// How one delivery ended.
+pub enum Attempt {
+    Sent,
+    /// Not delivered: the error, whether it was a timeout, and the next try (None: given up).
+    Failed { error: String, timed_out: bool, next: Option<i64> },
+}
+
+/// Records a delivery's outcome, and its target's run of timeouts: a success ends the run, a
+/// timeout lengthens it, and a target whose run reaches `pause_after` is paused until
+/// `pause_until` (returned as true once, when it is paused; the caller tells the organization
+/// in the same transaction).
 pub async fn record_attempt(
-    pool: &Pool,
-    id: i64,
+    conn: &mut AnyConnection,
+    webhook: &DueWebhook,
     now: i64,
-    outcome: Result<(), (String, Option<i64>)>,
-) -> Result<(), AppError> {
-    let query = match &outcome {
-        Ok(()) => sqlx::query("UPDATE notifications SET sent_at = $1, attempts = attempts + 1, last_error = '', lease_until = 0 WHERE id = $2")
+    outcome: &Attempt,
+    pause_after: i64,
+    pause_until: i64,
+) -> Result<bool, AppError> {
+    let id = webhook.id;
+    let query = match outcome {
+        Attempt::Sent => sqlx::query("UPDATE notifications SET sent_at = $1, attempts = attempts + 1, last_error = '', lease_until = 0 WHERE id = $2")
             .bind(now)
             .bind(id),
-        Err((error, Some(next))) => sqlx::query(
+        Attempt::Failed { error, next: Some(next), .. } => sqlx::query(
             "UPDATE notifications SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, lease_until = 0 WHERE id = $3",
         )
         .bind(error.clone())
         .bind(*next)
         .bind(id),
-        Err((error, None)) => sqlx::query(
+        Attempt::Failed { error, next: None, .. } => sqlx::query(
             "UPDATE notifications SET attempts = attempts + 1, last_error = $1, gave_up_at = $2, lease_until = 0 WHERE id = $3",
         )
         .bind(error.clone())
         .bind(now)
         .bind(id),
     };
-    query.execute(pool).await?;
-    Ok(())
+    query.execute(&mut *conn).await?;
+    match outcome {
+        Attempt::Failed { timed_out: true, .. } => {
+            let timeouts: Option<i64> = sqlx::query_scalar(
+                "UPDATE notification_targets SET consecutive_timeouts = consecutive_timeouts + 1 WHERE id = $1 RETURNING consecutive_timeouts",
+            )
+            .bind(webhook.target_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if timeouts.is_some_and(|t| t >= pause_after) {
+                let paused = sqlx::query(
+                    "UPDATE notification_targets SET paused_until = $1, consecutive_timeouts = 0 WHERE id = $2 AND paused_until <= $3",
+                )
+                .bind(pause_until)
+                .bind(webhook.target_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                return Ok(paused.rows_affected() == 1);
+            }
+        }
+        _ => {
+            sqlx::query("UPDATE notification_targets SET consecutive_timeouts = 0 WHERE id = $1 AND consecutive_timeouts != 0")
+                .bind(webhook.target_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(false)
+}
+
+/// A webhook target's address, for what the organization is told when it is paused.
+pub async fn target_address(conn: &mut AnyConnection, target_id: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("SELECT address FROM notification_targets WHERE id = $1").bind(target_id).fetch_optional(&mut *conn).await?)
+}
+
+/// How many webhooks an organization has.
+pub async fn webhook_count(conn: &mut AnyConnection, organization_id: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM notification_targets WHERE organization_id = $1 AND kind = 'webhook'")
+        .bind(organization_id)
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 /// One delivery as the settings page lists it: (id, kind, address, subject, created at,

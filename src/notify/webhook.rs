@@ -28,33 +28,19 @@ pub fn parse_url(raw: &str, policy: WebhookPolicy) -> Result<url::Url, AppError>
 }
 
 fn is_loopback_host(host: &str) -> bool {
-    host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+    host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|a| crate::net::effective(a).is_loopback())
 }
 
 /// Resolves the URL's host and returns the address to connect to, refusing any host that
-/// resolves to a non-public address (unless allowed): checked at every delivery, and the
-/// connection made to the checked address, so a DNS answer cannot change between the two.
+/// resolves to an address the outbound rule refuses (`net::outbound_allowed`): checked at every
+/// delivery, and the connection made to the checked address, so a DNS answer cannot change
+/// between the two.
 pub async fn allowed_address(url: &url::Url, policy: WebhookPolicy) -> Result<SocketAddr, String> {
     let host = url.host_str().ok_or("the URL has no host")?;
     let port = url.port_or_known_default().ok_or("the URL has no port")?;
-    let addrs: Vec<SocketAddr> = tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host((host.trim_matches(['[', ']']), port)))
+    crate::net::resolve_outbound(host, port, policy.allow_private, policy.allow_loopback_http)
         .await
-        .map_err(|_| format!("{host} did not resolve within 5 s"))?
-        .map_err(|e| format!("{host} does not resolve: {e}"))?
-        .collect();
-    let first = *addrs.first().ok_or_else(|| format!("{host} has no address"))?;
-    for addr in &addrs {
-        let ip = addr.ip();
-        let allowed = crate::net::is_public(ip)
-            || (policy.allow_private && !ip.is_loopback())
-            || (policy.allow_loopback_http && ip.is_loopback());
-        if !allowed {
-            return Err(format!(
-                "{host} resolves to {ip}, a private, loopback or link-local address; webhooks go to public addresses only"
-            ));
-        }
-    }
-    Ok(first)
+        .map_err(|why| format!("{why}; webhooks go to public addresses only"))
 }
 
 /// `X-Xops-Signature`: `sha256=` and the hex HMAC-SHA256 of the body under the webhook's secret.
@@ -70,16 +56,30 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-/// POSTs `body` to `url` at `addr`; Ok with the status for any answer, Err if none came.
-/// Redirects are not followed (one could lead inside the network).
-pub async fn post(url: &url::Url, addr: SocketAddr, body: &str, signature: &str, event: &str) -> Result<u16, String> {
+/// Why a POST got no answer.
+#[derive(Debug)]
+pub enum PostError {
+    TimedOut,
+    Failed(String),
+}
+
+/// POSTs `body` to `url` at `addr`; Ok with the status for any answer within `timeout`, Err if
+/// none came. Redirects are not followed (one could lead inside the network).
+pub async fn post(
+    url: &url::Url,
+    addr: SocketAddr,
+    body: &str,
+    signature: &str,
+    event: &str,
+    timeout: Duration,
+) -> Result<u16, PostError> {
     let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
+        .timeout(timeout)
         .resolve(&host, addr)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| PostError::Failed(e.to_string()))?;
     let answer = client
         .post(url.clone())
         .header("content-type", "application/json")
@@ -89,7 +89,7 @@ pub async fn post(url: &url::Url, addr: SocketAddr, body: &str, signature: &str,
         .body(body.to_string())
         .send()
         .await
-        .map_err(|e| if e.is_timeout() { "no answer within 10 s".to_string() } else { format!("could not connect: {e}") })?;
+        .map_err(|e| if e.is_timeout() { PostError::TimedOut } else { PostError::Failed(format!("could not connect: {e}")) })?;
     Ok(answer.status().as_u16())
 }
 
@@ -106,7 +106,7 @@ mod tests {
         assert!(parse_url("https://user:pw@hooks.example.com/x", strict).is_err());
         assert!(parse_url("ftp://hooks.example.com/x", strict).is_err());
         assert!(parse_url("hooks.example.com", strict).is_err());
-        let loopback = WebhookPolicy { allow_loopback_http: true, allow_private: false };
+        let loopback = WebhookPolicy { allow_loopback_http: true, ..Default::default() };
         assert!(parse_url("http://127.0.0.1:9000/x", loopback).is_ok());
         assert!(parse_url("http://10.0.0.1/x", loopback).is_err());
     }
@@ -118,9 +118,17 @@ mod tests {
             let url = url::Url::parse(url).unwrap();
             assert!(allowed_address(&url, strict).await.is_err(), "{url}");
         }
-        let private = WebhookPolicy { allow_loopback_http: false, allow_private: true };
+        let private = WebhookPolicy { allow_private: true, ..Default::default() };
         assert!(allowed_address(&url::Url::parse("https://10.0.0.5/x").unwrap(), private).await.is_ok());
-        assert!(allowed_address(&url::Url::parse("https://127.0.0.1/x").unwrap(), private).await.is_err());
+        // The forms a live probe got through (issue 24), each refused.
+        for url in ["https://[::ffff:127.0.0.1]/x", "https://0.0.0.0/x", "https://[::]/x", "https://169.254.169.254/x",
+            "https://[fd00:ec2::254]/x", "https://127.0.0.1/x", "https://localhost/x"]
+        {
+            assert!(allowed_address(&url::Url::parse(url).unwrap(), private).await.is_err(), "{url} with private networks on");
+        }
+        for url in ["https://[::127.0.0.1]/x", "https://[64:ff9b::a9fe:a9fe]/x", "https://[2002:a9fe:a9fe::1]/x", "https://198.18.0.1/x"] {
+            assert!(allowed_address(&url::Url::parse(url).unwrap(), strict).await.is_err(), "{url} in strict mode");
+        }
     }
 
     #[test]

@@ -27,6 +27,26 @@ pub async fn run_bounded<T: Send + 'static>(
         Ok(Ok(slot)) => slot,
         Ok(Err(_)) | Err(_) => return Err(AppError::Busy),
     };
+    run_holding(slot, work).await
+}
+
+/// Like `run_bounded`, for work that may use `reserved` slots too: a free slot of `shared` if
+/// there is one at once, else one of `reserved` (kept for work that must get through a flood).
+pub async fn run_bounded_or_reserved<T: Send + 'static>(
+    shared: &Arc<Semaphore>,
+    reserved: &Arc<Semaphore>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    match shared.clone().try_acquire_owned() {
+        Ok(slot) => run_holding(slot, work).await,
+        Err(_) => run_bounded(reserved, work).await,
+    }
+}
+
+async fn run_holding<T: Send + 'static>(
+    slot: tokio::sync::OwnedSemaphorePermit,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
     tokio::task::spawn_blocking(move || {
         let out = work();
         drop(slot);

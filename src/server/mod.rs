@@ -4,6 +4,9 @@ pub mod blocking;
 mod db;
 pub mod forms;
 pub mod jobs;
+pub mod limits;
+pub mod listen;
+pub mod master_key;
 pub(crate) mod security;
 
 use std::sync::Arc;
@@ -31,6 +34,10 @@ pub struct AppState {
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Wakes the webhook deliveries after a commit that wrote notifications.
     pub notify_wake: Arc<tokio::sync::Notify>,
+    /// This replica's webhook deliveries in flight (bounded per organization and in all).
+    pub deliveries: Arc<crate::notify::deliver::InFlight>,
+    /// Re-tests and Refreshes each organization has running (bounded per organization).
+    pub cloud_checks: Arc<limits::CloudChecks>,
     pub leptos_options: LeptosOptions,
 }
 

@@ -14,6 +14,8 @@ pub struct Target {
     pub kind: String,
     pub address: String,
     pub added: String,
+    /// "Paused until 2026-12-07 14:00 UTC: …" while a webhook that stopped answering is paused.
+    pub paused: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,7 +42,18 @@ pub async fn notification_settings() -> Result<Notifications, AppError> {
     let targets = crate::notify::store::targets(&state.pool, org)
         .await?
         .into_iter()
-        .map(|(id, kind, address, created_at)| Target { id, kind, address, added: format_time(created_at) })
+        .map(|(id, kind, address, created_at, paused_until)| Target {
+            id,
+            kind,
+            address,
+            added: format_time(created_at),
+            paused: (paused_until > crate::server::now()).then(|| {
+                format!(
+                    "Paused until {}: it did not answer in time several times in a row. Messages to it wait and are tried again then.",
+                    format_time(paused_until)
+                )
+            }),
+        })
         .collect();
     let deliveries = crate::notify::store::recent_deliveries(&state.pool, org, 50)
         .await?
@@ -89,6 +102,13 @@ pub async fn add_webhook(url: String) -> Result<(), AppError> {
     let address = url.to_string();
     let sealed = state.sealer.seal(secret.as_bytes(), &crate::notify::store::secret_context(org, &address))?;
     let mut tx = crate::server::begin_write(&state.pool).await?;
+    let max = crate::notify::deliver::MAX_WEBHOOKS;
+    if crate::notify::store::webhook_count(&mut tx, org).await? >= max {
+        return Err(AppError::invalid(
+            crate::notify::webhook::FIELD,
+            format!("An organization can have at most {max} webhooks. Remove one you no longer use first."),
+        ));
+    }
     let id = crate::notify::store::add_target(&mut tx, org, "webhook", &address, Some(&sealed), crate::server::now()).await?;
     crate::audit::write(&mut *tx, &user.actor().await, "add_webhook", &address).await?;
     tx.commit().await?;
@@ -229,6 +249,7 @@ fn target_list(targets: Vec<Target>, remove: ServerAction<RemoveNotificationTarg
                 {targets.into_iter().map(|t| view! {
                     <li>
                         <code>{t.address.clone()}</code> <span class="muted">" added " {t.added}</span> " "
+                        {t.paused.map(|why| view! { <span class="status status-warning">{why}</span> " " })}
                         <button type="submit" name="id" value=t.id class="btn btn-small btn-danger"
                             aria-label=format!("Remove {}", t.address)>"Remove"</button>
                     </li>

@@ -194,21 +194,39 @@ pub fn SupportInboxPage() -> impl IntoView {
     // Bumped by an entry whose Close or deletion succeeded (hydrated: no page load follows).
     let changes = RwSignal::new(0_u32);
     let items = Resource::new(move || changes.get(), |_| support_inbox());
+    // A customer gets "Page not found" (404), not the inbox's heading: they never learn it exists.
     view! {
-        <Title text="Support inbox" />
-        <section class="page">
-            <h1>"Support inbox"</h1>
-            <Notice />
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match items.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No support requests."</p> }.into_any(),
-                        Ok(list) => list.into_iter().map(|item| view! { <InboxEntry item changes /> }).collect_view().into_any(),
-                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = match items.await {
+                    Ok(list) => list,
+                    Err(AppError::NotFound(_)) => return view! { <crate::ui::PageNotFound /> }.into_any(),
+                    Err(err) => return view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                };
+                let entries = if list.is_empty() {
+                    view! { <p class="muted">"No support requests."</p> }.into_any()
+                } else {
+                    list.into_iter().map(|item| view! { <InboxEntry item changes /> }).collect_view().into_any()
+                };
+                view! {
+                    <Title text="Support inbox" />
+                    <div class="operator-frame">
+                        <header class="topbar operator-bar">
+                            <span class="operator-brand">"Xops support"</span>
+                            <a href="/" class="btn btn-small">"Back to the portal"</a>
+                        </header>
+                        <main id="main" class="content">
+                            <section class="page">
+                                <h1>"Support inbox"</h1>
+                                <Notice />
+                                {entries}
+                            </section>
+                        </main>
+                    </div>
+                }
+                .into_any()
+            })}
+        </Transition>
     }
 }
 
@@ -243,7 +261,7 @@ fn InboxEntry(item: InboxItem, changes: RwSignal<u32>) -> impl IntoView {
                 <input id=format!("confirm_name_{id}") name="confirm_name" type="text" autocomplete="off" required />
                 <FieldError error=delete_error field="confirm_name" />
                 <FormError error=delete_error />
-                <Submit pending=delete_action.pending().into() label="Delete this management account" busy="Deleting…" />
+                <Submit pending=delete_action.pending().into() label="Delete this management account" busy="Deleting…" danger=true />
             </ActionForm>
         }
     });

@@ -60,7 +60,7 @@ impl TestApp {
             session_max_age: Duration::from_secs(12 * 3600),
             session_cache: xops::config::SessionCache::None,
             // Tests' webhook receivers listen on loopback.
-            webhooks: xops::notify::webhook::WebhookPolicy { allow_loopback_http: true, allow_private: false },
+            webhooks: xops::notify::webhook::WebhookPolicy { allow_loopback_http: true, ..Default::default() },
             health: xops::config::HealthSettings {
                 interval: Duration::from_secs(6 * 3600),
                 concurrency: 8,
@@ -72,6 +72,7 @@ impl TestApp {
             drain: Duration::from_secs(5),
             master_key_file: dir.path().join("master.key"),
             trusted_proxies: Vec::new(),
+            connections: Default::default(),
             sign_ups_per_hour: 20,
             operators: vec!["operator@xops.example".into()],
             mail: xops::mail::transport::MailSettings {
@@ -85,8 +86,9 @@ impl TestApp {
         // The app's own pool: what the test reads and writes is what the app sees.
         let pool = xops::server::connect(&config.database_url).await.expect("test pool");
         let (router, state) = xops::startup::build_app_and_state(pool.clone(), config.clone()).await.expect("app builds");
+        let limits = config.connections.clone();
         let server = tokio::spawn(async move {
-            let _ = xops::startup::serve(listener, router, Duration::from_secs(5)).await;
+            let _ = xops::server::listen::serve(listener, router, limits, Duration::from_secs(5)).await;
         });
         TestApp { url, config, pool, state, client: new_client(), dir, mail, server }
     }

@@ -161,9 +161,8 @@ pub async fn template_download(
         .filter(|(key, _)| key == "targets")
         .map(|(_, value)| value.into_owned())
         .collect();
-    if let Some(bad) = targets.iter().find(|t| !template::is_target_id(t)) {
-        let shown: String = bad.chars().take(40).collect();
-        return AppError::invalid("targets", format!("\"{shown}\" is not an organization root or OU id (r-… or ou-…-…).")).into_response();
+    if targets.iter().any(|t| !template::is_target_id(t)) {
+        return AppError::invalid("targets", "Each target must be an organization root or OU id (r-… or ou-…-…).").into_response();
     }
     let external_id = match crate::auth::session::current(&session, &state).await {
         Ok(Some(user)) => match external_id(&state.pool, user.organization_id).await {

@@ -33,7 +33,9 @@ pub fn AwsPage() -> impl IntoView {
 /// management account is linked. The link form then leads back to the page it was opened on.
 #[component]
 pub fn AccountTypeDialog() -> impl IntoView {
-    let here = StoredValue::new(here());
+    // Opened on the selection page, it leads back to where Add Cloud Account was chosen.
+    let began = crate::onboarding::landing::began_on(leptos_router::hooks::use_query_map().get_untracked().get("from"));
+    let here = StoredValue::new(began.unwrap_or_else(here));
     view! {
         <Dialog request=DialogRequest::AccountType title="Select AWS Account Type".into()>
             {with_workspace(move |ws| {

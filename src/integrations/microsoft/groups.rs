@@ -26,8 +26,8 @@ pub async fn select(tx: &mut sqlx::Transaction<'_, crate::server::Db>, account_i
         .bind(account_id)
         .fetch_all(&mut **tx)
         .await?;
-    if let Some(unknown) = wanted.iter().find(|w| !known.contains(w)) {
-        return Err(AppError::invalid("groups", format!("Management group {unknown} is not in this tenant's list: Refresh the list.")));
+    if wanted.iter().any(|w| !known.contains(w)) {
+        return Err(AppError::invalid("groups", "A checked management group is not in this tenant's list: Refresh the list."));
     }
     for id in known {
         sqlx::query("UPDATE azure_management_groups SET selected = $1 WHERE account_id = $2 AND group_id = $3")

@@ -47,7 +47,7 @@ pub struct AppCredential<'a> {
 pub struct Subscription {
     #[serde(rename = "subscriptionId")]
     pub id: String,
-    #[serde(rename = "displayName", default)]
+    #[serde(rename = "displayName", default, deserialize_with = "crate::domain::deserialize_visible_name")]
     pub name: String,
     #[serde(default)]
     pub state: String,

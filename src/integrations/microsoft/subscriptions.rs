@@ -69,11 +69,8 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
     .bind(account_id)
     .fetch_all(&mut *tx)
     .await?;
-    if let Some(unknown) = wanted.iter().find(|w| !current.iter().any(|(id, ..)| id == *w)) {
-        return Err(AppError::invalid(
-            "selected",
-            format!("Subscription {unknown} is not in this tenant's list: Refresh the list."),
-        ));
+    if wanted.iter().any(|w| !current.iter().any(|(id, ..)| id == w)) {
+        return Err(AppError::invalid("selected", "A checked subscription is not in this tenant's list: Refresh the list."));
     }
     let (mut connected, mut disconnected) = (0usize, 0usize);
     for (id, sub_state, was) in &current {
@@ -130,6 +127,7 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
 pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let account = azure_account(&state, user.organization_id, account_id).await?;
+    let _slot = state.cloud_checks.start(user.organization_id)?;
     let access = crate::accounts::store::access(&state.pool, user.organization_id, account_id).await?;
     let app = super::link::SavedApp { account_id, app_id: &access.app_id, tenant_id: &account.external_account_id };
     let (_, subscriptions) =

@@ -153,10 +153,12 @@ pub async fn link_organization_accounts(
         "all" | "new" => {}
         "selected" => {
             let wanted: std::collections::HashSet<String> = selected.unwrap_or_default().into_iter().collect();
-            if let Some(refused) = wanted.iter().find(|id| !items.iter().any(|(i, _)| i == *id)) {
+            // What was sent is not echoed: a message is the portal's words, never the sender's.
+            if wanted.iter().any(|id| !items.iter().any(|(i, _)| i == id)) {
                 return Err(AppError::invalid(
                     "selected",
-                    format!("Account {refused} cannot be linked: it is linked already, excluded, not ACTIVE or not in the organization."),
+                    "A checked account cannot be linked: it is linked already, excluded, not ACTIVE or no longer in the \
+                     organization. Reload the page and check the accounts again.",
                 ));
             }
             items.retain(|(id, _)| wanted.contains(id));

@@ -88,7 +88,7 @@ impl Aws {
             requests += 1;
             for root in page.roots() {
                 let id = root.id().unwrap_or_default().to_string();
-                let name = root.name().unwrap_or("Root").to_string();
+                let name = crate::domain::visible_name(root.name().unwrap_or("Root"));
                 nodes.push(OrgNode { id, parent_id: String::new(), kind: NodeKind::Root, name, state: String::new() });
             }
             token = page.next_token().map(str::to_string);
@@ -115,7 +115,7 @@ impl Aws {
                         id: unit.id().unwrap_or_default().to_string(),
                         parent_id: parent.id.clone(),
                         kind: NodeKind::Unit,
-                        name: unit.name().unwrap_or_default().to_string(),
+                        name: crate::domain::visible_name(unit.name().unwrap_or_default()),
                         state: String::new(),
                     });
                 }
@@ -152,7 +152,7 @@ fn account_node(account: &Account, parent_id: &str) -> OrgNode {
         id: account.id().unwrap_or_default().to_string(),
         parent_id: parent_id.to_string(),
         kind: NodeKind::Account,
-        name: account.name().unwrap_or_default().to_string(),
+        name: crate::domain::visible_name(account.name().unwrap_or_default()),
         state,
     }
 }

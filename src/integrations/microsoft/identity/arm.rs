@@ -18,7 +18,7 @@ pub struct ManagementGroup {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
 pub struct GroupProperties {
-    #[serde(rename = "displayName", default)]
+    #[serde(rename = "displayName", default, deserialize_with = "crate::domain::deserialize_visible_name")]
     pub display_name: String,
 }
 
