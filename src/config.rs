@@ -37,7 +37,7 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client (none: the TCP peer is the client).
     pub trusted_proxies: Vec<crate::net::Cidr>,
     /// How many connections may be open, per client address, and how long headers may take.
-    pub connections: crate::server::listen::ConnectionLimits,
+    pub connections: ConnectionLimits,
     /// Sign-ups allowed from one client address per hour.
     pub sign_ups_per_hour: i64,
     /// The mail server (or folder), the sender and the support team's address.
@@ -80,6 +80,44 @@ impl Default for WebhookPolicy {
     fn default() -> Self {
         WebhookPolicy { allow_loopback_http: false, allow_private: false, timeout: Duration::from_secs(10) }
     }
+}
+
+/// `XOPS_MAX_CONNECTIONS`, `XOPS_MAX_CONNECTIONS_PER_ADDRESS`, `XOPS_HEADER_TIMEOUT_SECONDS`.
+#[derive(Debug, Clone)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub per_address: usize,
+    pub header_timeout: Duration,
+}
+
+/// Descriptors kept free for the database, outbound calls and files when the cap is derived.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+impl ConnectionLimits {
+    /// The default cap: the soft descriptor limit less what the rest of the process needs,
+    /// at most 10,000 and at least 64.
+    pub fn default_max_connections() -> usize {
+        let limit = descriptor_limit().unwrap_or(1024);
+        usize::try_from(limit.saturating_sub(RESERVED_DESCRIPTORS).clamp(64, 10_000)).unwrap_or(1024)
+    }
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: Self::default_max_connections(),
+            per_address: 256,
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The soft `RLIMIT_NOFILE` of this process.
+fn descriptor_limit() -> Option<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes into the struct we own and reads nothing else.
+    let status = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    (status == 0).then_some(limit.rlim_cur)
 }
 
 /// How replicas on PostgreSQL read sessions (see README: Running on PostgreSQL).
@@ -153,12 +191,11 @@ impl Config {
                     .ok_or_else(|| format!("{name} must be a whole number above 0, not `{v}`")),
             }
         };
-        let connection_defaults = crate::server::listen::ConnectionLimits::default();
-        let connections = crate::server::listen::ConnectionLimits {
+        let connection_defaults = ConnectionLimits::default();
+        let connections = ConnectionLimits {
             max_connections: count("XOPS_MAX_CONNECTIONS", connection_defaults.max_connections)?,
             per_address: count("XOPS_MAX_CONNECTIONS_PER_ADDRESS", connection_defaults.per_address)?,
             header_timeout: seconds("XOPS_HEADER_TIMEOUT_SECONDS", connection_defaults.header_timeout.as_secs())?,
-            trusted_proxies: trusted_proxies.clone(),
         };
         Ok(Config {
             database_url,
@@ -264,6 +301,15 @@ fn normalise_origin(url: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connection_cap_stays_below_the_descriptor_limit() {
+        let cap = ConnectionLimits::default_max_connections() as u64;
+        if let Some(limit) = descriptor_limit() {
+            assert!(cap < limit || limit < 64 + RESERVED_DESCRIPTORS, "cap {cap}, limit {limit}");
+        }
+        assert!((64..=10_000).contains(&cap));
+    }
 
     #[test]
     fn public_url_is_normalised_to_an_origin() {

@@ -46,8 +46,7 @@ async fn main() -> ExitCode {
         }
     };
     let public_url = config.public_url.clone();
-    let drain = config.drain;
-    let limits = config.connections.clone();
+    let serving = config.clone();
     let router = match xops::startup::build_app(config).await {
         Ok(router) => router,
         Err(err) => {
@@ -56,7 +55,7 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("Xops portal listening on {public_url}");
-    match xops::server::listen::serve(listener, router, limits, drain).await {
+    match xops::server::listen::serve(listener, router, &serving).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("server error: {err}");

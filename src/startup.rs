@@ -94,7 +94,10 @@ pub async fn build_app_and_state(
         mailer,
         mail_wake,
         notify_wake: Arc::new(tokio::sync::Notify::new()),
-        deliveries: Arc::default(),
+        deliveries: Arc::new(crate::server::limits::InFlight::new(
+            crate::notify::deliver::IN_FLIGHT,
+            crate::notify::deliver::PER_ORGANIZATION,
+        )),
         cloud_checks: Arc::default(),
         leptos_options: leptos_options.clone(),
     };

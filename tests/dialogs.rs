@@ -109,4 +109,14 @@ async fn select_aws_account_type_is_a_window_whose_form_leads_back() {
     assert!(page.contains(r#"href="/integrations/aws/link/linked?from=%2Fintegrations""#), "{page}");
     let form = expect_status(app.get(&app.client, "/integrations/aws/link/linked?from=%2Fintegrations").await, StatusCode::OK).await;
     assert!(form.contains(r#"name="return_to" value="/integrations""#));
+
+    // The guide's way (issue 24): Select account → Add Cloud Account remembers the page it was
+    // chosen on, and the selection page's window leads back there, not to the selection page.
+    let home = expect_status(app.get(&app.client, "/integrations/aws").await, StatusCode::OK).await;
+    assert!(home.contains(r#"href="/select-platform?from=%2Fintegrations%2Faws""#), "Add Cloud Account");
+    let selection = expect_status(app.get(&app.client, "/select-platform?from=%2Fintegrations%2Faws").await, StatusCode::OK).await;
+    assert!(!selection.contains("Choose the platform of the first account to connect"), "the first-run line after the first link");
+    assert!(selection.contains(r#"href="/select-platform?from=%2Fintegrations%2Faws&amp;dialog=account-type""#), "{selection}");
+    let window = expect_status(app.get(&app.client, "/select-platform?from=%2Fintegrations%2Faws&dialog=account-type").await, StatusCode::OK).await;
+    assert!(window.contains(r#"href="/integrations/aws/link/linked?from=%2Fintegrations%2Faws""#), "{window}");
 }

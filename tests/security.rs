@@ -71,6 +71,28 @@ async fn behind_a_trusted_proxy_each_client_is_throttled_alone() {
     assert_eq!(audited, "198.51.100.7", "the audit log names the client, not the proxy");
 }
 
+/// Issue 24: one IPv6 subscriber holds a whole /64, so the throttle counts the /64.
+#[tokio::test]
+async fn an_ipv6_client_is_throttled_by_its_64() {
+    let app = TestApp::spawn_with(|c| c.trusted_proxies = vec![xops::net::Cidr::parse("127.0.0.1").unwrap()]).await;
+    let attacker = app.new_browser();
+    for i in 1..=5 {
+        let from = format!("2001:db8:1:2::{i}");
+        let status = sign_in_from(&app, &attacker, &format!("victim{i}@example.com"), "wrong", Some(&from)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        sign_in_from(&app, &attacker, "victim9@example.com", "wrong", Some("2001:db8:1:2:ffff::99")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "another address of the same /64 is the same client"
+    );
+    assert_eq!(
+        sign_in_from(&app, &app.new_browser(), "victim9@example.com", "wrong", Some("2001:db8:1:3::1")).await,
+        StatusCode::UNAUTHORIZED,
+        "the next /64 is someone else"
+    );
+}
+
 #[tokio::test]
 async fn forwarding_headers_from_untrusted_peers_are_ignored() {
     let app = TestApp::spawn().await;
@@ -239,7 +261,7 @@ async fn a_replaced_master_key_stops_the_start_and_old_keys_are_bound_to_their_r
     // A lost key file replaced by a new one: the portal refuses to start, and says what to fix.
     let mut replaced = app.config.clone();
     replaced.master_key_file = app.dir.path().join("new.key");
-    let err = xops::startup::build_app(replaced).await.err().map(|e| e.to_string()).unwrap_or_default();
+    let err = xops::startup::build_app(replaced.clone()).await.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("XOPS_MASTER_KEY") && err.contains("sealed under master key"), "{err}");
     assert!(!replaced.master_key_file.exists(), "a key file was written before the key was found wrong");
 }

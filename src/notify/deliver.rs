@@ -8,8 +8,6 @@
 //! first attempts go before anyone's retries, a receiver that timed out once gets a shorter
 //! timeout, and one that times out `PAUSE_AFTER` times in a row is paused for an hour and its
 //! organization told.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::store::{Attempt, DueWebhook};
@@ -20,8 +18,8 @@ use crate::server::AppState;
 const MAX_ATTEMPTS: i64 = 30;
 /// How long one replica may hold a notification it is delivering.
 const LEASE_SECS: i64 = 60;
-/// Deliveries in flight at once, per replica and per organization.
-const IN_FLIGHT: usize = 32;
+/// Deliveries in flight at once, per replica and per organization (`AppState::deliveries`).
+pub const IN_FLIGHT: usize = 32;
 pub const PER_ORGANIZATION: usize = 4;
 /// Timeouts in a row before a target is paused, and for how long.
 const PAUSE_AFTER: i64 = 3;
@@ -29,60 +27,11 @@ const PAUSE_SECS: i64 = 3600;
 /// At most this many webhooks per organization.
 pub const MAX_WEBHOOKS: i64 = 10;
 
-/// This replica's deliveries in flight.
-pub struct InFlight {
-    slots: Arc<tokio::sync::Semaphore>,
-    per_organization: Mutex<HashMap<i64, usize>>,
-}
-
-impl Default for InFlight {
-    fn default() -> Self {
-        InFlight { slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)), per_organization: Mutex::default() }
-    }
-}
-
-impl InFlight {
-    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
-        self.per_organization.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Organizations at their bound.
-    fn busy(&self) -> Vec<i64> {
-        self.counts().iter().filter(|(_, n)| **n >= PER_ORGANIZATION).map(|(org, _)| *org).collect()
-    }
-
-    fn try_start(&self, organization_id: i64) -> bool {
-        let mut counts = self.counts();
-        let count = counts.entry(organization_id).or_insert(0);
-        if *count >= PER_ORGANIZATION {
-            return false;
-        }
-        *count += 1;
-        true
-    }
-
-    fn finish(&self, organization_id: i64) {
-        let mut counts = self.counts();
-        if let Some(count) = counts.get_mut(&organization_id) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                counts.remove(&organization_id);
-            }
-        }
-    }
-}
-
 /// Delivers the webhook notifications due at `now`, concurrently within the bounds; returns
 /// how many were answered with 2xx once all of this round's are done.
 pub async fn deliver_due(state: &AppState, now: i64) -> Result<usize, AppError> {
     let in_flight = &state.deliveries;
-    let mut slots = Vec::new();
-    while let Ok(slot) = in_flight.slots.clone().try_acquire_owned() {
-        slots.push(slot);
-        if slots.len() == IN_FLIGHT {
-            break;
-        }
-    }
+    let mut slots = in_flight.free_slots();
     if slots.is_empty() {
         return Ok(0);
     }
@@ -104,6 +53,8 @@ pub async fn deliver_due(state: &AppState, now: i64) -> Result<usize, AppError> 
             outcome
         });
     }
+    // The slots this round did not use are free for the next round at once.
+    drop(slots);
     let mut sent = 0;
     for outcome in round.join_all().await {
         sent += usize::from(outcome?);

@@ -1,6 +1,7 @@
-//! Per-organization bounds on work a user can start at will that calls a cloud on the
-//! platform's identity every tenant shares (Re-test, Refresh): at most a few at once and a
-//! few dozen a minute per organization on each replica; beyond that, 429 and a sentence.
+//! Per-organization bounds, so one organization cannot take what every organization shares:
+//! work a user can start at will that calls a cloud on the platform's identity (Re-test,
+//! Refresh: a few at once and a few dozen a minute per organization, beyond that 429 and a
+//! sentence), and background work in flight (webhook deliveries: `InFlight`).
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -66,6 +67,55 @@ impl Drop for CheckSlot {
     }
 }
 
+/// Work in flight on this replica: at most `total` at once, at most `per_organization` of one
+/// organization.
+pub struct InFlight {
+    slots: Arc<tokio::sync::Semaphore>,
+    per_organization: usize,
+    running: Mutex<HashMap<i64, usize>>,
+}
+
+impl InFlight {
+    pub fn new(total: usize, per_organization: usize) -> InFlight {
+        InFlight { slots: Arc::new(tokio::sync::Semaphore::new(total)), per_organization, running: Mutex::default() }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
+        self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every slot free now (each freed when dropped).
+    pub fn free_slots(&self) -> Vec<tokio::sync::OwnedSemaphorePermit> {
+        std::iter::from_fn(|| self.slots.clone().try_acquire_owned().ok()).collect()
+    }
+
+    /// Organizations at their bound.
+    pub fn busy(&self) -> Vec<i64> {
+        self.running().iter().filter(|(_, n)| **n >= self.per_organization).map(|(org, _)| *org).collect()
+    }
+
+    /// Counts one more of `organization_id`'s, unless it is at its bound.
+    pub fn try_start(&self, organization_id: i64) -> bool {
+        let mut running = self.running();
+        let count = running.entry(organization_id).or_insert(0);
+        if *count >= self.per_organization {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    pub fn finish(&self, organization_id: i64) {
+        let mut running = self.running();
+        if let Some(count) = running.get_mut(&organization_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                running.remove(&organization_id);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +135,16 @@ mod tests {
         }
         assert!(matches!(checks.start_at(1, t0), Err(AppError::TooManyAttempts(_))), "over the minute's share");
         assert!(checks.start_at(1, t0 + Duration::from_secs(61)).is_ok(), "a minute later");
+    }
+
+    #[test]
+    fn work_in_flight_is_bounded_per_organization() {
+        let in_flight = InFlight::new(3, 2);
+        assert!(in_flight.try_start(1) && in_flight.try_start(1));
+        assert!(!in_flight.try_start(1) && in_flight.busy() == vec![1]);
+        assert!(in_flight.try_start(2), "another organization is not held up");
+        in_flight.finish(1);
+        assert!(in_flight.busy().is_empty() && in_flight.try_start(1));
+        assert_eq!(in_flight.free_slots().len(), 3);
     }
 }

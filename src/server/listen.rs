@@ -2,7 +2,7 @@
 //! process (slowloris): a request's headers must arrive within `header_timeout` (which also
 //! closes a keep-alive connection idle that long), at most `max_connections` are open (below
 //! the process's descriptor limit, read at start), and one client address holds at most
-//! `per_address` of them (trusted proxies excepted: every client comes through them).
+//! `per_address` of them (`XOPS_TRUSTED_PROXIES` excepted: every client comes through them).
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -13,48 +13,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::Semaphore;
 
-use crate::net::Cidr;
-
-/// `XOPS_MAX_CONNECTIONS`, `XOPS_MAX_CONNECTIONS_PER_ADDRESS`, `XOPS_HEADER_TIMEOUT_SECONDS`.
-#[derive(Debug, Clone)]
-pub struct ConnectionLimits {
-    pub max_connections: usize,
-    pub per_address: usize,
-    pub header_timeout: Duration,
-    /// Not counted per address (a TLS-terminating proxy carries every client).
-    pub trusted_proxies: Vec<Cidr>,
-}
-
-/// Descriptors kept free for the database, outbound calls and files when the cap is derived.
-const RESERVED_DESCRIPTORS: u64 = 256;
-
-impl ConnectionLimits {
-    /// The default cap: the soft descriptor limit less what the rest of the process needs,
-    /// at most 10,000 and at least 64.
-    pub fn default_max_connections() -> usize {
-        let limit = descriptor_limit().unwrap_or(1024);
-        usize::try_from(limit.saturating_sub(RESERVED_DESCRIPTORS).clamp(64, 10_000)).unwrap_or(1024)
-    }
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        ConnectionLimits {
-            max_connections: Self::default_max_connections(),
-            per_address: 256,
-            header_timeout: Duration::from_secs(10),
-            trusted_proxies: Vec::new(),
-        }
-    }
-}
-
-/// The soft `RLIMIT_NOFILE` of this process.
-fn descriptor_limit() -> Option<u64> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes into the struct we own and reads nothing else.
-    let status = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    (status == 0).then_some(limit.rlim_cur)
-}
+use crate::config::Config;
 
 /// Open connections per client address.
 #[derive(Default)]
@@ -89,15 +48,11 @@ impl Drop for AddressSlot {
     }
 }
 
-/// Serves `router` on `listener` until the process is told to stop, then drains for at most
-/// `drain`: it stops accepting and lets requests in flight finish (a load balancer draining
-/// this replica loses no request that can end).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    limits: ConnectionLimits,
-    drain: Duration,
-) -> std::io::Result<()> {
+/// Serves `router` on `listener` with `config`'s connection limits until the process is told to
+/// stop, then drains for at most `config.drain`: it stops accepting and lets requests in flight
+/// finish (a load balancer draining this replica loses no request that can end).
+pub async fn serve(listener: tokio::net::TcpListener, router: Router, config: &Config) -> std::io::Result<()> {
+    let (limits, drain) = (&config.connections, config.drain);
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let per_address = Arc::new(PerAddress::default());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -124,7 +79,7 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
-        let trusted = limits.trusted_proxies.iter().any(|proxy| proxy.contains(remote.ip()));
+        let trusted = config.trusted_proxies.iter().any(|proxy| proxy.contains(remote.ip()));
         let address_slot = if trusted { None } else {
             match per_address.try_add(remote.ip(), limits.per_address) {
                 Some(address_slot) => Some(address_slot),
@@ -179,15 +134,6 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_cap_stays_below_the_descriptor_limit() {
-        let cap = ConnectionLimits::default_max_connections() as u64;
-        if let Some(limit) = descriptor_limit() {
-            assert!(cap < limit || limit < 64 + RESERVED_DESCRIPTORS, "cap {cap}, limit {limit}");
-        }
-        assert!((64..=10_000).contains(&cap));
-    }
 
     #[test]
     fn one_address_holds_at_most_its_share() {

@@ -35,7 +35,7 @@ pub struct AppState {
     /// Wakes the webhook deliveries after a commit that wrote notifications.
     pub notify_wake: Arc<tokio::sync::Notify>,
     /// This replica's webhook deliveries in flight (bounded per organization and in all).
-    pub deliveries: Arc<crate::notify::deliver::InFlight>,
+    pub deliveries: Arc<limits::InFlight>,
     /// Re-tests and Refreshes each organization has running (bounded per organization).
     pub cloud_checks: Arc<limits::CloudChecks>,
     pub leptos_options: LeptosOptions,

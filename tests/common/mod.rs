@@ -86,9 +86,9 @@ impl TestApp {
         // The app's own pool: what the test reads and writes is what the app sees.
         let pool = xops::server::connect(&config.database_url).await.expect("test pool");
         let (router, state) = xops::startup::build_app_and_state(pool.clone(), config.clone()).await.expect("app builds");
-        let limits = config.connections.clone();
+        let serving = config.clone();
         let server = tokio::spawn(async move {
-            let _ = xops::server::listen::serve(listener, router, limits, Duration::from_secs(5)).await;
+            let _ = xops::server::listen::serve(listener, router, &serving).await;
         });
         TestApp { url, config, pool, state, client: new_client(), dir, mail, server }
     }
