@@ -50,7 +50,9 @@ async fn a_connected_account_ends_the_first_login_screen() {
     let res = app.sign_in(&browser, "ada@example.com", PASSWORD).await;
     assert_eq!(location(&res), "/", "sign-in goes straight to Home");
     let home = expect_status(app.get(&browser, "/").await, StatusCode::OK).await;
-    assert!(home.contains("Connected accounts") && home.contains("Prod") && home.contains("123456789012"));
+    assert!(home.contains("Current account: ") && home.contains("Prod") && home.contains("123456789012"));
+    // One account is shown once as the current account, not again as a list of one (issue 24).
+    assert!(!home.contains("Connected accounts"), "a list of the one account");
     // The selection screen stays reachable (Add Cloud Account).
     expect_status(app.get(&browser, "/select-platform").await, StatusCode::OK).await;
 }

@@ -144,8 +144,8 @@ async fn home_shows_the_counts_what_needs_attention_and_each_accounts_last_check
     assert!(home.contains("The role was deleted or no longer trusts Xops"), "the cause is not on Home");
     assert!(home.contains(r#"<a href="/integrations/aws/link/management">Setup guidance</a>"#), "no way to the setup guidance");
     // One green mark (the link), then one red (the scheduled check), oldest first.
-    let green = home.find("mark mark-connected").expect("the link's mark");
-    let red = home.find("mark mark-failed").expect("the failed check's mark");
+    let green = home.find("beat beat-connected").expect("the link's mark");
+    let red = home.find("beat beat-failed").expect("the failed check's mark");
     assert!(green < red);
     assert!(home.contains("Scheduled check · Failed"), "the mark does not say what it was");
 

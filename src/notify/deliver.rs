@@ -31,17 +31,18 @@ pub const MAX_WEBHOOKS: i64 = 10;
 /// how many were answered with 2xx once all of this round's are done.
 pub async fn deliver_due(state: &AppState, now: i64) -> Result<usize, AppError> {
     let in_flight = &state.deliveries;
-    let mut slots = in_flight.free_slots();
-    if slots.is_empty() {
+    // Rounds overlap: none holds slots it does not use, each takes one per delivery it starts.
+    let free = in_flight.free();
+    if free == 0 {
         return Ok(0);
     }
-    let limit = i64::try_from(slots.len()).unwrap_or(1);
+    let limit = i64::try_from(free).unwrap_or(1);
     let due = super::store::take_due_webhooks(&state.pool, now, LEASE_SECS, limit, PER_ORGANIZATION, &in_flight.busy()).await?;
     let mut round = tokio::task::JoinSet::new();
     for webhook in due {
-        let slot = slots.pop();
+        let slot = in_flight.slot();
         if slot.is_none() || !in_flight.try_start(webhook.organization_id) {
-            // Its organization reached its bound since the query: the next round takes it.
+            // Its organization (or the replica) reached its bound since the query: the next round takes it.
             super::store::release(&state.pool, webhook.id).await?;
             continue;
         }
@@ -53,8 +54,6 @@ pub async fn deliver_due(state: &AppState, now: i64) -> Result<usize, AppError> 
             outcome
         });
     }
-    // The slots this round did not use are free for the next round at once.
-    drop(slots);
     let mut sent = 0;
     for outcome in round.join_all().await {
         sent += usize::from(outcome?);

@@ -84,9 +84,14 @@ impl InFlight {
         self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Every slot free now (each freed when dropped).
-    pub fn free_slots(&self) -> Vec<tokio::sync::OwnedSemaphorePermit> {
-        std::iter::from_fn(|| self.slots.clone().try_acquire_owned().ok()).collect()
+    /// How many slots are free now.
+    pub fn free(&self) -> usize {
+        self.slots.available_permits()
+    }
+
+    /// A free slot, if there is one (freed when dropped).
+    pub fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
     }
 
     /// Organizations at their bound.
@@ -145,6 +150,7 @@ mod tests {
         assert!(in_flight.try_start(2), "another organization is not held up");
         in_flight.finish(1);
         assert!(in_flight.busy().is_empty() && in_flight.try_start(1));
-        assert_eq!(in_flight.free_slots().len(), 3);
+        let held: Vec<_> = std::iter::from_fn(|| in_flight.slot()).collect();
+        assert_eq!((held.len(), in_flight.free()), (3, 0));
     }
 }
