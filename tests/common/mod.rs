@@ -230,6 +230,20 @@ pub fn on_postgres() -> bool {
     std::env::var("XOPS_TEST_POSTGRES").is_ok_and(|url| !url.is_empty())
 }
 
+/// A sign-in as the hydrated app sends it, from the client a trusted proxy names (if any).
+pub async fn sign_in_at(url: &str, client: &reqwest::Client, email: &str, password: &str, forwarded: Option<&str>) -> StatusCode {
+    let mut req =
+        client.post(format!("{url}/api/sign_in")).header(ORIGIN, url).form(&[("email", email), ("password", password)]);
+    if let Some(addr) = forwarded {
+        req = req.header("x-forwarded-for", addr);
+    }
+    req.send().await.expect("request reaches the server").status()
+}
+
+pub async fn sign_in_from(app: &TestApp, client: &reqwest::Client, email: &str, password: &str, forwarded: Option<&str>) -> StatusCode {
+    sign_in_at(&app.url, client, email, password, forwarded).await
+}
+
 pub fn location(res: &Response) -> String {
     res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
