@@ -184,7 +184,7 @@ test('every in-app navigation shows what the database holds now; the side panel 
   await expect(nav.getByRole('link', { name: 'Home' })).not.toHaveAttribute('aria-current', 'page');
 
   // Another session of the same person renames the account meanwhile.
-  const other = await browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled: true });
+  const other = await browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled: jsEnabled() });
   const second = await other.newPage();
   await second.goto('/signin');
   await signIn(second, email, password);

@@ -43,8 +43,9 @@ pub fn RenameDialog(account_id: i64) -> impl IntoView {
                     <ActionForm action attr:class="form" attr:novalidate=true>
                         <input type="hidden" name="account_id" value=d.summary.id />
                         <input type="hidden" name="return_to" value=back.clone() />
-                        <label for="name">{format!("{} Account Name", d.summary.provider.label())}</label>
-                        <input id="name" name="name" type="text" maxlength="64" required autofocus value=d.summary.name.clone() />
+                        // Its own id: the page behind may have a form with a "name" field too (EKS, a link page).
+                        <label for="rename_name">{format!("{} Account Name", d.summary.provider.label())}</label>
+                        <input id="rename_name" name="name" type="text" maxlength="64" required autofocus value=d.summary.name.clone() />
                         <FieldError error field="name" />
                         <FormError error />
                         <div class="form-actions">
