@@ -302,18 +302,14 @@ mod tests {
         assert!(cert.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(!cert.cert_pem.contains("PRIVATE KEY"));
         assert_eq!(cert.thumbprint.len(), 40);
-        let (_, parsed) = x509_parser::parse_x509_certificate(&cert.cert_der).unwrap_or_else(|e| panic!("{e}"));
-        let rsa = match parsed.public_key().parsed() {
-            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => rsa,
-            other => panic!("not RSA: {other:?}"),
-        };
-        assert_eq!(rsa.key_size(), 3072);
+        let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&cert.private_key_pkcs8).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(pair.public_modulus_len() * 8, 3072);
+        // The certificate carries the key pair's public key: what it signs verifies against it.
+        let der = rustls_pki_types::CertificateDer::from(cert.cert_der.as_slice());
+        let parsed = webpki::EndEntityCert::try_from(&der).unwrap_or_else(|e| panic!("{e}"));
         let signature = sign_ps256(&cert.private_key_pkcs8, b"message").unwrap_or_else(|e| panic!("{e}"));
-        let key = aws_lc_rs::signature::UnparsedPublicKey::new(
-            &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
-            parsed.public_key().subject_public_key.data.to_vec(),
-        );
-        assert!(key.verify(b"message", &signature).is_ok());
-        assert!(key.verify(b"other", &signature).is_err());
+        let alg = webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY;
+        assert!(parsed.verify_signature(alg, b"message", &signature).is_ok());
+        assert!(parsed.verify_signature(alg, b"other", &signature).is_err());
     }
 }

@@ -323,3 +323,41 @@ fn the_scanner_sees_through_literals() {
     ]));
     assert_eq!(cycle, Some(vec!["a".to_string(), "b".to_string(), "a".to_string()]));
 }
+
+/// The features every package is built with, per `cargo tree` (`{package} {features}` lines),
+/// with (`dev`) or without the dev-dependencies.
+fn package_features(dev: bool) -> BTreeMap<String, BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let edges = if dev { "features,normal,build,dev" } else { "features,normal,build" };
+    let out = std::process::Command::new(cargo)
+        .args(["tree", "--offline", "--features", "ssr", "--target", "all", "--prefix", "none", "-e", edges, "-f", "{p} {f}"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut packages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.contains(" feature \"")) {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(version)) = (words.next(), words.next()) else { continue };
+        let features = words.filter(|w| !w.starts_with('(')).flat_map(|w| w.split(',')).filter(|f| !f.is_empty());
+        packages.entry(format!("{name} {version}")).or_default().extend(features.map(str::to_string));
+    }
+    packages
+}
+
+/// The run command builds the server alone; the tests build it with their dev-dependencies. A
+/// dev-dependency that turns on another feature of a shared crate makes the run command after
+/// the tests compile that crate and everything above it again (83 crates, minutes, before
+/// x509-parser went and proptest's features were pinned in Cargo.toml).
+#[test]
+fn the_tests_build_shared_crates_with_the_servers_own_features() {
+    let (server, tests) = (package_features(false), package_features(true));
+    let differ: Vec<String> = tests
+        .iter()
+        .filter_map(|(package, features)| {
+            let own = server.get(package)?;
+            (own != features).then(|| format!("{package}: +{:?}", features.difference(own).collect::<Vec<_>>()))
+        })
+        .collect();
+    assert!(differ.is_empty(), "pin these features in Cargo.toml's [dependencies] (under `ssr`): {differ:#?}");
+}

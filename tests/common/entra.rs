@@ -195,13 +195,12 @@ async fn token(
             "The certificate with identifier used to sign the client assertion is not registered on application.",
         );
     };
-    let (_, parsed) = x509_parser::parse_x509_certificate(cert).expect("uploaded certificates parse");
-    let key = aws_lc_rs::signature::UnparsedPublicKey::new(
-        &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
-        parsed.public_key().subject_public_key.data.to_vec(),
-    );
+    let der = rustls_pki_types::CertificateDer::from(cert.as_slice());
+    let uploaded_cert = webpki::EndEntityCert::try_from(&der).expect("uploaded certificates parse");
     let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap_or_default();
-    if key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature).is_err() {
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    let alg = webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY;
+    if uploaded_cert.verify_signature(alg, signed.as_bytes(), &signature).is_err() {
         return aadsts(700027, "invalid_client", "Client assertion failed signature validation.");
     }
     let roles = d.roles.get(&app).cloned().unwrap_or_default();
