@@ -135,7 +135,7 @@ impl NewKeyFile {
     pub fn write(self) -> Result<(), String> {
         write_private_file(&self.path, &self.encoded)
             .map_err(|e| format!("cannot create the master key file {}: {e}", self.path.display()))?;
-        tracing::info!(path = %self.path.display(), "created a new master key file");
+        tracing::info!("Created a new master key in {}: keep it with the database's backups, never beside them.", self.path.display());
         Ok(())
     }
 }

@@ -13,8 +13,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The AWS SDK's own warnings (a laptop has no instance metadata service to ask) are long
+    // debug dumps; the portal says in one line what is off instead (`startup`).
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,aws_config=error")))
+        .with_target(false)
+        // Colours for a person at a terminal, plain text for a log file or a container's log.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -54,7 +59,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!("Xops portal listening on {public_url}");
+    tracing::info!("Xops portal listening on {public_url} · first time? sign up at {public_url}/signup");
     match xops::server::listen::serve(listener, router, &serving).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

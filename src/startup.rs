@@ -53,12 +53,18 @@ pub async fn build_app_and_state(
         .hash_files(hash_files)
         .build();
     let aws = Arc::new(crate::integrations::aws::sts::Aws::load(config.aws.clone()).await);
-    // Learn our own principal now, not on the first anonymous template download.
+    // Learn our own principal now, not on the first anonymous template download; say in one
+    // line what is off.
     tokio::spawn({
         let aws = aws.clone();
         async move {
-            if let Err(err) = aws.principal_arn().await {
-                tracing::warn!(error = %err, "the platform's AWS principal is unknown for now");
+            match aws.principal_arn().await {
+                Ok(_) => {}
+                Err(_) if !aws.has_credentials().await => tracing::warn!(
+                    "AWS credentials are not set: linking AWS and EKS accounts is off until the platform has an AWS identity \
+                     (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role)."
+                ),
+                Err(err) => tracing::warn!("The platform's AWS identity could not be read for now (tried again when needed): {err}"),
             }
         }
     });
@@ -69,17 +75,17 @@ pub async fn build_app_and_state(
     crate::integrations::microsoft::certificates::check_and_bind_sealed_keys(&pool, &sealer).await?;
     if config.master_key.is_none() && config.master_key_beside_database() {
         tracing::warn!(
-            key_file = %config.master_key_file.display(),
-            "THE MASTER KEY FILE SITS BESIDE THE DATABASE: a copy of that folder holds both the sealed keys and \
-             the key that opens them. Keep the key elsewhere (XOPS_MASTER_KEY_FILE or XOPS_MASTER_KEY)."
+            "The master key file {} sits beside the database: a copy of that folder holds both the sealed secrets and the \
+             key that opens them. Keep the key elsewhere (XOPS_MASTER_KEY_FILE or XOPS_MASTER_KEY).",
+            config.master_key_file.display()
         );
     }
     let mailer = Arc::new(crate::mail::transport::Mailer::new(&config.mail)?);
     if config.mail.smtp_url.is_none() {
         tracing::warn!(
-            folder = %config.mail.folder.display(),
-            "NO MAIL SERVER IS SET: mail (sign-up links, support requests) is written to this folder, not sent. \
-             Set XOPS_SMTP_URL to send it."
+            "No mail server is set: mail (sign-up links, support requests, notifications) is written to {} instead of \
+             being sent. Set XOPS_SMTP_URL to send it.",
+            config.mail.folder.display()
         );
     }
     let mail_wake = Arc::new(tokio::sync::Notify::new());

@@ -82,6 +82,16 @@ impl Aws {
     }
 
     /// The principal customer roles must trust: the setting, else our own identity.
+    /// Whether the platform has an AWS identity at all (environment, profile, web identity,
+    /// container or instance role).
+    pub async fn has_credentials(&self) -> bool {
+        use aws_credential_types::provider::ProvideCredentials;
+        match self.base.credentials_provider() {
+            Some(provider) => provider.provide_credentials().await.is_ok(),
+            None => false,
+        }
+    }
+
     pub async fn principal_arn(&self) -> Result<String, AppError> {
         if let Some(arn) = &self.settings.principal_arn {
             return Ok(arn.clone());

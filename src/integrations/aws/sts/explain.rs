@@ -24,12 +24,15 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(er
         SdkError::TimeoutError(_) => Failure::Timeout,
         _ => {
             let detail = format!("{}", DisplayErrorContext(&err));
-            tracing::warn!(error = %detail, "AWS call failed");
             if detail.contains("credentials") {
+                // Said once, in a line, at start (`startup`); not again with the SDK's dump.
+                tracing::debug!(error = %detail, "AWS call without credentials");
                 Failure::NoCredentials
             } else if detail.contains("timed out") || detail.contains("timeout") {
+                tracing::warn!(error = %detail, "AWS call failed");
                 Failure::Timeout
             } else {
+                tracing::warn!(error = %detail, "AWS call failed");
                 Failure::Unreachable
             }
         }
