@@ -95,7 +95,7 @@ async fn deliver_and_record(state: &AppState, webhook: &DueWebhook, now: i64) ->
 async fn deliver_one(state: &AppState, webhook: &DueWebhook) -> Result<(), (String, bool)> {
     let failed = |error: String| (error, false);
     let mut conn = state.pool.acquire().await.map_err(|e| failed(e.to_string()))?;
-    let (address, sealed) = super::store::webhook_secret(&mut conn, webhook.organization_id, webhook.target_id, None)
+    let (address, sealed, timeouts) = super::store::webhook_secret(&mut conn, webhook.organization_id, webhook.target_id, None)
         .await
         .map_err(|e| failed(e.to_string()))?
         .ok_or_else(|| failed("the webhook was removed".into()))?;
@@ -110,8 +110,7 @@ async fn deliver_one(state: &AppState, webhook: &DueWebhook) -> Result<(), (Stri
     let signature = super::webhook::signature(&secret, webhook.body.as_bytes());
     let event = webhook.event_key.split(':').next().unwrap_or("event");
     // A receiver that already let one message time out gets a shorter wait.
-    let slow = super::store::consecutive_timeouts(&state.pool, webhook.target_id).await.map_err(|e| failed(e.to_string()))? > 0;
-    let timeout = if slow { policy.timeout / 3 } else { policy.timeout };
+    let timeout = if timeouts > 0 { policy.timeout / 3 } else { policy.timeout };
     match super::webhook::post(&url, addr, &webhook.body, &signature, event, timeout).await {
         Ok(200..=299) => Ok(()),
         Ok(status) => Err(failed(format!("the receiver answered {status}"))),
@@ -121,7 +120,7 @@ async fn deliver_one(state: &AppState, webhook: &DueWebhook) -> Result<(), (Stri
 }
 
 /// Runs for the life of the process: starts a round whenever woken (after a commit that wrote
-/// notifications) and every couple of seconds (retries, and what other replicas wrote). Rounds
+/// notifications) and every few seconds (retries, and what other replicas wrote). Rounds
 /// are not awaited here: a round held by a slow receiver never holds the next.
 pub async fn deliver_forever(state: AppState) {
     loop {
@@ -133,7 +132,7 @@ pub async fn deliver_forever(state: AppState) {
         });
         tokio::select! {
             _ = state.notify_wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
     }
 }

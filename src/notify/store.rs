@@ -56,29 +56,30 @@ pub async fn remove_target(conn: &mut AnyConnection, organization_id: i64, id: i
 }
 
 /// A webhook's sealed secret, for signing (any time) or for showing (once, within ten minutes of
-/// its creation: `mark_shown` after that reads None).
+/// its creation: `mark_shown` after that reads None), with how many deliveries to it in a row
+/// got no answer in time.
 pub async fn webhook_secret(
     conn: &mut AnyConnection,
     organization_id: i64,
     id: i64,
     to_show: Option<i64>,
-) -> Result<Option<(String, crate::crypto::Sealed)>, AppError> {
-    let row: Option<(String, Vec<u8>, Vec<u8>, String, i64, i64)> = sqlx::query_as(
-        "SELECT address, secret_sealed, secret_nonce, secret_key_id, secret_shown, created_at FROM notification_targets \
+) -> Result<Option<(String, crate::crypto::Sealed, i64)>, AppError> {
+    let row: Option<(String, Vec<u8>, Vec<u8>, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT address, secret_sealed, secret_nonce, secret_key_id, secret_shown, created_at, consecutive_timeouts FROM notification_targets \
          WHERE id = $1 AND organization_id = $2 AND kind = 'webhook'",
     )
     .bind(id)
     .bind(organization_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((address, ciphertext, nonce, key_id, shown, created_at)) = row else { return Ok(None) };
+    let Some((address, ciphertext, nonce, key_id, shown, created_at, timeouts)) = row else { return Ok(None) };
     if let Some(now) = to_show {
         if shown != 0 || now - created_at > 600 {
             return Ok(None);
         }
         sqlx::query("UPDATE notification_targets SET secret_shown = 1 WHERE id = $1").bind(id).execute(&mut *conn).await?;
     }
-    Ok(Some((address, crate::crypto::Sealed { ciphertext, nonce, key_id })))
+    Ok(Some((address, crate::crypto::Sealed { ciphertext, nonce, key_id }, timeouts)))
 }
 
 /// What the sealed secret of a webhook is bound to.
@@ -191,15 +192,6 @@ pub async fn take_due_webhooks(
 pub async fn release(pool: &Pool, id: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE notifications SET lease_until = 0 WHERE id = $1").bind(id).execute(pool).await?;
     Ok(())
-}
-
-/// How many deliveries to this target in a row got no answer in time.
-pub async fn consecutive_timeouts(pool: &Pool, target_id: i64) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT consecutive_timeouts FROM notification_targets WHERE id = $1")
-        .bind(target_id)
-        .fetch_optional(pool)
-        .await?
-        .unwrap_or(0))
 }
 
 /// How one delivery ended.

@@ -124,7 +124,7 @@ pub async fn webhook_secret_once(id: i64) -> Result<Option<String>, AppError> {
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let found = crate::notify::store::webhook_secret(&mut tx, org, id, Some(crate::server::now())).await?;
     tx.commit().await?;
-    let Some((address, sealed)) = found else { return Ok(None) };
+    let Some((address, sealed, _)) = found else { return Ok(None) };
     let secret = state.sealer.open(&sealed, &crate::notify::store::secret_context(org, &address))?;
     Ok(Some(String::from_utf8_lossy(&secret).into_owned()))
 }
