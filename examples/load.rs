@@ -17,7 +17,7 @@
 //!
 //! Usage: load --server target/release/xops [--seconds 60] [--sessions 200] [--phase both|steady|crash] [--engine sqlite|postgres]
 #[allow(dead_code)]
-#[path = "../tests/common/aws.rs"]
+#[path = "../tests/integration/common/aws.rs"]
 mod aws;
 
 use std::collections::HashMap;

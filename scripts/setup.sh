@@ -25,6 +25,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
 fi
 
 if [ "${1:-}" = "--for-tests" ]; then
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    step "installing cargo-nextest $NEXTEST_VERSION (runs each test in its own process)"
+    cargo install cargo-nextest --version "$NEXTEST_VERSION" --locked
+  fi
   if ! command -v chromium >/dev/null 2>&1; then
     step "installing Debian's chromium for the browser tests"
     apt-get update -qq

@@ -1,8 +1,6 @@
 //! What an operator running replicas relies on: the readiness check, and a start on
 //! PostgreSQL that refuses a master key only one replica would have.
-mod common;
-
-use common::{expect_status, TestApp};
+use crate::common::{expect_status, TestApp};
 use reqwest::StatusCode;
 
 #[tokio::test]

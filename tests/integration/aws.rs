@@ -1,11 +1,9 @@
 //! Linking and managing AWS and EKS accounts, verified against a real STS (moto) and, for the
 //! failures moto cannot produce, a stub that answers in STS's XML.
-mod common;
-
 use std::time::Duration;
 
-use common::aws::{Moto, Role, StubSts, STUB_PRINCIPAL};
-use common::{expect_status, location, TestApp, PASSWORD, PAYER_ARN};
+use crate::common::aws::{Moto, Role, StubSts, STUB_PRINCIPAL};
+use crate::common::{expect_status, location, TestApp, PASSWORD, PAYER_ARN};
 use reqwest::StatusCode;
 
 const LINKED_ARN: &str = "arn:aws:iam::210987654321:role/XopsReadOnlyAccess";
@@ -381,7 +379,7 @@ async fn a_link_with_a_warning_does_not_silently_become_the_selected_account() {
 #[tokio::test]
 async fn parallel_retests_of_one_organization_are_bounded() {
     let stub = StubSts::start(Role::RequiresExternalId).await;
-    let app = common::linked_payer(&stub).await;
+    let app = crate::common::linked_payer(&stub).await;
     let (payer, ..) = account(&app, "Payer").await;
     stub.set(Role::Silent);
     let before = stub.calls.load(std::sync::atomic::Ordering::SeqCst);

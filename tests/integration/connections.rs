@@ -1,12 +1,10 @@
 //! Idle and half-sent connections (slowloris) cannot exhaust the server: one address holds at
 //! most its share, the connection cap leaves room, and headers that do not arrive in time close
 //! the connection, so `/healthz` and the sign-in page keep answering.
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::TestApp;
+use crate::common::TestApp;
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -3,18 +3,16 @@
 //! across them, what one writes the other lists, and periodic work runs once per period.
 //! SQLite runs as one process (its sessions are cached in it), so the replica tests but the
 //! last are for PostgreSQL, run by the test command's second pass.
-mod common;
-
 use std::time::Duration;
 
-use common::aws::{Role, StubSts};
-use common::{expect_status, location, TestApp, PASSWORD};
+use crate::common::aws::{Role, StubSts};
+use crate::common::{expect_status, location, TestApp, PASSWORD};
 use reqwest::StatusCode;
 use xops::config::SessionCache;
 
 #[tokio::test]
 async fn a_session_works_on_every_replica_and_ends_on_all_at_once() {
-    if !common::on_postgres() {
+    if !crate::common::on_postgres() {
         return;
     }
     session_ends_everywhere(SessionCache::None).await;
@@ -22,7 +20,7 @@ async fn a_session_works_on_every_replica_and_ends_on_all_at_once() {
 
 #[tokio::test]
 async fn with_notified_caches_a_session_ended_on_one_replica_is_dropped_by_the_other() {
-    if !common::on_postgres() {
+    if !crate::common::on_postgres() {
         return;
     }
     session_ends_everywhere(SessionCache::Notify).await;
@@ -76,7 +74,7 @@ async fn session_ends_everywhere(cache: SessionCache) {
 
 #[tokio::test]
 async fn failed_sign_ins_spread_over_two_replicas_lock_the_email() {
-    if !common::on_postgres() {
+    if !crate::common::on_postgres() {
         return;
     }
     let a = TestApp::spawn().await;
@@ -95,7 +93,7 @@ async fn failed_sign_ins_spread_over_two_replicas_lock_the_email() {
 
 #[tokio::test]
 async fn an_account_linked_on_one_replica_is_listed_on_the_other() {
-    if !common::on_postgres() {
+    if !crate::common::on_postgres() {
         return;
     }
     let stub = StubSts::start(Role::RequiresExternalId).await;

@@ -1,9 +1,7 @@
 //! The guide's windows (Select AWS Account Type, Edit, Delete) as dialogs over the page they
 //! were opened from, as a browser without JavaScript gets them: each has its own address, the
 //! page behind is inert, and finishing leads back to that page with the guide's message.
-mod common;
-
-use common::{expect_status, location, TestApp};
+use crate::common::{expect_status, location, TestApp};
 use reqwest::StatusCode;
 
 async fn org_with_accounts(app: &TestApp) -> (i64, i64) {

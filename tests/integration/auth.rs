@@ -1,8 +1,6 @@
 //! Sign-up, sign-in, sign-out, sessions, throttling and the first-login rule, through the real
 //! router and database.
-mod common;
-
-use common::{expect_status, location, TestApp, PASSWORD};
+use crate::common::{expect_status, location, TestApp, PASSWORD};
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::StatusCode;
 

@@ -2,12 +2,10 @@
 //! guard, which also refuses or holds chosen member roles): the tree with nested units and
 //! every account's mark, Link accounts with its failures and Retry failed, exclusions, one run
 //! at a time, the sync, and the template's StackSet checked by cfn-lint.
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::aws::Moto;
-use common::{expect_status, link_payer, location, TestApp};
+use crate::common::aws::Moto;
+use crate::common::{expect_status, link_payer, location, TestApp};
 use reqwest::StatusCode;
 use xops::integrations::aws::organization::actions::{OrganizationView, RunView};
 

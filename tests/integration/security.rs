@@ -1,10 +1,8 @@
 //! What an attacker can reach: concurrent guesses, sign-up floods, forwarded addresses, crafted
 //! form errors, caching and headers, through the real router and database.
-mod common;
-
 use std::time::Duration;
 
-use common::{expect_status, location, sign_in_at, sign_in_from, TestApp, PASSWORD};
+use crate::common::{expect_status, location, sign_in_at, sign_in_from, TestApp, PASSWORD};
 use reqwest::header::{ACCEPT, ORIGIN, REFERER};
 use reqwest::StatusCode;
 

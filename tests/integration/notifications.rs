@@ -2,14 +2,12 @@
 //! per status change (not per check), a failing receiver is retried from the outbox with
 //! backoff, a certificate nearing expiry is told once per threshold by mail, and webhook URLs
 //! follow the SSRF rules. Time is passed in where it matters.
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::aws::{Role, StubSts};
-use common::entra::{linked_m365, EntraDouble};
-use common::{expect_status, linked_payer, location, TestApp};
+use crate::common::aws::{Role, StubSts};
+use crate::common::entra::{linked_m365, EntraDouble};
+use crate::common::{expect_status, linked_payer, location, TestApp};
 use reqwest::StatusCode;
 use xops::health::schedule::run_due;
 use xops::notify::deliver::deliver_due;
@@ -229,7 +227,7 @@ async fn one_organizations_slow_webhooks_do_not_delay_anothers_alert() {
     }
     let bob = app.new_browser();
     app.sign_up(&bob, "Beta", "bob@example.com").await;
-    let linked = app.call(&bob, "link_aws_account", &[("kind", "management"), ("name", "Payer"), ("role_arn", common::PAYER_ARN)]).await;
+    let linked = app.call(&bob, "link_aws_account", &[("kind", "management"), ("name", "Payer"), ("role_arn", crate::common::PAYER_ARN)]).await;
     assert!(location(&linked).contains("notice=linked-aws"), "{}", location(&linked));
     let fast = Receiver::start(vec![]).await;
     add_webhook_as(&app, &bob, &fast.url).await;
@@ -280,7 +278,7 @@ async fn a_webhook_that_keeps_timing_out_is_paused_and_the_organization_told() {
     })
     .await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
-    common::link_payer(&app).await;
+    crate::common::link_payer(&app).await;
     let slow = Receiver::start_slow(vec![], Duration::from_secs(30)).await;
     add_webhook(&app, &slow.url).await;
     app.call(&app.client, "add_notification_email", &[("email", "ops@acme.example")]).await;

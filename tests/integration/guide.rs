@@ -1,8 +1,6 @@
 //! The guide's own words on the pages a user follows it through (button and field names,
 //! titles, the support line), and refusals that read as themselves.
-mod common;
-
-use common::{expect_status, TestApp};
+use crate::common::{expect_status, TestApp};
 use reqwest::StatusCode;
 
 #[tokio::test]

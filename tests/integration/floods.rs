@@ -1,13 +1,7 @@
 //! A flood of password checks: memory stays bounded and pages keep answering. Alone in its
-//! test binary, because it reads the peak memory of the whole process from /proc.
-mod common;
+//! process (nextest runs each test in its own), because it reads the process's peak memory.
+use crate::common::TestApp;
 
-use common::TestApp;
-
-// The allocator the server runs with (src/main.rs): glibc's per-thread arenas would keep each
-// blocking thread's 19 MiB and measure the allocator instead of the server.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use reqwest::header::ORIGIN;
 use reqwest::StatusCode;
 
@@ -24,6 +18,7 @@ fn peak_rss() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_sign_ins_stay_within_bounds() {
+    crate::common::alone_in_this_process();
     // Each sign-in comes from its own client behind the proxy, so the per-address throttle
     // lets every one reach the password check (argon2id: ~19 MiB each).
     let app = TestApp::spawn_with(|c| c.trusted_proxies = vec![xops::net::Cidr::parse("127.0.0.1").unwrap()]).await;

@@ -2,9 +2,7 @@
 //! wrong types, empty strings, 10,000 characters, control characters, bytes that are not UTF-8,
 //! unknown ids and other organizations' ids. Every answer is a 4xx with a readable message, and
 //! nothing the organizations own changes.
-mod common;
-
-use common::{location, TestApp};
+use crate::common::{location, TestApp};
 use reqwest::header::{CONTENT_TYPE, ORIGIN};
 
 /// Each server function and the fields it takes.

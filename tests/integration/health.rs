@@ -1,11 +1,9 @@
 //! Scheduled checks through the real app, with time passed in (no sleeping): each account is
 //! verified again once per interval, exactly as Re-test does, against moto, the STS stub and
 //! the identity double; what changed is named; history and audit rows follow; Home shows it.
-mod common;
-
-use common::aws::{Moto, Role, StubSts};
-use common::entra::{connect, generate, linked_m365, EntraDouble, APP};
-use common::{expect_status, link_payer, linked_payer, location, TestApp, PAYER_ARN};
+use crate::common::aws::{Moto, Role, StubSts};
+use crate::common::entra::{connect, generate, linked_m365, EntraDouble, APP};
+use crate::common::{expect_status, link_payer, linked_payer, location, TestApp, PAYER_ARN};
 use reqwest::StatusCode;
 use xops::health::schedule::{run_due, Round};
 
@@ -97,7 +95,7 @@ async fn an_m365_app_that_lost_its_permission_turns_to_failed() {
 #[tokio::test]
 async fn new_azure_subscriptions_are_reported_and_never_selected_and_a_vanished_one_warns() {
     let entra = EntraDouble::start().await;
-    entra.register_app(common::entra::TENANT, APP, &[]);
+    entra.register_app(crate::common::entra::TENANT, APP, &[]);
     entra.set_subscriptions(&[
         ("11111111-0000-0000-0000-000000000001", "Production", "Enabled"),
         ("11111111-0000-0000-0000-000000000002", "Staging", "Enabled"),

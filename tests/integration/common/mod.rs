@@ -225,6 +225,16 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     format!("{server}/{name}")
 }
 
+/// For a test that measures or fills something of the whole process: it must be the only test
+/// in it, as `cargo nextest run` makes every test (`cargo test` runs them as threads of one).
+pub fn alone_in_this_process() {
+    assert_eq!(
+        std::env::var("NEXTEST_EXECUTION_MODE").as_deref(),
+        Ok("process-per-test"),
+        "this test must be alone in its process: run it with `cargo nextest run`"
+    );
+}
+
 /// Whether this run of the suite is on PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var("XOPS_TEST_POSTGRES").is_ok_and(|url| !url.is_empty())

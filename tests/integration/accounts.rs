@@ -1,7 +1,5 @@
 //! The workspace (layout data) and the Select account choice, scoped to the caller's organization.
-mod common;
-
-use common::{expect_status, TestApp};
+use crate::common::{expect_status, TestApp};
 use reqwest::StatusCode;
 
 async fn add_account(app: &TestApp, org: i64, name: &str, external: &str) -> i64 {
@@ -92,7 +90,7 @@ async fn long_lists_come_a_page_at_a_time() {
     assert_eq!(ws.total_accounts(), 120);
     assert_eq!(ws.accounts[0].name, "Account 007", "the management account comes first");
     let bob = app.new_browser();
-    app.sign_in(&bob, "bob@example.com", common::PASSWORD).await;
+    app.sign_in(&bob, "bob@example.com", crate::common::PASSWORD).await;
     let small: Workspace =
         serde_json::from_str(&expect_status(app.call(&bob, "workspace", &[]).await, StatusCode::OK).await).unwrap();
     assert_eq!((small.accounts.len(), small.total_accounts()), (3, 3), "a short list is its own total");
@@ -124,7 +122,7 @@ async fn long_lists_come_a_page_at_a_time() {
 /// past the timeout, answers 503 asking to try again; it never panics or loses data.
 #[tokio::test]
 async fn writes_wait_for_a_locked_database_then_ask_to_try_again() {
-    if common::on_postgres() {
+    if crate::common::on_postgres() {
         return; // SQLite's one write lock; PostgreSQL writers wait on rows (begin_write's lock).
     }
     let app = TestApp::spawn().await;

@@ -1,17 +1,16 @@
 //! A flood of strangers' sign-ins cannot keep a person out whose browser signed in to their
-//! account recently. Alone in its test binary: the password-hashing slots it fills are the
-//! process's, and would starve the other tests' sign-ups.
-mod common;
-
+//! account recently. Alone in its process (nextest runs each test in its own): the
+//! password-hashing slots it fills are the process's, and would starve other tests' sign-ups.
 use std::time::Duration;
 
-use common::{sign_in_at, sign_in_from, TestApp, PASSWORD};
+use crate::common::{sign_in_at, sign_in_from, TestApp, PASSWORD};
 use reqwest::StatusCode;
 
 /// Issue 24: during a flood of sign-ins from many addresses, a legitimate sign-in got 503 once
 /// in 5 tries. A browser that signed in to its account recently has hashing slots kept for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_known_browser_still_signs_in_during_a_flood_from_many_addresses() {
+    crate::common::alone_in_this_process();
     let app = TestApp::spawn_with(|c| c.trusted_proxies = vec![xops::net::Cidr::parse("127.0.0.1").unwrap()]).await;
     app.sign_up(&app.new_browser(), "Acme", "ada@example.com").await;
     let ada = app.new_browser();

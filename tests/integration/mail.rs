@@ -1,8 +1,6 @@
 //! Mail through a real SMTP conversation (the test's own SMTP server): support requests reach
 //! the support team, and nothing is lost while the mail server is down.
-mod common;
-
-use common::{expect_status, TestApp};
+use crate::common::{expect_status, TestApp};
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -1,10 +1,8 @@
 //! Azure, Microsoft 365 and Entra ID linking against a verifying identity double: certificates
 //! made by the portal, client assertions checked with the uploaded certificate, AADSTS errors,
 //! the roles claim, and Azure subscriptions paged with nextLink.
-mod common;
-
-use common::entra::{connect, generate, EntraDouble, APP, TENANT};
-use common::{expect_status, location, TestApp};
+use crate::common::entra::{connect, generate, EntraDouble, APP, TENANT};
+use crate::common::{expect_status, location, TestApp};
 use reqwest::StatusCode;
 use xops::integrations::microsoft::subscriptions::SubscriptionRow;
 
@@ -171,7 +169,7 @@ async fn the_database_holds_no_private_key_in_plain_form() {
     // Every stored byte of the certificates; on SQLite, the whole database file too.
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT cert_pem, sealed_key FROM certificates").fetch_all(&app.pool).await.unwrap();
     let mut bytes: Vec<u8> = rows.into_iter().flat_map(|(pem, key)| pem.into_bytes().into_iter().chain(key)).collect();
-    if !common::on_postgres() {
+    if !crate::common::on_postgres() {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&app.pool).await.unwrap();
         bytes.extend(std::fs::read(app.dir.path().join("xops.db")).unwrap());
         bytes.extend(std::fs::read(app.dir.path().join("xops.db-wal")).unwrap_or_default());

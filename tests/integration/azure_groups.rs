@@ -1,10 +1,8 @@
 //! Whole Azure management groups against the identity double's Resource Manager (groups and
 //! descendants paged with nextLink): a selected group connects every subscription under it at
 //! any depth, one added later at the next check, and one that left is disconnected and said.
-mod common;
-
-use common::entra::{connect, generate, EntraDouble, APP, TENANT};
-use common::{expect_status, location, TestApp};
+use crate::common::entra::{connect, generate, EntraDouble, APP, TENANT};
+use crate::common::{expect_status, location, TestApp};
 use reqwest::StatusCode;
 use xops::integrations::microsoft::subscriptions::{GroupRow, SubscriptionRow};
 

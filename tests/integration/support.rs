@@ -1,9 +1,7 @@
 //! Support requests as the guide promises them: the support team (platform operators) sees
 //! every organization's requests, closes them, and deletes a management account on request;
 //! the requester sees the outcome.
-mod common;
-
-use common::{expect_status, TestApp};
+use crate::common::{expect_status, TestApp};
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -1,0 +1,32 @@
+//! Every integration test, in one test binary: one link instead of twenty-one (a fresh build
+//! of the tests took minutes of linking, and gigabytes under target/). The tests run with
+//! `cargo nextest run`, one process per test, so a test that measures or fills something of
+//! the whole process (floods, known_browsers) is still alone in it.
+mod common;
+
+mod accounts;
+mod architecture;
+mod auth;
+mod aws;
+mod azure_groups;
+mod bad_input;
+mod connections;
+mod dialogs;
+mod floods;
+mod guide;
+mod health;
+mod known_browsers;
+mod mail;
+mod microsoft;
+mod notifications;
+mod operations;
+mod organizations;
+mod replicas;
+mod security;
+mod startup;
+mod support;
+
+// The allocator the server runs with (src/main.rs): glibc's per-thread arenas would keep each
+// blocking thread's 19 MiB, and floods would measure the allocator instead of the server.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
