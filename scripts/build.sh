@@ -7,7 +7,7 @@
 # Usage: scripts/build.sh [debug|release] [--with-tests]
 # --with-tests builds the tests and examples in the same cargo run as the server: the tests'
 # dev-dependencies change the features of ~100 shared crates (syn's among them, so every proc
-# macro), and a server built alone would have them all compiled a second time by `cargo test`.
+# macro), and a server built alone would have them all compiled a second time for the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
