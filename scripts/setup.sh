@@ -20,9 +20,8 @@ if [ "$locked" != "$WASM_BINDGEN_VERSION" ]; then
 fi
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
-  # Not --locked: the registry lacks a dependency version its lock file names. Optimised a
-  # little: it runs for a second per build, and at opt-level 3 it took minutes more to build.
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  # Not --locked: the registry lacks a dependency version its lock file names.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 if [ "${1:-}" = "--for-tests" ]; then
