@@ -20,8 +20,9 @@ if [ "$locked" != "$WASM_BINDGEN_VERSION" ]; then
 fi
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
-  # Not --locked: the registry lacks a dependency version its lock file names.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  # Not --locked: the registry lacks a dependency version its lock file names. --force: cargo
+  # may remember an install whose binary is gone or of another version.
+  cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 if [ "${1:-}" = "--for-tests" ]; then
