@@ -22,7 +22,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /var/lib/xops --create-home xops
+ && groupadd --system --gid 10001 xops \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/xops --create-home xops
 COPY --from=build /out/ /opt/xops/
 # By number, so that a host or an orchestrator can tell it is not root without the image.
 USER 10001:10001
