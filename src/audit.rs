@@ -25,6 +25,15 @@ pub async fn write<'c, E>(executor: E, actor: &Actor, action: &str, detail: &str
 where
     E: sqlx::Executor<'c, Database = crate::server::Db>,
 {
+    write_at(executor, actor, action, detail, crate::server::now()).await
+}
+
+/// As `write`, at the time the work was given (scheduled work takes its time as an argument,
+/// and its audit rows say that time, not the wall clock's).
+pub async fn write_at<'c, E>(executor: E, actor: &Actor, action: &str, detail: &str, at: i64) -> Result<(), AppError>
+where
+    E: sqlx::Executor<'c, Database = crate::server::Db>,
+{
     sqlx::query(
         "INSERT INTO audit_log (organization_id, user_id, actor, action, detail, client_addr, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -35,7 +44,7 @@ where
     .bind(action)
     .bind(detail)
     .bind(&actor.addr)
-    .bind(crate::server::now())
+    .bind(at)
     .execute(executor)
     .await?;
     Ok(())

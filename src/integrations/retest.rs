@@ -71,7 +71,7 @@ pub async fn check(
             verified.status.as_str()
         );
         let action = if reason == crate::domain::CheckReason::Retest { "retest_account" } else { "status_changed" };
-        crate::audit::write(&mut *tx, actor, action, &detail).await?;
+        crate::audit::write_at(&mut *tx, actor, action, &detail, now).await?;
     }
     // Told once per change, not per check, in the change's own transaction.
     let notified = if before != verified.status {

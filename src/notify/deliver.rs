@@ -78,8 +78,8 @@ async fn deliver_and_record(state: &AppState, webhook: &DueWebhook, now: i64) ->
         let address = super::store::target_address(&mut tx, webhook.target_id).await?.unwrap_or_default();
         let why = format!("it did not answer in time {PAUSE_AFTER} times in a row");
         let actor = crate::audit::Actor::system(webhook.organization_id, "Xops notifications");
-        crate::audit::write(&mut *tx, &actor, "webhook_paused", &format!("{address} until {}: {why}", crate::server::format_time(until)))
-            .await?;
+        let detail = format!("{address} until {}: {why}", crate::server::format_time(until));
+        crate::audit::write_at(&mut *tx, &actor, "webhook_paused", &detail, now).await?;
         super::events::webhook_paused(&mut tx, &state.sealer, webhook.organization_id, webhook.target_id, &address, &why, until, now)
             .await?;
     }

@@ -53,12 +53,14 @@ async fn a_role_that_drops_its_external_id_condition_turns_to_warning_at_the_nex
         history(&app, "Payer").await,
         [("link", "connected"), ("scheduled", "connected"), ("scheduled", "warning")].map(|(r, s)| (r.to_string(), s.to_string()))
     );
-    // The change is audit-logged (once, not for every check), as the scheduler's.
-    let audited: Vec<(String, String)> =
-        sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'status_changed'").fetch_all(&app.pool).await.unwrap();
+    // The change is audit-logged (once, not for every check), as the scheduler's, at the time
+    // the round was given, like the history row beside it.
+    let audited: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT actor, detail, created_at FROM audit_log WHERE action = 'status_changed'").fetch_all(&app.pool).await.unwrap();
     assert_eq!(audited.len(), 1, "{audited:?}");
     assert_eq!(audited[0].0, "Xops scheduled check");
     assert!(audited[0].1.ends_with("connected → warning"), "{}", audited[0].1);
+    assert_eq!(audited[0].2, now + 12 * HOURS + 1);
 }
 
 #[tokio::test]

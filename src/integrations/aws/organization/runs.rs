@@ -47,7 +47,7 @@ pub async fn start(
         management.external_account_id,
         items.len()
     );
-    crate::audit::write(&mut *tx, actor, "link_accounts_started", &detail).await?;
+    crate::audit::write_at(&mut *tx, actor, "link_accounts_started", &detail, now).await?;
     tx.commit().await?;
     tokio::spawn(continue_run(state.clone(), organization_id, management.id, run_id));
     Ok(run_id)

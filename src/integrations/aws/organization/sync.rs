@@ -68,7 +68,7 @@ pub async fn read_and_store(
             changes.state_changed.len(),
             changes.gone.len()
         );
-        crate::audit::write(&mut *tx, actor, "organization_read", &detail).await?;
+        crate::audit::write_at(&mut *tx, actor, "organization_read", &detail, now).await?;
     }
     tx.commit().await?;
     Ok(changes)
