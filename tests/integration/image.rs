@@ -4,37 +4,12 @@
 //! a ready portal from one that is not there; and the Dockerfile and compose.yaml pass hadolint
 //! and the Compose schema.
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{free_port, portal_process as portal, Running};
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-/// The portal started from the folder; stopped by process id when the test ends, pass or fail.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The bundled binary with an environment of its own: nothing of the test's, no instance
-/// metadata service to wait for, and the given working folder.
-fn portal(bin: &Path, work: &Path, port: u16) -> Command {
-    let mut command = Command::new(bin);
-    for (name, _) in std::env::vars().filter(|(n, _)| {
-        ["AWS_", "XOPS_", "LEPTOS_", "CARGO"].iter().any(|p| n.starts_with(p)) || n == "DATABASE_URL" || n == "RUST_LOG"
-    }) {
-        command.env_remove(name);
-    }
-    command
-        .current_dir(work)
-        .env("HOME", work)
-        .env("XOPS_ADDR", format!("127.0.0.1:{port}"))
-        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9");
-    command
-}
 
 fn run(command: &mut Command) -> Output {
     command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
@@ -58,7 +33,7 @@ async fn the_portal_runs_from_the_images_folder_alone() {
     assert_eq!(held, ["hash.txt", "site", "xops"], "the image holds the binary, hash.txt and the site, nothing else");
 
     let bin: PathBuf = image.join("xops");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let port = free_port();
     let before = run(portal(&bin, &work, port).arg("ready"));
     assert!(!before.status.success(), "nothing listens yet, so `xops ready` fails: {}", text(&before));
     assert!(text(&before).contains("/readyz"), "{}", text(&before));

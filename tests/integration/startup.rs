@@ -2,23 +2,15 @@
 //! is off and how to turn it on, then where the portal is and where to sign up; no debug dumps
 //! of the AWS SDK looking for an instance metadata service.
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 #[test]
 fn the_start_says_what_is_off_in_one_line_each_and_where_to_sign_up() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xops"));
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("AWS_") || name.starts_with("XOPS_") || name == "RUST_LOG") {
-        command.env_remove(name);
-    }
-    let mut server = command
-        .current_dir(dir.path())
-        .env("XOPS_ADDR", format!("127.0.0.1:{port}"))
-        // No instance role to find here either: the SDK's metadata lookups fail at once.
-        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
-        .env("HOME", dir.path())
+    let port = crate::common::free_port();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_xops"));
+    let mut server = crate::common::portal_process(bin, dir.path(), port)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

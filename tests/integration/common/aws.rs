@@ -52,7 +52,7 @@ fn start_on(program: &str, args: &[&str], port: u16) -> Child {
     child
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 

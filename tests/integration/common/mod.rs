@@ -225,6 +225,37 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     format!("{server}/{name}")
 }
 
+/// A free loopback port (aws.rs has it because examples/load.rs includes that file alone).
+pub use aws::free_port;
+
+/// The portal binary `bin` as a newcomer starts it: none of the test's own settings, the
+/// working folder `work` (and its HOME), listening on `port`, and no instance metadata service
+/// for the AWS SDK to wait for.
+pub fn portal_process(bin: &std::path::Path, work: &std::path::Path, port: u16) -> std::process::Command {
+    let mut command = std::process::Command::new(bin);
+    for (name, _) in std::env::vars().filter(|(n, _)| {
+        ["AWS_", "XOPS_", "LEPTOS_"].iter().any(|p| n.starts_with(p)) || n == "DATABASE_URL" || n == "RUST_LOG"
+    }) {
+        command.env_remove(name);
+    }
+    command
+        .current_dir(work)
+        .env("HOME", work)
+        .env("XOPS_ADDR", format!("127.0.0.1:{port}"))
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9");
+    command
+}
+
+/// A process started by a test, stopped by its id when the test ends, pass or fail.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// For a test that measures or fills something of the whole process: it must be the only test
 /// in it, as `cargo nextest run` makes every test (`cargo test` runs them as threads of one).
 pub fn alone_in_this_process() {
