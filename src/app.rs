@@ -29,7 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link id="xops-css" rel="stylesheet" href=stylesheet_href(&options) />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -86,6 +86,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
                 <Route path=path!("/signup/sent") view=SignUpSentPage ssr=SsrMode::Async />
                 <Route path=path!("/signup/confirm/:token") view=ConfirmSignUpPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=crate::teams::InvitationPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot-password") view=crate::auth::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot-password/sent") view=crate::auth::ForgotPasswordSentPage ssr=SsrMode::Async />
+                <Route path=path!("/reset-password/:token") view=crate::auth::ResetPasswordPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=|| view! { <SignedInLayout dialogs=OpenDialog /> } ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/select-platform") view=SelectPlatformPage ssr=SsrMode::Async />
@@ -101,6 +105,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/:id/organization") view=crate::integrations::aws::organization::pages::OrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts/:id/certificate") view=crate::integrations::microsoft::renewal::RenewCertificatePage ssr=SsrMode::Async />
                     <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async />
+                    <Route path=path!("/members") view=crate::teams::MembersPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=crate::audit_log::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=crate::auth::recovery::YourAccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/organization") view=crate::teams::OrganizationSettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/organizations") view=crate::teams::OrganizationsPage ssr=SsrMode::Async />
                 </ParentRoute>
                 // Operators work across organizations: their own frame, not a customer's.
                 <Route path=path!("/support/inbox") view=SupportInboxPage ssr=SsrMode::Async />

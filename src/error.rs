@@ -18,6 +18,9 @@ pub enum AppError {
     /// One message for a wrong email and a wrong password alike: never say which.
     #[error("Invalid email or password.")]
     InvalidCredentials,
+    /// A signed-in member whose role does not allow this; the message names who may.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -62,6 +65,7 @@ impl From<AppError> for WireError {
             AppError::Conflict { .. } => "Conflict",
             AppError::Unauthorized => "Unauthorized",
             AppError::InvalidCredentials => "InvalidCredentials",
+            AppError::Forbidden(_) => "Forbidden",
             AppError::NotFound(_) => "NotFound",
             AppError::TooManyAttempts(_) => "TooManyAttempts",
             AppError::BadRequest(_) => "BadRequest",
@@ -75,6 +79,7 @@ impl From<AppError> for WireError {
         let message = match &err {
             AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => message.clone(),
             AppError::NotFound(m)
+            | AppError::Forbidden(m)
             | AppError::TooManyAttempts(m)
             | AppError::BadRequest(m)
             | AppError::Refused(m)
@@ -94,6 +99,7 @@ impl From<WireError> for AppError {
             "Conflict" => AppError::Conflict { field, message: w.message },
             "Unauthorized" => AppError::Unauthorized,
             "InvalidCredentials" => AppError::InvalidCredentials,
+            "Forbidden" => AppError::Forbidden(w.message),
             "NotFound" => AppError::NotFound(w.message),
             "TooManyAttempts" => AppError::TooManyAttempts(w.message),
             "BadRequest" => AppError::BadRequest(w.message),
@@ -114,6 +120,13 @@ impl AppError {
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
         AppError::Conflict { field: field.to_string(), message: message.into() }
+    }
+
+    /// Whether a check that ended in this error has a result to record: the cloud, or the
+    /// account's setup there, said no (failed, with the cause and fix). Any other error is the
+    /// portal's own trouble (its database, say), and the check did not happen.
+    pub fn is_check_result(&self) -> bool {
+        matches!(self, AppError::Invalid { .. } | AppError::Upstream(_) | AppError::Verification(_) | AppError::Refused(_))
     }
 
     /// The form field this error belongs to, if any.
@@ -138,6 +151,7 @@ impl AppError {
         match self {
             AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::Verification(_) => 400,
             AppError::Unauthorized | AppError::InvalidCredentials => 401,
+            AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict { .. } | AppError::Refused(_) => 409,
             AppError::TooManyAttempts(_) => 429,

@@ -31,6 +31,7 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match args.first().map(String::as_str) {
         Some("seed") => Some(seed(&config, &args[1..]).await),
+        Some("seed-audit") => Some(seed_audit(&config, &args[1..]).await),
         Some("check-round") => Some(check_round(config.clone()).await),
         Some("ready") => Some(xops::startup::probe_readiness(&config).await),
         _ => None,
@@ -74,9 +75,9 @@ async fn main() -> ExitCode {
 /// AWS accounts (a management account and linked ones), or EKS accounts, made through the app's
 /// own code (for benchmarks and demos; nothing is verified, so the accounts are marked as seeded).
 async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
-    use xops::accounts::checks::CheckRecord;
-    use xops::accounts::store::{insert, NewAccount};
-    use xops::domain::{AwsKind, CheckReason, Email, OrganizationName, Password, Verified};
+    use xops::accounts::check_store::CheckRecord;
+    use xops::accounts::store::{insert, Credentials, NewAccount};
+    use xops::domain::{AccountKind, AwsKind, CheckReason, Email, OrganizationName, Password, Verified};
     let (organization, email, password, count, eks) = match args {
         [organization, email, password, count] => (organization, email, password, count, false),
         [organization, email, password, count, kind] if kind == "eks" => (organization, email, password, count, true),
@@ -101,13 +102,10 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
             (false, _) => AwsKind::Linked,
         };
         let account = NewAccount {
-            provider: kind.provider(),
-            kind: kind.kind_column(),
+            kind: AccountKind::Aws(kind),
             name: &name,
             external_account_id: &account_id,
-            role_arn: &role_arn,
-            app_id: "",
-            domain: "",
+            credentials: Credentials::AwsRole { role_arn: &role_arn },
             verified: &verified,
         };
         let now = xops::server::now();
@@ -117,6 +115,23 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
     }
     tx.commit().await.map_err(|e| e.to_string())?;
     println!("organization {org}: {count} AWS accounts");
+    Ok(())
+}
+
+/// `xops seed-audit ORGANIZATION_ID ROWS`: that many audit rows for the organization, spread
+/// over the past year across every action, its members and Xops itself (for the audit page's
+/// benchmark).
+async fn seed_audit(config: &Config, args: &[String]) -> Result<(), String> {
+    let [organization, rows] = args else {
+        return Err("usage: xops seed-audit ORGANIZATION_ID ROWS".into());
+    };
+    let organization: i64 = organization.parse().map_err(|_| format!("`{organization}` is not an organization id"))?;
+    let rows: i64 = rows.parse().map_err(|_| format!("`{rows}` is not a number of rows"))?;
+    let pool = xops::server::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let actions: Vec<&str> = xops::audit_log::ACTIONS.iter().map(|(code, _)| *code).collect();
+    xops::audit_log::store::seed(&pool, organization, rows, xops::server::now(), &actions).await.map_err(|e| e.to_string())?;
+    println!("organization {organization}: {rows} audit rows in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -132,6 +132,7 @@ pub async fn build_app_and_state(
         .route("/readyz", get(readyz))
         .route("/aws/templates/{file}", get(crate::integrations::aws::link::template_download))
         .route("/certificates/{file}", get(crate::integrations::microsoft::certificates::certificate_download))
+        .route("/audit/export.csv", get(crate::audit_log::export::download))
         .nest("/pkg", pkg)
         .leptos_routes_with_context(
             &state,
@@ -147,6 +148,7 @@ pub async fn build_app_and_state(
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::guard::page_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::endpoints::gate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::server::forms::signed_form_errors))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(config.clone(), security::refuse_cross_site))

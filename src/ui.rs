@@ -32,21 +32,19 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
     move || error.get().and_then(|e| e.form_message()).map(|m| view! { <p class="form-error" role="alert">{m}</p> })
 }
 
-/// A submit button that says it is working while its action runs.
+pub use crate::islands::Submit;
+
+/// The frame of the pages one reaches signed out (sign-in, sign-up, links from mails): the
+/// brand above a card in the middle of the page.
 #[component]
-pub fn Submit(
-    pending: Signal<bool>,
-    label: &'static str,
-    busy: &'static str,
-    /// A destructive action: drawn in the danger style.
-    #[prop(optional)]
-    danger: bool,
-) -> impl IntoView {
-    let class = if danger { "btn btn-danger" } else { "btn btn-primary" };
+pub fn AuthCard(children: Children) -> impl IntoView {
     view! {
-        <button type="submit" class=class disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
-            {move || if pending.get() { busy } else { label }}
-        </button>
+        <main class="auth-page">
+            <div class="auth-card">
+                <p class="brand-mark">"Xops 360"</p>
+                {children()}
+            </div>
+        </main>
     }
 }
 
@@ -98,6 +96,14 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "auto-link-saved" => "Saved: it applies from the next sync.",
         "notification-target-added" => "Added: it gets the next notification.",
         "notification-target-removed" => "Removed: it gets no more notifications.",
+        "password-changed" => "Password changed. Your other sessions have ended.",
+        "password-reset" => "Password changed. Sign in with the new one.",
+        "organization-renamed" => "Organization renamed.",
+        "organization-deleted" => "The organization and everything it held have been deleted.",
+        "invitation-revoked" => "Invitation revoked: its link no longer works.",
+        "role-changed" => "Role changed: it applies from their next click.",
+        "left-organization" => "You have left the organization.",
+        "member-removed" => "Removed: they no longer reach this organization.",
         "certificate-made" => {
             "New certificate generated and downloading. Upload it to the same app registration, then Verify and switch."
         }
@@ -167,80 +173,19 @@ pub fn requested_dialog() -> Memo<Option<DialogRequest>> {
 }
 
 /// A window on top of the page. Rendered open by the server (the layout makes the page behind
-/// inert); hydrated, it becomes a modal `<dialog>` (focus inside, Tab kept in, Escape closes)
-/// and on closing gives focus back to what opened it.
+/// inert); in the browser it is a modal `<dialog>` (the `ModalDialog` island: focus inside, Tab
+/// kept in, Escape closes it and gives focus back to what opened it).
 #[component]
 pub fn Dialog(request: DialogRequest, title: String, children: Children) -> impl IntoView {
     let close = here();
-    let node = NodeRef::<leptos::html::Dialog>::new();
-    #[cfg(feature = "hydrate")]
-    {
-        Effect::new(move |_| {
-            let Some(dialog) = node.get() else { return };
-            OPENER.with(|opener| {
-                opener.borrow_mut().get_or_insert_with(|| document().active_element());
-            });
-            show_as_modal(dialog);
-        });
-        on_cleanup(move || {
-            let key = request.query();
-            let opener = OPENER.with(|opener| opener.borrow_mut().take()).flatten();
-            let give_back_focus = move || {
-                use leptos::wasm_bindgen::JsCast;
-                let element = opener
-                    .filter(|o| o.is_connected() && o.tag_name() != "BODY")
-                    .or_else(|| document().query_selector(&format!("[data-opens=\"{key}\"]")).ok().flatten());
-                if let Some(element) = element.and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
-                    let _ = element.focus();
-                }
-            };
-            let _ = request_animation_frame(give_back_focus);
-        });
-    }
-    // Tab and Shift+Tab wrap around inside the dialog.
-    let keep_tab_inside = move |ev: leptos::ev::KeyboardEvent| {
-        #[cfg(feature = "hydrate")]
-        {
-            use leptos::wasm_bindgen::JsCast;
-            let Some(dialog) = node.get() else { return };
-            if ev.key() != "Tab" {
-                return;
-            }
-            let selector = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), textarea, select, summary";
-            let Ok(list) = dialog.query_selector_all(selector) else { return };
-            let item = |i: u32| list.item(i).and_then(|n| n.dyn_into::<leptos::web_sys::HtmlElement>().ok());
-            let (Some(first), Some(last)) = (item(0), item(list.length().saturating_sub(1))) else { return };
-            let active = document().active_element();
-            let at = |e: &leptos::web_sys::HtmlElement| active.as_ref().is_some_and(|a| a == e.unchecked_ref::<leptos::web_sys::Element>());
-            if ev.shift_key() && at(&first) {
-                ev.prevent_default();
-                let _ = last.focus();
-            } else if !ev.shift_key() && at(&last) {
-                ev.prevent_default();
-                let _ = first.focus();
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = ev;
-    };
-    #[cfg(not(feature = "hydrate"))]
-    let _ = request;
-    let navigate = leptos_router::hooks::use_navigate();
-    let on_escape = {
-        let close = close.clone();
-        move |ev: leptos::ev::Event| {
-            ev.prevent_default();
-            navigate(&close, leptos_router::NavigateOptions { scroll: false, ..Default::default() });
-        }
-    };
     view! {
-        <dialog node_ref=node open=true class="dialog" aria-labelledby="dialog-title" aria-modal="true" on:cancel=on_escape on:keydown=keep_tab_inside>
+        <crate::islands::ModalDialog close=close.clone() opener=request.query()>
             <header class="dialog-head">
                 <h2 id="dialog-title">{title}</h2>
                 <a href=close data-noscroll="true" class="dialog-close" aria-label="Close">"×"</a>
             </header>
             <div class="dialog-body">{children()}</div>
-        </dialog>
+        </crate::islands::ModalDialog>
     }
 }
 
@@ -251,26 +196,6 @@ pub fn add_account_href(card: crate::domain::Card, here: &str) -> String {
         DialogRequest::AccountType.href(here)
     } else {
         card.href()
-    }
-}
-
-#[cfg(feature = "hydrate")]
-thread_local! {
-    /// What had the focus when the open dialog opened (one dialog is open at a time).
-    static OPENER: std::cell::RefCell<Option<Option<leptos::web_sys::Element>>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Makes a server-rendered open `<dialog>` modal, once it is in the document (one rendered
-/// inside a Suspense is mounted a frame later).
-#[cfg(feature = "hydrate")]
-fn show_as_modal(dialog: leptos::web_sys::HtmlDialogElement) {
-    if !dialog.is_connected() {
-        let _ = request_animation_frame(move || show_as_modal(dialog));
-        return;
-    }
-    if !dialog.matches(":modal").unwrap_or(false) {
-        dialog.close();
-        let _ = dialog.show_modal();
     }
 }
 

@@ -83,7 +83,7 @@ test('link, rename and delete AWS accounts; management accounts go through suppo
   await expect(dialog).toBeVisible();
   await expect(page.locator('.shell')).toHaveAttribute('inert', '');
   await expect(dialog.getByLabel('AWS Account Name')).toBeFocused();
-  // Hydrated, Tab wraps around inside; without JavaScript the page behind is inert.
+  // With its island, Tab wraps around inside; without JavaScript the page behind is inert.
   for (let i = 0; i < (jsEnabled() ? 6 : 2); i++) {
     await page.keyboard.press('Tab');
     expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);

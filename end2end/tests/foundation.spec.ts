@@ -94,3 +94,40 @@ test('sign-up problems are shown next to their fields', async ({ page }, testInf
   expect(note).toContain('Subject: You already have an Xops 360 account');
   expect(note).toMatch(/\/signin/);
 });
+
+test('forgot password: the mailed link sets a new password, once', async ({ page }, testInfo) => {
+  const consoleErrors = watchConsole(page);
+  const email = uniqueEmail(testInfo, 'forgot');
+  await signUp(page, `Forgot ${testInfo.project.name}`, email, PASSWORD);
+  await expect(page).toHaveURL(/\/select-platform$/);
+  await page.context().clearCookies();
+
+  await page.goto('/signin');
+  await ready(page);
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await expect(page.getByRole('heading', { name: 'Forgot password' })).toBeVisible();
+  await ready(page);
+  await expectAccessible(page, 'Forgot password');
+  const before = mailsTo(email);
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your inbox' })).toBeVisible();
+  const mail = await newMail(email, before);
+  const link = mail.match(/https?:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+/)?.[0];
+  expect(link, mail).toBeTruthy();
+
+  await page.goto(link!);
+  await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+  await ready(page);
+  await expectAccessible(page, 'Choose a new password');
+  await page.getByLabel('New password').fill('a brand new passphrase');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByText('Password changed. Sign in with the new one.')).toBeVisible();
+  await signIn(page, email, 'a brand new passphrase');
+  await expect(page.getByRole('heading', { name: SELECT_HEADING })).toBeVisible();
+
+  // The link was spent.
+  await page.goto(link!);
+  await expect(page.getByRole('heading', { name: 'This link no longer works' })).toBeVisible();
+  expect(consoleErrors).toEqual([]);
+});

@@ -9,7 +9,7 @@ export function uniqueEmail(testInfo: TestInfo, tag = 'user'): string {
   return `${tag}-${testInfo.project.name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
-/** With JavaScript on, waits until the page is hydrated, so clicks go through Leptos. */
+/** With JavaScript on, waits until the page's islands are live (`src/lib.rs` marks the body then). */
 export async function ready(page: Page): Promise<void> {
   if (jsEnabled()) {
     await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();

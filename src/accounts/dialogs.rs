@@ -6,20 +6,27 @@ use super::{load_account_details, AccountDetails, DeleteAccount, RenameAccount};
 use crate::ui::{error_of, here, Dialog, DialogRequest, FieldError, FormError, Submit};
 
 /// Loads one of the organization's accounts, then opens the dialog with `render`'s content (so
-/// that it opens whole, and its autofocus field gets the focus).
+/// that it opens whole, and its autofocus field gets the focus). A Viewer, who may not `doing`,
+/// is told who may instead.
 fn account_dialog<V: IntoView + 'static>(
     request: DialogRequest,
     account_id: i64,
     title: &'static str,
+    doing: &'static str,
     render: impl Fn(AccountDetails) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let details = Resource::new(move || account_id, load_account_details);
+    let workspace: super::workspace::WorkspaceResource = expect_context();
     view! {
         <Transition fallback=|| ()>
             {move || {
                 let render = render.clone();
                 Suspend::new(async move {
+                    let may_change = workspace.may_change().await;
                     let content = match details.await {
+                        Ok(_) if !may_change => view! {
+                            <p role="alert">{format!("Only an Admin or Owner can {doing}. Ask one in your organization.")}</p>
+                        }.into_any(),
                         Ok(details) => render(details).into_any(),
                         Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     };
@@ -33,10 +40,9 @@ fn account_dialog<V: IntoView + 'static>(
 #[component]
 pub fn RenameDialog(account_id: i64) -> impl IntoView {
     let action = ServerAction::<RenameAccount>::new();
-    super::workspace::refresh_after(action);
     let error = error_of(action);
     let back = here();
-    account_dialog(DialogRequest::Rename(account_id), account_id, "Edit account name", move |d| {
+    account_dialog(DialogRequest::Rename(account_id), account_id, "Edit account name", "rename accounts", move |d| {
                 let back = back.clone();
                 view! {
                     <p class="lead">{format!("{} account {}", d.summary.provider.label(), d.summary.external_account_id)}</p>
@@ -49,7 +55,7 @@ pub fn RenameDialog(account_id: i64) -> impl IntoView {
                         <FieldError error field="name" />
                         <FormError error />
                         <div class="form-actions">
-                            <Submit pending=action.pending().into() label="Proceed" busy="Saving…" />
+                            <Submit label="Proceed" busy="Saving…" />
                             <a href=back data-noscroll="true" class="btn">"Cancel"</a>
                         </div>
                     </ActionForm>
@@ -60,14 +66,9 @@ pub fn RenameDialog(account_id: i64) -> impl IntoView {
 #[component]
 pub fn DeleteDialog(account_id: i64) -> impl IntoView {
     let action = ServerAction::<DeleteAccount>::new();
-    super::workspace::refresh_after(action);
     let error = error_of(action);
-    // Without JavaScript the button stays enabled and the server checks the typed name;
-    // hydrated, it is enabled only once the name matches.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     let back = here();
-    account_dialog(DialogRequest::Delete(account_id), account_id, "Delete account", move |d| {
+    account_dialog(DialogRequest::Delete(account_id), account_id, "Delete account", "delete accounts", move |d| {
                 let name = d.summary.name.clone();
                 let back = back.clone();
                 if d.summary.deleted_through_support() {
@@ -80,11 +81,6 @@ pub fn DeleteDialog(account_id: i64) -> impl IntoView {
                     }
                         .into_any();
                 }
-                let typed = RwSignal::new(String::new());
-                let matches = {
-                    let name = name.clone();
-                    move || typed.get().trim() == name
-                };
                 view! {
                     <p>
                         {format!(
@@ -98,15 +94,11 @@ pub fn DeleteDialog(account_id: i64) -> impl IntoView {
                         <input type="hidden" name="account_id" value=d.summary.id />
                         <input type="hidden" name="return_to" value=back.clone() />
                         <label for="confirm_name">"Enter the account name to confirm: " <strong>{name.clone()}</strong></label>
-                        <input id="confirm_name" name="confirm_name" type="text" autocomplete="off" required autofocus
-                            on:input=move |ev| typed.set(event_target_value(&ev)) />
+                        <input id="confirm_name" name="confirm_name" type="text" autocomplete="off" required autofocus />
                         <FieldError error field="confirm_name" />
                         <FormError error />
                         <div class="form-actions">
-                            <button type="submit" class="btn btn-danger"
-                                disabled=move || action.pending().get() || (hydrated.get() && !matches())>
-                                "Delete Account"
-                            </button>
+                            <crate::islands::ConfirmByName expected=name.clone() field="confirm_name" label="Delete Account" />
                             <a href=back data-noscroll="true" class="btn">"Cancel"</a>
                         </div>
                     </ActionForm>

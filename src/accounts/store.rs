@@ -4,8 +4,8 @@ use std::sync::OnceLock;
 
 use crate::server::{Db, Pool};
 
-use super::{AccountSummary, PAGE_SIZE};
-use crate::domain::{AccountName, AccountStatus, Card, Provider, Verified};
+use super::summary::{AccountSummary, PAGE_SIZE};
+use crate::domain::{AccountKind, AccountName, AccountStatus, AwsKind, Card, Provider, Verified};
 use crate::error::{AppError, OnUniqueViolation};
 use crate::server::{format_time, now};
 
@@ -42,7 +42,7 @@ fn first_pages_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
         let pages: Vec<String> = Card::ALL
-            .into_iter()
+            .iter().copied()
             .map(|card| {
                 let providers = provider_literals(card);
                 format!(
@@ -114,10 +114,11 @@ pub async fn summaries(
     Ok(rows
         .into_iter()
         .filter_map(|(id, provider, kind, name, external_account_id, status, status_message, checked, expires, total)| {
+            let provider = Provider::parse(&provider)?;
             let summary = AccountSummary {
                 id,
-                provider: Provider::parse(&provider)?,
-                kind,
+                provider,
+                kind: AccountKind::of(provider, &kind),
                 name,
                 external_account_id,
                 status: AccountStatus::parse(&status),
@@ -139,7 +140,7 @@ pub async fn card_totals(pool: &Pool, organization_id: i64) -> Result<Vec<(Strin
             .fetch_all(pool)
             .await?;
     Ok(Card::ALL
-        .into_iter()
+        .iter().copied()
         .map(|card| {
             let total = per_provider
                 .iter()
@@ -152,50 +153,48 @@ pub async fn card_totals(pool: &Pool, organization_id: i64) -> Result<Vec<(Strin
         .collect())
 }
 
-/// What a provider reaches a saved account through: its role (AWS) or app registration (Microsoft).
+/// What a provider reaches a saved account through, each in that provider's own column: an
+/// AWS role, or a Microsoft app registration (with its Microsoft 365 tenant's domain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials<'a> {
+    AwsRole { role_arn: &'a str },
+    MicrosoftApp { app_id: &'a str, m365_domain: &'a str },
+}
+
+/// A saved account's credentials (the one that fits its provider is filled in, the other empty).
 pub struct Access {
-    pub role_arn: String,
-    pub app_id: String,
+    pub aws_role_arn: String,
+    pub microsoft_app_id: String,
 }
 
 pub async fn access(pool: &Pool, organization_id: i64, account_id: i64) -> Result<Access, AppError> {
-    let (role_arn, app_id): (String, String) =
-        sqlx::query_as("SELECT role_arn, app_id FROM cloud_accounts WHERE id = $1 AND organization_id = $2")
+    let (aws_role_arn, microsoft_app_id): (String, String) =
+        sqlx::query_as("SELECT aws_role_arn, microsoft_app_id FROM cloud_accounts WHERE id = $1 AND organization_id = $2")
             .bind(account_id)
             .bind(organization_id)
             .fetch_one(pool)
             .await?;
-    Ok(Access { role_arn, app_id })
+    Ok(Access { aws_role_arn, microsoft_app_id })
 }
 
-/// How many accounts of this provider and kind the organization has.
-pub async fn count_of_kind(
-    pool: &Pool,
-    organization_id: i64,
-    provider: Provider,
-    kind: &str,
-) -> Result<i64, AppError> {
+/// How many accounts of this kind the organization has.
+pub async fn count_of_kind(pool: &Pool, organization_id: i64, kind: AccountKind) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND kind = $3")
         .bind(organization_id)
-        .bind(provider.as_str())
-        .bind(kind)
+        .bind(kind.provider().as_str())
+        .bind(kind.column())
         .fetch_one(pool)
         .await?)
 }
 
-/// The roles (or other access) of every account of this provider and kind, oldest first.
-pub async fn role_arns_of_kind(
-    pool: &Pool,
-    organization_id: i64,
-    provider: Provider,
-    kind: &str,
-) -> Result<Vec<String>, AppError> {
+/// The AWS roles of every account of this kind, oldest first.
+pub async fn role_arns_of_kind(pool: &Pool, organization_id: i64, kind: AwsKind) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar(
-        "SELECT role_arn FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND kind = $3 ORDER BY id",
+        "SELECT aws_role_arn FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND kind = $3 ORDER BY id",
     )
     .bind(organization_id)
-    .bind(provider.as_str())
-    .bind(kind)
+    .bind(kind.provider().as_str())
+    .bind(kind.kind_column())
     .fetch_all(pool)
     .await?)
 }
@@ -243,13 +242,10 @@ pub async fn linked_as(
 
 /// A verified account about to be saved.
 pub struct NewAccount<'a> {
-    pub provider: Provider,
-    pub kind: &'a str,
+    pub kind: AccountKind,
     pub name: &'a str,
     pub external_account_id: &'a str,
-    pub role_arn: &'a str,
-    pub app_id: &'a str,
-    pub domain: &'a str,
+    pub credentials: Credentials<'a>,
     pub verified: &'a Verified,
 }
 
@@ -259,34 +255,38 @@ pub async fn insert(
     conn: &mut sqlx::AnyConnection,
     organization_id: i64,
     new: &NewAccount<'_>,
-    check: &super::checks::CheckRecord,
+    check: &super::check_store::CheckRecord,
 ) -> Result<i64, AppError> {
+    let (role_arn, app_id, m365_domain) = match new.credentials {
+        Credentials::AwsRole { role_arn } => (role_arn, "", ""),
+        Credentials::MicrosoftApp { app_id, m365_domain } => ("", app_id, m365_domain),
+    };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, role_arn, app_id, domain, \
+        "INSERT INTO cloud_accounts (organization_id, provider, kind, name, external_account_id, aws_role_arn, microsoft_app_id, m365_domain, \
          status, status_message, last_checked_at, created_at, updated_at, next_check_at, recent_checks) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(organization_id)
-    .bind(new.provider.as_str())
-    .bind(new.kind)
+    .bind(new.kind.provider().as_str())
+    .bind(new.kind.column())
     .bind(new.name)
     .bind(new.external_account_id)
-    .bind(new.role_arn)
-    .bind(new.app_id)
-    .bind(new.domain)
+    .bind(role_arn)
+    .bind(app_id)
+    .bind(m365_domain)
     .bind(new.verified.status.as_str())
     .bind(&new.verified.message)
     .bind(check.at)
     .bind(check.at)
     .bind(check.at)
     .bind(check.next_check_at)
-    .bind(super::checks::with_recent("", new.verified, check))
+    .bind(super::check_store::with_recent("", new.verified, check))
     .fetch_one(&mut *conn)
     .await
     .on_unique_violation(|| {
         AppError::conflict("name", "This account was linked a moment ago by someone else in your organization.")
     })?;
-    super::checks::append_check(conn, id, new.verified, check).await?;
+    super::check_store::append_check(conn, id, new.verified, check).await?;
     Ok(id)
 }
 
@@ -325,16 +325,16 @@ where
     Ok(())
 }
 
-/// Deletes every account of one provider and kind (a management account's linked accounts, when
-/// it goes); returns how many.
-pub async fn delete_of_kind<'c, E>(executor: E, organization_id: i64, provider: Provider, kind: &str) -> Result<u64, AppError>
+/// Deletes every account of one kind (a management account's linked accounts, when it goes);
+/// returns how many.
+pub async fn delete_of_kind<'c, E>(executor: E, organization_id: i64, kind: AccountKind) -> Result<u64, AppError>
 where
     E: sqlx::Executor<'c, Database = Db>,
 {
     Ok(sqlx::query("DELETE FROM cloud_accounts WHERE organization_id = $1 AND provider = $2 AND kind = $3")
         .bind(organization_id)
-        .bind(provider.as_str())
-        .bind(kind)
+        .bind(kind.provider().as_str())
+        .bind(kind.column())
         .execute(executor)
         .await?
         .rows_affected())

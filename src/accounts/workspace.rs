@@ -1,6 +1,6 @@
 //! The workspace: what every signed-in page shows around its content (the first page of each
 //! card's accounts, their totals, the current account), the server functions that read it,
-//! and its handle in the browser (`WorkspaceResource`, refreshed after each change).
+//! and its handle for the layout and the page (`WorkspaceResource`).
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -23,9 +23,18 @@ pub struct Workspace {
     pub support_email: String,
     /// Whether this user is one of the platform's operators (the support inbox).
     pub is_operator: bool,
+    /// Their role in the organization: pages offer only what it allows.
+    pub role: crate::domain::Role,
+    /// How many organizations they belong to (past one, the profile menu offers a switch).
+    pub organizations: i64,
 }
 
 impl Workspace {
+    /// Whether they may link, change and delete accounts (an Admin or Owner).
+    pub fn may_change(&self) -> bool {
+        self.role.includes(crate::domain::Role::Admin)
+    }
+
     pub fn current_account(&self) -> Option<&AccountSummary> {
         self.current_account_id.and_then(|id| self.accounts.iter().find(|a| a.id == id))
     }
@@ -59,7 +68,7 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
     let chosen = session.get::<i64>(CURRENT_ACCOUNT).await.map_err(internal)?;
     let listed = store::summaries(&state.pool, user.organization_id, Select::FirstPages { also: chosen }).await?;
     let card_totals = Card::ALL
-        .into_iter()
+        .iter().copied()
         .filter_map(|card| {
             let total = listed.iter().filter(|(a, _)| card.holds(a.provider)).map(|(_, total)| *total).max()?;
             Some((card.slug().to_string(), total))
@@ -78,6 +87,8 @@ pub async fn load_workspace() -> Result<Workspace, AppError> {
         current_account_id,
         support_email: state.config.mail.support_address.clone(),
         is_operator,
+        role: user.role,
+        organizations: user.organizations,
     })
 }
 
@@ -115,26 +126,26 @@ pub async fn make_current(session: &tower_sessions::Session, account_id: i64) ->
     session.insert(CURRENT_ACCOUNT, account_id).await.map_err(internal)
 }
 
-/// The signed-in workspace in the browser, shared by the layout and the pages inside it.
+/// The signed-in workspace, loaded once per page for the layout and the page inside it.
 #[derive(Clone, Copy)]
 pub struct WorkspaceResource(pub Resource<Result<Workspace, AppError>>);
 
-/// Reloads the workspace (account lists, dropdown) each time `action` completes.
-pub fn refresh_after<S>(action: ServerAction<S>)
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let Some(WorkspaceResource(resource)) = use_context::<WorkspaceResource>() else {
-        return;
-    };
-    Effect::new(move |seen: Option<usize>| {
-        let version = action.version().get();
-        if seen.is_some_and(|seen| seen != version) {
-            resource.refetch();
-        }
-        version
-    });
+impl WorkspaceResource {
+    /// Whether the reader may change what the organization holds (`Workspace::may_change`),
+    /// for a page's own Suspend; false while the workspace cannot be read.
+    pub async fn may_change(self) -> bool {
+        self.0.await.is_ok_and(|ws| ws.may_change())
+    }
+}
+
+/// What a reader who may not `doing` sees where the form would be.
+pub fn changers_only(doing: &str, role: crate::domain::Role) -> AnyView {
+    view! {
+        <p class="notice notice-info" role="status">
+            {format!("Only an Admin or Owner can {doing}. Your role is {}: ask an Admin or Owner of your organization.", role.label())}
+        </p>
+    }
+    .into_any()
 }
 
 /// Renders `render` with the workspace once it has loaded, or the error that stopped it.
@@ -152,6 +163,21 @@ pub fn with_workspace<V: IntoView + 'static>(
             })}
         </Transition>
     }
+}
+
+/// `children` for a member who may change what the organization holds (an Admin or Owner);
+/// for a Viewer, the sentence that says who may `doing` instead, so no page offers a form its
+/// reader cannot send.
+#[component]
+pub fn ForChangers(doing: &'static str, children: ChildrenFn) -> impl IntoView {
+    let children = StoredValue::new(children);
+    with_workspace(move |ws| {
+        if ws.may_change() {
+            children.with_value(|children| children()).into_any()
+        } else {
+            changers_only(doing, ws.role)
+        }
+    })
 }
 
 /// The guide's last line on every linking page: "For any challenges, please contact our support

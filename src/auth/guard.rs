@@ -8,9 +8,12 @@ use tower_sessions::Session;
 
 use crate::server::AppState;
 
-const PUBLIC_PAGES: [&str; 3] = ["/signin", "/signup", "/signup/sent"];
+const PUBLIC_PAGES: [&str; 5] = ["/signin", "/signup", "/signup/sent", "/forgot-password", "/forgot-password/sent"];
 /// Sign-up links: `/signup/confirm/<token>`.
-const PUBLIC_PREFIX: &str = "/signup/confirm/";
+const PUBLIC_PREFIXES: [&str; 1] = ["/signup/confirm/"];
+/// Invitation and password reset links, for the signed-in and the signed-out alike (a person
+/// signed in joins with one click; one who opens a reset link sees it, whoever is signed in).
+const OPEN_PREFIXES: [&str; 2] = ["/invite/", "/reset-password/"];
 
 pub async fn page_guard(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
@@ -22,12 +25,13 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, mut req
         Ok(user) => user,
         Err(err) => return err.into_response(),
     };
-    let public = PUBLIC_PAGES.contains(&path) || path.starts_with(PUBLIC_PREFIX);
+    let public = PUBLIC_PAGES.contains(&path) || PUBLIC_PREFIXES.iter().any(|prefix| path.starts_with(prefix));
     if let Some(user) = &user {
         // The page's own server-function calls find the user here (only this middleware sets it).
         req.extensions_mut().insert(user.clone());
     }
     match user {
+        _ if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) => next.run(req).await,
         None if public => next.run(req).await,
         None => {
             let wanted = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
@@ -54,7 +58,7 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, mut req
 /// themselves) and the public files of the site root are not pages; every other path is, dot or
 /// no dot (`/integrations/microsoft/m365.x` is a page that must not render for anyone).
 fn is_page(path: &str, site_root: &str) -> bool {
-    const NOT_PAGES: [&str; 4] = ["/api/", "/pkg/", "/aws/templates/", "/certificates/"];
+    const NOT_PAGES: [&str; 5] = ["/api/", "/pkg/", "/aws/templates/", "/certificates/", "/audit/export.csv"];
     if path == "/healthz" || path == "/readyz" || NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) {
         return false;
     }

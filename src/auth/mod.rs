@@ -11,15 +11,20 @@ pub mod session;
 #[cfg(feature = "ssr")]
 pub mod session_store;
 #[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
 pub mod throttle;
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
 
+pub mod recovery;
 pub mod sign_up;
 
-pub use pages::{ConfirmSignUpPage, SignInPage, SignUpPage, SignUpSentPage};
+pub use pages::{
+    ConfirmSignUpPage, ForgotPasswordPage, ForgotPasswordSentPage, ResetPasswordPage, SignInPage, SignUpPage, SignUpSentPage,
+};
 
 /// Signs in with email and password. `next` is the page to return to, if it is one of ours.
 #[server(endpoint = "sign_in")]
@@ -50,13 +55,9 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
         .and_then(|parts| crate::server::forms::cookie(&parts.headers, device::COOKIE))
         .is_some_and(|value| device::is_known(&state.sealer, &value, &email, now));
     let reservation = throttle::reserve(&state.pool, &email, &addr).await?;
-    let user: Option<(i64, i64, String)> =
-        sqlx::query_as("SELECT id, organization_id, password_hash FROM users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&state.pool)
-            .await?;
+    let user = store::user_by_email(&state.pool, &email).await?;
     let password_ok = password.chars().count() <= crate::domain::Password::MAX_LEN
-        && match password::verify(password, user.as_ref().map(|u| u.2.clone()), known_device).await {
+        && match password::verify(password, user.as_ref().map(|u| u.1.clone()), known_device).await {
             Ok(ok) => ok,
             Err(err) => {
                 // Nothing was checked (the portal was too busy): the attempt does not count.
@@ -64,20 +65,36 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
                 return Err(err);
             }
         };
+    // The organization they work in first (the audit trail of which records this attempt).
+    let member = match &user {
+        Some((user_id, _)) => store::session_user(&state.pool, *user_id, 0).await?,
+        None => None,
+    };
     let mut actor = crate::audit::Actor {
-        organization_id: user.as_ref().map(|u| u.1),
+        organization_id: member.as_ref().map(|m| m.organization_id),
         user_id: user.as_ref().map(|u| u.0),
         who: email.clone(),
         addr: addr.clone(),
     };
-    let Some((user_id, org_id, _)) = user.filter(|_| password_ok) else {
+    let Some((user_id, _)) = user.filter(|_| password_ok) else {
         // The reservation stays: it is this failure's record.
         crate::audit::record(&state.pool, &actor, "sign_in_failed", "").await;
         return Err(AppError::InvalidCredentials);
     };
-
     throttle::clear(&state.pool, &email).await?;
-    session::start(&session, user_id).await?;
+    let Some(member) = member else {
+        // The right password, but every organization they belonged to removed them.
+        crate::audit::record(&state.pool, &actor, "sign_in_refused", "member of no organization").await;
+        return Err(AppError::Refused(
+            "You are not a member of any organization any more. Ask an Owner or Admin of yours to invite you again, \
+             or sign up to create a new organization."
+                .into(),
+        ));
+    };
+    let org_id = member.organization_id;
+
+    session::start(&session, user_id, org_id, member.session_epoch).await?;
+    store::record_sign_in(&state.pool, user_id, now).await?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         let cookie = device::set_cookie(&device::issue(&state.sealer, &email, now), state.config.secure_cookies());
         if let Ok(cookie) = axum::http::HeaderValue::from_str(&cookie) {
@@ -134,28 +151,7 @@ pub async fn insert_organization(
     email: &crate::domain::Email,
     password_hash: &str,
 ) -> Result<(i64, i64), AppError> {
-    use crate::error::OnUniqueViolation;
-    let now = crate::server::now();
-    let org_id: i64 =
-        sqlx::query_scalar("INSERT INTO organizations (name, external_id, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(organization.as_str())
-            .bind(new_external_id())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-    let user_id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (organization_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(org_id)
-    .bind(email.as_str())
-    .bind(password_hash)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .on_unique_violation(|| {
-        AppError::conflict(crate::domain::Email::FIELD, "An account with this email already exists. Sign in instead.")
-    })?;
-    Ok((org_id, user_id))
+    store::insert_organization(tx, organization, &new_external_id(), email, password_hash, crate::server::now()).await
 }
 
 #[cfg(feature = "ssr")]

@@ -7,7 +7,11 @@ use tower_sessions::Session;
 use crate::error::AppError;
 use crate::server::{now, AppState};
 
-const USER_ID: &str = "user_id";
+pub const USER_ID: &str = "user_id";
+/// The organization the user works in now (of those they belong to).
+const ORGANIZATION_ID: &str = "organization_id";
+/// The user's session epoch at sign-in: a changed password moves it on and ends the session.
+const EPOCH: &str = "epoch";
 const SIGNED_IN_AT: &str = "signed_in_at";
 const LAST_SEEN: &str = "last_seen";
 /// The account chosen in the Select account dropdown.
@@ -23,6 +27,10 @@ pub struct SessionUser {
     pub organization_id: i64,
     pub organization_name: String,
     pub email: String,
+    /// Their role in `organization_id`.
+    pub role: crate::domain::Role,
+    /// How many organizations they belong to.
+    pub organizations: i64,
 }
 
 impl SessionUser {
@@ -63,12 +71,15 @@ pub async fn client_addr() -> String {
     crate::net::client_ip(peer.0.ip(), &parts.headers, &state.config.trusted_proxies).to_string()
 }
 
-/// Starts a signed-in session under a fresh id (so an id planted before sign-in is worthless).
-pub async fn start(session: &Session, user_id: i64) -> Result<(), AppError> {
+/// Starts a signed-in session under a fresh id (so an id planted before sign-in is worthless),
+/// working in `organization_id`, in the user's session epoch `epoch`.
+pub async fn start(session: &Session, user_id: i64, organization_id: i64, epoch: i64) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
     session.clear().await;
     let now = now();
     session.insert(USER_ID, user_id).await.map_err(internal)?;
+    session.insert(EPOCH, epoch).await.map_err(internal)?;
+    session.insert(ORGANIZATION_ID, organization_id).await.map_err(internal)?;
     session.insert(SIGNED_IN_AT, now).await.map_err(internal)?;
     session.insert(LAST_SEEN, now).await.map_err(internal)?;
     Ok(())
@@ -88,23 +99,45 @@ pub async fn current(session: &Session, state: &AppState) -> Result<Option<Sessi
         session.flush().await.map_err(internal)?;
         return Ok(None);
     }
-    let row: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT u.organization_id, o.name, u.email FROM users u JOIN organizations o ON o.id = u.organization_id \
-         WHERE u.id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(&state.pool)
-    .await?;
-    let Some((organization_id, organization_name, email)) = row else {
+    let chosen = session.get::<i64>(ORGANIZATION_ID).await.map_err(internal)?.unwrap_or(0);
+    // Read on every request, not kept in the session: a member removed (or demoted) on any
+    // replica loses the organization (or the role) at their next request.
+    let epoch = session.get::<i64>(EPOCH).await.map_err(internal)?.unwrap_or(0);
+    let member = super::store::session_user(&state.pool, user_id, chosen).await?;
+    // They belong to no organization any more (or the user is gone), or their password changed
+    // since this session signed in.
+    let Some(member) = member.filter(|m| m.session_epoch == epoch) else {
         session.flush().await.map_err(internal)?;
         return Ok(None);
     };
+    if member.organization_id != chosen {
+        // Removed from the organization they were in: they go on in another of theirs, and
+        // whatever they had chosen there (an account) does not follow them.
+        session.remove_value(CURRENT_ACCOUNT).await.map_err(internal)?;
+        session.insert(ORGANIZATION_ID, member.organization_id).await.map_err(internal)?;
+    }
+    let role = crate::domain::Role::parse(&member.role).map_err(|_| AppError::Internal)?;
     // Often enough that a short idle timeout still sees an active user as active.
     if now - last_seen >= TOUCH_EVERY_SECS.min(idle / 4) {
         // A write is what tower-sessions counts as activity: it pushes the idle expiry on.
         session.insert(LAST_SEEN, now).await.map_err(internal)?;
     }
-    Ok(Some(SessionUser { user_id, organization_id, organization_name, email }))
+    Ok(Some(SessionUser {
+        user_id,
+        organization_id: member.organization_id,
+        organization_name: member.organization_name,
+        email: member.email,
+        role,
+        organizations: member.organizations,
+    }))
+}
+
+/// Works in `organization_id` from now on (the caller checked the membership); what was
+/// chosen in the previous organization is forgotten.
+pub async fn switch_organization(session: &Session, organization_id: i64) -> Result<(), AppError> {
+    session.remove_value(CURRENT_ACCOUNT).await.map_err(internal)?;
+    session.insert(ORGANIZATION_ID, organization_id).await.map_err(internal)?;
+    Ok(())
 }
 
 /// Whether a session signed in at `signed_in_at` and last active at `last_seen` has run out.

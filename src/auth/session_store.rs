@@ -25,6 +25,12 @@ fn backend(err: sqlx::Error) -> Error {
     Error::Backend(err.to_string())
 }
 
+/// The signed-in user a session belongs to, kept beside it so that a user's sessions can be
+/// found (and removed with the user's last organization).
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(crate::auth::session::USER_ID).and_then(serde_json::Value::as_i64)
+}
+
 fn encode(record: &Record) -> Result<String> {
     serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))
 }
@@ -34,10 +40,13 @@ impl tower_sessions::SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // A fresh id that happens to exist already is drawn again, never overwritten.
         loop {
-            let inserted = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
                 .bind(record.id.to_string())
                 .bind(encode(record)?)
                 .bind(record.expiry_date.unix_timestamp())
+                .bind(user_of(record))
                 .execute(&self.pool)
                 .await
                 .map_err(backend)?;
@@ -50,12 +59,13 @@ impl tower_sessions::SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+            "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, user_id = excluded.user_id",
         )
         .bind(record.id.to_string())
         .bind(encode(record)?)
         .bind(record.expiry_date.unix_timestamp())
+        .bind(user_of(record))
         .execute(&self.pool)
         .await
         .map_err(backend)?;

@@ -37,31 +37,23 @@ async fn request(organization: &str, email: &str) -> Result<(), AppError> {
     let email = Email::parse(email)?;
     let state = crate::server::state()?;
     let addr = crate::auth::session::client_addr().await;
-    crate::auth::throttle::reserve_sign_up(&state.pool, &addr, state.config.sign_ups_per_hour).await?;
+    use crate::auth::throttle::{reserve_hourly, Hourly};
+    reserve_hourly(&state.pool, &addr, state.config.sign_ups_per_hour, Hourly::SignUps).await?;
 
     let now = crate::server::now();
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let purposes = [outbox::SIGN_UP_LINK, outbox::ALREADY_REGISTERED];
     // Past the limit the answer is the same; the address just gets no more mail this hour.
     if outbox::recently_sent(&mut tx, email.as_str(), purposes, now - 3600).await? < MAILS_PER_ADDRESS_PER_HOUR {
-        let registered: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(&mut *tx).await?;
+        let registered = super::store::is_registered(&mut tx, email.as_str()).await?;
         let site = &state.config.public_url;
         let (purpose, letter) = match registered {
-            Some(_) => (outbox::ALREADY_REGISTERED, already_registered_letter(&email, site)),
-            None => {
+            true => (outbox::ALREADY_REGISTERED, already_registered_letter(&email, site)),
+            false => {
                 let token = new_token();
-                sqlx::query(
-                    "INSERT INTO sign_up_requests (token_hash, email, organization_name, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(crate::crypto::sha256(token.as_bytes()))
-                .bind(email.as_str())
-                .bind(organization.as_str())
-                .bind(now)
-                .bind(now + LINK_HOURS * 3600)
-                .execute(&mut *tx)
-                .await?;
+                let hash = crate::crypto::sha256(token.as_bytes());
+                let expires_at = now + LINK_HOURS * 3600;
+                super::store::insert_sign_up_request(&mut tx, &hash, email.as_str(), organization.as_str(), now, expires_at).await?;
                 (outbox::SIGN_UP_LINK, link_letter(&email, site, &token))
             }
         };
@@ -110,13 +102,14 @@ async fn confirm(token: &str, password: String) -> Result<(), AppError> {
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let (org_id, user_id) = crate::auth::insert_organization(&mut tx, &organization, &email, &hash).await?;
     // Every link of this address is spent: the address has its account now.
-    sqlx::query("DELETE FROM sign_up_requests WHERE email = $1").bind(email.as_str()).execute(&mut *tx).await?;
+    super::store::delete_sign_up_requests(&mut tx, email.as_str()).await?;
     let actor =
         crate::audit::Actor { organization_id: Some(org_id), user_id: Some(user_id), who: email.to_string(), addr };
     crate::audit::write(&mut *tx, &actor, "sign_up", &format!("organization \"{organization}\"")).await?;
     tx.commit().await?;
 
-    crate::auth::session::start(&session, user_id).await?;
+    crate::auth::session::start(&session, user_id, org_id, 0).await?;
+    super::store::record_sign_in(&state.pool, user_id, crate::server::now()).await?;
     leptos_axum::redirect(crate::onboarding::landing::landing_path(0), false);
     Ok(())
 }
@@ -127,18 +120,12 @@ async fn pending(pool: &crate::server::Pool, token: &str) -> Result<Option<(Stri
     if token.len() > 100 {
         return Ok(None);
     }
-    Ok(sqlx::query_as(
-        "SELECT email, organization_name FROM sign_up_requests WHERE token_hash = $1 AND expires_at > $2",
-    )
-    .bind(crate::crypto::sha256(token.as_bytes()))
-    .bind(crate::server::now())
-    .fetch_optional(pool)
-    .await?)
+    super::store::pending_sign_up(pool, &crate::crypto::sha256(token.as_bytes()), crate::server::now()).await
 }
 
 /// 256 bits from the OS CSPRNG, URL-safe.
 #[cfg(feature = "ssr")]
-fn new_token() -> String {
+pub fn new_token() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

@@ -4,6 +4,7 @@
 use sqlx::AnyConnection;
 use crate::server::Pool;
 
+use super::store::{self, FailuresOf};
 use crate::error::AppError;
 use crate::server::{begin_write, now};
 
@@ -15,14 +16,8 @@ async fn retry_after(conn: &mut AnyConnection, email: &str, addr: &str, now: i64
     // The MAX_FAILURES-th most recent failure in the window: once it leaves the window, fewer
     // than MAX_FAILURES remain and attempts are allowed again.
     let mut oldest_counted = None;
-    for (column, value) in [("email", email), ("client_addr", addr)] {
-        let sql = format!(
-            "SELECT attempted_at FROM failed_sign_ins WHERE {column} = $1 AND attempted_at > $2 \
-             ORDER BY attempted_at DESC LIMIT 1 OFFSET {}",
-            MAX_FAILURES - 1
-        );
-        let counted: Option<i64> =
-            sqlx::query_scalar(&sql).bind(value).bind(now - WINDOW_SECS).fetch_optional(&mut *conn).await?;
+    for (of, value) in [(FailuresOf::Email, email), (FailuresOf::ClientAddr, addr)] {
+        let counted = store::nth_failure(&mut *conn, of, value, now - WINDOW_SECS, MAX_FAILURES - 1).await?;
         oldest_counted = oldest_counted.max(counted);
     }
     Ok(wait_seconds(oldest_counted, now))
@@ -53,59 +48,54 @@ pub async fn reserve(pool: &Pool, email: &str, addr: &str) -> Result<Reservation
     if let Some(wait) = retry_after(&mut tx, email, addr, now).await? {
         return Err(AppError::TooManyAttempts(message(wait)));
     }
-    sqlx::query("DELETE FROM failed_sign_ins WHERE attempted_at <= $1").bind(now - WINDOW_SECS).execute(&mut *tx).await?;
-    let id = sqlx::query_scalar(
-        "INSERT INTO failed_sign_ins (email, client_addr, attempted_at) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(email)
-    .bind(addr)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
+    let id = store::insert_failure(&mut tx, email, addr, now, now - WINDOW_SECS).await?;
     tx.commit().await?;
     Ok(Reservation(id))
 }
 
 /// Gives back an attempt that checked nothing (the portal was too busy to hash).
 pub async fn release(pool: &Pool, reservation: Reservation) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM failed_sign_ins WHERE id = $1").bind(reservation.0).execute(pool).await?;
-    Ok(())
+    store::delete_failure(pool, reservation.0).await
 }
 
 /// A successful sign-in forgives that email's failures, its own reservation with them (not the
 /// address's other failures: a guesser who knows one password must not reset the count for
 /// the others).
 pub async fn clear(pool: &Pool, email: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM failed_sign_ins WHERE email = $1").bind(email).execute(pool).await?;
-    Ok(())
+    store::delete_failures_of(pool, email).await
 }
 
-/// Sign-ups from one address within an hour: reserved (counted and recorded) in one write
-/// transaction before the password is hashed, like sign-in attempts.
-pub async fn reserve_sign_up(pool: &Pool, addr: &str, per_hour: i64) -> Result<(), AppError> {
+/// What is counted per client address per hour: each costs the portal work or a mail.
+#[derive(Debug, Clone, Copy)]
+pub enum Hourly {
+    SignUps,
+    PasswordResets,
+}
+
+/// Counts one `what` from `addr`, or refuses it when `per_hour` were counted in the last hour.
+pub async fn reserve_hourly(pool: &Pool, addr: &str, per_hour: i64, what: Hourly) -> Result<(), AppError> {
     let addr = &crate::net::throttle_key(addr);
     let now = now();
     let mut tx = begin_write(pool).await?;
-    sqlx::query("DELETE FROM sign_ups WHERE created_at <= $1").bind(now - 3600).execute(&mut *tx).await?;
-    let oldest_counted: Option<i64> = sqlx::query_scalar(
-        "SELECT created_at FROM sign_ups WHERE client_addr = $1 ORDER BY created_at DESC LIMIT 1 OFFSET $2",
-    )
-    .bind(addr)
-    .bind(per_hour - 1)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let oldest_counted = match what {
+        Hourly::SignUps => store::nth_sign_up(&mut tx, addr, per_hour - 1, now - 3600).await?,
+        Hourly::PasswordResets => store::nth_reset_request(&mut tx, addr, per_hour - 1, now - 3600).await?,
+    };
     if let Some(wait) = oldest_counted.map(|t| t + 3600 - now).filter(|w| *w > 0) {
         let minutes = ((wait + 59) / 60).max(1);
+        let noun = match what {
+            Hourly::SignUps => "sign-ups",
+            Hourly::PasswordResets => "password reset requests",
+        };
         return Err(AppError::TooManyAttempts(format!(
-            "Too many sign-ups from your network. Try again in {minutes} minute{}.",
+            "Too many {noun} from your network. Try again in {minutes} minute{}.",
             if minutes == 1 { "" } else { "s" }
         )));
     }
-    sqlx::query("INSERT INTO sign_ups (client_addr, created_at) VALUES ($1, $2)")
-        .bind(addr)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    match what {
+        Hourly::SignUps => store::insert_sign_up(&mut tx, addr, now).await?,
+        Hourly::PasswordResets => store::insert_reset_request(&mut tx, addr, now).await?,
+    }
     tx.commit().await?;
     Ok(())
 }

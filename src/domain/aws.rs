@@ -5,7 +5,7 @@ use super::provider::Provider;
 
 /// An AWS Organization's management account, one of its member (linked) accounts, or an
 /// account whose EKS clusters Xops reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::VariantArray)]
 pub enum AwsKind {
     Management,
     Linked,
@@ -13,11 +13,11 @@ pub enum AwsKind {
 }
 
 impl AwsKind {
-    pub const ALL: [AwsKind; 3] = [AwsKind::Management, AwsKind::Linked, AwsKind::Eks];
+    pub const ALL: &'static [AwsKind] = <AwsKind as strum::VariantArray>::VARIANTS;
 
     /// From a URL or form value (`as_str`).
     pub fn parse(s: &str) -> Option<AwsKind> {
-        AwsKind::ALL.into_iter().find(|k| k.as_str() == s)
+        AwsKind::ALL.iter().copied().find(|k| k.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -25,16 +25,6 @@ impl AwsKind {
             AwsKind::Management => "management",
             AwsKind::Linked => "linked",
             AwsKind::Eks => "eks",
-        }
-    }
-
-    /// The kind of a saved account, from its provider and kind columns (None: not an AWS role).
-    pub fn of(provider: Provider, kind: &str) -> Option<AwsKind> {
-        match provider {
-            Provider::Aws if kind == AwsKind::Management.kind_column() => Some(AwsKind::Management),
-            Provider::Aws => Some(AwsKind::Linked),
-            Provider::Eks => Some(AwsKind::Eks),
-            Provider::Azure | Provider::M365 | Provider::Entra => None,
         }
     }
 
@@ -81,7 +71,7 @@ impl AwsKind {
     }
 
     pub fn from_template_file(file: &str) -> Option<AwsKind> {
-        AwsKind::ALL.into_iter().find(|k| k.template_file() == file)
+        AwsKind::ALL.iter().copied().find(|k| k.template_file() == file)
     }
 
     /// The role the template creates.
@@ -106,13 +96,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn saved_rows_read_back_as_their_kind() {
-        for kind in AwsKind::ALL {
-            assert_eq!(AwsKind::of(kind.provider(), kind.kind_column()), Some(kind));
+    fn kinds_read_back_from_urls_and_template_files() {
+        for &kind in AwsKind::ALL {
             assert_eq!(AwsKind::parse(kind.as_str()), Some(kind));
             assert_eq!(AwsKind::from_template_file(kind.template_file()), Some(kind));
         }
-        assert_eq!(AwsKind::of(Provider::Azure, ""), None);
         assert_eq!(AwsKind::from_template_file("../x.yaml"), None);
     }
 }

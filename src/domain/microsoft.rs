@@ -77,7 +77,7 @@ impl fmt::Display for OnMicrosoftDomain {
 }
 
 /// The Microsoft services an app registration is linked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::VariantArray)]
 pub enum MsService {
     Azure,
     M365,
@@ -85,10 +85,10 @@ pub enum MsService {
 }
 
 impl MsService {
-    pub const ALL: [MsService; 3] = [MsService::Azure, MsService::M365, MsService::Entra];
+    pub const ALL: &'static [MsService] = <MsService as strum::VariantArray>::VARIANTS;
 
     pub fn parse(s: &str) -> Option<MsService> {
-        MsService::ALL.into_iter().find(|m| m.as_str() == s)
+        MsService::ALL.iter().copied().find(|m| m.as_str() == s)
     }
 
     /// Also the account's provider column.

@@ -1,21 +1,28 @@
 //! The portal's vocabulary, shared by browser and server and importing nothing of the app but
-//! its error: the providers and cards (`provider.rs`, the only list of them), account kinds
-//! and statuses, and validated values whose `parse` gives instant feedback in the form and is
+//! its error: the providers and cards (`provider.rs`, the only list of them), the kinds of
+//! account (`kind.rs`, over each provider's own: `aws.rs`, `microsoft.rs`), the check
+//! vocabulary (`check.rs`), and validated values whose `parse` gives instant feedback in the form and is
 //! the server's single point of trust.
 mod aws;
+mod check;
 mod email;
+mod kind;
 mod microsoft;
 mod names;
 mod password;
 mod provider;
+mod role;
 mod role_arn;
 
 pub use aws::AwsKind;
+pub use check::{AccountStatus, Check, CheckReason, Verified};
 pub use email::Email;
+pub use kind::AccountKind;
 pub use microsoft::{Guid, MsService, OnMicrosoftDomain};
-pub use provider::{AccountStatus, Card, Check, CheckReason, Provider, Verified};
-pub use names::{AccountName, OrganizationName};
+pub use provider::{Card, Provider};
+pub use names::{AccountName, OrganizationName, PersonName};
 pub use password::Password;
+pub use role::Role;
 pub use role_arn::RoleArn;
 
 /// Whether `s` holds a control character (newlines, NUL, escapes), which no single-line field accepts.

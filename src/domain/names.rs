@@ -61,6 +61,10 @@ name_type!(
     /// A connected cloud account's display name: unique per organization and provider.
     AccountName, field = "name", what = "an account name", max = 64
 );
+name_type!(
+    /// A person's name, as colleagues see it in Members and the audit trail.
+    PersonName, field = "name", what = "your name", max = 100
+);
 
 #[cfg(test)]
 mod tests {

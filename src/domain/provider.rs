@@ -1,12 +1,10 @@
-//! The providers the portal links and the Integrations cards that hold them: the one place
-//! that lists them. Every decision per provider is an exhaustive `match` here or in
+//! The catalogue: the providers the portal links and the Integrations cards that hold them,
+//! the one place that lists them. Every decision per provider is an exhaustive `match` here or in
 //! `integrations/`, so adding one makes the compiler name every place to wire it.
 use serde::{Deserialize, Serialize};
+use strum::VariantArray;
 
-use super::aws::AwsKind;
-use super::microsoft::MsService;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, VariantArray)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     Aws,
@@ -17,7 +15,8 @@ pub enum Provider {
 }
 
 impl Provider {
-    pub const ALL: [Provider; 5] = [Provider::Aws, Provider::Eks, Provider::Azure, Provider::M365, Provider::Entra];
+    /// Every provider, in declaration order (derived: a new one cannot be left out).
+    pub const ALL: &'static [Provider] = Provider::VARIANTS;
 
     /// The `provider` column (also the value in URLs and notices).
     pub fn as_str(self) -> &'static str {
@@ -31,7 +30,7 @@ impl Provider {
     }
 
     pub fn parse(s: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.as_str() == s)
+        Provider::ALL.iter().copied().find(|p| p.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
@@ -76,55 +75,10 @@ impl Provider {
             }
         }
     }
-
-    /// The kind column as lists show it ("Management"), where the provider has kinds.
-    pub fn kind_label(self, kind: &str) -> Option<&'static str> {
-        match self {
-            Provider::Aws => AwsKind::of(self, kind).map(AwsKind::short_label),
-            Provider::Eks | Provider::Azure | Provider::M365 | Provider::Entra => None,
-        }
-    }
-
-    /// "AWS (Management)", or just the provider where it has one kind of account.
-    pub fn label_with_kind(self, kind: &str) -> String {
-        match self.kind_label(kind) {
-            Some(kind) => format!("{} ({kind})", self.label()),
-            None => self.label().to_string(),
-        }
-    }
-
-    /// Where this kind of account's setup instructions are: its link page (the guide's "i").
-    pub fn setup_href(self, kind: &str) -> String {
-        match self {
-            Provider::Aws => match AwsKind::of(self, kind) {
-                Some(AwsKind::Management) => "/integrations/aws/link/management".into(),
-                Some(AwsKind::Linked) | Some(AwsKind::Eks) | None => "/integrations/aws/link/linked".into(),
-            },
-            Provider::Eks => Card::Eks.href(),
-            Provider::Azure => MsService::Azure.page().into(),
-            Provider::M365 => MsService::M365.page().into(),
-            Provider::Entra => MsService::Entra.page().into(),
-        }
-    }
-
-    /// Accounts the portal never deletes itself: an AWS management account goes through a
-    /// support request (the guide), since its linked accounts are checked through it.
-    pub fn deleted_through_support(self, kind: &str) -> bool {
-        AwsKind::of(self, kind) == Some(AwsKind::Management)
-    }
-
-    /// The accounts verified through this one, as (provider, kind): a management account's
-    /// linked accounts.
-    pub fn dependents(self, kind: &str) -> Option<(Provider, &'static str)> {
-        match AwsKind::of(self, kind)? {
-            AwsKind::Management => Some((Provider::Aws, AwsKind::Linked.kind_column())),
-            AwsKind::Linked | AwsKind::Eks => None,
-        }
-    }
 }
 
 /// The Integrations cards, in the guide's order; Microsoft holds both M365 and Entra ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, VariantArray)]
 pub enum Card {
     Aws,
     Azure,
@@ -133,7 +87,8 @@ pub enum Card {
 }
 
 impl Card {
-    pub const ALL: [Card; 4] = [Card::Aws, Card::Azure, Card::Microsoft, Card::Eks];
+    /// Every card, in the guide's order (derived: a new one cannot be left out).
+    pub const ALL: &'static [Card] = Card::VARIANTS;
 
     pub fn slug(self) -> &'static str {
         match self {
@@ -145,7 +100,7 @@ impl Card {
     }
 
     pub fn from_slug(slug: &str) -> Option<Card> {
-        Card::ALL.into_iter().find(|c| c.slug() == slug)
+        Card::ALL.iter().copied().find(|c| c.slug() == slug)
     }
 
     pub fn title(self) -> &'static str {
@@ -213,114 +168,7 @@ impl Card {
 
     /// The providers under this card, in `Provider::ALL` order.
     pub fn providers(self) -> impl Iterator<Item = Provider> {
-        Provider::ALL.into_iter().filter(move |p| p.card() == self)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccountStatus {
-    Connected,
-    Warning,
-    Failed,
-}
-
-impl AccountStatus {
-    pub fn parse(s: &str) -> AccountStatus {
-        match s {
-            "connected" => AccountStatus::Connected,
-            "warning" => AccountStatus::Warning,
-            _ => AccountStatus::Failed,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Connected => "connected",
-            AccountStatus::Warning => "warning",
-            AccountStatus::Failed => "failed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AccountStatus::Connected => "Connected",
-            AccountStatus::Warning => "Warning",
-            AccountStatus::Failed => "Failed",
-        }
-    }
-
-    pub fn css_class(self) -> &'static str {
-        match self {
-            AccountStatus::Connected => "status status-connected",
-            AccountStatus::Warning => "status status-warning",
-            AccountStatus::Failed => "status status-failed",
-        }
-    }
-}
-
-/// What a verification found, whatever the provider: stored with the account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    pub status: AccountStatus,
-    /// What the check saw, or the warning's cause and fix.
-    pub message: String,
-}
-
-/// Why an account is verified: to link it (nothing is saved yet; a refusal says how to set it
-/// up), again once saved (Re-test, the scheduled checks; a refusal says what changed), or with
-/// a renewal's new certificate before it replaces the current one (Verify and switch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Check {
-    Link,
-    Recheck,
-    Renewal,
-    /// A member account linked from its AWS Organization's tree (a StackSet made its role).
-    Member,
-}
-
-/// What started a check, as its history row records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum CheckReason {
-    Link,
-    Retest,
-    Scheduled,
-    /// Verify and switch: the account signed in with its new certificate.
-    Renewal,
-}
-
-impl CheckReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckReason::Link => "link",
-            CheckReason::Retest => "retest",
-            CheckReason::Scheduled => "scheduled",
-            CheckReason::Renewal => "renewal",
-        }
-    }
-
-    pub fn parse(s: &str) -> CheckReason {
-        match s {
-            "link" => CheckReason::Link,
-            "retest" => CheckReason::Retest,
-            "renewal" => CheckReason::Renewal,
-            _ => CheckReason::Scheduled,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CheckReason::Link => "Linked",
-            CheckReason::Retest => "Re-test",
-            CheckReason::Scheduled => "Scheduled check",
-            CheckReason::Renewal => "Certificate switched",
-        }
-    }
-}
-
-impl Verified {
-    pub fn connected(message: impl Into<String>) -> Verified {
-        Verified { status: AccountStatus::Connected, message: message.into() }
+        Provider::ALL.iter().copied().filter(move |p| p.card() == self)
     }
 }
 
@@ -333,7 +181,7 @@ mod tests {
         assert_eq!(Provider::M365.card(), Card::Microsoft);
         assert_eq!(Provider::Entra.card(), Card::Microsoft);
         assert_eq!(Card::Microsoft.providers().collect::<Vec<_>>(), [Provider::M365, Provider::Entra]);
-        for card in Card::ALL {
+        for card in Card::ALL.iter().copied() {
             assert!(card.providers().next().is_some(), "{card:?} holds no provider");
         }
         assert_eq!(Card::from_slug("eks"), Some(Card::Eks));
@@ -342,18 +190,9 @@ mod tests {
 
     #[test]
     fn names_parse_back() {
-        for p in Provider::ALL {
+        for &p in Provider::ALL {
             assert_eq!(Provider::parse(p.as_str()), Some(p));
         }
-    }
-
-    #[test]
-    fn only_aws_management_accounts_need_support_to_be_deleted() {
-        assert!(Provider::Aws.deleted_through_support("management"));
-        assert!(!Provider::Aws.deleted_through_support("linked"));
-        assert!(!Provider::Azure.deleted_through_support("management"));
-        assert_eq!(Provider::Aws.dependents("management"), Some((Provider::Aws, "linked")));
-        assert_eq!(Provider::Eks.dependents(""), None);
     }
 
     #[test]

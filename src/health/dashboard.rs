@@ -61,8 +61,8 @@ pub async fn health_overview() -> Result<OrganizationHealth, AppError> {
             Some(Timeline {
                 account_id,
                 name,
-                provider: provider.label_with_kind(&kind),
-                checks: crate::accounts::checks::parse_recent(&recent)
+                provider: crate::domain::AccountKind::of(provider, &kind).label(),
+                checks: crate::accounts::check_store::parse_recent(&recent)
                     .into_iter()
                     .map(|(at, reason, status, duration_ms)| CheckMark {
                         status,
@@ -77,13 +77,17 @@ pub async fn health_overview() -> Result<OrganizationHealth, AppError> {
 
 /// The dashboard at the top of Home.
 #[component]
-pub fn HealthDashboard() -> impl IntoView {
+pub fn HealthDashboard(
+    /// For a Viewer: the attention list keeps Re-test, without Edit and Delete.
+    #[prop(optional)]
+    read_only: bool,
+) -> impl IntoView {
     let overview = Resource::new(|| (), |_| health_overview());
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => dashboard(overview).into_any(),
+                    Ok(overview) => dashboard(overview, read_only).into_any(),
                     Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                 }
             })}
@@ -91,7 +95,7 @@ pub fn HealthDashboard() -> impl IntoView {
     }
 }
 
-fn dashboard(overview: OrganizationHealth) -> impl IntoView {
+fn dashboard(overview: OrganizationHealth, read_only: bool) -> impl IntoView {
     let tiles = [
         ("Connected", overview.connected, "tile tile-connected"),
         ("Warning", overview.warning, "tile tile-warning"),
@@ -113,7 +117,7 @@ fn dashboard(overview: OrganizationHealth) -> impl IntoView {
             {(!attention.is_empty()).then(|| view! {
                 <h3>"Needs attention"</h3>
                 <p class="muted">"Worst first. Each says what changed and how to fix it; Re-test once it is fixed."</p>
-                <crate::integrations::list::AccountList accounts=attention manage=true full_messages=true />
+                <crate::integrations::list::AccountList accounts=attention manage=true full_messages=true read_only />
             })}
             <h3>"Recent checks"</h3>
             <p class="muted">"Every account is checked again every few hours. Newest on the right."</p>

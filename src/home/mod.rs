@@ -33,11 +33,11 @@ pub fn HomePage() -> impl IntoView {
                     // With one account shown as Current account, no list of that one again.
                     let several = ws.total_accounts() > 1 || current.is_none();
                     view! {
-                        <crate::health::dashboard::HealthDashboard />
-                        {current.map(current_account)}
+                        <crate::health::dashboard::HealthDashboard read_only=!ws.may_change() />
+                        {current.map(|account| current_account(account, ws.may_change()))}
                         {several.then(|| view! { <h2>"Connected accounts"</h2> })}
                         {Card::ALL
-                            .into_iter()
+                            .iter().copied()
                             .filter_map(|card| {
                                 let accounts = ws.accounts_of(card);
                                 (several && !accounts.is_empty()).then(|| view! {
@@ -57,7 +57,7 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-fn current_account(account: AccountSummary) -> impl IntoView {
+fn current_account(account: AccountSummary, may_change: bool) -> impl IntoView {
     use crate::ui::{dialog_link, DialogRequest};
     let here = crate::ui::here();
     view! {
@@ -66,7 +66,7 @@ fn current_account(account: AccountSummary) -> impl IntoView {
             <dl class="details">
                 <dt>"Provider"</dt>
                 <dd>{account.provider.label()}</dd>
-                {(!account.kind.is_empty()).then(|| view! { <dt>"Type"</dt><dd class="capitalize">{account.kind.clone()}</dd> })}
+                {account.kind.short_label().map(|kind| view! { <dt>"Type"</dt><dd>{kind}</dd> })}
                 <dt>"Account ID"</dt>
                 <dd><code>{account.external_account_id.clone()}</code></dd>
                 <dt>"Status"</dt>
@@ -74,10 +74,12 @@ fn current_account(account: AccountSummary) -> impl IntoView {
                 <dt>"Last checked"</dt>
                 <dd>{account.last_checked.clone().unwrap_or_else(|| "Never".into())}</dd>
             </dl>
-            <div class="actions">
-                {dialog_link(DialogRequest::Rename(account.id), &here, "Edit", "btn btn-small")}
-                {dialog_link(DialogRequest::Delete(account.id), &here, "Delete", "btn btn-small btn-danger")}
-            </div>
+            {may_change.then(|| view! {
+                <div class="actions">
+                    {dialog_link(DialogRequest::Rename(account.id), &here, "Edit", "btn btn-small")}
+                    {dialog_link(DialogRequest::Delete(account.id), &here, "Delete", "btn btn-small btn-danger")}
+                </div>
+            })}
         </section>
     }
 }

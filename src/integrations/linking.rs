@@ -24,16 +24,30 @@ pub async fn ensure_new(
     }
 }
 
-/// The history row of a link's verification, started at `started`.
-pub fn first_check(state: &crate::server::AppState, new: &NewAccount<'_>, started: std::time::Instant) -> crate::accounts::checks::CheckRecord {
-    crate::accounts::checks::CheckRecord::new(
+/// Saves a verified account, the history row of its verification (started at `started`) and
+/// the audit row `detail` by `actor`, in `tx`; returns its id. The caller saves beside it what
+/// its provider keeps, then commits: `finish` for a link from a form, or its own commit.
+pub async fn save(
+    tx: &mut sqlx::Transaction<'static, crate::server::Db>,
+    state: &crate::server::AppState,
+    organization_id: i64,
+    new: &NewAccount<'_>,
+    started: std::time::Instant,
+    actor: &crate::audit::Actor,
+    detail: &str,
+) -> Result<i64, AppError> {
+    let provider = new.kind.provider();
+    let check = crate::accounts::check_store::CheckRecord::new(
         crate::domain::CheckReason::Link,
         crate::server::now(),
         started,
-        new.provider,
+        provider,
         new.external_account_id,
         state.config.health.interval,
-    )
+    );
+    let id = store::insert(tx, organization_id, new, &check).await?;
+    crate::audit::write_about(&mut **tx, actor, "link_account", crate::audit::About { id, name: new.name }, detail).await?;
+    Ok(id)
 }
 
 /// Records a link that its provider's verification refused, with the cause it was given (the
@@ -43,24 +57,21 @@ pub async fn audit_refusal(pool: &crate::server::Pool, user: &SessionUser, provi
     crate::audit::record(pool, &user.actor().await, "link_refused", &detail).await;
 }
 
-/// After `store::insert` (and whatever the provider saved beside the account in `tx`): the
-/// audit row in the same transaction, commit, make it the current account if it connected
-/// cleanly (one with a warning is not silently selected), and redirect.
+/// After `save` (and whatever the provider saved beside the account in `tx`): commit, make it
+/// the user's current account if it connected cleanly (one with a warning is not silently
+/// selected), and redirect.
 pub async fn finish(
-    mut tx: sqlx::Transaction<'static, crate::server::Db>,
+    tx: sqlx::Transaction<'static, crate::server::Db>,
     session: &tower_sessions::Session,
-    user: &SessionUser,
     new: &NewAccount<'_>,
     account_id: i64,
-    detail: &str,
     return_to: Option<&str>,
 ) -> Result<(), AppError> {
-    crate::audit::write(&mut *tx, &user.actor().await, "link_account", detail).await?;
     tx.commit().await?;
     if new.verified.status == AccountStatus::Connected {
         crate::accounts::workspace::make_current(session, account_id).await?;
     }
-    leptos_axum::redirect(&after_link(new.provider, account_id, new.verified.status, return_to), false);
+    leptos_axum::redirect(&after_link(new.kind.provider(), account_id, new.verified.status, return_to), false);
     Ok(())
 }
 
@@ -93,7 +104,7 @@ mod tests {
         assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Connected, Some("/integrations")), "/integrations?notice=linked-aws");
         assert_eq!(after_link(Provider::Aws, 1, AccountStatus::Connected, Some("//evil.example")), "/integrations/aws?notice=linked-aws");
         assert_eq!(after_link(Provider::Azure, 7, AccountStatus::Connected, Some("/integrations")), "/accounts/7/subscriptions?notice=linked-azure");
-        for provider in Provider::ALL {
+        for &provider in Provider::ALL {
             let url = after_link(provider, 1, AccountStatus::Connected, None);
             let key = url.split("notice=").nth(1).unwrap_or_default();
             assert_eq!(crate::ui::notice_text(key), Some(provider.linked_notice()), "{provider:?}");

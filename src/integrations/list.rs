@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::retest::RetestAccount;
-use crate::accounts::workspace::{load_card_page, refresh_after, with_workspace};
+use crate::accounts::workspace::{load_card_page, with_workspace};
 use crate::accounts::{AccountSummary, PAGE_SIZE};
 use crate::domain::{AccountStatus, Card, Provider};
 use crate::integrations::marks::provider_mark;
@@ -26,7 +26,7 @@ fn edit_link(account: &AccountSummary, here: &str) -> AnyView {
 /// A management account's way to its AWS Organization (the tree, Link accounts).
 fn organization_link(account: &AccountSummary) -> Option<AnyView> {
     use crate::domain::AwsKind;
-    match AwsKind::of(account.provider, &account.kind) {
+    match account.kind.aws() {
         Some(AwsKind::Management) => Some(
             view! { <a href=format!("/accounts/{}/organization", account.id) class="btn btn-small">"Organization"</a> }.into_any(),
         ),
@@ -71,16 +71,19 @@ pub fn AccountList(
     /// Each status message in full under its status (Home's attention list), not a click away.
     #[prop(optional)]
     full_messages: bool,
+    /// For a Viewer: Re-test stays; Edit, Delete and certificate renewal go.
+    #[prop(optional)]
+    read_only: bool,
 ) -> impl IntoView {
+    let changes = manage && !read_only;
     let retest = ServerAction::<RetestAccount>::new();
-    refresh_after(retest);
     let retest_error = crate::ui::error_of(retest);
     // How many listed accounts are verified through each account (a management account's linked ones).
     let dependents: Vec<usize> = accounts
         .iter()
         .map(|a| {
-            let count = |(p, kind): (Provider, &str)| accounts.iter().filter(|d| d.provider == p && d.kind == kind).count();
-            a.provider.dependents(&a.kind).map_or(0, count)
+            let count = |kind| accounts.iter().filter(|d| d.kind == kind).count();
+            a.kind.dependents().map_or(0, count)
         })
         .collect();
     let here = crate::ui::here();
@@ -107,9 +110,9 @@ pub fn AccountList(
                         let id = a.id;
                         let provider = a.provider_and_kind();
                         let message = a.status_message.clone();
-                        let edit = manage.then(|| edit_link(&a, &here));
+                        let edit = changes.then(|| edit_link(&a, &here));
                         let organization = manage.then(|| organization_link(&a)).flatten();
-                        let delete = manage.then(|| dialog_link(DialogRequest::Delete(id), &here, "Delete", "btn btn-small btn-danger"));
+                        let delete = changes.then(|| dialog_link(DialogRequest::Delete(id), &here, "Delete", "btn btn-small btn-danger"));
                         let expiry = a.certificate_expires.clone().map(|date| {
                             let class = if a.certificate_expiring { "hint expiring" } else { "hint" };
                             let text = if a.certificate_expiring {
@@ -123,7 +126,7 @@ pub fn AccountList(
                             <tr data-account=a.name.clone()>
                                 <td>
                                     {a.name.clone()}
-                                    {manage.then_some(expiry)}
+                                    {changes.then_some(expiry)}
                                     {(manage && dependents > 0).then(|| view! {
                                         <span class="hint">{format!(" Has {dependents} linked account(s).")}</span>
                                     })}
@@ -136,7 +139,7 @@ pub fn AccountList(
                                     {(manage && a.status != AccountStatus::Connected).then(|| if full_messages {
                                         view! {
                                             <p class="status-cause">{message} " "
-                                                <a href=a.provider.setup_href(&a.kind)>"Setup guidance"</a></p>
+                                                <a href=a.kind.setup_href()>"Setup guidance"</a></p>
                                         }.into_any()
                                     } else {
                                         view! { <details class="status-message"><summary>{message.clone()}</summary><p>{message}</p></details> }.into_any()
@@ -176,18 +179,20 @@ pub fn CardAccounts(card: Card) -> impl IntoView {
             if accounts.is_empty() {
                 view! { <p class="muted empty">{format!("No {} accounts linked yet.", card.noun())}</p> }.into_any()
             } else {
-                view! { <AccountList accounts manage=true /> <Pager href=card.href() page=1 total /> }.into_any()
+                view! { <AccountList accounts manage=true read_only=!ws.may_change() /> <Pager href=card.href() page=1 total /> }.into_any()
             }
         })
         .into_any(),
         Some(page) => {
             let list = Resource::new(move || page, move |page| load_card_page(card.slug().to_string(), page));
+            let workspace: crate::accounts::workspace::WorkspaceResource = expect_context();
             view! {
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
+                        let read_only = !workspace.may_change().await;
                         match list.await {
                             Ok(p) => view! {
-                                <AccountList accounts=p.accounts manage=true />
+                                <AccountList accounts=p.accounts manage=true read_only />
                                 <Pager href=card.href() page=p.page total=p.total />
                             }
                             .into_any(),
@@ -201,9 +206,10 @@ pub fn CardAccounts(card: Card) -> impl IntoView {
     }
 }
 
-/// What to say when a card has no accounts: how to add one.
-pub fn empty_sentence(card: Card) -> String {
-    format!("No {} accounts linked yet. Select Add Account to link one.", card.noun())
+/// What to say when a card has no accounts: how to add one, to those who may.
+pub fn empty_sentence(card: Card, may_change: bool) -> String {
+    let how = if may_change { " Select Add Account to link one." } else { "" };
+    format!("No {} accounts linked yet.{how}", card.noun())
 }
 
 #[cfg(test)]
@@ -212,6 +218,7 @@ mod tests {
 
     #[test]
     fn empty_cards_say_how_to_add_an_account() {
-        assert_eq!(empty_sentence(Card::Eks), "No EKS accounts linked yet. Select Add Account to link one.");
+        assert_eq!(empty_sentence(Card::Eks, true), "No EKS accounts linked yet. Select Add Account to link one.");
+        assert_eq!(empty_sentence(Card::Eks, false), "No EKS accounts linked yet.");
     }
 }

@@ -32,11 +32,11 @@ pub fn IntegrationsPage() -> impl IntoView {
                     <section class="panel integration-card selected-account" aria-label="Selected account">
                         <header class="integration-card-head"><h2>"Selected account"</h2></header>
                         <p class="muted">"The account chosen at the top right. Every account is also listed under its provider below."</p>
-                        <AccountList accounts=vec![account] manage=true />
+                        <AccountList accounts=vec![account] manage=true read_only=!ws.may_change() />
                     </section>
                 });
                 let cards = Card::ALL
-                    .into_iter()
+                    .iter().copied()
                     .map(|card| {
                         let accounts = ws.accounts_of(card);
                         view! {
@@ -46,13 +46,15 @@ pub fn IntegrationsPage() -> impl IntoView {
                                         {marks::provider_mark(card)}
                                         <h2>{card.title()}</h2>
                                     </A>
-                                    <a href=crate::ui::add_account_href(card, "/integrations") data-noscroll="true" class="btn">{card.add_label()}</a>
+                                    {ws.may_change().then(|| view! {
+                                        <a href=crate::ui::add_account_href(card, "/integrations") data-noscroll="true" class="btn">{card.add_label()}</a>
+                                    })}
                                 </header>
                                 {if accounts.is_empty() {
-                                    view! { <p class="muted empty">{empty_sentence(card)}</p> }.into_any()
+                                    view! { <p class="muted empty">{empty_sentence(card, ws.may_change())}</p> }.into_any()
                                 } else {
                                     let total = ws.total(card);
-                                    view! { <AccountList accounts manage=true /> <Pager href=card.href() page=1 total /> }.into_any()
+                                    view! { <AccountList accounts manage=true read_only=!ws.may_change() /> <Pager href=card.href() page=1 total /> }.into_any()
                                 }}
                             </section>
                         }

@@ -37,29 +37,30 @@ pub async fn check(
 ) -> Result<(crate::domain::AccountStatus, crate::domain::AccountStatus), AppError> {
     use crate::domain::{AccountStatus, Verified};
     let started = std::time::Instant::now();
-    let verified = match tokio::time::timeout(CHECK_TIMEOUT, reverify(state, organization_id, account)).await {
-        Ok(Ok(verified)) => verified,
-        Ok(Err(err @ (AppError::Invalid { .. } | AppError::Upstream(_) | AppError::Verification(_)))) => {
-            Verified { status: AccountStatus::Failed, message: err.to_string() }
-        }
+    let (verified, findings) = match tokio::time::timeout(CHECK_TIMEOUT, reverify(state, organization_id, account)).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(err)) if err.is_check_result() => (Verified { status: AccountStatus::Failed, message: err.to_string() }, None),
         Ok(Err(err)) => return Err(err),
-        Err(_) => Verified {
+        Err(_) => (Verified {
             status: AccountStatus::Failed,
             message: format!(
                 "The check did not finish within {} s: the provider did not answer in time. Xops tries again at the next check; \
                  Re-test to try now.",
                 CHECK_TIMEOUT.as_secs()
             ),
-        },
+        }, None),
     };
     let interval = state.config.health.interval;
-    let record = crate::accounts::checks::CheckRecord::new(reason, now, started, account.provider, &account.external_account_id, interval);
+    let record = crate::accounts::check_store::CheckRecord::new(reason, now, started, account.provider, &account.external_account_id, interval);
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let Some(before) = crate::accounts::checks::record_check(&mut tx, organization_id, account.id, &verified, &record).await?
+    let Some(before) = crate::accounts::check_store::record_check(&mut tx, organization_id, account.id, &verified, &record).await?
     else {
         // Deleted while it was being checked: nothing to record.
         return Ok((verified.status, verified.status));
     };
+    if let Some(findings) = &findings {
+        findings.apply(&mut tx).await?;
+    }
     if before != verified.status || reason == crate::domain::CheckReason::Retest {
         let detail = format!(
             "{} account \"{}\" ({}) {}: {} → {}",
@@ -71,7 +72,7 @@ pub async fn check(
             verified.status.as_str()
         );
         let action = if reason == crate::domain::CheckReason::Retest { "retest_account" } else { "status_changed" };
-        crate::audit::write_at(&mut *tx, actor, action, &detail, now).await?;
+        crate::audit::write_at(&mut *tx, actor, action, Some(crate::audit::About { id: account.id, name: &account.name }), &detail, now).await?;
     }
     // Told once per change, not per check, in the change's own transaction.
     let notified = if before != verified.status {
@@ -89,31 +90,31 @@ pub async fn check(
 }
 
 /// Runs a saved account's verification again: one exhaustive `match`, so a new provider
-/// cannot be forgotten here.
+/// cannot be forgotten here. Returns what it showed, and an Azure account's findings to store
+/// with the check.
 #[cfg(feature = "ssr")]
 pub async fn reverify(
     state: &crate::server::AppState,
     organization_id: i64,
     account: &crate::accounts::AccountSummary,
-) -> Result<crate::domain::Verified, AppError> {
+) -> Result<(crate::domain::Verified, Option<super::microsoft::groups::Findings>), AppError> {
     use super::{aws, microsoft};
-    use crate::domain::{AwsKind, MsService, Provider};
+    use crate::domain::AccountKind;
     let access = crate::accounts::store::access(&state.pool, organization_id, account.id).await?;
-    let aws = |kind| aws::link::reverify(state, organization_id, kind, &access.role_arn);
+    let aws = |kind| async move { aws::link::reverify(state, organization_id, kind, &access.aws_role_arn).await.map(|v| (v, None)) };
     let microsoft = |service| {
         let app = microsoft::link::SavedApp {
             account_id: account.id,
-            app_id: &access.app_id,
+            app_id: &access.microsoft_app_id,
             tenant_id: &account.external_account_id,
         };
-        async move { microsoft::link::reverify(state, organization_id, service, &app).await.map(|(v, _)| v) }
+        async move {
+            let recheck = microsoft::link::reverify(state, organization_id, service, &app).await?;
+            Ok((recheck.verified, recheck.findings))
+        }
     };
-    match account.provider {
-        Provider::Aws if account.kind == AwsKind::Management.kind_column() => aws(AwsKind::Management).await,
-        Provider::Aws => aws(AwsKind::Linked).await,
-        Provider::Eks => aws(AwsKind::Eks).await,
-        Provider::Azure => microsoft(MsService::Azure).await,
-        Provider::M365 => microsoft(MsService::M365).await,
-        Provider::Entra => microsoft(MsService::Entra).await,
+    match account.kind {
+        AccountKind::Aws(kind) => aws(kind).await,
+        AccountKind::Microsoft(service) => microsoft(service).await,
     }
 }

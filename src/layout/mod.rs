@@ -87,16 +87,6 @@ struct Menus {
     sign_out: ServerAction<SignOut>,
 }
 
-/// Menus are <details>, so they open and close without JavaScript; once hydrated, choosing an
-/// item also closes its menu (a client-side navigation would otherwise leave it open).
-fn close_menu_on_choice(ev: leptos::ev::MouseEvent) {
-    use leptos::wasm_bindgen::JsCast;
-    let menu = ev.current_target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok());
-    if let Some(Ok(Some(details))) = menu.map(|m| m.closest("details")) {
-        let _ = details.remove_attribute("open");
-    }
-}
-
 /// Accounts listed in the Select account dropdown; the rest are a click away in Integrations
 /// (a menu of hundreds helps nobody, and every page would carry it).
 pub const DROPDOWN_ACCOUNTS: usize = 20;
@@ -105,6 +95,7 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
     let Menus { select, .. } = menus;
     let current = ws.current_account().map(|a| a.name.clone());
     let current_id = ws.current_account_id;
+    let may_change = ws.may_change();
     // The first accounts, and the current one wherever it is.
     let listed: Vec<_> = ws
         .accounts
@@ -125,7 +116,7 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                 <span class="dropdown-label">"Select account"</span>
                 <span class="dropdown-value">{current.unwrap_or_else(|| "No account yet".into())}</span>
             </summary>
-            <div class="menu menu-right" on:click=close_menu_on_choice>
+            <div class="menu menu-right">
                 // One form: the chosen button sends its account_id (a form per account made
                 // the page several times slower to render with many accounts).
                 <ActionForm action=select>
@@ -156,9 +147,11 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
                 {(more > 0).then(|| view! {
                     <A href="/integrations" attr:class="menu-item muted">{format!("{more} more accounts in Integrations")}</A>
                 })}
-                <A href=add_href attr:class="menu-item menu-add">
-                    "Add Cloud Account"
-                </A>
+                {may_change.then(|| view! {
+                    <A href=add_href attr:class="menu-item menu-add">
+                        "Add Cloud Account"
+                    </A>
+                })}
             </div>
         </details>
     }
@@ -167,6 +160,7 @@ fn account_selector(ws: Workspace, menus: Menus) -> AnyView {
 
 fn profile_menu(ws: Workspace, menus: Menus) -> AnyView {
     let Menus { sign_out, .. } = menus;
+    let reads_audit = ws.may_change();
     let initial = ws.email.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
     view! {
         <details class="dropdown profile-menu">
@@ -174,10 +168,15 @@ fn profile_menu(ws: Workspace, menus: Menus) -> AnyView {
                 <span class="avatar" aria-hidden="true">{initial}</span>
                 <span class="profile-email">{ws.email.clone()}</span>
             </summary>
-            <div class="menu menu-up" on:click=close_menu_on_choice>
+            <div class="menu menu-up">
                 <p class="menu-heading">{ws.email}<br /><span class="muted">{ws.organization}</span></p>
                 <A href="/integrations" attr:class="menu-item">"Accounts"</A>
                 <A href="/settings/notifications" attr:class="menu-item">"Notifications"</A>
+                <A href="/account" attr:class="menu-item">"Your account"</A>
+                <A href="/settings/organization" attr:class="menu-item">"Organization settings"</A>
+                <A href="/members" attr:class="menu-item">"Members"</A>
+                {reads_audit.then(|| view! { <A href="/audit" attr:class="menu-item">"Audit log"</A> })}
+                {(ws.organizations > 1).then(|| view! { <A href="/organizations" attr:class="menu-item">"Switch organization"</A> })}
                 <A href="/support" attr:class="menu-item">"Support"</A>
                 {ws.is_operator.then(|| view! { <A href="/support/inbox" attr:class="menu-item">"Support inbox"</A> })}
                 <ActionForm action=sign_out>

@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 use crate::server::Pool;
 use tokio::sync::Notify;
 
-use crate::crypto::{Sealed, Sealer};
+use crate::crypto::Sealer;
 use crate::error::AppError;
 use crate::mail::transport::{Letter, Mailer};
 
@@ -18,6 +18,8 @@ pub const SIGN_UP_LINK: &str = "sign_up_link";
 pub const ALREADY_REGISTERED: &str = "already_registered";
 pub const SUPPORT_REQUEST: &str = "support_request";
 pub const NOTIFICATION: &str = "notification";
+pub const INVITATION: &str = "invitation";
+pub const PASSWORD_RESET: &str = "password_reset";
 
 /// How long one process may hold a mail it is sending before another may try it.
 const LEASE_SECS: i64 = 120;
@@ -34,36 +36,13 @@ pub async fn enqueue(
     now: i64,
 ) -> Result<i64, AppError> {
     let sealed = sealer.seal(letter.body.as_bytes(), &context(&letter.to))?;
-    let id = sqlx::query_scalar(
-        "INSERT INTO outbox_mail (purpose, to_address, reply_to, subject, body_sealed, body_nonce, key_id, \
-         created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(purpose)
-    .bind(&letter.to)
-    .bind(&letter.reply_to)
-    .bind(&letter.subject)
-    .bind(&sealed.ciphertext)
-    .bind(&sealed.nonce)
-    .bind(&sealed.key_id)
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(id)
+    super::store::insert(conn, purpose, &letter.to, letter.reply_to.as_deref(), &letter.subject, &sealed, now).await
 }
 
 /// How many mails of this purpose went (or wait to go) to `address` since `since`: one address
 /// is not mailed without bound by strangers.
 pub async fn recently_sent(conn: &mut AnyConnection, address: &str, purposes: [&str; 2], since: i64) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox_mail WHERE to_address = $1 AND created_at > $2 AND purpose IN ($3, $4)",
-    )
-    .bind(address)
-    .bind(since)
-    .bind(purposes[0])
-    .bind(purposes[1])
-    .fetch_one(&mut *conn)
-    .await?)
+    super::store::count_to(conn, address, purposes, since).await
 }
 
 /// Seconds before the next try after `attempts` failed ones: 30 s, doubling, at most an hour.
@@ -80,12 +59,7 @@ pub enum Delivery {
 }
 
 pub async fn delivery(pool: &Pool, mail_id: i64) -> Result<Option<Delivery>, AppError> {
-    let row: Option<(Option<i64>, i64, i64)> =
-        sqlx::query_as("SELECT sent_at, attempts, next_attempt_at FROM outbox_mail WHERE id = $1")
-            .bind(mail_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(sent_at, attempts, next_attempt_at)| match sent_at {
+    Ok(super::store::delivery(pool, mail_id).await?.map(|(sent_at, attempts, next_attempt_at)| match sent_at {
         Some(at) => Delivery::Sent { at },
         None => Delivery::Waiting { attempts, next_attempt_at },
     }))
@@ -94,28 +68,11 @@ pub async fn delivery(pool: &Pool, mail_id: i64) -> Result<Option<Delivery>, App
 /// Delivers the mail due at `now` (the clock is passed in, so tests can move it); returns how
 /// many were sent.
 pub async fn deliver_due(pool: &Pool, mailer: &Mailer, sealer: &Sealer, now: i64) -> Result<usize, AppError> {
-    let due: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, next_attempt_at FROM outbox_mail WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-         ORDER BY next_attempt_at LIMIT $2",
-    )
-    .bind(now)
-    .bind(BATCH)
-    .fetch_all(pool)
-    .await?;
+    let due = super::store::due(pool, now, BATCH).await?;
     let mut sent = 0;
     for (id, due_at) in due {
         // Claimed by moving its time: another process finds it changed and leaves it alone.
-        let claimed = sqlx::query(
-            "UPDATE outbox_mail SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND sent_at IS NULL",
-        )
-        .bind(now + LEASE_SECS)
-        .bind(id)
-        .bind(due_at)
-        .execute(pool)
-        .await?
-        .rows_affected()
-            == 1;
-        if !claimed {
+        if !super::store::claim(pool, id, due_at, now + LEASE_SECS).await? {
             continue;
         }
         let outcome = match open(pool, sealer, id).await? {
@@ -124,29 +81,11 @@ pub async fn deliver_due(pool: &Pool, mailer: &Mailer, sealer: &Sealer, now: i64
         };
         match outcome {
             Ok(()) => {
-                sqlx::query(
-                    "UPDATE outbox_mail SET sent_at = $1, attempts = attempts + 1, last_error = NULL, \
-                     body_sealed = NULL, body_nonce = NULL WHERE id = $2",
-                )
-                .bind(now)
-                .bind(id)
-                .execute(pool)
-                .await?;
+                super::store::mark_sent(pool, id, now).await?;
                 sent += 1;
             }
             Err(error) => {
-                // One transaction: nobody sees the attempt counted with the lease still as its next time.
-                let mut tx = crate::server::begin_write(pool).await?;
-                let attempts: i64 = sqlx::query_scalar(
-                    "UPDATE outbox_mail SET attempts = attempts + 1, last_error = $1 WHERE id = $2 RETURNING attempts",
-                )
-                .bind(&error)
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-                let next = now + backoff(attempts);
-                sqlx::query("UPDATE outbox_mail SET next_attempt_at = $1 WHERE id = $2").bind(next).bind(id).execute(&mut *tx).await?;
-                tx.commit().await?;
+                let attempts = super::store::record_failure(pool, id, &error, |attempts| now + backoff(attempts)).await?;
                 tracing::warn!(mail = id, attempts, %error, "mail not delivered; it will be tried again");
             }
         }
@@ -169,17 +108,9 @@ pub async fn deliver_forever(pool: Pool, mailer: Arc<Mailer>, sealer: Arc<Sealer
 }
 
 async fn open(pool: &Pool, sealer: &Sealer, id: i64) -> Result<Option<Letter>, AppError> {
-    type Row = (String, Option<String>, String, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT to_address, reply_to, subject, body_sealed, body_nonce, key_id FROM outbox_mail WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    let Some((to, reply_to, subject, Some(ciphertext), Some(nonce), Some(key_id))) = row else {
+    let Some((to, reply_to, subject, Some(sealed))) = super::store::letter(pool, id).await? else {
         return Ok(None);
     };
-    let sealed = Sealed { ciphertext, nonce, key_id };
     let Ok(body) = sealer.open(&sealed, &context(&to)) else {
         return Ok(None);
     };

@@ -79,7 +79,7 @@ async fn deliver_and_record(state: &AppState, webhook: &DueWebhook, now: i64) ->
         let why = format!("it did not answer in time {PAUSE_AFTER} times in a row");
         let actor = crate::audit::Actor::system(webhook.organization_id, "Xops notifications");
         let detail = format!("{address} until {}: {why}", crate::server::format_time(until));
-        crate::audit::write_at(&mut *tx, &actor, "webhook_paused", &detail, now).await?;
+        crate::audit::write_at(&mut *tx, &actor, "webhook_paused", None, &detail, now).await?;
         super::events::webhook_paused(&mut tx, &state.sealer, webhook.organization_id, webhook.target_id, &address, &why, until, now)
             .await?;
     }
@@ -95,7 +95,7 @@ async fn deliver_and_record(state: &AppState, webhook: &DueWebhook, now: i64) ->
 async fn deliver_one(state: &AppState, webhook: &DueWebhook) -> Result<(), (String, bool)> {
     let failed = |error: String| (error, false);
     let mut conn = state.pool.acquire().await.map_err(|e| failed(e.to_string()))?;
-    let (address, sealed, timeouts) = super::store::webhook_secret(&mut conn, webhook.organization_id, webhook.target_id, None)
+    let (address, sealed, timeouts) = super::store::webhook_secret(&mut conn, webhook.organization_id, webhook.target_id)
         .await
         .map_err(|e| failed(e.to_string()))?
         .ok_or_else(|| failed("the webhook was removed".into()))?;

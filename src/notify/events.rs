@@ -135,13 +135,7 @@ async fn write(
 /// of expiry, the smallest threshold it has reached, once each (`reminded_days`).
 pub async fn certificate_reminders(state: &crate::server::AppState, now: i64) -> Result<usize, AppError> {
     let soonest = CERTIFICATE_THRESHOLDS.iter().max().copied().unwrap_or(30);
-    let due: Vec<(i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT c.id, c.organization_id, c.account_id, c.not_after, c.reminded_days FROM certificates c \
-         WHERE c.account_id IS NOT NULL AND c.not_after <= $1 ORDER BY c.id",
-    )
-    .bind(now + soonest * 86_400)
-    .fetch_all(&state.pool)
-    .await?;
+    let due = super::store::certificates_expiring(&state.pool, now + soonest * 86_400).await?;
     let mut sent = 0;
     for (certificate_id, organization_id, account_id, not_after, reminded) in due {
         let days_left = (not_after - now).div_euclid(86_400);
@@ -156,7 +150,7 @@ pub async fn certificate_reminders(state: &crate::server::AppState, now: i64) ->
         };
         let mut tx = crate::server::begin_write(&state.pool).await?;
         sent += certificate_expiring(&mut tx, &state.sealer, organization_id, &account, certificate_id, threshold, not_after, now).await?;
-        sqlx::query("UPDATE certificates SET reminded_days = $1 WHERE id = $2").bind(threshold).bind(certificate_id).execute(&mut *tx).await?;
+        super::store::set_reminded(&mut tx, certificate_id, threshold).await?;
         tx.commit().await?;
     }
     if sent > 0 {

@@ -55,15 +55,43 @@ pub async fn remove_target(conn: &mut AnyConnection, organization_id: i64, id: i
     row.ok_or_else(|| AppError::NotFound("That notification target does not exist.".into()))
 }
 
-/// A webhook's sealed secret, for signing (any time) or for showing (once, within ten minutes of
-/// its creation: `mark_shown` after that reads None), with how many deliveries to it in a row
-/// got no answer in time.
+/// What showing a new webhook's secret finds: shown once, within ten minutes of its creation.
+pub enum SecretOnce {
+    NoSuchWebhook,
+    /// Shown already, or too late.
+    Spent,
+    /// The address (what the seal is bound to) and the sealed secret, now marked shown.
+    Show(String, crate::crypto::Sealed),
+}
+
+/// A webhook's sealed secret, for signing, with how many deliveries to it in a row got no
+/// answer in time.
 pub async fn webhook_secret(
     conn: &mut AnyConnection,
     organization_id: i64,
     id: i64,
-    to_show: Option<i64>,
 ) -> Result<Option<(String, crate::crypto::Sealed, i64)>, AppError> {
+    Ok(webhook_row(conn, organization_id, id).await?.map(|(address, sealed, _, _, timeouts)| (address, sealed, timeouts)))
+}
+
+/// A webhook's secret to show once (`SecretOnce`), marked shown in the caller's transaction.
+pub async fn secret_once(conn: &mut AnyConnection, organization_id: i64, id: i64, now: i64) -> Result<SecretOnce, AppError> {
+    let Some((address, sealed, shown, created_at, _)) = webhook_row(conn, organization_id, id).await? else {
+        return Ok(SecretOnce::NoSuchWebhook);
+    };
+    if shown != 0 || now - created_at > 600 {
+        return Ok(SecretOnce::Spent);
+    }
+    sqlx::query("UPDATE notification_targets SET secret_shown = 1 WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    Ok(SecretOnce::Show(address, sealed))
+}
+
+/// (address, sealed secret, shown, created at, timeouts in a row) of the organization's webhook `id`.
+async fn webhook_row(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<(String, crate::crypto::Sealed, i64, i64, i64)>, AppError> {
     let row: Option<(String, Vec<u8>, Vec<u8>, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT address, secret_sealed, secret_nonce, secret_key_id, secret_shown, created_at, consecutive_timeouts FROM notification_targets \
          WHERE id = $1 AND organization_id = $2 AND kind = 'webhook'",
@@ -72,14 +100,9 @@ pub async fn webhook_secret(
     .bind(organization_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((address, ciphertext, nonce, key_id, shown, created_at, timeouts)) = row else { return Ok(None) };
-    if let Some(now) = to_show {
-        if shown != 0 || now - created_at > 600 {
-            return Ok(None);
-        }
-        sqlx::query("UPDATE notification_targets SET secret_shown = 1 WHERE id = $1").bind(id).execute(&mut *conn).await?;
-    }
-    Ok(Some((address, crate::crypto::Sealed { ciphertext, nonce, key_id }, timeouts)))
+    Ok(row.map(|(address, ciphertext, nonce, key_id, shown, created_at, timeouts)| {
+        (address, crate::crypto::Sealed { ciphertext, nonce, key_id }, shown, created_at, timeouts)
+    }))
 }
 
 /// What the sealed secret of a webhook is bound to.
@@ -291,4 +314,22 @@ pub async fn recent_deliveries(pool: &Pool, organization_id: i64, limit: i64) ->
     .bind(limit)
     .fetch_all(pool)
     .await?)
+}
+
+/// (certificate, organization, account, not after, days of the last reminder) of each
+/// connected certificate that expires by `by`.
+pub async fn certificates_expiring(pool: &Pool, by: i64) -> Result<Vec<(i64, i64, i64, i64, Option<i64>)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.organization_id, c.account_id, c.not_after, c.reminded_days FROM certificates c \
+         WHERE c.account_id IS NOT NULL AND c.not_after <= $1 ORDER BY c.id",
+    )
+    .bind(by)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Remembers that certificate `id` was reminded of at `days` left.
+pub async fn set_reminded(conn: &mut AnyConnection, id: i64, days: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE certificates SET reminded_days = $1 WHERE id = $2").bind(days).bind(id).execute(conn).await?;
+    Ok(())
 }

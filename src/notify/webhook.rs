@@ -4,7 +4,25 @@ use std::time::Duration;
 
 use crate::error::AppError;
 
-pub use crate::config::WebhookPolicy;
+/// Where webhooks may go besides public https URLs (`XOPS_WEBHOOK_ALLOW_LOOPBACK_HTTP`,
+/// `XOPS_WEBHOOK_ALLOW_PRIVATE`); both off in production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookPolicy {
+    /// http:// to a loopback address (a receiver on the same machine, as in tests).
+    pub allow_loopback_http: bool,
+    /// Private and other non-public addresses (a receiver inside your network); never loopback,
+    /// unspecified or link-local (cloud metadata), whatever this says.
+    pub allow_private: bool,
+    /// How long a receiver may take to answer (`XOPS_WEBHOOK_TIMEOUT_SECONDS`); one that let a
+    /// message time out gets a third of it until it answers in time again.
+    pub timeout: Duration,
+}
+
+impl Default for WebhookPolicy {
+    fn default() -> Self {
+        WebhookPolicy { allow_loopback_http: false, allow_private: false, timeout: Duration::from_secs(10) }
+    }
+}
 
 pub const FIELD: &str = "url";
 

@@ -29,11 +29,7 @@ pub fn landing_path(linked_accounts: i64) -> &'static str {
 /// Where a signed-in user of this organization lands now.
 #[cfg(feature = "ssr")]
 pub async fn landing(pool: &crate::server::Pool, organization_id: i64) -> Result<&'static str, crate::error::AppError> {
-    let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cloud_accounts WHERE organization_id = $1")
-        .bind(organization_id)
-        .fetch_one(pool)
-        .await?;
-    Ok(landing_path(linked))
+    Ok(landing_path(super::store::linked_accounts(pool, organization_id).await?))
 }
 
 #[cfg(test)]

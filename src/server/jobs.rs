@@ -10,18 +10,7 @@ use super::Pool;
 /// Claims the period starting at `now` for `job`: true for exactly one caller per period.
 pub async fn claim(pool: &Pool, job: &str, period: Duration, now: i64) -> Result<bool, sqlx::Error> {
     let period = i64::try_from(period.as_secs()).unwrap_or(i64::MAX / 2);
-    sqlx::query("INSERT INTO jobs (name, next_run_at, runs) VALUES ($1, 0, 0) ON CONFLICT (name) DO NOTHING")
-        .bind(job)
-        .execute(pool)
-        .await?;
-    let claimed = sqlx::query("UPDATE jobs SET next_run_at = $1, runs = runs + 1 WHERE name = $2 AND next_run_at <= $3")
-        .bind(now + period)
-        .bind(job)
-        .bind(now)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    Ok(claimed == 1)
+    super::store::claim_job(pool, job, now, now + period).await
 }
 
 /// Runs `update`, an `UPDATE ... RETURNING` whose `$1` is the lease's end, `$2` now and `$3` the

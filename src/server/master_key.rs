@@ -3,8 +3,8 @@
 //! open it, or the portal refuses to start and says which key it expects. Before that row
 //! existed, every sealed column is looked at instead. Nothing is written (no key file, no row)
 //! until the key is known to be right.
-use super::Pool;
-use crate::crypto::{NewKeyFile, Sealed, Sealer};
+use super::{store, Pool};
+use crate::crypto::{NewKeyFile, Sealer};
 
 const CHECK_PLAINTEXT: &[u8] = b"xops master key check v1";
 const CHECK_CONTEXT: &[u8] = b"master_key_check";
@@ -13,26 +13,14 @@ const CHECK_CONTEXT: &[u8] = b"master_key_check";
 /// made) and the check row (if missing).
 pub async fn verify(pool: &Pool, sealer: &Sealer, new_key: Option<NewKeyFile>) -> Result<(), String> {
     let db = |e: sqlx::Error| format!("cannot read the database to check the master key: {e}");
-    let check: Option<(String, Vec<u8>, Vec<u8>)> =
-        sqlx::query_as("SELECT key_id, sealed, nonce FROM master_key_check WHERE id = 1").fetch_optional(pool).await.map_err(db)?;
+    let check = store::master_key_check(pool).await.map_err(db)?;
     let expected = match &check {
-        Some((key_id, ciphertext, nonce)) => {
-            let sealed = Sealed { ciphertext: ciphertext.clone(), nonce: nonce.clone(), key_id: key_id.clone() };
-            match sealer.open(&sealed, CHECK_CONTEXT) {
-                Ok(plain) if plain == CHECK_PLAINTEXT => None,
-                _ => Some(key_id.clone()),
-            }
-        }
+        Some(sealed) => match sealer.open(sealed, CHECK_CONTEXT) {
+            Ok(plain) if plain == CHECK_PLAINTEXT => None,
+            _ => Some(sealed.key_id.clone()),
+        },
         // Sealed before the check row existed: any sealed value under another key says so.
-        None => sqlx::query_scalar(
-            "SELECT key_id FROM certificates WHERE key_id != $1 \
-             UNION SELECT secret_key_id FROM notification_targets WHERE secret_key_id IS NOT NULL AND secret_key_id != $1 \
-             UNION SELECT key_id FROM outbox_mail WHERE body_sealed IS NOT NULL AND key_id != $1 LIMIT 1",
-        )
-        .bind(sealer.key_id())
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?,
+        None => store::other_sealing_key(pool, sealer.key_id()).await.map_err(db)?,
     };
     if let Some(expected) = expected {
         let made = if new_key.is_some() { " No master key was set and no key file was found, so none was loaded;" } else { "" };
@@ -48,16 +36,9 @@ pub async fn verify(pool: &Pool, sealer: &Sealer, new_key: Option<NewKeyFile>) -
     }
     if check.is_none() {
         let sealed = sealer.seal(CHECK_PLAINTEXT, CHECK_CONTEXT).map_err(|e| e.to_string())?;
-        sqlx::query(
-            "INSERT INTO master_key_check (id, key_id, sealed, nonce, created_at) VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&sealed.key_id)
-        .bind(&sealed.ciphertext)
-        .bind(&sealed.nonce)
-        .bind(super::now())
-        .execute(pool)
-        .await
-        .map_err(|e| format!("cannot record the master key check: {e}"))?;
+        store::insert_master_key_check(pool, &sealed, super::now())
+            .await
+            .map_err(|e| format!("cannot record the master key check: {e}"))?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod listen;
 pub mod master_key;
 pub(crate) mod security;
+mod store;
 
 use std::sync::Arc;
 

@@ -116,15 +116,22 @@ pub async fn add_webhook(url: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A new webhook's secret, once, within ten minutes of its creation; None after that.
+/// A new webhook's secret, once, within ten minutes of its creation; None after that (404 for
+/// a webhook that is not the organization's).
 #[server(endpoint = "webhook_secret_once")]
 pub async fn webhook_secret_once(id: i64) -> Result<Option<String>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
+    use crate::notify::store::{secret_once, SecretOnce};
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let found = crate::notify::store::webhook_secret(&mut tx, org, id, Some(crate::server::now())).await?;
+    let found = secret_once(&mut tx, org, id, crate::server::now()).await?;
     tx.commit().await?;
-    let Some((address, sealed, _)) = found else { return Ok(None) };
+    let (address, sealed) = match found {
+        // Another organization's webhook, or none: 404, as for any id that is not yours.
+        SecretOnce::NoSuchWebhook => return Err(AppError::NotFound("There is no such webhook.".into())),
+        SecretOnce::Spent => return Ok(None),
+        SecretOnce::Show(address, sealed) => (address, sealed),
+    };
     let secret = state.sealer.open(&sealed, &crate::notify::store::secret_context(org, &address))?;
     Ok(Some(String::from_utf8_lossy(&secret).into_owned()))
 }
@@ -159,6 +166,7 @@ pub fn NotificationsPage() -> impl IntoView {
             None => Ok(None),
         }
     });
+    let workspace: crate::accounts::workspace::WorkspaceResource = expect_context();
     view! {
         <Title text="Notifications" />
         <section class="page">
@@ -185,28 +193,30 @@ pub fn NotificationsPage() -> impl IntoView {
                         Ok(s) => s,
                         Err(err) => return view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                     };
+                    // Adding and removing targets is for Admins and Owners; a Viewer reads them.
+                    let may_change = workspace.may_change().await;
                     let (emails, hooks): (Vec<Target>, Vec<Target>) = settings.targets.into_iter().partition(|t| t.kind == "email");
                     view! {
                         <div class="panel">
                             <h2>"Email addresses"</h2>
-                            {target_list(emails, remove, "No email address yet.")}
-                            <ActionForm action=add_email attr:class="inline-form">
+                            {target_list(emails, remove, "No email address yet.", may_change)}
+                            {may_change.then(|| view! { <ActionForm action=add_email attr:class="inline-form">
                                 <label for="email">"Email address"</label>
                                 <input id="email" name="email" type="email" required autocomplete="email" />
                                 <button type="submit" class="btn" disabled=move || add_email.pending().get()>"Add address"</button>
-                            </ActionForm>
+                            </ActionForm> })}
                             <FieldError error=email_error field="email" />
                         </div>
                         <div class="panel">
                             <h2>"Webhooks"</h2>
                             <p class="muted">"A JSON POST per message, its text in " <code>"text"</code>
                                 " (a Slack incoming webhook posts it as is), signed with the webhook's own secret. https only."</p>
-                            {target_list(hooks, remove, "No webhook yet.")}
-                            <ActionForm action=add_hook attr:class="inline-form">
+                            {target_list(hooks, remove, "No webhook yet.", may_change)}
+                            {may_change.then(|| view! { <ActionForm action=add_hook attr:class="inline-form">
                                 <label for="url">"Webhook URL"</label>
                                 <input id="url" name="url" type="url" required placeholder="https://hooks.example.com/xops" spellcheck="false" />
                                 <button type="submit" class="btn" disabled=move || add_hook.pending().get()>"Add webhook"</button>
-                            </ActionForm>
+                            </ActionForm> })}
                             <FieldError error=hook_error field="url" />
                         </div>
                         <div class="panel">
@@ -239,9 +249,19 @@ pub fn NotificationsPage() -> impl IntoView {
     }
 }
 
-fn target_list(targets: Vec<Target>, remove: ServerAction<RemoveNotificationTarget>, empty: &'static str) -> impl IntoView {
+fn target_list(targets: Vec<Target>, remove: ServerAction<RemoveNotificationTarget>, empty: &'static str, may_change: bool) -> impl IntoView {
     if targets.is_empty() {
         return view! { <p class="muted">{empty}</p> }.into_any();
+    }
+    if !may_change {
+        return view! {
+            <ul class="targets">
+                {targets.into_iter().map(|t| view! {
+                    <li><code>{t.address}</code> <span class="muted">" added " {t.added}</span> " " {t.paused.map(|why| view! { <span class="status status-warning">{why}</span> })}</li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any();
     }
     view! {
         <ActionForm action=remove>

@@ -44,23 +44,15 @@ async fn require_operator() -> Result<(crate::server::AppState, crate::auth::ses
 #[server(endpoint = "support_inbox")]
 pub async fn support_inbox() -> Result<Vec<InboxItem>, AppError> {
     let (state, _) = require_operator().await?;
-    type Row = (i64, i64, String, Option<String>, String, String, String, i64, Option<i64>, Option<i64>, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.id, r.organization_id, o.name, u.email, r.subject, r.description, r.status, r.created_at, \
-         r.mail_id, m.sent_at, r.account_id FROM support_requests r JOIN organizations o ON o.id = r.organization_id \
-         LEFT JOIN users u ON u.id = r.user_id LEFT JOIN outbox_mail m ON m.id = r.mail_id \
-         ORDER BY r.id DESC LIMIT 200",
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = super::store::requests(&state.pool, None).await?;
     let mut items = Vec::with_capacity(rows.len());
-    for (id, org, organization, author, subject, description, status, created, mail_id, sent_at, account_id) in rows {
-        let account = match account_id {
-            Some(account_id) => requested_account(&state.pool, org, account_id).await?.map(|(account, going)| RequestedAccount {
+    for r in rows {
+        let account = match r.account_id {
+            Some(account_id) => requested_account(&state.pool, r.organization_id, account_id).await?.map(|(account, going)| RequestedAccount {
                 description: format!(
                     "{} {} account {}",
                     account.provider.label(),
-                    account.provider.kind_label(&account.kind).unwrap_or_default(),
+                    account.kind.short_label().unwrap_or_default(),
                     account.external_account_id
                 ),
                 name: account.name,
@@ -69,14 +61,14 @@ pub async fn support_inbox() -> Result<Vec<InboxItem>, AppError> {
             None => None,
         };
         items.push(InboxItem {
-            id,
-            organization,
-            author: author.unwrap_or_default(),
-            subject,
-            description,
-            status,
-            created: crate::server::format_time(created),
-            delivery: super::delivery_text(mail_id, sent_at),
+            id: r.id,
+            organization: r.organization,
+            author: r.author.unwrap_or_default(),
+            subject: r.subject,
+            description: r.description,
+            status: r.status,
+            created: crate::server::format_time(r.created_at),
+            delivery: super::delivery_text(r.mail_id, r.sent_at),
             account,
         });
     }
@@ -98,9 +90,9 @@ async fn requested_account(
     if !account.deleted_through_support() {
         return Ok(None);
     }
-    let others_of_its_kind = count_of_kind(pool, organization_id, account.provider, &account.kind).await? - 1;
-    let going = match account.provider.dependents(&account.kind) {
-        Some((provider, kind)) if others_of_its_kind == 0 => count_of_kind(pool, organization_id, provider, kind).await?,
+    let others_of_its_kind = count_of_kind(pool, organization_id, account.kind).await? - 1;
+    let going = match account.kind.dependents() {
+        Some(kind) if others_of_its_kind == 0 => count_of_kind(pool, organization_id, kind).await?,
         _ => 0,
     };
     Ok(Some((account, going)))
@@ -109,23 +101,11 @@ async fn requested_account(
 /// The request, or 404.
 #[cfg(feature = "ssr")]
 async fn request_of(pool: &crate::server::Pool, request_id: i64) -> Result<(i64, Option<i64>, String), AppError> {
-    sqlx::query_as("SELECT organization_id, account_id, status FROM support_requests WHERE id = $1")
-        .bind(request_id)
-        .fetch_optional(pool)
+    super::store::request(pool, request_id)
         .await?
         .ok_or_else(|| AppError::NotFound("That support request does not exist.".into()))
 }
 
-#[cfg(feature = "ssr")]
-async fn close<'c, E: sqlx::Executor<'c, Database = crate::server::Db>>(executor: E, request_id: i64, operator: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE support_requests SET status = 'closed', closed_at = $1, closed_by = $2 WHERE id = $3")
-        .bind(crate::server::now())
-        .bind(operator)
-        .bind(request_id)
-        .execute(executor)
-        .await?;
-    Ok(())
-}
 
 /// The operator, acting in the customer's organization (its audit log shows what support did).
 #[cfg(feature = "ssr")]
@@ -144,7 +124,7 @@ pub async fn close_support_request(request_id: i64) -> Result<(), AppError> {
     let (organization_id, _, _) = request_of(&state.pool, request_id).await?;
     let actor = operator_in(organization_id, &operator).await;
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    close(&mut *tx, request_id, &operator.email).await?;
+    super::store::close(&mut tx, request_id, &operator.email, crate::server::now()).await?;
     crate::audit::write(&mut *tx, &actor, "support_request_closed", &format!("request #{request_id}")).await?;
     tx.commit().await?;
     leptos_axum::redirect("/support/inbox?notice=request-closed", false);
@@ -178,12 +158,12 @@ pub async fn delete_requested_account(request_id: i64, confirm_name: String) -> 
         account.name,
         account.external_account_id
     );
-    if let (Some((provider, kind)), true) = (account.provider.dependents(&account.kind), going > 0) {
-        let deleted = store::delete_of_kind(&mut *tx, organization_id, provider, kind).await?;
+    if let (Some(kind), true) = (account.kind.dependents(), going > 0) {
+        let deleted = store::delete_of_kind(&mut *tx, organization_id, kind).await?;
         detail.push_str(&format!(", with its {deleted} linked account(s)"));
     }
-    crate::audit::write(&mut *tx, &actor, "delete_account", &detail).await?;
-    close(&mut *tx, request_id, &operator.email).await?;
+    crate::audit::write_about(&mut *tx, &actor, "delete_account", crate::audit::About { id: account.id, name: &account.name }, &detail).await?;
+    super::store::close(&mut tx, request_id, &operator.email, crate::server::now()).await?;
     tx.commit().await?;
     leptos_axum::redirect("/support/inbox?notice=requested-account-deleted", false);
     Ok(())
@@ -191,9 +171,7 @@ pub async fn delete_requested_account(request_id: i64, confirm_name: String) -> 
 
 #[component]
 pub fn SupportInboxPage() -> impl IntoView {
-    // Bumped by an entry whose Close or deletion succeeded (hydrated: no page load follows).
-    let changes = RwSignal::new(0_u32);
-    let items = Resource::new(move || changes.get(), |_| support_inbox());
+    let items = Resource::new(|| (), |_| support_inbox());
     // A customer gets "Page not found" (404), not the inbox's heading: they never learn it exists.
     view! {
         <Transition fallback=|| ()>
@@ -206,7 +184,7 @@ pub fn SupportInboxPage() -> impl IntoView {
                 let entries = if list.is_empty() {
                     view! { <p class="muted">"No support requests."</p> }.into_any()
                 } else {
-                    list.into_iter().map(|item| view! { <InboxEntry item changes /> }).collect_view().into_any()
+                    list.into_iter().map(|item| view! { <InboxEntry item /> }).collect_view().into_any()
                 };
                 view! {
                     <Title text="Support inbox" />
@@ -231,16 +209,9 @@ pub fn SupportInboxPage() -> impl IntoView {
 }
 
 #[component]
-fn InboxEntry(item: InboxItem, changes: RwSignal<u32>) -> impl IntoView {
+fn InboxEntry(item: InboxItem) -> impl IntoView {
     let close_action = ServerAction::<CloseSupportRequest>::new();
     let delete_action = ServerAction::<DeleteRequestedAccount>::new();
-    Effect::new(move |_| {
-        let closed = matches!(close_action.value().get(), Some(Ok(())));
-        let deleted = matches!(delete_action.value().get(), Some(Ok(())));
-        if closed || deleted {
-            changes.update(|n| *n += 1);
-        }
-    });
     let close_error = error_of(close_action);
     let delete_error = error_of(delete_action);
     let open = item.status == "open";
@@ -261,7 +232,7 @@ fn InboxEntry(item: InboxItem, changes: RwSignal<u32>) -> impl IntoView {
                 <input id=format!("confirm_name_{id}") name="confirm_name" type="text" autocomplete="off" required />
                 <FieldError error=delete_error field="confirm_name" />
                 <FormError error=delete_error />
-                <Submit pending=delete_action.pending().into() label="Delete this management account" busy="Deleting…" danger=true />
+                <Submit label="Delete this management account" busy="Deleting…" danger=true />
             </ActionForm>
         }
     });
@@ -276,7 +247,7 @@ fn InboxEntry(item: InboxItem, changes: RwSignal<u32>) -> impl IntoView {
                 <ActionForm action=close_action>
                     <input type="hidden" name="request_id" value=id />
                     <FormError error=close_error />
-                    <Submit pending=close_action.pending().into() label="Close" busy="Closing…" />
+                    <Submit label="Close" busy="Closing…" />
                 </ActionForm>
             })}
         </article>

@@ -2,6 +2,8 @@
 //! team through the outbox, listed with their delivery, audit-logged. Operators answer them in
 //! the support inbox (`inbox.rs`).
 pub mod inbox;
+#[cfg(feature = "ssr")]
+pub mod store;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -83,19 +85,16 @@ pub async fn create_support_request(
     };
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let mail_id = crate::mail::outbox::enqueue(&mut tx, &state.sealer, crate::mail::outbox::SUPPORT_REQUEST, &letter, now).await?;
-    sqlx::query(
-        "INSERT INTO support_requests (organization_id, user_id, subject, description, created_at, mail_id, account_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(user.organization_id)
-    .bind(user.user_id)
-    .bind(&subject)
-    .bind(&description)
-    .bind(now)
-    .bind(mail_id)
-    .bind(account_id)
-    .execute(&mut *tx)
-    .await?;
+    let request = store::NewRequest {
+        organization_id: user.organization_id,
+        user_id: user.user_id,
+        subject: &subject,
+        description: &description,
+        mail_id,
+        account_id,
+        created_at: now,
+    };
+    store::insert(&mut tx, &request).await?;
     crate::audit::write(&mut *tx, &actor, "support_request", &format!("subject \"{subject}\"")).await?;
     tx.commit().await?;
     state.mail_wake.notify_one();
@@ -106,24 +105,16 @@ pub async fn create_support_request(
 #[server(endpoint = "support_requests")]
 pub async fn support_requests() -> Result<Vec<SupportRequest>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    type Row = (i64, String, String, i64, Option<String>, Option<i64>, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.id, r.subject, r.status, r.created_at, u.email, r.mail_id, m.sent_at FROM support_requests r \
-         LEFT JOIN users u ON u.id = r.user_id LEFT JOIN outbox_mail m ON m.id = r.mail_id \
-         WHERE r.organization_id = $1 ORDER BY r.id DESC LIMIT 200",
-    )
-    .bind(user.organization_id)
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = store::requests(&state.pool, Some(user.organization_id)).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, subject, status, created, author, mail_id, sent_at)| SupportRequest {
-            id,
-            subject,
-            status,
-            created: crate::server::format_time(created),
-            author: author.unwrap_or_default(),
-            delivery: delivery_text(mail_id, sent_at),
+        .map(|r| SupportRequest {
+            id: r.id,
+            subject: r.subject,
+            status: r.status,
+            created: crate::server::format_time(r.created_at),
+            author: r.author.unwrap_or_default(),
+            delivery: delivery_text(r.mail_id, r.sent_at),
         })
         .collect())
 }
@@ -168,6 +159,7 @@ pub fn SupportPage() -> impl IntoView {
         }
     });
     let requests = Resource::new(move || action.version().get(), |_| support_requests());
+    let crate::accounts::workspace::WorkspaceResource(workspace) = expect_context();
     view! {
         <Title text="Support" />
         <section class="page">
@@ -177,6 +169,11 @@ pub fn SupportPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let (subject, description) = prefill.await.unwrap_or_default();
+                    // Asking support for changes is for Admins and Owners; a Viewer reads the requests.
+                    match workspace.await {
+                        Ok(ws) if !ws.may_change() => return crate::accounts::workspace::changers_only("ask support for changes", ws.role),
+                        _ => {}
+                    }
                     view! {
                         <ActionForm action attr:class="form panel narrow" attr:novalidate=true>
                             {account_id().map(|id| view! { <input type="hidden" name="account_id" value=id /> })}
@@ -187,9 +184,9 @@ pub fn SupportPage() -> impl IntoView {
                             <textarea id="description" name="description" rows="8" maxlength=DESCRIPTION_MAX required>{description}</textarea>
                             <FieldError error field="description" />
                             <FormError error />
-                            <Submit pending=action.pending().into() label="Submit Request" busy="Submitting…" />
+                            <Submit label="Submit Request" busy="Submitting…" />
                         </ActionForm>
-                    }
+                    }.into_any()
                 })}
             </Transition>
             <h2>"Your organization's requests"</h2>

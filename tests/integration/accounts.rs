@@ -54,11 +54,11 @@ async fn the_account_choice_is_remembered_and_scoped_to_the_organization() {
 
 #[tokio::test]
 async fn long_lists_come_a_page_at_a_time() {
-    use xops::accounts::checks::CheckRecord;
-    use xops::accounts::store::{insert, NewAccount};
+    use xops::accounts::check_store::CheckRecord;
+    use xops::accounts::store::{insert, Credentials, NewAccount};
     use xops::accounts::workspace::{CardPage, Workspace};
     use xops::accounts::PAGE_SIZE;
-    use xops::domain::{CheckReason, Provider, Verified};
+    use xops::domain::{AccountKind, AwsKind, CheckReason, Verified};
     let app = TestApp::spawn().await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     app.sign_up(&app.new_browser(), "Globex", "bob@example.com").await;
@@ -71,13 +71,10 @@ async fn long_lists_come_a_page_at_a_time() {
         for i in 0..count {
             let (name, id) = (format!("Account {i:03}"), format!("{org:06}{i:06}"));
             let account = NewAccount {
-                provider: Provider::Aws,
-                kind: if i == 7 { "management" } else { "linked" },
+                kind: AccountKind::Aws(if i == 7 { AwsKind::Management } else { AwsKind::Linked }),
                 name: &name,
                 external_account_id: &id,
-                role_arn: "",
-                app_id: "",
-                domain: "",
+                credentials: Credentials::AwsRole { role_arn: "" },
                 verified: &verified,
             };
             insert(&mut conn, org, &account, &check).await.unwrap();

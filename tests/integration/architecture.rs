@@ -1,24 +1,39 @@
 //! The rules of the house (README, "Layout"), checked on the source itself so that they hold as
-//! it grows: no import circle between the parts of `src/`, cloud clients that import only the
-//! vocabulary, generic parts that never name a provider, exhaustive matches on the provider
-//! enums, provider folders whose `mod.rs` only lists files, and files under 400 lines.
+//! it grows: no import circle between the parts of `src/` or between its files; clients that
+//! import only what is below them, through which every call out goes; SQL only in stores;
+//! generic parts that never name a provider; exhaustive matches on the provider enums; provider
+//! folders whose `mod.rs` only lists files; files under 400 lines.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The cloud clients: each is its own part, below everything but what it may import.
-const CLIENTS: [&str; 3] = ["integrations/aws/sts.rs", "integrations/microsoft/identity.rs", "mail/transport.rs"];
-const CLIENT_MAY_IMPORT: [&str; 3] = ["domain", "crypto", "error"];
+/// The clients of the outside world (a module: its file and its folder): each is its own part,
+/// below everything but what it may import. Every file that calls out is in one
+/// (`every_call_out_goes_through_a_client`).
+const CLIENTS: [&str; 4] = ["integrations/aws/sts", "integrations/microsoft/identity", "mail/transport", "notify/webhook"];
+const CLIENT_MAY_IMPORT: [&str; 4] = ["domain", "crypto", "error", "net"];
+/// The crates that call out, as code names them.
+const CALLING_OUT: [&str; 3] = ["reqwest::", "aws_sdk_", "lettre::"];
+/// Files that call out but are no client, and why.
+const CALLS_OUT_NOT_A_CLIENT: [(&str, &str); 1] = [("startup.rs", "`xops ready` asks this portal's own /readyz on loopback")];
 /// Parts that work for every provider alike and so never name one.
 const PROVIDER_BLIND: [&str; 5] = ["accounts", "layout", "onboarding", "home", "ui"];
 /// The enums every per-provider decision matches on.
 const PROVIDER_ENUMS: [&str; 4] = ["Provider", "Card", "AwsKind", "MsService"];
 const MAX_LINES: usize = 400;
+/// The files outside stores that may hold SQL, and why.
+const SQL_OUTSIDE_STORES: [(&str, &str); 3] = [
+    ("startup.rs", "/readyz asks the database `SELECT 1`: reaching it is what the probe checks"),
+    ("server/db.rs", "connection setup: the first connection's probe, and PostgreSQL's write lock that every write transaction takes"),
+    ("audit.rs", "the audit log's one INSERT, in the caller's transaction: the module is the audit table's store"),
+];
 
 struct SourceFile {
     /// Relative to `src/`, with `/` separators.
     path: String,
     /// The code without comments, string and character literals, and without `mod tests`.
     code: String,
+    /// The source without `mod tests`, literals kept.
+    text: String,
     lines: usize,
 }
 
@@ -42,11 +57,12 @@ fn sources() -> Vec<SourceFile> {
         .map(|path| {
             let text = std::fs::read_to_string(&path).expect("source is UTF-8");
             let relative = path.strip_prefix(&src).expect("under src/").to_string_lossy().replace('\\', "/");
-            let mut code = strip_literals_and_comments(&text);
-            if let Some(tests) = code.find("#[cfg(test)]\nmod tests").or_else(|| code.find("#[cfg(all(test")) {
-                code.truncate(tests);
+            let lines = text.lines().count();
+            let mut text = text;
+            if let Some(tests) = text.find("#[cfg(test)]\nmod tests").or_else(|| text.find("#[cfg(all(test")) {
+                text.truncate(tests);
             }
-            SourceFile { path: relative, code, lines: text.lines().count() }
+            SourceFile { path: relative, code: strip_literals_and_comments(&text), text, lines }
         })
         .collect()
 }
@@ -118,10 +134,15 @@ fn is_ident(c: Option<&char>) -> bool {
 /// The part of `src/` a file belongs to: a client file is a part of its own; everything else
 /// belongs to its top-level module.
 fn part_of(path: &str) -> String {
-    if CLIENTS.contains(&path) {
-        return path.trim_end_matches(".rs").replace('/', "::");
+    if let Some(client) = client_of(path) {
+        return client.replace('/', "::");
     }
     path.split('/').next().unwrap_or(path).trim_end_matches(".rs").to_string()
+}
+
+/// The client module `path` belongs to, if any.
+fn client_of(path: &str) -> Option<&'static str> {
+    CLIENTS.into_iter().find(|client| path.strip_suffix(".rs") == Some(client) || path.starts_with(&format!("{client}/")))
 }
 
 /// The parts `code` refers to through `crate::` paths.
@@ -136,11 +157,11 @@ fn imports(code: &str) -> BTreeSet<String> {
         let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
         let Some(first) = segments.first() else { continue };
         let client = CLIENTS.iter().find(|client| {
-            let client_path = client.trim_end_matches(".rs").replace('/', "::");
+            let client_path = client.replace('/', "::");
             path.starts_with(&format!("{client_path}::")) || path == client_path
         });
         parts.insert(match client {
-            Some(client) => client.trim_end_matches(".rs").replace('/', "::"),
+            Some(client) => client.replace('/', "::"),
             None => first.to_string(),
         });
     }
@@ -196,20 +217,142 @@ fn no_part_of_src_imports_in_a_circle() {
     }
 }
 
+/// A file's module path (`integrations/aws/link.rs` → integrations::aws::link; a `mod.rs` is its folder).
+fn module_of(path: &str) -> Vec<String> {
+    let mut segments: Vec<String> = path.trim_end_matches(".rs").split('/').map(str::to_string).collect();
+    if segments.last().is_some_and(|s| s == "mod") {
+        segments.pop();
+    }
+    segments
+}
+
+/// The modules a file's code names: `crate::` and `super::` paths (a group `{a, b::c}` one level
+/// deep), and in a folder's `mod.rs` its own files by name, except what it re-exports (`pub use`).
+fn named_modules(file: &SourceFile) -> Vec<Vec<String>> {
+    let module = module_of(&file.path);
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let children: Vec<String> = if file.path.ends_with("mod.rs") {
+        file.code
+            .match_indices("mod ")
+            .filter(|(at, _)| !file.code[..*at].chars().last().is_some_and(ident))
+            .filter_map(|(at, _)| file.code[at + 4..].split_once(';').map(|(name, _)| name.trim().to_string()))
+            .filter(|name| name.chars().all(ident))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // The code without its re-exports of its own files.
+    let mut code = String::new();
+    for (i, statement) in file.code.split(';').enumerate() {
+        let reexport = statement.trim_start().starts_with("pub use ")
+            && children.iter().any(|c| statement.trim_start()["pub use ".len()..].starts_with(&format!("{c}::")));
+        if i > 0 {
+            code.push(';');
+        }
+        if !reexport {
+            code.push_str(statement);
+        }
+    }
+    let mut paths = Vec::new();
+    {
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("::") {
+            // The path this `::` belongs to, from its first segment.
+            let start = rest[..at].rfind(|c: char| !(ident(c) || c == ':')).map_or(0, |i| i + 1);
+            let end = at + rest[at..].find(|c: char| !(ident(c) || c == ':')).unwrap_or(rest.len() - at);
+            let path = &rest[start..end];
+            let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+            let group = rest[end..].strip_prefix('{').and_then(|g| g.split_once('}')).map(|(g, _)| g);
+            let end = end + group.map_or(0, |g| g.len() + 2);
+            let items: Vec<Vec<&str>> = match group {
+                Some(group) => group.split(',').map(|i| [segments.clone(), i.trim().split("::").collect()].concat()).collect(),
+                None => vec![segments.clone()],
+            };
+            for segments in items {
+                let resolved = match segments.first() {
+                    Some(&"crate") => Some(segments[1..].iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+                    Some(&"super") | Some(&"self") => {
+                        let mut base = module.clone();
+                        let mut rest = segments.as_slice();
+                        while let Some((first, tail)) = rest.split_first().filter(|(f, _)| **f == "super" || **f == "self") {
+                            if *first == "super" {
+                                base.pop();
+                            }
+                            rest = tail;
+                        }
+                        Some([base, rest.iter().map(|s| s.to_string()).collect()].concat())
+                    }
+                    Some(first) if children.iter().any(|c| c == first) => {
+                        Some([module.clone(), segments.iter().map(|s| s.to_string()).collect()].concat())
+                    }
+                    _ => None,
+                };
+                paths.extend(resolved);
+            }
+            rest = &rest[end..];
+        }
+    }
+    paths
+}
+
+#[test]
+fn no_file_imports_in_a_circle() {
+    let files = sources();
+    let modules: BTreeMap<Vec<String>, String> =
+        files.iter().filter(|f| f.path != "lib.rs" && f.path != "main.rs").map(|f| (module_of(&f.path), f.path.clone())).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files.iter().filter(|f| modules.values().any(|p| *p == f.path)) {
+        let module = module_of(&file.path);
+        let edges = graph.entry(file.path.clone()).or_default();
+        for path in named_modules(file) {
+            // The longest prefix that is a file of ours.
+            let target = (1..=path.len()).rev().find_map(|n| modules.get(&path[..n]));
+            if let Some(target) = target.filter(|t| **t != file.path && module_of(t) != module) {
+                edges.insert(target.clone());
+            }
+        }
+    }
+    assert!(graph["accounts/mod.rs"].contains("accounts/store.rs"), "the scanner is broken: {:?}", graph["accounts/mod.rs"]);
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!("files importing in a circle: {}", cycle.join(" -> "));
+    }
+}
+
 #[test]
 fn the_vocabulary_and_the_clients_import_only_what_is_below_them() {
     let graph = graph(&sources());
     let domain = &graph["domain"];
     assert!(domain.iter().all(|p| p == "error"), "domain imports {domain:?}");
     for client in CLIENTS {
-        let part = client.trim_end_matches(".rs").replace('/', "::");
-        let imported = &graph[&part];
+        let part = client.replace('/', "::");
+        let imported = graph.get(&part).unwrap_or_else(|| panic!("client {client} has no files"));
         let extra: Vec<_> = imported.iter().filter(|p| !CLIENT_MAY_IMPORT.contains(&p.as_str())).collect();
         assert!(extra.is_empty(), "{client} imports {extra:?}; clients import only {CLIENT_MAY_IMPORT:?}");
     }
-    for file in sources().iter().filter(|f| CLIENTS.contains(&f.path.as_str())) {
+    // A client's own file does not reach into the folder it sits in (its files may reach it).
+    for file in sources().iter().filter(|f| CLIENTS.iter().any(|c| f.path.strip_suffix(".rs") == Some(c))) {
         assert!(!file.code.contains("super::"), "{} reaches into its folder", file.path);
     }
+}
+
+#[test]
+fn every_call_out_goes_through_a_client() {
+    let mut clients_seen = BTreeSet::new();
+    for file in sources() {
+        let Some(crate_name) = CALLING_OUT.iter().find(|name| file.code.contains(*name)) else { continue };
+        match client_of(&file.path) {
+            Some(client) => {
+                clients_seen.insert(client);
+            }
+            None => assert!(
+                CALLS_OUT_NOT_A_CLIENT.iter().any(|(path, _)| *path == file.path),
+                "{} calls out ({crate_name}) but is in no client: move the call into one, or list it in CLIENTS",
+                file.path
+            ),
+        }
+    }
+    let unused: Vec<_> = CLIENTS.iter().filter(|c| !clients_seen.contains(*c)).collect();
+    assert!(unused.is_empty(), "{unused:?} call out to nothing: not clients any more?");
 }
 
 #[test]
@@ -302,6 +445,37 @@ fn provider_folders_list_their_files_only() {
             );
         }
     }
+}
+
+/// The SQL statements in `text`: string literals that begin with a statement's first word.
+fn sql_statements(text: &str) -> usize {
+    let words = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"];
+    text.match_indices('"')
+        .filter(|(at, _)| {
+            let rest = text[at + 1..].trim_start();
+            words.iter().any(|w| rest.starts_with(w) && !rest[w.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+        })
+        .count()
+}
+
+#[test]
+fn sql_lives_in_the_features_stores() {
+    let mut in_stores = 0;
+    for file in sources() {
+        let statements = sql_statements(&file.text);
+        let name = file.path.rsplit('/').next().unwrap_or_default();
+        if name == "store.rs" || name.ends_with("_store.rs") {
+            in_stores += statements;
+        } else if statements > 0 {
+            assert!(
+                SQL_OUTSIDE_STORES.iter().any(|(path, _)| *path == file.path),
+                "{} holds {statements} SQL statement(s): move them to its feature's store.rs",
+                file.path
+            );
+        }
+    }
+    assert!(in_stores > 100, "only {in_stores} statements found in stores: the scanner is broken");
+    assert_eq!(sql_statements(r#"let a = "SELECT 1"; let b = "Selected"; let c = " UPDATE x"; let d = "UPDATED";"#), 2);
 }
 
 #[test]

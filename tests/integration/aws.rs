@@ -79,7 +79,7 @@ async fn management_then_linked_account_against_moto() {
 
     // No temporary credentials are kept anywhere.
     let stored: Vec<String> = sqlx::query_scalar(
-        "SELECT name || role_arn || status_message FROM cloud_accounts UNION ALL SELECT detail FROM audit_log",
+        "SELECT name || aws_role_arn || status_message FROM cloud_accounts UNION ALL SELECT detail FROM audit_log",
     )
     .fetch_all(&app.pool)
     .await

@@ -4,8 +4,10 @@
 //! the whole process (floods, known_browsers) is still alone in it.
 mod common;
 
+mod account;
 mod accounts;
 mod architecture;
+mod audit_log;
 mod auth;
 mod aws;
 mod azure_groups;
@@ -16,6 +18,7 @@ mod floods;
 mod guide;
 mod health;
 mod image;
+mod islands;
 mod known_browsers;
 mod mail;
 mod microsoft;
@@ -26,6 +29,7 @@ mod replicas;
 mod security;
 mod startup;
 mod support;
+mod teams;
 
 // The allocator the server runs with (src/main.rs): glibc's per-thread arenas would keep each
 // blocking thread's 19 MiB, and floods would measure the allocator instead of the server.

@@ -209,7 +209,7 @@ async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
     let ok = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await;
     assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-m365");
     let (domain, status): (String, String) =
-        sqlx::query_as("SELECT domain, status FROM cloud_accounts WHERE provider = 'm365'")
+        sqlx::query_as("SELECT m365_domain, status FROM cloud_accounts WHERE provider = 'm365'")
             .fetch_one(&app.pool)
             .await
             .unwrap();
@@ -218,6 +218,29 @@ async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
         expect_status(connect(&app, &app.client, "m365", "Other name", cert.id, &org).await, StatusCode::CONFLICT)
             .await;
     assert!(again.contains("already linked"), "{again}");
+}
+
+/// A server may close a kept-alive connection just as it is reused; a token request is safe to
+/// repeat, so one dropped connection costs the user nothing, and two say what happened.
+#[tokio::test]
+async fn a_connection_dropped_before_microsoft_answers_is_tried_once_more() {
+    let entra = EntraDouble::start().await;
+    entra.register_app(TENANT, APP, &["Exchange.ManageAsApp"]);
+    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let (cert, pem) = generate(&app, &app.client, "m365").await;
+    entra.upload_certificate(APP, &pem);
+    let org = [("organization_id", "contoso.onmicrosoft.com")];
+
+    entra.hang_up_next(2);
+    let lost =
+        expect_status(connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await, StatusCode::BAD_GATEWAY)
+            .await;
+    assert!(lost.contains("could not reach Microsoft") && lost.contains("Nothing was saved"), "{lost}");
+
+    entra.hang_up_next(1);
+    let ok = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await;
+    assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-m365");
 }
 
 #[tokio::test]

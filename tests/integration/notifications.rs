@@ -234,7 +234,7 @@ async fn one_organizations_slow_webhooks_do_not_delay_anothers_alert() {
     let account_of = |email: &'static str| {
         let pool = app.pool.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT a.id FROM cloud_accounts a JOIN users u ON u.organization_id = a.organization_id WHERE u.email = $1")
+            sqlx::query_scalar::<_, i64>("SELECT a.id FROM cloud_accounts a JOIN memberships m ON m.organization_id = a.organization_id JOIN users u ON u.id = m.user_id WHERE u.email = $1")
                 .bind(email)
                 .fetch_one(&pool)
                 .await

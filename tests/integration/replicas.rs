@@ -36,13 +36,7 @@ async fn session_ends_everywhere(cache: SessionCache) {
     // The session cookie as a browser holds it, replayed by hand (a cookie jar would drop it
     // when sign-out clears it; a stolen or stale copy would not).
     let signed_in = a.sign_in(&a.new_browser(), "ada@example.com", PASSWORD).await;
-    let cookie = signed_in
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("xops_session=")).map(str::to_string))
-        .expect("a session cookie");
+    let cookie = session_cookie(&signed_in);
     let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let page = |app: &TestApp| plain.get(format!("{}/integrations", app.url)).header(reqwest::header::COOKIE, &cookie).send();
     assert_eq!(page(&a).await.unwrap().status(), StatusCode::OK);
@@ -70,6 +64,43 @@ async fn session_ends_everywhere(cache: SessionCache) {
         }
         assert!(after.status().is_redirection() && location(&after).starts_with("/signin"), "{}", after.status());
     }
+}
+
+/// The session cookie a sign-in set, as a browser holds it (replayed by hand: a cookie jar
+/// would drop it when sign-out clears it; a stolen or stale copy would not).
+fn session_cookie(signed_in: &reqwest::Response) -> String {
+    signed_in
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("xops_session=")).map(str::to_string))
+        .expect("a session cookie")
+}
+
+/// A member removed on one replica loses the organization at their next request on both, with
+/// sessions cached in memory: the membership is read with the user on every request, not kept
+/// in the session.
+#[tokio::test]
+async fn a_removed_member_loses_the_organization_at_their_next_request_on_every_replica() {
+    let (a, _admin, _viewer) = crate::teams::acme().await;
+    let b = a.replica(|_| {}).await;
+    let cookie = session_cookie(&a.sign_in(&a.new_browser(), "cy@example.com", PASSWORD).await);
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = |app: &TestApp| plain.get(format!("{}/integrations", app.url)).header(reqwest::header::COOKIE, &cookie).send();
+    assert_eq!(page(&a).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(page(&b).await.unwrap().status(), StatusCode::OK);
+
+    let cy = crate::teams::user_id(&a, "cy@example.com").await;
+    let res = b.call(&a.client, "remove_member", &[("user_id", &cy)]).await;
+    assert_eq!(location(&res), "/members?notice=member-removed");
+    for app in [&a, &b] {
+        let after = page(app).await.unwrap();
+        assert!(after.status().is_redirection() && location(&after).starts_with("/signin"), "{}", after.status());
+    }
+    // Signing in again says why there is nothing to sign in to.
+    let res = a.sign_in(&a.new_browser(), "cy@example.com", PASSWORD).await;
+    assert!(expect_status(res, StatusCode::CONFLICT).await.contains("not a member of any organization"));
 }
 
 #[tokio::test]

@@ -54,8 +54,9 @@ pub async fn link_aws_account(
 
 #[cfg(feature = "ssr")]
 async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return_to: Option<&str>) -> Result<(), AppError> {
-    use crate::accounts::store::{self, NewAccount};
-    use crate::domain::{AccountName, RoleArn};
+    use crate::accounts::store::{Credentials, NewAccount};
+    use crate::integrations::linking;
+    use crate::domain::{AccountKind, AccountName, RoleArn};
     let (state, session, user) = crate::auth::session::require_user().await?;
     let kind = AwsKind::parse(&kind)
         .ok_or_else(|| AppError::BadRequest("Choose Management Account or Linked Account.".into()))?;
@@ -69,7 +70,7 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return
             "Link a management account first: a linked account is checked against its management account's AWS Organization.".into(),
         ));
     }
-    crate::integrations::linking::ensure_new(&state.pool, org, kind.provider(), &name, arn.account_id(), |existing| {
+    linking::ensure_new(&state.pool, org, kind.provider(), &name, arn.account_id(), |existing| {
         AppError::conflict(
             RoleArn::FIELD,
             format!("AWS account {} is already linked as \"{existing}\".", arn.account_id()),
@@ -84,28 +85,24 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return
         Ok(verified) => verified,
         Err(err) => {
             let what = format!("\"{name}\" ({})", arn.account_id());
-            crate::integrations::linking::audit_refusal(&state.pool, &user, kind.provider(), &what, &err).await;
+            linking::audit_refusal(&state.pool, &user, kind.provider(), &what, &err).await;
             return Err(err);
         }
     };
 
     let arn_text = arn.to_string();
     let account = NewAccount {
-        provider: kind.provider(),
-        kind: kind.kind_column(),
+        kind: AccountKind::Aws(kind),
         name: name.as_str(),
         external_account_id: arn.account_id(),
-        role_arn: &arn_text,
-        app_id: "",
-        domain: "",
+        credentials: Credentials::AwsRole { role_arn: &arn_text },
         verified: &verified,
     };
-    let mut tx = crate::server::begin_write(&state.pool).await?;
-    let check = crate::integrations::linking::first_check(&state, &account, started);
-    let id = store::insert(&mut tx, org, &account, &check).await?;
     let detail =
         format!("{} \"{name}\" ({}) linked, status {}", kind.label(), arn.account_id(), verified.status.as_str());
-    crate::integrations::linking::finish(tx, &session, &user, &account, id, &detail, return_to).await
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let id = linking::save(&mut tx, &state, org, &account, started, &user.actor().await, &detail).await?;
+    linking::finish(tx, &session, &account, id, return_to).await
 }
 
 /// Runs the verification of an existing AWS or EKS account again.
@@ -125,10 +122,7 @@ pub async fn reverify(
 
 #[cfg(feature = "ssr")]
 pub(crate) async fn external_id(pool: &crate::server::Pool, organization_id: i64) -> Result<String, AppError> {
-    Ok(sqlx::query_scalar("SELECT external_id FROM organizations WHERE id = $1")
-        .bind(organization_id)
-        .fetch_one(pool)
-        .await?)
+    crate::auth::store::external_id(pool, organization_id).await
 }
 
 /// The organization's management accounts' roles, oldest first.
@@ -137,8 +131,7 @@ async fn management_roles(
     pool: &crate::server::Pool,
     organization_id: i64,
 ) -> Result<Vec<crate::domain::RoleArn>, AppError> {
-    let (provider, kind) = (AwsKind::Management.provider(), AwsKind::Management.kind_column());
-    let arns = crate::accounts::store::role_arns_of_kind(pool, organization_id, provider, kind).await?;
+    let arns = crate::accounts::store::role_arns_of_kind(pool, organization_id, AwsKind::Management).await?;
     Ok(arns.iter().filter_map(|a| crate::domain::RoleArn::parse(a).ok()).collect())
 }
 

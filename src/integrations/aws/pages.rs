@@ -4,8 +4,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::link::{load_aws_setup, AwsSetup, LinkAwsAccount};
-use crate::accounts::workspace::{refresh_after, with_workspace};
-use crate::domain::{AwsKind, Card, RoleArn};
+use crate::accounts::workspace::with_workspace;
+use crate::domain::{AwsKind, Card};
 use crate::integrations::list::CardAccounts;
 use crate::integrations::marks::provider_mark;
 use crate::ui::{dialog_link, error_of, here, typed, Dialog, DialogRequest, FieldError, FormError, Notice, Submit};
@@ -13,14 +13,14 @@ use crate::ui::{dialog_link, error_of, here, typed, Dialog, DialogRequest, Field
 /// The AWS card: its accounts, and Add Account, which opens Select AWS Account Type.
 #[component]
 pub fn AwsPage() -> impl IntoView {
-    let here = here();
+    let here = StoredValue::new(here());
     view! {
         <Title text="AWS" />
         <section class="page">
             <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / AWS (Amazon Web Services)"</p>
             <div class="page-head">
                 <h1>"AWS (Amazon Web Services)"</h1>
-                {dialog_link(DialogRequest::AccountType, &here, "Add Account", "btn btn-primary")}
+                {with_workspace(move |ws| ws.may_change().then(|| dialog_link(DialogRequest::AccountType, &here.get_value(), "Add Account", "btn btn-primary")))}
             </div>
             <Notice />
             <h2>"AWS accounts"</h2>
@@ -43,7 +43,7 @@ pub fn AccountTypeDialog() -> impl IntoView {
                 // selection): that user goes on to the new account's card.
                 let from = if ws.total_accounts() > 0 { format!("?from={}", crate::domain::percent_encode(&here.get_value())) } else { String::new() };
                 let has_management =
-                    ws.accounts_of(Card::Aws).iter().any(|a| AwsKind::of(a.provider, &a.kind) == Some(AwsKind::Management));
+                    ws.accounts_of(Card::Aws).iter().any(|a| a.kind.aws() == Some(AwsKind::Management));
                 let linked = if has_management {
                     view! {
                         <a href=format!("/integrations/aws/link/linked{from}") class="platform-card">
@@ -95,7 +95,7 @@ pub fn LinkAwsPage() -> impl IntoView {
                 </p>
                 <h1>"Link a New AWS Account"</h1>
                 <p class="lead">{kind.label()}</p>
-                <LinkAwsForm kind />
+                <crate::accounts::workspace::ForChangers doing="link accounts"><LinkAwsForm kind /></crate::accounts::workspace::ForChangers>
                 <crate::accounts::workspace::SupportContact />
             </section>
         }
@@ -114,7 +114,7 @@ pub fn EksPage() -> impl IntoView {
             <h1>"Link a New AWS Account"</h1>
             <p class="lead">"EKS: Xops reads your Amazon EKS clusters through a read-only role."</p>
             <Notice />
-            <LinkAwsForm kind=AwsKind::Eks />
+            <crate::accounts::workspace::ForChangers doing="link accounts"><LinkAwsForm kind=AwsKind::Eks /></crate::accounts::workspace::ForChangers>
             <crate::accounts::workspace::SupportContact />
             <h2>"EKS accounts"</h2>
             <CardAccounts card=Card::Eks />
@@ -125,11 +125,7 @@ pub fn EksPage() -> impl IntoView {
 #[component]
 fn LinkAwsForm(kind: AwsKind) -> impl IntoView {
     let action = ServerAction::<LinkAwsAccount>::new();
-    refresh_after(action);
-    let server_error = error_of(action);
-    // The same parse as the server's, as the user leaves the field.
-    let arn_error = RwSignal::new(None);
-    let error = Signal::derive(move || arn_error.get().or_else(|| server_error.get()));
+    let error = error_of(action);
     let setup = Resource::new(move || (), move |_| load_aws_setup(kind.as_str().to_string()));
     view! {
         <div class="link-layout">
@@ -150,11 +146,10 @@ fn LinkAwsForm(kind: AwsKind) -> impl IntoView {
                         autocomplete="off"
                         placeholder="arn:aws:iam::123456789012:role/XopsReadOnlyAccess"
                         value=typed("role_arn")
-                        on:change=move |ev| arn_error.set(RoleArn::parse(&event_target_value(&ev)).err())
                     />
                     <FieldError error field="role_arn" />
                     <FormError error />
-                    <Submit pending=action.pending().into() label="Connect" busy="Verifying with AWS…" />
+                    <Submit label="Connect" busy="Verifying with AWS…" />
                 </ActionForm>
             </section>
             <Transition fallback=|| ()>
@@ -171,8 +166,6 @@ fn LinkAwsForm(kind: AwsKind) -> impl IntoView {
 
 /// The information ("i") button and the step-by-step setup it opens.
 fn guidance(kind: AwsKind, setup: AwsSetup) -> impl IntoView {
-    let external_id = setup.external_id.clone();
-    let copy = move |_| copy_to_clipboard(&external_id);
     let account = match kind {
         AwsKind::Management => "your AWS Organization's management account",
         AwsKind::Linked => "the linked (member) account",
@@ -189,7 +182,7 @@ fn guidance(kind: AwsKind, setup: AwsSetup) -> impl IntoView {
                 <label for="external_id">"Your External ID"</label>
                 <div class="copy-row">
                     <input id="external_id" type="text" readonly value=setup.external_id.clone() />
-                    <button type="button" class="btn btn-small" on:click=copy>"Copy"</button>
+                    <crate::islands::CopyButton text=setup.external_id.clone() />
                 </div>
                 <p class="hint">"Every role you create for Xops must require this External ID. The template sets it for you."</p>
             </div>
@@ -223,11 +216,3 @@ fn guidance(kind: AwsKind, setup: AwsSetup) -> impl IntoView {
     }
 }
 
-fn copy_to_clipboard(text: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().navigator().clipboard().write_text(text);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = text;
-}

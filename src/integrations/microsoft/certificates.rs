@@ -7,8 +7,6 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::domain::MsService;
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::error::OnUniqueViolation;
 
 /// A generated certificate as the page shows it (never the private key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,17 +48,7 @@ pub async fn sweep_unconnected(pool: crate::server::Pool) {
     let sweep = pool.clone();
     crate::server::jobs::every(pool, "sweep_unconnected_certificates", std::time::Duration::from_secs(600), move |now| {
         let pool = sweep.clone();
-        async move {
-            sqlx::query(
-                "DELETE FROM certificates WHERE account_id IS NULL AND \
-                 ((renewal_of IS NULL AND created_at < $1) OR created_at < $2)",
-            )
-            .bind(now - PENDING_SECS)
-            .bind(now - RENEWAL_SECS)
-                .execute(&pool)
-                .await
-                .map(|_| ())
-        }
+        async move { super::store::delete_unconnected(&pool, now - PENDING_SECS, now - RENEWAL_SECS).await }
     })
     .await
 }
@@ -91,13 +79,7 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let now = crate::server::now();
-    let pending: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM certificates WHERE organization_id = $1 AND account_id IS NULL AND renewal_of IS NULL AND created_at > $2",
-    )
-    .bind(user.organization_id)
-    .bind(now - PENDING_SECS)
-    .fetch_one(&state.pool)
-    .await?;
+    let pending = super::store::count_unconnected(&state.pool, user.organization_id, now - PENDING_SECS).await?;
     if pending >= MAX_PENDING {
         return Err(AppError::TooManyAttempts(format!(
             "Your organization has {pending} certificates that are not connected to an account yet. Connect one of \
@@ -134,24 +116,17 @@ pub async fn create(
     let sealed = state.sealer.seal(&cert.private_key_pkcs8, &key_context(user.organization_id, &cert.thumbprint))?;
     let x5t = crate::crypto::base64url(&crate::crypto::sha256(&cert.cert_der));
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO certificates (organization_id, service, cert_pem, thumbprint, x5t_s256, not_after, sealed_key, key_nonce, \
-         key_id, created_at, sealed_bound, renewal_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) RETURNING id",
-    )
-    .bind(user.organization_id)
-    .bind(service.as_str())
-    .bind(&cert.cert_pem)
-    .bind(&cert.thumbprint)
-    .bind(&x5t)
-    .bind(cert.not_after)
-    .bind(&sealed.ciphertext)
-    .bind(&sealed.nonce)
-    .bind(&sealed.key_id)
-    .bind(crate::server::now())
-    .bind(renewal_of)
-    .fetch_one(&mut *tx)
-    .await
-    .on_unique_violation(|| AppError::conflict("certificate", "A new certificate for this account was made a moment ago."))?;
+    let new = super::store::NewCertificate {
+        service: service.as_str(),
+        cert_pem: &cert.cert_pem,
+        thumbprint: &cert.thumbprint,
+        x5t_s256: &x5t,
+        not_after: cert.not_after,
+        sealed: &sealed,
+        renewal_of,
+        created_at: crate::server::now(),
+    };
+    let id = super::store::insert(&mut tx, user.organization_id, &new).await?;
     let detail = match renewal_of {
         None => format!("{} certificate {}", service.label(), cert.thumbprint),
         Some(account) => format!("{} certificate {} made to renew account {account}'s", service.label(), cert.thumbprint),
@@ -164,14 +139,9 @@ pub async fn create(
 #[server(endpoint = "certificate_info")]
 pub async fn load_certificate_info(certificate_id: i64) -> Result<CertificateInfo, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT thumbprint, not_after FROM certificates WHERE id = $1 AND organization_id = $2")
-            .bind(certificate_id)
-            .bind(user.organization_id)
-            .fetch_optional(&state.pool)
-            .await?;
-    let (thumbprint, not_after) =
-        row.ok_or_else(|| AppError::NotFound("That certificate does not exist; generate a new one.".into()))?;
+    let (thumbprint, not_after) = super::store::thumbprint(&state.pool, user.organization_id, certificate_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("That certificate does not exist; generate a new one.".into()))?;
     Ok(CertificateInfo::new(certificate_id, thumbprint, not_after))
 }
 
@@ -192,19 +162,10 @@ impl StoredKey {
         certificate_id: i64,
         account_id: Option<i64>,
     ) -> Result<StoredKey, AppError> {
-        let row: Option<(String, String, String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
-            "SELECT service, thumbprint, x5t_s256, sealed_key, key_nonce, key_id FROM certificates \
-             WHERE organization_id = $1 AND (id = $2 OR account_id = $3) ORDER BY id DESC LIMIT 1",
-        )
-        .bind(org)
-        .bind(certificate_id)
-        .bind(account_id)
-        .fetch_optional(&state.pool)
-        .await?;
-        let (service, thumbprint, x5t_s256, ciphertext, nonce, key_id) = row.ok_or_else(|| {
-            AppError::invalid("certificate", "That certificate no longer exists: generate a new one.")
-        })?;
-        let sealed = crate::crypto::Sealed { ciphertext, nonce, key_id };
+        let super::store::SealedKey { service, thumbprint, x5t_s256, sealed } =
+            super::store::sealed_key(&state.pool, org, certificate_id, account_id).await?.ok_or_else(|| {
+                AppError::invalid("certificate", "That certificate no longer exists: generate a new one.")
+            })?;
         let private_key_pkcs8 = state.sealer.open(&sealed, &key_context(org, &thumbprint))?;
         Ok(StoredKey { service, thumbprint, x5t_s256, private_key_pkcs8 })
     }
@@ -221,11 +182,7 @@ fn key_context(org: i64, thumbprint: &str) -> Vec<u8> {
 /// then binds keys sealed before binding existed to their organization and thumbprint.
 #[cfg(feature = "ssr")]
 pub async fn check_and_bind_sealed_keys(pool: &crate::server::Pool, sealer: &crate::crypto::Sealer) -> Result<(), String> {
-    let other: Option<String> = sqlx::query_scalar("SELECT key_id FROM certificates WHERE key_id != $1 LIMIT 1")
-        .bind(sealer.key_id())
-        .fetch_optional(pool)
-        .await
-        .map_err(|e| e.to_string())?;
+    let other = super::store::other_master_key(pool, sealer.key_id()).await.map_err(|e| e.to_string())?;
     if let Some(other) = other {
         return Err(format!(
             "the database holds private keys sealed under master key {other}, but the loaded master key is {}. \
@@ -234,26 +191,11 @@ pub async fn check_and_bind_sealed_keys(pool: &crate::server::Pool, sealer: &cra
             sealer.key_id()
         ));
     }
-    type Row = (i64, i64, String, Vec<u8>, Vec<u8>, String);
-    let unbound: Vec<Row> = sqlx::query_as(
-        "SELECT id, organization_id, thumbprint, sealed_key, key_nonce, key_id FROM certificates WHERE sealed_bound = 0",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(|e| e.to_string())?;
-    for (id, org, thumbprint, ciphertext, nonce, key_id) in unbound {
-        let key = sealer
-            .open(&crate::crypto::Sealed { ciphertext, nonce, key_id }, b"")
-            .map_err(|_| format!("certificate {id}'s private key does not open with the master key"))?;
+    for (id, org, thumbprint, sealed) in super::store::unbound_keys(pool).await.map_err(|e| e.to_string())? {
+        let key =
+            sealer.open(&sealed, b"").map_err(|_| format!("certificate {id}'s private key does not open with the master key"))?;
         let sealed = sealer.seal(&key, &key_context(org, &thumbprint)).map_err(|e| e.to_string())?;
-        sqlx::query("UPDATE certificates SET sealed_key = $1, key_nonce = $2, key_id = $3, sealed_bound = 1 WHERE id = $4")
-            .bind(&sealed.ciphertext)
-            .bind(&sealed.nonce)
-            .bind(&sealed.key_id)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map_err(|e| e.to_string())?;
+        super::store::rebind_key(pool, id, &sealed).await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -267,15 +209,7 @@ pub async fn attach(
     certificate_id: i64,
     account_id: i64,
 ) -> Result<(), AppError> {
-    let attached = sqlx::query(
-        "UPDATE certificates SET account_id = $1 WHERE id = $2 AND organization_id = $3 AND account_id IS NULL AND renewal_of IS NULL",
-    )
-    .bind(account_id)
-    .bind(certificate_id)
-    .bind(org)
-    .execute(&mut **tx)
-    .await?;
-    if attached.rows_affected() != 1 {
+    if !super::store::attach(tx, org, certificate_id, account_id).await? {
         return Err(AppError::invalid(
             "certificate",
             "This certificate is already used by another account: generate a new one.",
@@ -301,13 +235,7 @@ pub async fn certificate_download(
     let Some(id) = file.strip_suffix(".cer").and_then(|id| id.parse::<i64>().ok()) else {
         return AppError::NotFound("There is no such certificate.".into()).into_response();
     };
-    let row: Result<Option<(String, String)>, _> =
-        sqlx::query_as("SELECT cert_pem, service FROM certificates WHERE id = $1 AND organization_id = $2")
-            .bind(id)
-            .bind(user.organization_id)
-            .fetch_optional(&state.pool)
-            .await;
-    match row {
+    match super::store::public_pem(&state.pool, user.organization_id, id).await {
         Ok(Some((pem, service))) => (
             [
                 (header::CONTENT_TYPE, "application/x-x509-ca-cert".to_string()),
@@ -318,6 +246,6 @@ pub async fn certificate_download(
         )
             .into_response(),
         Ok(None) => AppError::NotFound("There is no such certificate.".into()).into_response(),
-        Err(err) => AppError::from(err).into_response(),
+        Err(err) => err.into_response(),
     }
 }

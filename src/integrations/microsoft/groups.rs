@@ -6,39 +6,13 @@
 //! are never touched by this.
 use std::collections::{HashMap, HashSet};
 
+use sqlx::AnyConnection;
+
+use super::azure_store::{self, StoredSubscription};
+use super::identity::arm::ManagementGroup;
 use super::identity::Subscription;
+use crate::domain::{AccountStatus, Verified};
 use crate::error::AppError;
-
-/// (group id, display name, selected) of the groups Azure last showed.
-pub async fn stored(pool: &crate::server::Pool, account_id: i64) -> Result<Vec<(String, String, bool)>, AppError> {
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT group_id, display_name, selected FROM azure_management_groups WHERE account_id = $1 ORDER BY display_name, group_id",
-    )
-    .bind(account_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(id, name, selected)| (id, name, selected != 0)).collect())
-}
-
-/// Selects exactly the groups in `wanted` (400 at `groups` for one Azure has not shown).
-pub async fn select(tx: &mut sqlx::Transaction<'_, crate::server::Db>, account_id: i64, wanted: &HashSet<String>) -> Result<(), AppError> {
-    let known: Vec<String> = sqlx::query_scalar("SELECT group_id FROM azure_management_groups WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_all(&mut **tx)
-        .await?;
-    if wanted.iter().any(|w| !known.contains(w)) {
-        return Err(AppError::invalid("groups", "A checked management group is not in this tenant's list: Refresh the list."));
-    }
-    for id in known {
-        sqlx::query("UPDATE azure_management_groups SET selected = $1 WHERE account_id = $2 AND group_id = $3")
-            .bind(i64::from(wanted.contains(&id)))
-            .bind(account_id)
-            .bind(&id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
 
 /// What a check changed through the selected groups, for its message.
 #[derive(Debug, Default)]
@@ -51,7 +25,7 @@ pub struct GroupChanges {
 
 impl GroupChanges {
     /// `verified` with these changes said (an unreadable selected group is a warning).
-    pub fn annotate(self, mut verified: crate::domain::Verified) -> crate::domain::Verified {
+    fn annotate(&self, mut verified: Verified) -> Verified {
         if !self.joined.is_empty() {
             verified.message.push_str(&format!(" Connected through a selected management group: {}.", self.joined.join(", ")));
         }
@@ -62,8 +36,8 @@ impl GroupChanges {
             ));
         }
         if !self.unreadable.is_empty() {
-            if verified.status == crate::domain::AccountStatus::Connected {
-                verified.status = crate::domain::AccountStatus::Warning;
+            if verified.status == AccountStatus::Connected {
+                verified.status = AccountStatus::Warning;
             }
             verified.message.push_str(&format!(
                 " Xops could not read what is under management group {}: give the app the Reader role on it, then Re-test.",
@@ -74,15 +48,31 @@ impl GroupChanges {
     }
 }
 
-/// Reads the tenant's groups and the subscriptions under the selected ones with `token`, and
-/// stores the result: connects those that appeared (if Azure shows them `visible` and
-/// Enabled), disconnects those that left.
-pub async fn sync(
+/// What a check of an Azure account found, read from Azure and compared with what is stored;
+/// written by `apply` in the transaction that records the check.
+pub struct Findings {
+    account_id: i64,
+    /// The tenant's groups (None if the app may not list them: the stored ones stay).
+    groups: Option<Vec<ManagementGroup>>,
+    /// Subscriptions that appeared under a selected group, with it, and whether one is stored.
+    joins: Vec<(Subscription, String, bool)>,
+    /// Ids of those connected through a group they are no longer under.
+    leaves: Vec<String>,
+    changes: GroupChanges,
+    /// Selected subscriptions the app no longer sees, and those it sees that are not stored.
+    gone: Vec<String>,
+    new: Vec<String>,
+}
+
+/// Reads, with `token`, the tenant's groups and the subscriptions under the selected ones, and
+/// compares them and the `visible` subscriptions with what is stored: a subscription that
+/// appeared under a selected group (Enabled) is to be connected, one that left disconnected.
+pub async fn read(
     state: &crate::server::AppState,
     account_id: i64,
     token: &str,
     visible: &[Subscription],
-) -> Result<GroupChanges, AppError> {
+) -> Result<Findings, AppError> {
     let groups = match state.microsoft.management_groups(token).await {
         Ok(groups) => Some(groups),
         // Without Reader on any group there is nothing to choose; the page says how to fix it.
@@ -92,7 +82,7 @@ pub async fn sync(
         }
     };
     let selected: Vec<(String, String)> =
-        stored(&state.pool, account_id).await?.into_iter().filter(|(.., s)| *s).map(|(id, name, _)| (id, name)).collect();
+        azure_store::groups(&state.pool, account_id).await?.into_iter().filter(|(.., s)| *s).map(|(id, name, _)| (id, name)).collect();
     let mut changes = GroupChanges::default();
     let mut under: HashMap<String, String> = HashMap::new();
     let mut read_groups = HashSet::new();
@@ -107,86 +97,101 @@ pub async fn sync(
             Err(_) => changes.unreadable.push(format!("{name} ({group})")),
         }
     }
-    let mut tx = crate::server::begin_write(&state.pool).await?;
-    if let Some(groups) = groups {
-        store_groups(&mut tx, account_id, &groups).await?;
+    let mut conn = state.pool.acquire().await?;
+    let mut stored = azure_store::subscriptions(&mut conn, account_id).await?;
+    drop(conn);
+    // Connected through a group that is no longer selected, or that it is no longer under.
+    let mut leaves = Vec::new();
+    for row in stored.iter_mut().filter(|row| !row.via_group.is_empty()) {
+        let still = under.contains_key(&row.id)
+            || (selected.iter().any(|(g, _)| *g == row.via_group) && !read_groups.contains(&row.via_group));
+        if !still {
+            leaves.push(row.id.clone());
+            changes.left.push(row.name.clone());
+            row.selected = false;
+        }
     }
-    let stored_subs: Vec<(String, String, i64, String)> = sqlx::query_as(
-        "SELECT subscription_id, display_name, selected, via_group FROM azure_subscriptions WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut joins = Vec::new();
     for s in visible.iter().filter(|s| s.state == "Enabled") {
         let id = s.id.trim().to_lowercase();
         let Some(group) = under.get(&id) else { continue };
-        match stored_subs.iter().find(|(stored_id, ..)| *stored_id == id) {
-            Some((_, _, 1, _)) => {}
-            Some(_) => {
-                sqlx::query("UPDATE azure_subscriptions SET selected = 1, via_group = $1 WHERE account_id = $2 AND subscription_id = $3")
-                    .bind(group)
-                    .bind(account_id)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                changes.joined.push(s.name.clone());
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO azure_subscriptions (account_id, subscription_id, display_name, state, selected, via_group) \
-                     VALUES ($1, $2, $3, $4, 1, $5)",
-                )
-                .bind(account_id)
-                .bind(&id)
-                .bind(&s.name)
-                .bind(&s.state)
-                .bind(group)
-                .execute(&mut *tx)
-                .await?;
-                changes.joined.push(s.name.clone());
-            }
+        let row = stored.iter_mut().find(|row| row.id == id);
+        if row.as_ref().is_some_and(|row| row.selected) {
+            continue;
+        }
+        joins.push((s.clone(), group.clone(), row.is_some()));
+        changes.joined.push(s.name.clone());
+        match row {
+            Some(row) => row.selected = true,
+            None => stored.push(StoredSubscription {
+                id,
+                name: s.name.clone(),
+                state: s.state.clone(),
+                selected: true,
+                via_group: group.clone(),
+            }),
         }
     }
-    // Connected through a group that is no longer selected, or that it is no longer under.
-    for (id, name, _, via) in stored_subs.iter().filter(|(.., via)| !via.is_empty()) {
-        let still = under.contains_key(id) || (selected.iter().any(|(g, _)| g == via) && !read_groups.contains(via));
-        if !still {
-            sqlx::query("UPDATE azure_subscriptions SET selected = 0, via_group = '' WHERE account_id = $1 AND subscription_id = $2")
-                .bind(account_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            changes.left.push(name.clone());
-        }
-    }
-    tx.commit().await?;
-    Ok(changes)
+    stored.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let visible_ids: Vec<String> = visible.iter().map(|s| s.id.trim().to_lowercase()).collect();
+    let gone = stored
+        .iter()
+        .filter(|row| row.selected && !visible_ids.contains(&row.id))
+        .map(|row| format!("{} ({})", row.name, row.id))
+        .collect();
+    let new = visible
+        .iter()
+        .zip(&visible_ids)
+        .filter(|(_, id)| !stored.iter().any(|row| row.id == **id))
+        .map(|(s, _)| s.name.clone())
+        .collect();
+    Ok(Findings { account_id, groups, joins, leaves, changes, gone, new })
 }
 
-/// Replaces the stored groups with `groups`, keeping the choice of those still there.
-pub async fn store_groups(
-    tx: &mut sqlx::Transaction<'_, crate::server::Db>,
-    account_id: i64,
-    groups: &[super::identity::arm::ManagementGroup],
-) -> Result<(), AppError> {
-    let kept: Vec<String> =
-        sqlx::query_scalar("SELECT group_id FROM azure_management_groups WHERE account_id = $1 AND selected = 1")
-            .bind(account_id)
-            .fetch_all(&mut **tx)
-            .await?;
-    sqlx::query("DELETE FROM azure_management_groups WHERE account_id = $1").bind(account_id).execute(&mut **tx).await?;
-    for g in groups {
-        let name = if g.properties.display_name.is_empty() { &g.name } else { &g.properties.display_name };
-        sqlx::query(
-            "INSERT INTO azure_management_groups (account_id, group_id, display_name, selected) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(account_id)
-        .bind(&g.name)
-        .bind(name)
-        .bind(i64::from(kept.contains(&g.name)))
-        .execute(&mut **tx)
-        .await?;
+impl Findings {
+    /// Stores what was found, on the connection of the check's transaction.
+    pub async fn apply(&self, conn: &mut AnyConnection) -> Result<(), AppError> {
+        if let Some(groups) = &self.groups {
+            azure_store::replace_groups(conn, self.account_id, groups).await?;
+        }
+        for (subscription, group, stored) in &self.joins {
+            if *stored {
+                azure_store::set_selected(conn, self.account_id, &subscription.id.trim().to_lowercase(), true, group).await?;
+            } else {
+                azure_store::insert_via_group(conn, self.account_id, subscription, group).await?;
+            }
+        }
+        for id in &self.leaves {
+            azure_store::set_selected(conn, self.account_id, id, false, "").await?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// `verified` with what changed said: a selected subscription the app no longer sees is a
+    /// warning; ones it sees that are not stored are reported as new and left unselected
+    /// (never connected without the user); then what the groups connected and disconnected.
+    pub fn annotate(&self, mut verified: Verified) -> Verified {
+        let (gone, new) = (&self.gone, &self.new);
+        if !gone.is_empty() {
+            verified.status = AccountStatus::Warning;
+            verified.message = format!(
+                "{} no longer visible to the app: {}. Give the app the Reader role on {} again (the subscription's Access \
+                 control (IAM)), or clear {} under Edit, then Re-test.",
+                if gone.len() == 1 { "A selected subscription is" } else { "Selected subscriptions are" },
+                gone.join(", "),
+                if gone.len() == 1 { "it" } else { "them" },
+                if gone.len() == 1 { "it" } else { "them" },
+            );
+        }
+        if !new.is_empty() {
+            verified.message.push_str(&format!(
+                " {} new subscription{} visible (not selected): {}. Select {} under Edit.",
+                new.len(),
+                if new.len() == 1 { " is" } else { "s are" },
+                new.join(", "),
+                if new.len() == 1 { "it" } else { "them" },
+            ));
+        }
+        self.changes.annotate(verified)
+    }
 }

@@ -117,13 +117,7 @@ impl Microsoft {
             ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
             ("client_assertion", assertion.as_str()),
         ];
-        let response = self
-            .http
-            .post(self.token_endpoint(credential.tenant_id))
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| self.network(e))?;
+        let response = self.send(self.http.post(self.token_endpoint(credential.tenant_id)).form(&form)).await?;
         let status = response.status();
         let body = response.text().await.map_err(|e| self.network(e))?;
         if status.is_success() {
@@ -146,7 +140,7 @@ impl Microsoft {
     pub async fn read_access_reviews(&self, access_token: &str) -> Result<(), AppError> {
         let base = self.settings.graph_url.trim_end_matches('/');
         let url = format!("{base}/v1.0/identityGovernance/accessReviews/definitions?$top=1");
-        let response = self.http.get(&url).bearer_auth(access_token).send().await.map_err(|e| self.network(e))?;
+        let response = self.send(self.http.get(&url).bearer_auth(access_token)).await?;
         match response.status().as_u16() {
             200..=299 => Ok(()),
             403 => Err(AppError::Verification(
@@ -163,6 +157,21 @@ impl Microsoft {
             status => Err(AppError::Upstream(format!(
                 "Microsoft Graph answered HTTP {status} when reading access reviews. Nothing was saved; try again later."
             ))),
+        }
+    }
+
+    /// Sends `request`, once more if the connection failed before an answer came: a pooled
+    /// connection the server closed while idle fails the first send (seen against Microsoft's
+    /// and the test double's keep-alive limits). Every call here (a token request, reads) is
+    /// safe to repeat; a timeout is not retried, so the user waits at most twice the timeout.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, AppError> {
+        let again = request.try_clone();
+        match (request.send().await, again) {
+            (Err(e), Some(again)) if !e.is_timeout() => {
+                tracing::info!(error = %e, "Microsoft call failed before an answer; trying once more");
+                again.send().await.map_err(|e| self.network(e))
+            }
+            (sent, _) => sent.map_err(|e| self.network(e)),
         }
     }
 

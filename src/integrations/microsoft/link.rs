@@ -47,8 +47,9 @@ async fn link_microsoft_account_inner(
     certificate_id: Option<&str>,
 ) -> Result<(), AppError> {
     use super::certificates::{self, StoredKey};
-    use crate::accounts::store::{self, NewAccount};
-    use crate::domain::{AccountName, Guid, OnMicrosoftDomain};
+    use crate::accounts::store::{Credentials, NewAccount};
+    use crate::domain::{AccountKind, AccountName, Guid, OnMicrosoftDomain};
+    use crate::integrations::linking;
     let (state, session, user) = crate::auth::session::require_user().await?;
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
@@ -66,7 +67,7 @@ async fn link_microsoft_account_inner(
         )
     })?;
     let org = user.organization_id;
-    crate::integrations::linking::ensure_new(&state.pool, org, service.provider(), &name, tenant_id.as_str(), |existing| {
+    linking::ensure_new(&state.pool, org, service.provider(), &name, tenant_id.as_str(), |existing| {
         AppError::conflict(
             "tenant_id",
             format!("This tenant is already linked for {} as \"{existing}\".", service.label()),
@@ -81,41 +82,37 @@ async fn link_microsoft_account_inner(
         ));
     }
     let started = std::time::Instant::now();
-    let (verified, subscriptions) = match verify(&state, &key, service, app_id.as_str(), tenant_id.as_str(), Check::Link).await {
+    let Verification { verified, subscriptions, token } = match verify(&state, &key, service, app_id.as_str(), tenant_id.as_str(), Check::Link).await {
         Ok(verified) => verified,
         Err(err) => {
             let what = format!("\"{name}\" (tenant {tenant_id}, app {app_id})");
-            crate::integrations::linking::audit_refusal(&state.pool, &user, service.provider(), &what, &err).await;
+            linking::audit_refusal(&state.pool, &user, service.provider(), &what, &err).await;
             return Err(err);
         }
     };
     // The tenant's management groups, to choose from at once (none if the app may not read them).
     let groups = match service {
-        MsService::Azure => match sign_in(&state, &key, service, app_id.as_str(), tenant_id.as_str(), Check::Link).await {
-            Ok(token) => state.microsoft.management_groups(&token).await.unwrap_or_default(),
-            Err(_) => Vec::new(),
-        },
+        MsService::Azure => state.microsoft.management_groups(&token).await.unwrap_or_default(),
         MsService::M365 | MsService::Entra => Vec::new(),
     };
 
     let account = NewAccount {
-        provider: service.provider(),
-        kind: "",
+        kind: AccountKind::Microsoft(service),
         name: name.as_str(),
         external_account_id: tenant_id.as_str(),
-        role_arn: "",
-        app_id: app_id.as_str(),
-        domain: domain.as_ref().map(|d| d.as_str()).unwrap_or_default(),
+        credentials: Credentials::MicrosoftApp {
+            app_id: app_id.as_str(),
+            m365_domain: domain.as_ref().map(|d| d.as_str()).unwrap_or_default(),
+        },
         verified: &verified,
     };
-    let mut tx = crate::server::begin_write(&state.pool).await?;
-    let check = crate::integrations::linking::first_check(&state, &account, started);
-    let id = store::insert(&mut tx, org, &account, &check).await?;
-    certificates::attach(&mut tx, org, certificate_id, id).await?;
-    super::subscriptions::store_subscriptions(&mut tx, id, &subscriptions).await?;
-    super::groups::store_groups(&mut tx, id, &groups).await?;
     let detail = format!("{} \"{name}\" (tenant {tenant_id}, app {app_id}) linked", service.label());
-    crate::integrations::linking::finish(tx, &session, &user, &account, id, &detail, None).await
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let id = linking::save(&mut tx, &state, org, &account, started, &user.actor().await, &detail).await?;
+    certificates::attach(&mut tx, org, certificate_id, id).await?;
+    super::azure_store::replace_subscriptions(&mut tx, id, &subscriptions).await?;
+    super::azure_store::replace_groups(&mut tx, id, &groups).await?;
+    linking::finish(tx, &session, &account, id, None).await
 }
 
 /// A saved account's app registration, as a new check needs it.
@@ -124,6 +121,15 @@ pub struct SavedApp<'a> {
     pub account_id: i64,
     pub app_id: &'a str,
     pub tenant_id: &'a str,
+}
+
+/// What signing in as the app showed, and the token it signed in with (for further reads).
+#[cfg(feature = "ssr")]
+pub struct Verification {
+    pub verified: crate::domain::Verified,
+    /// Azure: the subscriptions the app can see.
+    pub subscriptions: Vec<super::identity::Subscription>,
+    pub token: String,
 }
 
 /// Signs in as the app with the stored key and checks what `service` needs: the permission
@@ -136,7 +142,7 @@ pub async fn verify(
     app_id: &str,
     tenant_id: &str,
     check: Check,
-) -> Result<(crate::domain::Verified, Vec<super::identity::Subscription>), AppError> {
+) -> Result<Verification, AppError> {
     use super::identity;
     use crate::domain::Verified;
     let token = sign_in(state, key, service, app_id, tenant_id, check).await?;
@@ -163,11 +169,12 @@ pub async fn verify(
             }
             MsService::M365 | MsService::Azure => "",
         };
-        return Ok((Verified::connected(format!("Signed in with the certificate; {role} granted{proof}.")), Vec::new()));
+        let verified = Verified::connected(format!("Signed in with the certificate; {role} granted{proof}."));
+        return Ok(Verification { verified, subscriptions: Vec::new(), token });
     }
     let subscriptions = state.microsoft.subscriptions(&token).await?;
     let message = format!("Signed in with the certificate; {} subscription(s) visible.", subscriptions.len());
-    Ok((Verified::connected(message), subscriptions))
+    Ok(Verification { verified: Verified::connected(message), subscriptions, token })
 }
 
 /// An access token for the app, signed in with `key`.
@@ -190,25 +197,27 @@ async fn sign_in(
     state.microsoft.token(&credential, service, check, crate::server::now()).await
 }
 
-/// Verifies a saved Microsoft account again with its certificate; for Azure, also what
-/// subscriptions the app sees now, and those of its selected management groups.
+/// A saved Microsoft account verified again: what it showed, and for Azure what is to be
+/// stored (`Findings::apply`, in the transaction that records the check).
 #[cfg(feature = "ssr")]
-pub async fn reverify(
-    state: &crate::server::AppState,
-    org: i64,
-    service: MsService,
-    app: &SavedApp<'_>,
-) -> Result<(crate::domain::Verified, Vec<super::identity::Subscription>), AppError> {
+pub struct Recheck {
+    pub verified: crate::domain::Verified,
+    pub subscriptions: Vec<super::identity::Subscription>,
+    pub findings: Option<super::groups::Findings>,
+}
+
+/// Verifies a saved Microsoft account again with its certificate (one sign-in); for Azure,
+/// also what subscriptions the app sees now, and those of its selected management groups.
+#[cfg(feature = "ssr")]
+pub async fn reverify(state: &crate::server::AppState, org: i64, service: MsService, app: &SavedApp<'_>) -> Result<Recheck, AppError> {
     let key = super::certificates::StoredKey::load(state, org, -1, Some(app.account_id)).await?;
-    let (verified, visible) = verify(state, &key, service, app.app_id, app.tenant_id, Check::Recheck).await?;
-    let verified = match service {
+    let Verification { verified, subscriptions, token } =
+        verify(state, &key, service, app.app_id, app.tenant_id, Check::Recheck).await?;
+    match service {
         MsService::Azure => {
-            let token = sign_in(state, &key, service, app.app_id, app.tenant_id, Check::Recheck).await?;
-            let changes = super::groups::sync(state, app.account_id, &token, &visible).await?;
-            let verified = super::subscriptions::with_changes(&state.pool, app.account_id, verified, &visible).await?;
-            changes.annotate(verified)
+            let findings = super::groups::read(state, app.account_id, &token, &subscriptions).await?;
+            Ok(Recheck { verified: findings.annotate(verified), subscriptions, findings: Some(findings) })
         }
-        MsService::M365 | MsService::Entra => verified,
-    };
-    Ok((verified, visible))
+        MsService::M365 | MsService::Entra => Ok(Recheck { verified, subscriptions, findings: None }),
+    }
 }

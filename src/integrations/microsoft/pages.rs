@@ -6,7 +6,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::certificates::{load_certificate_info, GenerateCertificate};
 use super::link::LinkMicrosoftAccount;
 use super::subscriptions::{azure_management_groups, azure_subscriptions, RefreshAzureSubscriptions, SubscriptionRow, UpdateAzureSubscriptions};
-use crate::accounts::workspace::refresh_after;
 use crate::domain::{Card, MsService};
 use crate::integrations::list::CardAccounts;
 use crate::ui::{dialog_link, error_of, here, typed, DialogRequest, FieldError, FormError, Notice, Submit};
@@ -20,7 +19,7 @@ pub fn AzurePage() -> impl IntoView {
             <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / Azure"</p>
             <h1>"Link a New Azure Account"</h1>
             <Notice />
-            <MsLinkForm service=MsService::Azure />
+            <crate::accounts::workspace::ForChangers doing="link accounts"><MsLinkForm service=MsService::Azure /></crate::accounts::workspace::ForChangers>
             <crate::accounts::workspace::SupportContact />
             <h2>"Azure accounts"</h2>
             <CardAccounts card=Card::Azure />
@@ -72,7 +71,7 @@ pub fn LinkMicrosoftPage() -> impl IntoView {
                 </p>
                 <h1>"Link a New Microsoft Account"</h1>
                 <p class="lead">{service.label()}</p>
-                <MsLinkForm service />
+                <crate::accounts::workspace::ForChangers doing="link accounts"><MsLinkForm service /></crate::accounts::workspace::ForChangers>
                 <crate::accounts::workspace::SupportContact />
             </section>
         }
@@ -85,7 +84,6 @@ pub fn LinkMicrosoftPage() -> impl IntoView {
 fn MsLinkForm(service: MsService) -> impl IntoView {
     let generate = ServerAction::<GenerateCertificate>::new();
     let link = ServerAction::<LinkMicrosoftAccount>::new();
-    refresh_after(link);
     let generate_error = error_of(generate);
     let link_error = error_of(link);
     let query = use_query_map();
@@ -97,29 +95,10 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
         }
     });
     let download_requested = move || query.read().get("download").as_deref() == Some("1");
-    // Hydrated, Generate runs without a page load; its download starts here.
-    Effect::new(move |_| {
-        if let Some(Ok(info)) = generate.value().get() {
-            start_download(&info.download_url);
-        }
-    });
-    let form = NodeRef::<leptos::html::Form>::new();
-    let on_generate = move |ev: leptos::ev::MouseEvent| {
-        // Without JavaScript the button posts the whole form to generate_certificate (formaction).
-        ev.prevent_default();
-        let typed = |name: &str| form_value(form, name);
-        generate.dispatch(GenerateCertificate {
-            service: service.as_str().to_string(),
-            name: typed("name"),
-            app_id: typed("app_id"),
-            tenant_id: typed("tenant_id"),
-            organization_id: typed("organization_id"),
-        });
-    };
     view! {
         <div class="link-layout">
             <section class="panel">
-                <ActionForm action=link node_ref=form attr:class="form" attr:novalidate=true>
+                <ActionForm action=link attr:class="form" attr:novalidate=true>
                     <input type="hidden" name="service" value=service.as_str() />
                     <input type="hidden" name="certificate_id" value=move || certificate_id().map(|id| id.to_string()).unwrap_or_default() />
                     <label for="name">"Friendly name"</label>
@@ -137,16 +116,17 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                         <FieldError error=link_error field="organization_id" />
                     })}
                     <div class="certificate-step">
-                        <button type="submit" formaction="/api/generate_certificate" class="btn" on:click=on_generate disabled=move || generate.pending().get()>
-                            {move || if generate.pending().get() { "Generating…" } else { "Generate Public Key & Download" }}
-                        </button>
+                        // The whole form goes to generate_certificate, which brings it back with the
+                        // certificate shown and its download started.
+                        <button type="submit" formaction="/api/generate_certificate" class="btn">"Generate Public Key & Download"</button>
                         <FormError error=generate_error />
                         <Transition fallback=|| ()>
                             {move || Suspend::new(async move {
                                 certificate.await.map(|c| view! {
                                     <div class="certificate">
-                                        // Without JavaScript, the download starts by itself this way.
+                                        // The download starts by itself: the island, or without JavaScript a refresh.
                                         {download_requested().then(|| view! {
+                                            <crate::islands::StartDownload url=c.download_url.clone() />
                                             <noscript inner_html=format!(r#"<meta http-equiv="refresh" content="0;url={}">"#, c.download_url.replace('"', "")) />
                                         })}
                                         <a class="btn btn-small" href=c.download_url.clone() download="">"Download certificate (.cer)"</a>
@@ -159,7 +139,7 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                         <FieldError error=link_error field="certificate" />
                     </div>
                     <FormError error=link_error />
-                    <Submit pending=link.pending().into() label="Connect" busy="Signing in to Microsoft…" />
+                    <Submit label="Connect" busy="Signing in to Microsoft…" />
                 </ActionForm>
             </section>
             {guidance(service)}
@@ -241,8 +221,8 @@ pub fn SubscriptionsPage() -> impl IntoView {
             _ => None,
         }
     };
-    let filter = RwSignal::new(String::new());
-    let here = here();
+    let here = StoredValue::new(here());
+    let workspace: crate::accounts::workspace::WorkspaceResource = expect_context();
     view! {
         <Title text="Azure subscriptions" />
         <section class="page">
@@ -254,13 +234,15 @@ pub fn SubscriptionsPage() -> impl IntoView {
                 None => view! { <Notice /> }.into_any(),
             }}
             <div class="form-actions">
-                {move || dialog_link(DialogRequest::Rename(account_id()), &here, "Change name", "btn btn-small")}
-                <ActionForm action=refresh attr:class="inline-form">
-                    <input type="hidden" name="account_id" value=account_id />
-                    <button type="submit" class="btn btn-small" disabled=move || refresh.pending().get()>"Refresh"</button>
-                </ActionForm>
-                <input type="search" class="filter" placeholder="Filter subscriptions" aria-label="Filter subscriptions"
-                    on:input=move |ev| filter.set(event_target_value(&ev).to_lowercase()) />
+                // A Viewer reads the lists; changing them is for Admins and Owners.
+                {crate::accounts::workspace::with_workspace(move |ws| ws.may_change().then(|| view! {
+                    {dialog_link(DialogRequest::Rename(account_id()), &here.get_value(), "Change name", "btn btn-small")}
+                    <ActionForm action=refresh attr:class="inline-form">
+                        <input type="hidden" name="account_id" value=account_id />
+                        <button type="submit" class="btn btn-small" disabled=move || refresh.pending().get()>"Refresh"</button>
+                    </ActionForm>
+                }))}
+                <crate::islands::RowFilter label="Filter subscriptions" />
             </div>
             <FormError error=refresh_error />
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -269,17 +251,18 @@ pub fn SubscriptionsPage() -> impl IntoView {
                         Ok(rows) => rows,
                         Err(err) => return view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                     };
+                    let may_change = workspace.may_change().await;
                     let (selected, others): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.selected);
                     let row = move |r: SubscriptionRow| {
                         let haystack = format!("{} {}", r.name, r.id).to_lowercase();
                         let enabled = r.state == "Enabled";
                         view! {
-                            <li class:hidden=move || { let f = filter.get(); !f.is_empty() && !haystack.contains(&f) }>
+                            <li data-filter=haystack>
                                 <label class="subscription">
                                     // The property too: a list rebuilt after Update reuses check boxes the user
                                     // has touched, whose attribute no longer decides what they show.
                                     <input type="checkbox" name="selected[]" value=r.id.clone() checked=r.selected prop:checked=r.selected
-                                        disabled=(!enabled && !r.selected) || r.via_group.is_some() />
+                                        disabled=!may_change || (!enabled && !r.selected) || r.via_group.is_some() />
                                     <span>{r.name}</span>
                                     <code>{r.id}</code>
                                     {r.via_group.map(|g| view! { <span class="hint">{format!("through management group {g}")}</span> })}
@@ -288,9 +271,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                             </li>
                         }
                     };
-                    view! {
-                        <ActionForm action=update attr:class="form">
-                            <input type="hidden" name="account_id" value=account_id />
+                    let lists = view! {
                             <h2>"Selected Subscriptions"</h2>
                             {if selected.is_empty() {
                                 view! { <p class="muted">"None yet: check subscriptions below and click Update."</p> }.into_any()
@@ -311,17 +292,25 @@ pub fn SubscriptionsPage() -> impl IntoView {
                                     <p class="hint">"A checked group connects every subscription under it, including those added later (at the next check)."</p>
                                     <ul class="subscriptions">{groups.into_iter().map(|g| view! {
                                         <li><label class="subscription">
-                                            <input type="checkbox" name="groups[]" value=g.id.clone() checked=g.selected prop:checked=g.selected />
+                                            <input type="checkbox" name="groups[]" value=g.id.clone() checked=g.selected prop:checked=g.selected disabled=!may_change />
                                             <span>{format!("Every subscription under {}", g.name)}</span>
                                             <code>{g.id}</code>
                                         </label></li>
                                     }).collect_view()}</ul>
                                 }.into_any()
                             }}
+                    };
+                    if !may_change {
+                        return view! { <div class="form">{lists}</div> }.into_any();
+                    }
+                    view! {
+                        <ActionForm action=update attr:class="form">
+                            <input type="hidden" name="account_id" value=account_id />
+                            {lists}
                             <FieldError error=update_error field="groups" />
                             <FieldError error=update_error field="selected" />
                             <FormError error=update_error />
-                            <Submit pending=update.pending().into() label="Update" busy="Updating…" />
+                            <Submit label="Update" busy="Updating…" />
                         </ActionForm>
                     }
                         .into_any()
@@ -329,36 +318,4 @@ pub fn SubscriptionsPage() -> impl IntoView {
             </Transition>
         </section>
     }
-}
-
-/// The value of a field of `form` (None when empty or absent).
-fn form_value(form: NodeRef<leptos::html::Form>, name: &str) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        let element = form.get_untracked()?.elements().named_item(name)?;
-        let value = element.dyn_into::<web_sys::HtmlInputElement>().ok()?.value();
-        (!value.is_empty()).then_some(value)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (form, name);
-        None
-    }
-}
-
-/// Starts downloading `url` as a file, as a click on a download link would.
-fn start_download(url: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        let anchor = document().create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
-        if let Some(anchor) = anchor {
-            anchor.set_href(url);
-            anchor.set_download("");
-            anchor.click();
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = url;
 }

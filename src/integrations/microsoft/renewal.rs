@@ -38,18 +38,8 @@ async fn microsoft_account(
     Ok((account, service))
 }
 
-/// The account's certificate (`account_id`) or its pending renewal (`renewal_of`).
 #[cfg(feature = "ssr")]
-async fn certificate(pool: &crate::server::Pool, org: i64, account_id: i64, renewal: bool) -> Result<Option<(i64, String, i64)>, AppError> {
-    let column = if renewal { "renewal_of" } else { "account_id" };
-    Ok(sqlx::query_as(&format!(
-        "SELECT id, thumbprint, not_after FROM certificates WHERE organization_id = $1 AND {column} = $2 ORDER BY id DESC LIMIT 1"
-    ))
-    .bind(org)
-    .bind(account_id)
-    .fetch_optional(pool)
-    .await?)
-}
+use super::store::of_account as certificate;
 
 #[server(endpoint = "certificate_renewal")]
 pub async fn certificate_renewal(account_id: i64) -> Result<Renewal, AppError> {
@@ -62,7 +52,7 @@ pub async fn certificate_renewal(account_id: i64) -> Result<Renewal, AppError> {
         account_id,
         account_name: account.name,
         service: service.label().to_string(),
-        app_id: access.app_id,
+        app_id: access.microsoft_app_id,
         card_href: account.provider.card().href(),
         current: info(certificate(&state.pool, org, account_id, false).await?),
         current_expiring: account.certificate_expiring,
@@ -99,32 +89,19 @@ pub async fn switch_certificate(account_id: i64) -> Result<(), AppError> {
     let key = super::certificates::StoredKey::load(&state, org, new_id, None).await?;
     let access = crate::accounts::store::access(&state.pool, org, account_id).await?;
     let started = std::time::Instant::now();
-    let (verified, _) =
-        super::link::verify(&state, &key, service, &access.app_id, &account.external_account_id, Check::Renewal).await?;
+    let verified =
+        super::link::verify(&state, &key, service, &access.microsoft_app_id, &account.external_account_id, Check::Renewal).await?.verified;
     let now = crate::server::now();
     let interval = state.config.health.interval;
     let record =
-        crate::accounts::checks::CheckRecord::new(CheckReason::Renewal, now, started, account.provider, &account.external_account_id, interval);
+        crate::accounts::check_store::CheckRecord::new(CheckReason::Renewal, now, started, account.provider, &account.external_account_id, interval);
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    sqlx::query("DELETE FROM certificates WHERE organization_id = $1 AND account_id = $2")
-        .bind(org)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    let switched = sqlx::query(
-        "UPDATE certificates SET account_id = $1, renewal_of = NULL WHERE id = $2 AND organization_id = $3 AND renewal_of = $1",
-    )
-    .bind(account_id)
-    .bind(new_id)
-    .bind(org)
-    .execute(&mut *tx)
-    .await?;
-    if switched.rows_affected() != 1 {
+    if !super::store::switch(&mut tx, org, account_id, new_id).await? {
         return Err(AppError::conflict("certificate", "The certificate was switched a moment ago by someone else."));
     }
-    crate::accounts::checks::record_check(&mut tx, org, account_id, &verified, &record).await?;
+    crate::accounts::check_store::record_check(&mut tx, org, account_id, &verified, &record).await?;
     let detail = format!("{} account \"{}\" switched to certificate {thumbprint}", service.label(), account.name);
-    crate::audit::write(&mut *tx, &user.actor().await, "switch_certificate", &detail).await?;
+    crate::audit::write_about(&mut *tx, &user.actor().await, "switch_certificate", crate::audit::About { id: account_id, name: &account.name }, &detail).await?;
     tx.commit().await?;
     leptos_axum::redirect(&format!("{}?notice=certificate-switched", account.provider.card().href()), false);
     Ok(())
@@ -141,6 +118,7 @@ pub fn RenewCertificatePage() -> impl IntoView {
     let renewal = Resource::new(move || (account_id(), renew.version().get()), |(id, _)| certificate_renewal(id));
     let query = use_query_map();
     let download = move || query.read().get("download").is_some();
+    let workspace: crate::accounts::workspace::WorkspaceResource = expect_context();
     view! {
         <Title text="Renew certificate" />
         <section class="page">
@@ -151,6 +129,8 @@ pub fn RenewCertificatePage() -> impl IntoView {
                         Err(err) => return view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                     };
                     let id = r.account_id;
+                    // A Viewer sees the certificates; renewing them is for Admins and Owners.
+                    let may_change = workspace.may_change().await;
                     view! {
                         <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " <A href=r.card_href.clone()>{r.service.clone()}</A> " / Renew certificate"</p>
                         <h1>"Renew certificate: " {r.account_name.clone()}</h1>
@@ -166,7 +146,7 @@ pub fn RenewCertificatePage() -> impl IntoView {
                                 None => view! { <p>"This account has no certificate: make a new one below."</p> }.into_any(),
                             }}
                         </div>
-                        <div class="panel">
+                        {may_change.then(|| view! { <div class="panel">
                             <h2>"New certificate"</h2>
                             {match r.new.clone() {
                                 None => view! {
@@ -198,7 +178,7 @@ pub fn RenewCertificatePage() -> impl IntoView {
                                     })}
                                 }.into_any(),
                             }}
-                        </div>
+                        </div> })}
                     }
                         .into_any()
                 })}

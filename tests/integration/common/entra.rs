@@ -39,12 +39,17 @@ pub struct Directory {
 pub struct EntraDouble {
     pub url: String,
     pub directory: Arc<Mutex<Directory>>,
+    /// How many of the next connections are closed once their request has arrived, unanswered:
+    /// what a client sees when a server ends an idle keep-alive connection as it is reused.
+    hang_ups: Arc<std::sync::atomic::AtomicUsize>,
     server: tokio::task::JoinHandle<()>,
+    front: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for EntraDouble {
     fn drop(&mut self) {
         self.server.abort();
+        self.front.abort();
     }
 }
 
@@ -57,7 +62,11 @@ struct Shared {
 impl EntraDouble {
     pub async fn start() -> EntraDouble {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let inner = listener.local_addr().expect("addr");
+        let front_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", front_listener.local_addr().expect("addr"));
+        let hang_ups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let front = tokio::spawn(front(front_listener, inner, hang_ups.clone()));
         let directory = Arc::new(Mutex::new(Directory { page_size: 2, ..Default::default() }));
         let shared = Shared { url: url.clone(), directory: directory.clone() };
         let router = Router::new()
@@ -70,7 +79,12 @@ impl EntraDouble {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        EntraDouble { url, directory, server }
+        EntraDouble { url, directory, hang_ups, server, front }
+    }
+
+    /// The next `n` connections are closed after their request arrives, with no answer.
+    pub fn hang_up_next(&self, n: usize) {
+        self.hang_ups.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn settings(&self) -> MicrosoftSettings {
@@ -120,6 +134,25 @@ impl EntraDouble {
     pub fn set_subscriptions(&self, subs: &[(&str, &str, &str)]) {
         self.directory.lock().expect("lock").subscriptions =
             subs.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    }
+}
+
+/// Passes connections through to the double, except those it was told to hang up on.
+async fn front(listener: tokio::net::TcpListener, inner: std::net::SocketAddr, hang_ups: Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::AsyncReadExt;
+    while let Ok((mut client, _)) = listener.accept().await {
+        let hang_up = hang_ups.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        tokio::spawn(async move {
+            if hang_up {
+                let mut request = [0u8; 1024];
+                let _ = client.read(&mut request).await;
+                return;
+            }
+            if let Ok(mut server) = tokio::net::TcpStream::connect(inner).await {
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            }
+        });
     }
 }
 

@@ -195,8 +195,12 @@ impl TestApp {
         .expect("account inserted")
     }
 
+    /// The organization `email` signed up (their first membership).
     pub async fn organization_id(&self, email: &str) -> i64 {
-        sqlx::query_scalar("SELECT organization_id FROM users WHERE email = $1")
+        sqlx::query_scalar(
+            "SELECT m.organization_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 \
+             ORDER BY m.created_at, m.organization_id LIMIT 1",
+        )
             .bind(email)
             .fetch_one(&self.pool)
             .await

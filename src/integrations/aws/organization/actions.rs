@@ -50,7 +50,7 @@ async fn management(account_id: i64) -> Result<(crate::server::AppState, crate::
     use crate::domain::AwsKind;
     let (state, _, user) = crate::auth::session::require_user().await?;
     let account = crate::accounts::find(&state.pool, user.organization_id, account_id).await?;
-    match AwsKind::of(account.provider, &account.kind) {
+    match account.kind.aws() {
         Some(AwsKind::Management) => Ok((state, user, account)),
         Some(AwsKind::Linked | AwsKind::Eks) | None => {
             Err(AppError::NotFound("That is not an AWS management account: only a management account has an organization.".into()))
@@ -79,6 +79,10 @@ async fn run_view(pool: &crate::server::Pool, management_account_id: i64) -> Res
 pub async fn aws_organization(account_id: i64, unit: Option<String>, page: Option<usize>) -> Result<OrganizationView, AppError> {
     use super::tree::ACCOUNTS_PER_PAGE;
     let (state, user, management) = management(account_id).await?;
+    // The run first: one shown finished has committed every account it linked, so the tree
+    // read next shows them (read after the tree, a run finishing in between showed as done
+    // over a tree without its accounts, and nothing would ask again).
+    let run = run_view(&state.pool, management.id).await?;
     let (tree, row) = super::sync::tree(&state, user.organization_id, &management).await?;
     let unit = unit.and_then(|id| tree.units.iter().find(|u| u.id == id).cloned()).or_else(|| tree.units.first().cloned());
     let unit_id = unit.as_ref().map(|u| u.id.clone()).unwrap_or_default();
@@ -105,7 +109,7 @@ pub async fn aws_organization(account_id: i64, unit: Option<String>, page: Optio
         unit,
         accounts,
         page,
-        run: run_view(&state.pool, management.id).await?,
+        run,
         external_id: crate::integrations::aws::link::external_id(&state.pool, user.organization_id).await?,
         member_role: crate::domain::AwsKind::Linked.role_name().into(),
     })
@@ -211,7 +215,7 @@ pub async fn set_organization_exclusion(account_id: i64, node_id: String, exclus
         super::tree::Exclusion::Follows => "set to follow its parent",
     };
     let detail = format!("AWS Organization of \"{}\": {node_id} {what}", management.name);
-    crate::audit::write(&mut *tx, &user.actor().await, "organization_exclusion", &detail).await?;
+    crate::audit::write_about(&mut *tx, &user.actor().await, "organization_exclusion", crate::audit::About { id: management.id, name: &management.name }, &detail).await?;
     tx.commit().await?;
     leptos_axum::redirect(&back(account_id, unit.as_deref(), "exclusion-saved"), false);
     Ok(())
@@ -228,7 +232,7 @@ pub async fn set_organization_auto_link(account_id: i64, auto_link: Option<Strin
     }
     super::store::set_auto_link(&mut tx, management.id, on).await?;
     let detail = format!("AWS Organization of \"{}\": link new accounts automatically {}", management.name, if on { "on" } else { "off" });
-    crate::audit::write(&mut *tx, &user.actor().await, "organization_auto_link", &detail).await?;
+    crate::audit::write_about(&mut *tx, &user.actor().await, "organization_auto_link", crate::audit::About { id: management.id, name: &management.name }, &detail).await?;
     tx.commit().await?;
     leptos_axum::redirect(&back(account_id, None, "auto-link-saved"), false);
     Ok(())

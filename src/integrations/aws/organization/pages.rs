@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::actions::{
-    aws_organization, organization_progress, LinkOrganizationAccounts, OrganizationView, ReadAwsOrganization,
+    aws_organization, LinkOrganizationAccounts, OrganizationView, ReadAwsOrganization,
     RetryFailedLinks, RunView, SetOrganizationAutoLink, SetOrganizationExclusion,
 };
 use super::tree::{AccountRow, Exclusion, Mark, UnitRow};
@@ -51,12 +51,10 @@ pub fn OrganizationPage() -> impl IntoView {
     let retry = ServerAction::<RetryFailedLinks>::new();
     let exclusion = ServerAction::<SetOrganizationExclusion>::new();
     let auto_link = ServerAction::<SetOrganizationAutoLink>::new();
-    // Bumped when a run finishes while the page watches it, so the marks follow.
-    let finished = RwSignal::new(0u32);
     let data = Resource::new(
         move || {
             let versions = [read.version().get(), link.version().get(), retry.version().get(), exclusion.version().get()];
-            (account_id(), unit(), page(), versions, auto_link.version().get(), finished.get())
+            (account_id(), unit(), page(), versions, auto_link.version().get())
         },
         |(id, unit, page, ..)| aws_organization(id, unit, page),
     );
@@ -64,6 +62,7 @@ pub fn OrganizationPage() -> impl IntoView {
     let link_error = error_of(link);
     let retry_error = error_of(retry);
     let exclusion_error = error_of(exclusion);
+    let workspace: crate::accounts::workspace::WorkspaceResource = expect_context();
     view! {
         <Title text="AWS Organization" />
         <section class="page organization">
@@ -78,14 +77,16 @@ pub fn OrganizationPage() -> impl IntoView {
             <FormError error=exclusion_error />
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    // Reading, linking and excluding are for Admins and Owners; a Viewer sees the tree.
+                    let may_change = workspace.may_change().await;
                     match data.await {
                         Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                         Ok(org) => view! {
-                            <Summary org=org.clone() read />
+                            <Summary org=org.clone() read may_change />
                             {(org.read_at.is_some()).then(|| view! {
-                                <LinkPanel org=org.clone() link auto_link />
-                                <Progress account_id=org.management_id unit=org.unit.as_ref().map(|u| u.id.clone()).unwrap_or_default() initial=org.run.clone() retry finished />
-                                <Tree org=org.clone() link exclusion />
+                                <LinkPanel org=org.clone() link auto_link may_change />
+                                <Progress account_id=org.management_id unit=org.unit.as_ref().map(|u| u.id.clone()).unwrap_or_default() initial=org.run.clone() retry may_change />
+                                <Tree org=org.clone() link exclusion may_change />
                                 <StackSetSteps org />
                             })}
                         }
@@ -98,7 +99,7 @@ pub fn OrganizationPage() -> impl IntoView {
 }
 
 #[component]
-fn Summary(org: OrganizationView, read: ServerAction<ReadAwsOrganization>) -> impl IntoView {
+fn Summary(org: OrganizationView, read: ServerAction<ReadAwsOrganization>, may_change: bool) -> impl IntoView {
     let label = if org.read_at.is_some() { "Read again" } else { "Read the organization" };
     view! {
         <p class="lead">
@@ -110,17 +111,24 @@ fn Summary(org: OrganizationView, read: ServerAction<ReadAwsOrganization>) -> im
             }}
         </p>
         {(!org.read_error.is_empty()).then(|| view! { <p class="form-error" role="alert">"The last read failed: " {org.read_error.clone()}</p> })}
-        <ActionForm action=read attr:class="inline-form">
-            <input type="hidden" name="account_id" value=org.management_id />
-            <button type="submit" class="btn" disabled=move || read.pending().get()>
-                {move || if read.pending().get() { "Reading…" } else { label }}
-            </button>
-        </ActionForm>
+        {may_change.then(|| view! {
+            <ActionForm action=read attr:class="inline-form">
+                <input type="hidden" name="account_id" value=org.management_id />
+                <button type="submit" class="btn" disabled=move || read.pending().get()>
+                    {move || if read.pending().get() { "Reading…" } else { label }}
+                </button>
+            </ActionForm>
+        })}
     }
 }
 
 #[component]
-fn LinkPanel(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>, auto_link: ServerAction<SetOrganizationAutoLink>) -> impl IntoView {
+fn LinkPanel(
+    org: OrganizationView,
+    link: ServerAction<LinkOrganizationAccounts>,
+    auto_link: ServerAction<SetOrganizationAutoLink>,
+    may_change: bool,
+) -> impl IntoView {
     let t = org.totals.clone();
     let tiles = [
         ("Accounts", t.accounts, "tile"),
@@ -139,7 +147,7 @@ fn LinkPanel(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>
                 <li class=class><span class="tile-count">{count}</span> <span class="tile-label">{label}</span></li>
             }).collect_view()}
         </ul>
-        <div class="form-actions">
+        {may_change.then(|| view! { <div class="form-actions">
             <ActionForm action=link attr:class="inline-form">
                 <input type="hidden" name="account_id" value=id />
                 <input type="hidden" name="scope" value="all" />
@@ -164,7 +172,7 @@ fn LinkPanel(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>
                 </label>
                 " " <button type="submit" class="btn btn-small">"Save"</button>
             </ActionForm>
-        </div>
+        </div> })}
         <p class="hint">
             "Each account is verified as a single link is: Xops assumes "
             <code>{format!("arn:aws:iam::<account>:role/{}", org.member_role)}</code>
@@ -173,41 +181,12 @@ fn LinkPanel(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>
     }
 }
 
-/// The newest run: a progress bar with counts, asked for again every second while it runs
-/// (JavaScript), or by the page refreshing itself (without).
+/// The newest run: a progress bar with counts, live while it runs (the `LiveProgress` island;
+/// without JavaScript the page refreshes itself), then the failures with Retry failed.
 #[component]
-fn Progress(account_id: i64, unit: String, initial: Option<RunView>, retry: ServerAction<RetryFailedLinks>, finished: RwSignal<u32>) -> impl IntoView {
-    let run = RwSignal::new(initial);
+fn Progress(account_id: i64, unit: String, initial: Option<RunView>, retry: ServerAction<RetryFailedLinks>, may_change: bool) -> impl IntoView {
     let unit = StoredValue::new(unit);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if run.get().is_some_and(|r| r.running) {
-            // Were the timer refused, the page would still be right after a reload.
-            let _ = set_timeout(
-                move || {
-                    leptos::task::spawn_local(async move {
-                        if let Ok(now) = organization_progress(account_id).await {
-                            let done = now.as_ref().is_some_and(|r| !r.running);
-                            run.set(now);
-                            if done {
-                                finished.update(|n| *n += 1);
-                            }
-                        }
-                    })
-                },
-                std::time::Duration::from_secs(1),
-            );
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (organization_progress, finished);
-    move || {
-        run.get().map(|r| {
-            let status = if r.running {
-                format!("Linking: {} of {} checked ({} linked, {} with a warning, {} failed)", r.done, r.total, r.linked, r.warning, r.failed)
-            } else {
-                format!("Last run ({}, by {}): {} linked, {} with a warning, {} failed", r.started_at, r.started_by, r.linked, r.warning, r.failed)
-            };
+    initial.map(|r| {
             view! {
                 <section class="run" aria-live="polite">
                     <h2>"Link accounts"</h2>
@@ -215,8 +194,7 @@ fn Progress(account_id: i64, unit: String, initial: Option<RunView>, retry: Serv
                     // markup, so that with JavaScript (which renders this too) the browser parses it
                     // as the text of a noscript and never refreshes a page that asks by itself.
                     {r.running.then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"# /> })}
-                    <progress max=r.total value=r.done aria-label="Accounts checked">{format!("{} of {}", r.done, r.total)}</progress>
-                    <p class="run-status" role="status">{status}</p>
+                    <LiveProgress account_id initial=r.clone() />
                     {(!r.failures.is_empty()).then(|| view! {
                         <h3>"Failed"</h3>
                         <ul class="run-failures">
@@ -224,7 +202,7 @@ fn Progress(account_id: i64, unit: String, initial: Option<RunView>, retry: Serv
                                 <li data-account=id.clone()><strong>{name.clone()}</strong> " " <code>{id.clone()}</code> <p class="status-cause">{message.clone()}</p></li>
                             }).collect_view()}
                         </ul>
-                        {(!r.running).then(|| view! {
+                        {(!r.running && may_change).then(|| view! {
                             <ActionForm action=retry attr:class="inline-form">
                                 <input type="hidden" name="account_id" value=account_id />
                                 <input type="hidden" name="unit" value=unit.get_value() />
@@ -243,11 +221,60 @@ fn Progress(account_id: i64, unit: String, initial: Option<RunView>, retry: Serv
                 </section>
             }
         })
+}
+
+/// A run's progress bar and counts. While it runs they are asked for every second; when it is
+/// done the page is loaded again, to show its outcome and the tree as it now is.
+#[island]
+fn LiveProgress(account_id: i64, initial: RunView) -> impl IntoView {
+    let run = RwSignal::new(initial);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if run.with(|r| r.running) {
+            // Were the timer refused, the page would still be right after a reload.
+            let _ = set_timeout(
+                move || {
+                    leptos::task::spawn_local(async move {
+                        use leptos::server_fn::ServerFn;
+                        let path = <super::actions::OrganizationProgress as ServerFn>::PATH;
+                        match crate::islands::call_server::<Option<RunView>>(path, &format!("account_id={account_id}")).await {
+                            Some(Some(now)) if now.running => run.set(now),
+                            Some(_) => {
+                                let _ = window().location().reload();
+                            }
+                            // Asked again a second later.
+                            None => run.update(|_| ()),
+                        }
+                    })
+                },
+                std::time::Duration::from_secs(1),
+            );
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = account_id;
+    move || {
+        run.with(|r| {
+            let status = if r.running {
+                format!("Linking: {} of {} checked ({} linked, {} with a warning, {} failed)", r.done, r.total, r.linked, r.warning, r.failed)
+            } else {
+                format!("Last run ({}, by {}): {} linked, {} with a warning, {} failed", r.started_at, r.started_by, r.linked, r.warning, r.failed)
+            };
+            view! {
+                <progress max=r.total value=r.done aria-label="Accounts checked">{format!("{} of {}", r.done, r.total)}</progress>
+                <p class="run-status" role="status">{status}</p>
+            }
+        })
     }
 }
 
 #[component]
-fn Tree(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>, exclusion: ServerAction<SetOrganizationExclusion>) -> impl IntoView {
+fn Tree(
+    org: OrganizationView,
+    link: ServerAction<LinkOrganizationAccounts>,
+    exclusion: ServerAction<SetOrganizationExclusion>,
+    may_change: bool,
+) -> impl IntoView {
     let id = org.management_id;
     let shown = org.unit.clone();
     let shown_id = shown.as_ref().map(|u| u.id.clone()).unwrap_or_default();
@@ -262,13 +289,15 @@ fn Tree(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>, exc
                     <a href=format!("/accounts/{id}/organization?unit={}", u.id) aria-current=current.then_some("page")>{u.name.clone()}</a>
                     " " <code>{u.id.clone()}</code>
                     <span class="hint">{format!(" {} accounts, {} linked, {} ready{}", u.accounts, u.linked, u.eligible, if u.excluded { ", excluded" } else { "" })}</span>
-                    <ActionForm action=exclusion attr:class="inline-form">
-                        <input type="hidden" name="account_id" value=id />
-                        <input type="hidden" name="node_id" value=u.id.clone() />
-                        <input type="hidden" name="exclusion" value=value />
-                        <input type="hidden" name="unit" value=back_to />
-                        <button type="submit" class="btn btn-small" aria-label=format!("{label} {}", u.name)>{label}</button>
-                    </ActionForm>
+                    {may_change.then(|| view! {
+                        <ActionForm action=exclusion attr:class="inline-form">
+                            <input type="hidden" name="account_id" value=id />
+                            <input type="hidden" name="node_id" value=u.id.clone() />
+                            <input type="hidden" name="exclusion" value=value />
+                            <input type="hidden" name="unit" value=back_to />
+                            <button type="submit" class="btn btn-small" aria-label=format!("{label} {}", u.name)>{label}</button>
+                        </ActionForm>
+                    })}
                 </li>
             }
         }
@@ -284,7 +313,7 @@ fn Tree(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>, exc
         let (label, value) = exclusion_toggle(a.own, a.excluded);
         let back_to = shown_id.clone();
         let (node_id, aria) = (a.id.clone(), format!("{label} {}", a.name));
-        let action = (a.mark != Mark::Management).then(move || view! {
+        let action = (a.mark != Mark::Management && may_change).then(move || view! {
             <ActionForm action=exclusion attr:class="inline-form">
                 <input type="hidden" name="account_id" value=id />
                 <input type="hidden" name="node_id" value=node_id />
@@ -295,7 +324,7 @@ fn Tree(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>, exc
         });
         view! {
             <tr data-account=a.id.clone()>
-                <td>{a.eligible().then(|| view! {
+                <td>{(a.eligible() && may_change).then(|| view! {
                     <input type="checkbox" form="link-selected" name="selected[]" value=a.id.clone() aria-label=format!("Link {}", a.name) />
                 })}</td>
                 <td>{a.name.clone()}</td>
@@ -315,12 +344,14 @@ fn Tree(org: OrganizationView, link: ServerAction<LinkOrganizationAccounts>, exc
             <ul class="units" aria-label="Organizational units">{units}</ul>
             <div class="unit-accounts">
                 <h3>{heading}</h3>
-                <ActionForm action=link attr:class="inline-form" attr:id="link-selected">
-                    <input type="hidden" name="account_id" value=id />
-                    <input type="hidden" name="scope" value="selected" />
-                    <input type="hidden" name="unit" value=shown_id.clone() />
-                    <button type="submit" class="btn btn-small" disabled=move || link.pending().get()>"Link selected"</button>
-                </ActionForm>
+                {may_change.then(|| view! {
+                    <ActionForm action=link attr:class="inline-form" attr:id="link-selected">
+                        <input type="hidden" name="account_id" value=id />
+                        <input type="hidden" name="scope" value="selected" />
+                        <input type="hidden" name="unit" value=shown_id.clone() />
+                        <button type="submit" class="btn btn-small" disabled=move || link.pending().get()>"Link selected"</button>
+                    </ActionForm>
+                })}
                 {pager}
                 <table class="accounts">
                     <thead><tr><th scope="col">"Link"</th><th scope="col">"Name"</th><th scope="col">"Account ID"</th><th scope="col">"Status"</th><th scope="col">"Actions"</th></tr></thead>

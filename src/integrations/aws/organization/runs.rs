@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::{run_store, store};
 use crate::accounts::AccountSummary;
-use crate::domain::{AccountName, AwsKind, Check, CheckReason, Provider, RoleArn};
+use crate::domain::{AccountKind, AccountName, AwsKind, Check, Provider, RoleArn};
 use crate::error::AppError;
 use crate::server::AppState;
 
@@ -47,7 +47,8 @@ pub async fn start(
         management.external_account_id,
         items.len()
     );
-    crate::audit::write_at(&mut *tx, actor, "link_accounts_started", &detail, now).await?;
+    let about = crate::audit::About { id: management.id, name: &management.name };
+    crate::audit::write_at(&mut *tx, actor, "link_accounts_started", Some(about), &detail, now).await?;
     tx.commit().await?;
     tokio::spawn(continue_run(state.clone(), organization_id, management.id, run_id));
     Ok(run_id)
@@ -64,14 +65,9 @@ pub async fn continue_run(state: AppState, organization_id: i64, management_acco
 async fn drive(state: &AppState, organization_id: i64, management_account_id: i64, run_id: i64) -> Result<(), AppError> {
     let management = crate::accounts::find(&state.pool, organization_id, management_account_id).await?;
     let access = crate::accounts::store::access(&state.pool, organization_id, management_account_id).await?;
-    let partition = RoleArn::parse(&access.role_arn)?.partition().to_string();
+    let partition = RoleArn::parse(&access.aws_role_arn)?.partition().to_string();
     let external_id = crate::integrations::aws::link::external_id(&state.pool, organization_id).await?;
-    let actor = crate::audit::Actor {
-        organization_id: Some(organization_id),
-        user_id: None,
-        who: "Xops Link accounts".into(),
-        addr: String::new(),
-    };
+    let actor = crate::audit::Actor::system(organization_id, "Xops Link accounts");
     let target = Arc::new(Target { organization_id, management, external_id, partition, actor });
     let slots = slots(state);
     loop {
@@ -111,7 +107,8 @@ async fn drive(state: &AppState, organization_id: i64, management_account_id: i6
         "AWS Organization of \"{}\": {} linked, {} with a warning, {} failed",
         target.management.name, counts.linked, counts.warning, counts.failed
     );
-    crate::audit::write(&mut *tx, &target.actor, "link_accounts_finished", &detail).await?;
+    let about = crate::audit::About { id: target.management.id, name: &target.management.name };
+    crate::audit::write_about(&mut *tx, &target.actor, "link_accounts_finished", about, &detail).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -125,13 +122,13 @@ fn slots(state: &AppState) -> Arc<tokio::sync::Semaphore> {
 /// Verifies one member and records its outcome: linked (in the same transaction as the new
 /// account and its audit row), or failed with the cause and fix.
 async fn link_member(state: &AppState, target: &Target, run_id: i64, account_id: &str, name: &str) -> Result<(), AppError> {
-    use crate::accounts::store::{insert, linked_as, NewAccount};
+    use crate::accounts::store::{linked_as, Credentials, NewAccount};
     let role = AwsKind::Linked.role_name();
     let arn = RoleArn::parse(&format!("arn:{}:iam::{account_id}:role/{role}", target.partition))?;
     let started = Instant::now();
     let verified = match tokio::time::timeout(MEMBER_TIMEOUT, state.aws.verify(&arn, &target.external_id, None, Check::Member)).await {
         Ok(Ok(verified)) => verified,
-        Ok(Err(err @ (AppError::Invalid { .. } | AppError::Upstream(_) | AppError::Verification(_) | AppError::Refused(_)))) => {
+        Ok(Err(err)) if err.is_check_result() => {
             return record(state, run_id, account_id, "failed", &err.to_string()).await;
         }
         Ok(Err(err)) => return Err(err),
@@ -150,25 +147,18 @@ async fn link_member(state: &AppState, target: &Target, run_id: i64, account_id:
     let name = free_name(&mut tx, org, name, account_id).await?;
     let arn_text = arn.to_string();
     let account = NewAccount {
-        provider: Provider::Aws,
-        kind: AwsKind::Linked.kind_column(),
+        kind: AccountKind::Aws(AwsKind::Linked),
         name: name.as_str(),
         external_account_id: account_id,
-        role_arn: &arn_text,
-        app_id: "",
-        domain: "",
+        credentials: Credentials::AwsRole { role_arn: &arn_text },
         verified: &verified,
     };
-    let interval = state.config.health.interval;
-    let now = crate::server::now();
-    let check = crate::accounts::checks::CheckRecord::new(CheckReason::Link, now, started, Provider::Aws, account_id, interval);
-    insert(&mut tx, org, &account, &check).await?;
     let detail = format!(
         "Linked Account \"{name}\" ({account_id}) linked from the AWS Organization of \"{}\", status {}",
         target.management.name,
         verified.status.as_str()
     );
-    crate::audit::write(&mut *tx, &target.actor, "link_account", &detail).await?;
+    crate::integrations::linking::save(&mut tx, state, org, &account, started, &target.actor, &detail).await?;
     let outcome = match verified.status {
         crate::domain::AccountStatus::Connected => "linked",
         crate::domain::AccountStatus::Warning | crate::domain::AccountStatus::Failed => "warning",

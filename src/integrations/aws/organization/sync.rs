@@ -41,7 +41,7 @@ pub async fn read_and_store(
     now: i64,
 ) -> Result<Changes, AppError> {
     let access = crate::accounts::store::access(&state.pool, organization_id, management.id).await?;
-    let role = crate::domain::RoleArn::parse(&access.role_arn)?;
+    let role = crate::domain::RoleArn::parse(&access.aws_role_arn)?;
     let external_id = crate::integrations::aws::link::external_id(&state.pool, organization_id).await?;
     let read = state.aws.read_organization(&role, &external_id).await;
     let next = crate::server::jobs::spread(&format!("org:{}", management.id), now, state.config.health.org_sync_interval);
@@ -68,7 +68,8 @@ pub async fn read_and_store(
             changes.state_changed.len(),
             changes.gone.len()
         );
-        crate::audit::write_at(&mut *tx, actor, "organization_read", &detail, now).await?;
+        let about = crate::audit::About { id: management.id, name: &management.name };
+        crate::audit::write_at(&mut *tx, actor, "organization_read", Some(about), &detail, now).await?;
     }
     tx.commit().await?;
     Ok(changes)
@@ -99,12 +100,7 @@ pub async fn sync_due(state: &AppState, now: i64) -> Result<usize, AppError> {
             Err(AppError::NotFound(_)) => continue,
             Err(err) => return Err(err),
         };
-        let actor = crate::audit::Actor {
-            organization_id: Some(organization_id),
-            user_id: None,
-            who: "Xops organization sync".into(),
-            addr: String::new(),
-        };
+        let actor = crate::audit::Actor::system(organization_id, "Xops organization sync");
         match read_and_store(state, organization_id, &management, &actor, now).await {
             Ok(_) => {
                 read += 1;

@@ -49,7 +49,7 @@ impl Microsoft {
         let mut url = format!("{base}{path}");
         let mut all = Vec::new();
         for _ in 0..MOST_PAGES {
-            let response = self.http.get(&url).bearer_auth(access_token).send().await.map_err(|e| self.network(e))?;
+            let response = self.send(self.http.get(&url).bearer_auth(access_token)).await?;
             if !response.status().is_success() {
                 return Err(AppError::Upstream(format!(
                     "Azure Resource Manager refused {refused} (HTTP {}).",

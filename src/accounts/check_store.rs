@@ -1,4 +1,5 @@
-//! The SQL of an account's checks: its status after each, and its history (the newest 50).
+//! The SQL of an account's checks (its status after each, and its history: the newest 50), and
+//! the record of one check they are written from.
 use crate::domain::{AccountStatus, Verified};
 use crate::error::AppError;
 
