@@ -504,7 +504,9 @@ fn package_features(dev: bool) -> BTreeMap<String, BTreeSet<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let edges = if dev { "features,normal,build,dev" } else { "features,normal,build" };
     let out = std::process::Command::new(cargo)
-        .args(["tree", "--offline", "--features", "ssr", "--target", "all", "--prefix", "none", "-e", edges, "-f", "{p} {f}"])
+        // The host's packages only: those are what the builds here download (`--target all` wants
+        // every platform's, and fails offline on a fresh machine).
+        .args(["tree", "--offline", "--features", "ssr", "--prefix", "none", "-e", edges, "-f", "{p} {f}"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo tree runs");
