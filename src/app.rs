@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=crate::ui::PageNotFound>
                 <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
+                <Route path=path!("/signin/verify") view=crate::auth::VerifySignInPage ssr=SsrMode::Async />
                 <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
                 <Route path=path!("/signup/sent") view=SignUpSentPage ssr=SsrMode::Async />
                 <Route path=path!("/signup/confirm/:token") view=ConfirmSignUpPage ssr=SsrMode::Async />
@@ -108,6 +109,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/members") view=crate::teams::MembersPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=crate::audit_log::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=crate::auth::recovery::YourAccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/security") view=crate::auth::SecurityPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/sessions") view=crate::auth::sessions::SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/organization") view=crate::teams::OrganizationSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/organizations") view=crate::teams::OrganizationsPage ssr=SsrMode::Async />
                 </ParentRoute>

@@ -19,6 +19,9 @@ pub struct Config {
     pub site_root: String,
     pub session_idle: Duration,
     pub session_max_age: Duration,
+    /// How long a second factor, once given, counts for a step-up (removing a factor, new
+    /// recovery codes, deleting the organization) without being asked again.
+    pub second_factor_fresh: Duration,
     /// PostgreSQL only: whether each replica keeps sessions in memory, dropped when another
     /// replica changes them (LISTEN/NOTIFY). SQLite always caches (one process owns the file).
     pub session_cache: SessionCache,
@@ -185,6 +188,7 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(default_site_root),
             session_idle: minutes("XOPS_SESSION_IDLE_MINUTES", 30)?,
             session_max_age: minutes("XOPS_SESSION_MAX_MINUTES", 12 * 60)?,
+            second_factor_fresh: minutes("XOPS_STEP_UP_MINUTES", 5)?,
             session_cache: match var("XOPS_SESSION_CACHE").as_deref() {
                 None | Some("none") => SessionCache::None,
                 Some("notify") => SessionCache::Notify,

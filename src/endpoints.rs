@@ -11,6 +11,11 @@ use crate::accounts::workspace::{LoadCardPage, LoadWorkspace, SelectAccount};
 use crate::accounts::{DeleteAccount, LoadAccountDetails, RenameAccount};
 use crate::auth::sign_up::{ConfirmSignUp, SignUp, SignUpLink};
 use crate::auth::recovery::{ChangePassword, ForgotPassword, ResetLink, ResetPassword};
+use crate::auth::two_factor::{
+    ConfirmAuthenticator, LoadSecurity, RecoveryCodesOnce, RegenerateRecoveryCodes, RemoveAuthenticator, RequireSecondFactor,
+    StartAuthenticator, VerifySignIn,
+};
+use crate::auth::sessions::{EndOtherSessions, EndSession, MySessions};
 use crate::auth::{SignIn, SignOut};
 use crate::health::dashboard::HealthOverview;
 use crate::integrations::aws::link::{LinkAwsAccount, LoadAwsSetup};
@@ -67,6 +72,9 @@ pub struct Endpoint {
     pub doing: &'static str,
     /// Every field may be left empty (a list's filters): an empty call is a question, not a mistake.
     pub filters_only: bool,
+    /// A member whose organization requires a second factor, and who has none, may call it
+    /// (adding one); every other endpoint refuses them until they have.
+    pub while_enrolling: bool,
 }
 
 impl Endpoint {
@@ -83,6 +91,10 @@ impl Endpoint {
         Endpoint { filters_only: true, ..self }
     }
 
+    fn while_enrolling(self) -> Endpoint {
+        Endpoint { while_enrolling: true, ..self }
+    }
+
     /// Why a member with `role` may not call it, if they may not.
     pub fn refusal(&self, role: Role) -> Option<String> {
         match self.access {
@@ -95,7 +107,7 @@ impl Endpoint {
 }
 
 fn listed<S: ServerFn + DeserializeOwned>(access: Access, changes: Changes) -> Endpoint {
-    Endpoint { path: S::PATH, access, changes, fields: field_names::<S>(), doing: "", filters_only: false }
+    Endpoint { path: S::PATH, access, changes, fields: field_names::<S>(), doing: "", filters_only: false, while_enrolling: false }
 }
 
 /// Every endpoint, by feature, with the least role that may call it.
@@ -170,6 +182,19 @@ pub fn all() -> Vec<Endpoint> {
         listed::<SwitchOrganization>(read, OwnSession),
         // An invitation's page and its two ways in: by its link's token, for whoever holds it
         // (joining needs the invited address's session or a new password).
+        // A second factor: your own, while enrolling too; the organization's rule, the Owner's.
+        listed::<LoadSecurity>(read, Nothing).while_enrolling(),
+        listed::<StartAuthenticator>(read, OwnSession).while_enrolling(),
+        listed::<ConfirmAuthenticator>(read, OwnSession).while_enrolling(),
+        // Shows a new set of recovery codes once: the showing is spent.
+        listed::<RecoveryCodesOnce>(read, OwnSession).while_enrolling(),
+        listed::<RegenerateRecoveryCodes>(read, OwnSession),
+        listed::<RemoveAuthenticator>(read, OwnSession),
+        listed::<RequireSecondFactor>(owner, Organization).doing("require a second factor"),
+        listed::<VerifySignIn>(Anyone, OwnSession),
+        listed::<MySessions>(read, Nothing),
+        listed::<EndSession>(read, OwnSession),
+        listed::<EndOtherSessions>(read, OwnSession),
         listed::<InvitationDetails>(Anyone, Nothing),
         listed::<AcceptInvitation>(Anyone, Organization),
         listed::<JoinWithPassword>(Anyone, Organization),
@@ -199,6 +224,9 @@ pub async fn gate(
     let refused = match crate::auth::session::current(&session, &state).await {
         Err(err) => err,
         Ok(None) => crate::error::AppError::Unauthorized,
+        Ok(Some(user)) if user.must_enrol && !endpoint.while_enrolling => crate::error::AppError::Forbidden(
+            "Your organization requires a second factor. Add an authenticator app under Your account → Security first.".into(),
+        ),
         Ok(Some(user)) => match endpoint.refusal(user.role) {
             Some(sentence) => crate::error::AppError::Forbidden(sentence),
             None => {

@@ -67,9 +67,18 @@ pub fn Notice() -> impl IntoView {
                 key if key.ends_with("-warning") => "notice notice-warning",
                 _ => "notice",
             };
-            notice_text(&key).map(|text| view! { <p class=class role="status">{text}</p> })
+            let text = notice_text(&key).map(str::to_string).or_else(|| counted_notice(&key))?;
+            Some(view! { <p class=class role="status">{text}</p> })
         })
     }
+}
+
+/// Notices that carry a number (`recovery-code-used-9`).
+fn counted_notice(key: &str) -> Option<String> {
+    let left: u32 = key.strip_prefix("recovery-code-used-")?.parse().ok()?;
+    let codes = if left == 1 { "code" } else { "codes" };
+    let advice = if left <= 3 { " Make new ones under Your account → Security." } else { "" };
+    Some(format!("Signed in with a recovery code. It is spent: {left} recovery {codes} left.{advice}"))
 }
 
 pub fn notice_text(key: &str) -> Option<&'static str> {
@@ -98,6 +107,12 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "notification-target-removed" => "Removed: it gets no more notifications.",
         "password-changed" => "Password changed. Your other sessions have ended.",
         "password-reset" => "Password changed. Sign in with the new one.",
+        "authenticator-added" => "Authenticator added: from now on, Xops 360 asks for its code after your password.",
+        "authenticator-removed" => "Authenticator removed, with your recovery codes. Your other sessions have ended.",
+        "recovery-codes-regenerated" => "New recovery codes made: the old ones no longer work.",
+        "session-signed-out" => "Signed out: that browser must sign in again.",
+        "signed-out-elsewhere" => "Every other browser signed in to your account has been signed out.",
+        "second-factor-policy-saved" => "Saved: it applies to every member from their next click.",
         "organization-renamed" => "Organization renamed.",
         "organization-deleted" => "The organization and everything it held have been deleted.",
         "invitation-revoked" => "Invitation revoked: its link no longer works.",

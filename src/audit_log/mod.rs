@@ -34,6 +34,13 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("password_changed", "Changed their password"),
     ("password_reset_requested", "Asked to reset their password"),
     ("password_reset", "Reset their password"),
+    ("second_factor_added", "Added a second factor"),
+    ("second_factor_removed", "Removed a second factor"),
+    ("recovery_codes_regenerated", "Made new recovery codes"),
+    ("second_factor_required", "Required a second factor of everyone"),
+    ("second_factor_not_required", "Stopped requiring a second factor"),
+    ("session_ended", "Signed out one of their sessions"),
+    ("signed_out_elsewhere", "Signed out everywhere else"),
     ("organization_renamed", "Renamed the organization"),
     ("link_account", "Linked an account"),
     ("link_refused", "Link refused"),
@@ -190,7 +197,7 @@ pub async fn audit_trail(member: String, action: String, account: String, from: 
     let mut members: Vec<(String, String)> = crate::teams::store::members(&state.pool, user.organization_id)
         .await?
         .into_iter()
-        .map(|(id, name, email, _, _)| (id.to_string(), if name.is_empty() { email } else { format!("{name} ({email})") }))
+        .map(|(id, name, email, _, _, _)| (id.to_string(), if name.is_empty() { email } else { format!("{name} ({email})") }))
         .collect();
     members.push(("xops".into(), "Xops (scheduled checks, notifications, support)".into()));
     let accounts = store::accounts_named(&state.pool, user.organization_id).await?;

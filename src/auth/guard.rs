@@ -8,7 +8,10 @@ use tower_sessions::Session;
 
 use crate::server::AppState;
 
-const PUBLIC_PAGES: [&str; 5] = ["/signin", "/signup", "/signup/sent", "/forgot-password", "/forgot-password/sent"];
+const PUBLIC_PAGES: [&str; 6] =
+    ["/signin", "/signin/verify", "/signup", "/signup/sent", "/forgot-password", "/forgot-password/sent"];
+/// Where a member whose organization requires a second factor, and who has none, is sent.
+const ENROLMENT: &str = "/account/security";
 /// Sign-up links: `/signup/confirm/<token>`.
 const PUBLIC_PREFIXES: [&str; 1] = ["/signup/confirm/"];
 /// Invitation and password reset links, for the signed-in and the signed-out alike (a person
@@ -31,6 +34,9 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, mut req
         req.extensions_mut().insert(user.clone());
     }
     match user {
+        Some(user) if user.must_enrol && path != ENROLMENT => {
+            Redirect::to(ENROLMENT).into_response()
+        }
         _ if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) => next.run(req).await,
         None if public => next.run(req).await,
         None => {

@@ -14,6 +14,13 @@ pub mod session_store;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod throttle;
+#[cfg(feature = "ssr")]
+pub mod factor_store;
+#[cfg(feature = "ssr")]
+pub mod totp;
+mod security_pages;
+pub mod sessions;
+pub mod two_factor;
 
 use leptos::prelude::*;
 
@@ -22,6 +29,7 @@ use crate::error::AppError;
 pub mod recovery;
 pub mod sign_up;
 
+pub use security_pages::{SecondFactorPolicy, SecurityPage, VerifySignInPage};
 pub use pages::{
     ConfirmSignUpPage, ForgotPasswordPage, ForgotPasswordSentPage, ResetPasswordPage, SignInPage, SignUpPage, SignUpSentPage,
 };
@@ -67,7 +75,7 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
         };
     // The organization they work in first (the audit trail of which records this attempt).
     let member = match &user {
-        Some((user_id, _)) => store::session_user(&state.pool, *user_id, 0).await?,
+        Some((user_id, _)) => store::session_user(&state.pool, *user_id, 0, "").await?,
         None => None,
     };
     let mut actor = crate::audit::Actor {
@@ -81,8 +89,8 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
         crate::audit::record(&state.pool, &actor, "sign_in_failed", "").await;
         return Err(AppError::InvalidCredentials);
     };
-    throttle::clear(&state.pool, &email).await?;
     let Some(member) = member else {
+        throttle::clear(&state.pool, &email).await?;
         // The right password, but every organization they belonged to removed them.
         crate::audit::record(&state.pool, &actor, "sign_in_refused", "member of no organization").await;
         return Err(AppError::Refused(
@@ -91,25 +99,57 @@ async fn sign_in_inner(email: &str, password: String, next: Option<&str>) -> Res
                 .into(),
         ));
     };
-    let org_id = member.organization_id;
+    actor.user_id = Some(user_id);
+    if member.has_second_factor {
+        // Nobody is signed in until the second factor is given; till then this attempt stays
+        // counted, so the password cannot reset the count of wrong codes.
+        session::start_pending(&session, user_id, member.session_epoch).await?;
+        let next = next.filter(|n| crate::domain::is_local_path(n));
+        let query = next.map(|n| format!("?next={}", crate::domain::percent_encode(n))).unwrap_or_default();
+        leptos_axum::redirect(&format!("/signin/verify{query}"), false);
+        return Ok(());
+    }
+    throttle::clear(&state.pool, &email).await?;
+    finish_sign_in(&state, &session, member, actor, next, "", None).await
+}
 
-    session::start(&session, user_id, org_id, member.session_epoch).await?;
+/// Signs `member` in (their password, and second factor if they have one, given): a new
+/// session, the known-browser cookie, the audit row (`how` they signed in), and on to their
+/// landing page, or `next`, with `notice`.
+#[cfg(feature = "ssr")]
+pub(crate) async fn finish_sign_in(
+    state: &crate::server::AppState,
+    session: &tower_sessions::Session,
+    member: store::MemberRow,
+    actor: crate::audit::Actor,
+    next: Option<&str>,
+    how: &str,
+    notice: Option<String>,
+) -> Result<(), AppError> {
+    let (Some(user_id), org_id) = (actor.user_id, member.organization_id) else {
+        return Err(AppError::Internal);
+    };
+    let now = crate::server::now();
+    session::start(session, user_id, org_id, member.session_epoch).await?;
     store::record_sign_in(&state.pool, user_id, now).await?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        let cookie = device::set_cookie(&device::issue(&state.sealer, &email, now), state.config.secure_cookies());
+        let cookie = device::set_cookie(&device::issue(&state.sealer, &member.email, now), state.config.secure_cookies());
         if let Ok(cookie) = axum::http::HeaderValue::from_str(&cookie) {
             response.append_header(axum::http::header::SET_COOKIE, cookie);
         }
     }
-    actor.user_id = Some(user_id);
-    crate::audit::record(&state.pool, &actor, "sign_in", "").await;
+    crate::audit::record(&state.pool, &actor, "sign_in", how).await;
 
     let landing = crate::onboarding::landing::landing(&state.pool, org_id).await?;
     let target = match next.filter(|n| crate::domain::is_local_path(n)) {
-        Some(next) if landing == "/" => next,
-        _ => landing,
+        Some(next) if landing == "/" => next.to_string(),
+        _ => landing.to_string(),
     };
-    leptos_axum::redirect(target, false);
+    let target = match notice {
+        Some(notice) => format!("{target}{}notice={notice}", if target.contains('?') { '&' } else { '?' }),
+        None => target,
+    };
+    leptos_axum::redirect(&target, false);
     Ok(())
 }
 

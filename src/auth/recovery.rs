@@ -3,6 +3,7 @@
 //! the address has an account.
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use crate::error::AppError;
 use crate::ui::{error_of, FieldError, FormError, Notice, Submit};
@@ -171,6 +172,10 @@ pub fn YourAccountPage() -> impl IntoView {
         <section class="page">
             <h1>"Your account"</h1>
             <Notice />
+            <ul class="link-list">
+                <li><A href="/account/security">"Security: two-factor sign-in and recovery codes"</A></li>
+                <li><A href="/account/sessions">"Sessions: where you are signed in"</A></li>
+            </ul>
             <div class="panel">
                 <h2>"Change password"</h2>
                 <p class="muted">"Your other sessions end: every browser signed in with the old password signs in again."</p>

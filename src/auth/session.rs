@@ -11,11 +11,24 @@ pub const USER_ID: &str = "user_id";
 /// The organization the user works in now (of those they belong to).
 const ORGANIZATION_ID: &str = "organization_id";
 /// The user's session epoch at sign-in: a changed password moves it on and ends the session.
-const EPOCH: &str = "epoch";
-const SIGNED_IN_AT: &str = "signed_in_at";
-const LAST_SEEN: &str = "last_seen";
+pub const EPOCH: &str = "epoch";
+pub const SIGNED_IN_AT: &str = "signed_in_at";
+pub const LAST_SEEN: &str = "last_seen";
+/// A random name for the session, shown to its user (Your account → Sessions): never its id.
+pub const HANDLE: &str = "handle";
+/// The browser's User-Agent and the client's address at sign-in, for the same list.
+pub const USER_AGENT: &str = "user_agent";
+pub const ADDR: &str = "addr";
 /// The account chosen in the Select account dropdown.
 pub const CURRENT_ACCOUNT: &str = "current_account_id";
+/// A sign-in between its password and its second factor: the user, their epoch, and when.
+const PENDING_USER: &str = "pending_user_id";
+const PENDING_EPOCH: &str = "pending_epoch";
+const PENDING_AT: &str = "pending_at";
+/// How long the second step of a sign-in may take.
+const PENDING_SECS: i64 = 5 * 60;
+/// When this session last gave a second factor (a step-up counts it fresh for a while).
+const SECOND_FACTOR_AT: &str = "second_factor_at";
 
 /// Activity is written back at most this often (or a quarter of the idle timeout, if that is
 /// shorter), so that reading pages is not a write each time.
@@ -31,6 +44,10 @@ pub struct SessionUser {
     pub role: crate::domain::Role,
     /// How many organizations they belong to.
     pub organizations: i64,
+    /// `organization_id` requires a second factor of every member.
+    pub second_factor_required: bool,
+    /// It does, and they have none yet: they may only add one.
+    pub must_enrol: bool,
 }
 
 impl SessionUser {
@@ -82,7 +99,61 @@ pub async fn start(session: &Session, user_id: i64, organization_id: i64, epoch:
     session.insert(ORGANIZATION_ID, organization_id).await.map_err(internal)?;
     session.insert(SIGNED_IN_AT, now).await.map_err(internal)?;
     session.insert(LAST_SEEN, now).await.map_err(internal)?;
+    session.insert(HANDLE, new_handle()).await.map_err(internal)?;
+    let user_agent = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.headers.get(axum::http::header::USER_AGENT)?.to_str().ok().map(|ua| ua.chars().take(400).collect::<String>()))
+        .unwrap_or_default();
+    session.insert(USER_AGENT, user_agent).await.map_err(internal)?;
+    session.insert(ADDR, client_addr().await).await.map_err(internal)?;
     Ok(())
+}
+
+fn new_handle() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// This session's handle ("" for one started before handles were kept).
+pub async fn handle(session: &Session) -> Result<String, AppError> {
+    Ok(session.get::<String>(HANDLE).await.map_err(internal)?.unwrap_or_default())
+}
+
+/// The session epoch this session signed in at.
+pub async fn epoch(session: &Session) -> Result<i64, AppError> {
+    Ok(session.get::<i64>(EPOCH).await.map_err(internal)?.unwrap_or(0))
+}
+
+/// Starts the second step of a sign-in whose password was right, under a fresh id: nobody is
+/// signed in yet.
+pub async fn start_pending(session: &Session, user_id: i64, epoch: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session.clear().await;
+    session.insert(PENDING_USER, user_id).await.map_err(internal)?;
+    session.insert(PENDING_EPOCH, epoch).await.map_err(internal)?;
+    session.insert(PENDING_AT, now()).await.map_err(internal)?;
+    Ok(())
+}
+
+/// The user (and epoch) whose password was right in the last five minutes, in this session.
+pub async fn pending(session: &Session) -> Result<Option<(i64, i64)>, AppError> {
+    let user = session.get::<i64>(PENDING_USER).await.map_err(internal)?;
+    let epoch = session.get::<i64>(PENDING_EPOCH).await.map_err(internal)?;
+    let at = session.get::<i64>(PENDING_AT).await.map_err(internal)?.unwrap_or(0);
+    Ok(user.zip(epoch).filter(|_| now() - at <= PENDING_SECS))
+}
+
+/// Notes that this session gave a second factor just now.
+pub async fn mark_second_factor(session: &Session) -> Result<(), AppError> {
+    session.insert(SECOND_FACTOR_AT, now()).await.map_err(internal)
+}
+
+/// Whether this session gave a second factor recently enough that a step-up need not ask again.
+pub async fn second_factor_fresh(session: &Session, state: &AppState) -> Result<bool, AppError> {
+    let at = session.get::<i64>(SECOND_FACTOR_AT).await.map_err(internal)?;
+    let fresh = i64::try_from(state.config.second_factor_fresh.as_secs()).unwrap_or(i64::MAX);
+    Ok(at.is_some_and(|at| now() - at < fresh))
 }
 
 /// The signed-in user, or None when there is none or the session has run out.
@@ -103,7 +174,8 @@ pub async fn current(session: &Session, state: &AppState) -> Result<Option<Sessi
     // Read on every request, not kept in the session: a member removed (or demoted) on any
     // replica loses the organization (or the role) at their next request.
     let epoch = session.get::<i64>(EPOCH).await.map_err(internal)?.unwrap_or(0);
-    let member = super::store::session_user(&state.pool, user_id, chosen).await?;
+    let handle = handle(session).await?;
+    let member = super::store::session_user(&state.pool, user_id, chosen, &handle).await?;
     // They belong to no organization any more (or the user is gone), or their password changed
     // since this session signed in.
     let Some(member) = member.filter(|m| m.session_epoch == epoch) else {
@@ -129,6 +201,8 @@ pub async fn current(session: &Session, state: &AppState) -> Result<Option<Sessi
         email: member.email,
         role,
         organizations: member.organizations,
+        second_factor_required: member.second_factor_required,
+        must_enrol: member.second_factor_required && !member.has_second_factor,
     }))
 }
 

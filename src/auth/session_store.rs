@@ -17,8 +17,39 @@ impl DbSessionStore {
 
     /// Removes the sessions whose expiry has passed; returns how many.
     pub async fn delete_expired(&self, now: i64) -> std::result::Result<u64, sqlx::Error> {
+        sqlx::query("DELETE FROM ended_sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
         Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?.rows_affected())
     }
+}
+
+/// The records (JSON) of `user_id`'s unexpired sessions, and the handles of their sessions
+/// signed out from another (Your account → Sessions).
+pub async fn sessions_of(pool: &Pool, user_id: i64, now: i64) -> std::result::Result<(Vec<String>, Vec<String>), crate::error::AppError> {
+    let records = sqlx::query_scalar("SELECT data FROM sessions WHERE user_id = $1 AND expires_at > $2")
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(pool)
+        .await?;
+    let ended = sqlx::query_scalar("SELECT handle FROM ended_sessions WHERE user_id = $1").bind(user_id).fetch_all(pool).await?;
+    Ok((records, ended))
+}
+
+/// Ends the session named `handle` of `user_id`: refused from its next request on, on every
+/// replica and whatever caches it (the handle is checked with the user on each request). Kept
+/// until `expires_at`, when the session would have run out anyway.
+pub async fn end_session(
+    conn: &mut sqlx::AnyConnection,
+    handle: &str,
+    user_id: i64,
+    expires_at: i64,
+) -> std::result::Result<(), crate::error::AppError> {
+    sqlx::query("INSERT INTO ended_sessions (handle, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (handle) DO NOTHING")
+        .bind(handle)
+        .bind(user_id)
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 fn backend(err: sqlx::Error) -> Error {

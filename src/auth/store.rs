@@ -28,25 +28,35 @@ pub struct MemberRow {
     pub organizations: i64,
     /// Sessions signed in at an earlier epoch are over: the password changed since.
     pub session_epoch: i64,
+    /// The organization requires a second factor of every member.
+    pub second_factor_required: bool,
+    /// The user has a second factor.
+    pub has_second_factor: bool,
 }
 
-pub async fn session_user(pool: &Pool, user_id: i64, chosen: i64) -> Result<Option<MemberRow>, AppError> {
-    let row: Option<(i64, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT o.id, o.name, u.email, m.role, (SELECT COUNT(*) FROM memberships n WHERE n.user_id = u.id), u.session_epoch \
+/// The user of a session and the organization they work in (`chosen`, or else their first), or
+/// None if they belong to none, or the session (`handle`) was signed out from another.
+pub async fn session_user(pool: &Pool, user_id: i64, chosen: i64, handle: &str) -> Result<Option<MemberRow>, AppError> {
+    let row: Option<(i64, String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT o.id, o.name, u.email, m.role, (SELECT COUNT(*) FROM memberships n WHERE n.user_id = u.id), u.session_epoch, \
+         o.require_second_factor, (SELECT COUNT(*) FROM authenticators a WHERE a.user_id = u.id AND a.confirmed_at IS NOT NULL) \
          FROM users u JOIN memberships m ON m.user_id = u.id JOIN organizations o ON o.id = m.organization_id \
-         WHERE u.id = $1 ORDER BY CASE WHEN m.organization_id = $2 THEN 0 ELSE 1 END, m.created_at, m.organization_id LIMIT 1",
+         WHERE u.id = $1 AND NOT EXISTS (SELECT 1 FROM ended_sessions e WHERE e.handle = $3) ORDER BY CASE WHEN m.organization_id = $2 THEN 0 ELSE 1 END, m.created_at, m.organization_id LIMIT 1",
     )
     .bind(user_id)
     .bind(chosen)
+    .bind(handle)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(organization_id, organization_name, email, role, organizations, session_epoch)| MemberRow {
+    Ok(row.map(|(organization_id, organization_name, email, role, organizations, session_epoch, required, factors)| MemberRow {
         organization_id,
         organization_name,
         email,
         role,
         organizations,
         session_epoch,
+        second_factor_required: required != 0,
+        has_second_factor: factors > 0,
     }))
 }
 

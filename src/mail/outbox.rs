@@ -20,6 +20,8 @@ pub const SUPPORT_REQUEST: &str = "support_request";
 pub const NOTIFICATION: &str = "notification";
 pub const INVITATION: &str = "invitation";
 pub const PASSWORD_RESET: &str = "password_reset";
+/// A change to the sign-in of an account (a factor removed, a new browser).
+pub const SECURITY_NOTICE: &str = "security_notice";
 
 /// How long one process may hold a mail it is sending before another may try it.
 const LEASE_SECS: i64 = 120;

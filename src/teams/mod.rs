@@ -35,6 +35,8 @@ pub struct Member {
     pub role: Role,
     /// "2026-12-07 10:00 UTC", or "Never".
     pub last_sign_in: String,
+    /// They sign in with a second factor.
+    pub two_factor: bool,
     pub is_you: bool,
 }
 
@@ -71,13 +73,14 @@ pub async fn load_members() -> Result<Members, AppError> {
     let members = store::members(&state.pool, org)
         .await?
         .into_iter()
-        .map(|(user_id, name, email, role, last)| Member {
+        .map(|(user_id, name, email, role, last, two_factor)| Member {
             is_you: user_id == user.user_id,
             user_id,
             name,
             email,
             role,
             last_sign_in: last.map(format_time).unwrap_or_else(|| "Never".into()),
+            two_factor,
         })
         .collect();
     let invitations = store::pending(&state.pool, org, crate::server::now())

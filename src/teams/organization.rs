@@ -98,6 +98,7 @@ pub fn OrganizationSettingsPage() -> impl IntoView {
                             <Submit label="Rename" busy="Renaming…" />
                         </ActionForm>
                     </div>
+                    <crate::auth::SecondFactorPolicy />
                     <div class="panel danger-zone">
                         <h2>"Delete the organization"</h2>
                         <p>"This deletes every linked account, key and certificate, the members' access, invitations, notifications, onboarding runs and the audit trail. "

@@ -83,7 +83,7 @@ fn members_view(
             <h2>"Members"</h2>
             <table class="members">
                 <thead><tr>
-                    <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Last sign-in"</th>
+                    <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Last sign-in"</th><th scope="col">"Two-factor"</th>
                     {manages.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
                 </tr></thead>
                 <tbody>
@@ -159,6 +159,7 @@ fn member_row(m: Member, manages: bool, change: ServerAction<ChangeRole>, remove
             <td>{email}</td>
             <td>{m.role.label()}</td>
             <td>{m.last_sign_in}</td>
+            <td>{if m.two_factor { "On" } else { "Off" }}</td>
             {actions}
         </tr>
     }

@@ -11,16 +11,19 @@ fn role(s: &str) -> Result<Role, AppError> {
     Role::parse(s).map_err(|_| AppError::Internal)
 }
 
-/// (user id, name, email, role, last sign-in) of the organization's members, Owners first.
-pub async fn members(pool: &Pool, organization_id: i64) -> Result<Vec<(i64, String, String, Role, Option<i64>)>, AppError> {
-    let rows: Vec<(i64, String, String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT u.id, u.name, u.email, m.role, u.last_sign_in_at FROM memberships m JOIN users u ON u.id = m.user_id \
+/// (user id, name, email, role, last sign-in, has a second factor) of the organization's
+/// members, Owners first.
+pub async fn members(pool: &Pool, organization_id: i64) -> Result<Vec<(i64, String, String, Role, Option<i64>, bool)>, AppError> {
+    let rows: Vec<(i64, String, String, String, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT u.id, u.name, u.email, m.role, u.last_sign_in_at, \
+         (SELECT COUNT(*) FROM authenticators a WHERE a.user_id = u.id AND a.confirmed_at IS NOT NULL) \
+         FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.organization_id = $1 ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.email",
     )
     .bind(organization_id)
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(|(id, name, email, r, last)| Ok((id, name, email, role(&r)?, last))).collect()
+    rows.into_iter().map(|(id, name, email, r, last, factors)| Ok((id, name, email, role(&r)?, last, factors > 0))).collect()
 }
 
 /// The role of `user_id` in the organization, if they are a member.

@@ -27,9 +27,11 @@ mod operations;
 mod organizations;
 mod replicas;
 mod security;
+mod sessions;
 mod startup;
 mod support;
 mod teams;
+mod two_factor;
 
 // The allocator the server runs with (src/main.rs): glibc's per-thread arenas would keep each
 // blocking thread's 19 MiB, and floods would measure the allocator instead of the server.
