@@ -29,7 +29,7 @@ use crate::error::AppError;
 pub mod recovery;
 pub mod sign_up;
 
-pub use security_pages::{SecondFactorPolicy, SecurityPage, VerifySignInPage};
+pub use security_pages::{SecondFactorPolicy, SecurityPage, StepUpField, VerifySignInPage};
 pub use pages::{
     ConfirmSignUpPage, ForgotPasswordPage, ForgotPasswordSentPage, ResetPasswordPage, SignInPage, SignUpPage, SignUpSentPage,
 };

@@ -135,6 +135,21 @@ fn RecoveryCodesPanel(security: super::two_factor::Security, codes: Option<Vec<S
     }
 }
 
+/// The step-up code of a form, if this user must give one: they have a second factor, not
+/// given in the last five minutes.
+#[component]
+pub fn StepUpField(error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let security = Resource::new(|| (), |_| load_security());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let fresh = security.await.map(|s| s.fresh || s.authenticator_added.is_none()).unwrap_or(true);
+                view! { <StepUpCode fresh error /> }
+            })}
+        </Transition>
+    }
+}
+
 /// The code a step-up asks for, unless a second factor was given in the last five minutes.
 #[component]
 fn StepUpCode(fresh: bool, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {

@@ -282,7 +282,7 @@ pub async fn check_code(state: &crate::server::AppState, user_id: i64, email: &s
 /// Asks again for a second factor, unless one was given in the last five minutes or the user
 /// has none.
 #[cfg(feature = "ssr")]
-async fn step_up(
+pub async fn step_up(
     state: &crate::server::AppState,
     session: &tower_sessions::Session,
     user: &super::session::SessionUser,

@@ -31,18 +31,19 @@ async fn rename(name: &str) -> Result<(), AppError> {
 /// certificates, members' memberships (and the people who belong nowhere else, with their
 /// sessions), invitations, notifications, runs and audit trail. One row outside it says so.
 #[server(endpoint = "delete_organization")]
-pub async fn delete_organization(confirm_name: String) -> Result<(), AppError> {
-    let result = delete(&confirm_name).await;
+pub async fn delete_organization(confirm_name: String, code: Option<String>) -> Result<(), AppError> {
+    let result = delete(&confirm_name, code.as_deref().unwrap_or_default()).await;
     crate::server::keep_typed::<DeleteOrganization>(&result, &[]);
     result
 }
 
 #[cfg(feature = "ssr")]
-async fn delete(confirm_name: &str) -> Result<(), AppError> {
+async fn delete(confirm_name: &str, code: &str) -> Result<(), AppError> {
     let (state, session, user) = crate::auth::session::require_user().await?;
     if confirm_name.trim() != user.organization_name {
         return Err(AppError::invalid("confirm_name", "Type the organization's name exactly as shown to confirm."));
     }
+    crate::auth::two_factor::step_up(&state, &session, &user, code).await?;
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let (_, accounts) = super::store::organization_summary(&mut tx, user.organization_id).await?;
     let people = super::store::delete_organization(&mut tx, user.organization_id).await?;
@@ -107,6 +108,7 @@ pub fn OrganizationSettingsPage() -> impl IntoView {
                             <label for="confirm_name">{confirm_label}</label>
                             <input id="confirm_name" name="confirm_name" type="text" autocomplete="off" required />
                             <FieldError error=delete_error field="confirm_name" />
+                            <crate::auth::StepUpField error=delete_error />
                             <FormError error=delete_error />
                             <crate::islands::ConfirmByName expected field="confirm_name" label="Delete organization" />
                         </ActionForm>

@@ -289,6 +289,8 @@ async fn pages_hold_no_form_the_reader_may_not_send() {
         "/support".into(),
         "/members".into(),
         "/account".into(),
+        "/account/security".into(),
+        "/account/sessions".into(),
         "/organizations".into(),
         // Dialogs have addresses of their own.
         format!("/integrations?dialog=rename&account={payer}"),

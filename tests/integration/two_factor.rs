@@ -209,3 +209,21 @@ async fn removing_the_authenticator_asks_for_it_again_ends_other_sessions_and_ma
     assert_eq!(app.count("SELECT COUNT(*) FROM recovery_codes").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'second_factor_removed'").await, 1);
 }
+
+#[tokio::test]
+async fn deleting_the_organization_asks_an_owner_with_a_second_factor_for_it_again() {
+    let app = TestApp::spawn_with(|config| config.second_factor_fresh = std::time::Duration::ZERO).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let (secret, _, _) = enrol(&app, &app.client).await;
+    let page = expect_status(app.get(&app.client, "/settings/organization").await, StatusCode::OK).await;
+    assert!(page.contains("name=\"code\""), "the form asks for the code");
+    let form = [("confirm_name", "Acme"), ("code", "")];
+    let body = expect_status(app.call(&app.client, "delete_organization", &form).await, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("confirm it is you"), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 1);
+    let now = steady_now().await;
+    let code = xops::auth::totp::code_at(&secret, now + STEP);
+    let res = app.call(&app.client, "delete_organization", &[("confirm_name", "Acme"), ("code", &code)]).await;
+    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
+    assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 0);
+}
