@@ -132,11 +132,8 @@ pub(crate) async fn finish_sign_in(
     let now = crate::server::now();
     session::start(session, user_id, org_id, member.session_epoch).await?;
     store::record_sign_in(&state.pool, user_id, now).await?;
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        let cookie = device::set_cookie(&device::issue(&state.sealer, &member.email, now), state.config.secure_cookies());
-        if let Ok(cookie) = axum::http::HeaderValue::from_str(&cookie) {
-            response.append_header(axum::http::header::SET_COOKIE, cookie);
-        }
+    if !remember_browser(state, &member.email, now) {
+        tell_of_new_browser(state, &member.email, &actor.addr, now).await?;
     }
     crate::audit::record(&state.pool, &actor, "sign_in", how).await;
 
@@ -150,6 +147,48 @@ pub(crate) async fn finish_sign_in(
         None => target,
     };
     leptos_axum::redirect(&target, false);
+    Ok(())
+}
+
+/// Marks this browser as known to `email`'s account (the `xops_device` cookie, renewed);
+/// returns whether it was known already.
+#[cfg(feature = "ssr")]
+pub(crate) fn remember_browser(state: &crate::server::AppState, email: &str, now: i64) -> bool {
+    let known = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| crate::server::forms::cookie(&parts.headers, device::COOKIE))
+        .is_some_and(|value| device::is_known(&state.sealer, &value, email, now));
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let cookie = device::set_cookie(&device::issue(&state.sealer, email, now), state.config.secure_cookies());
+        if let Ok(cookie) = axum::http::HeaderValue::from_str(&cookie) {
+            response.append_header(axum::http::header::SET_COOKIE, cookie);
+        }
+    }
+    known
+}
+
+/// Mails `email` that a browser it has not seen in 30 days signed in to their account.
+#[cfg(feature = "ssr")]
+async fn tell_of_new_browser(state: &crate::server::AppState, email: &str, addr: &str, now: i64) -> Result<(), AppError> {
+    let browser = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.headers.get(axum::http::header::USER_AGENT)?.to_str().ok().map(sessions::describe))
+        .unwrap_or_else(|| "An unknown browser".into());
+    let from = if addr.is_empty() { String::new() } else { format!(" from {addr}") };
+    let letter = crate::mail::transport::Letter {
+        to: email.to_string(),
+        reply_to: None,
+        subject: format!("New sign-in to Xops 360: {browser}{from}"),
+        body: format!(
+            "Hello,\n\n{browser}{from} signed in to your Xops 360 account at {}, for the first time in 30 days.\n\n\
+             If it was you, there is nothing to do. If it was not, sign that session out under Your account → Sessions \
+             ({}/account/sessions), change your password, and add an authenticator app under Your account → Security.\n\n-- Xops 360\n",
+            crate::server::format_time(now),
+            state.config.public_url
+        ),
+    };
+    let mut tx = crate::server::begin_write(&state.pool).await?;
+    crate::mail::outbox::enqueue(&mut tx, &state.sealer, crate::mail::outbox::SECURITY_NOTICE, &letter, now).await?;
+    tx.commit().await?;
+    state.mail_wake.notify_one();
     Ok(())
 }
 

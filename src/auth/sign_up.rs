@@ -110,6 +110,8 @@ async fn confirm(token: &str, password: String) -> Result<(), AppError> {
 
     crate::auth::session::start(&session, user_id, org_id, 0).await?;
     super::store::record_sign_in(&state.pool, user_id, crate::server::now()).await?;
+    // The browser that created the account is known to it: its next sign-in is no news.
+    super::remember_browser(&state, email.as_str(), crate::server::now());
     leptos_axum::redirect(crate::onboarding::landing::landing_path(0), false);
     Ok(())
 }

@@ -130,6 +130,7 @@ async fn join_new(token: &str, name: &str, password: String) -> Result<(), AppEr
     tx.commit().await?;
     crate::auth::session::start(&session, user_id, invitation.organization_id, 0).await?;
     crate::auth::store::record_sign_in(&state.pool, user_id, now).await?;
+    crate::auth::remember_browser(&state, email.as_str(), now);
     leptos_axum::redirect(crate::onboarding::landing::landing(&state.pool, invitation.organization_id).await?, false);
     Ok(())
 }

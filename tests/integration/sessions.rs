@@ -72,3 +72,25 @@ async fn sessions_are_listed_and_signed_out_one_or_all_at_once_on_every_replica(
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(a.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('session_ended', 'signed_out_elsewhere')").await, 2);
 }
+
+#[tokio::test]
+async fn a_sign_in_from_a_browser_new_to_the_account_is_mailed_once() {
+    let app = TestApp::spawn().await;
+    let laptop = browser(CHROME_LINUX);
+    app.sign_up(&laptop, "Acme", "ada@example.com").await;
+    let sign_up_mails = app.mail.to("ada@example.com").len();
+    // The browser that signed up is known: signing in there again is no news.
+    app.call(&laptop, "sign_out", &[]).await;
+    assert_eq!(location(&app.sign_in(&laptop, "ada@example.com", PASSWORD).await), "/select-platform");
+    let desktop = browser(FIREFOX_WINDOWS);
+    assert_eq!(location(&app.sign_in(&desktop, "ada@example.com", PASSWORD).await), "/select-platform");
+    let mail = app.mail.wait_for("ada@example.com", sign_up_mails + 1).await;
+    assert_eq!(mail.header("Subject").as_deref(), Some("New sign-in to Xops 360: Firefox on Windows 10 from 127.0.0.1"));
+    assert!(mail.body().contains("/account/sessions"), "{}", mail.body());
+    // Once per browser: the desktop signing in again is known now.
+    app.call(&desktop, "sign_out", &[]).await;
+    assert_eq!(location(&app.sign_in(&desktop, "ada@example.com", PASSWORD).await), "/select-platform");
+    assert_eq!(location(&app.sign_in(&laptop, "ada@example.com", PASSWORD).await), "/select-platform");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.mail.to("ada@example.com").len(), sign_up_mails + 1, "one mail for the one new browser");
+}
