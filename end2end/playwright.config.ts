@@ -19,7 +19,9 @@ if (!process.env.XOPS_E2E_PORT) {
   process.env.XOPS_E2E_DATA = mkdtempSync(join(tmpdir(), 'xops-e2e-'));
 }
 const port = process.env.XOPS_E2E_PORT;
-const baseURL = `http://127.0.0.1:${port}`;
+// localhost, not 127.0.0.1: WebAuthn (passkeys) needs a domain name as its relying party, and
+// browsers count http://localhost as a secure context.
+const baseURL = `http://localhost:${port}`;
 const motoURL = `http://127.0.0.1:${process.env.XOPS_E2E_MOTO_PORT}`;
 // STS through the trust-policy guard (doubles/sts-guard.mjs): AssumeRole needs the External ID.
 const stsURL = `http://127.0.0.1:${process.env.XOPS_E2E_STS_PORT}`;
@@ -69,7 +71,7 @@ export default defineConfig({
   }, {
     command: process.env.XOPS_E2E_SERVER ?? `${root}/target/debug/xops`,
     cwd: root,
-    url: `${baseURL}/healthz`,
+    url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'pipe',

@@ -35,3 +35,18 @@ CREATE TABLE ended_sessions (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX ended_sessions_user ON ended_sessions(user_id);
+-- Passkeys (WebAuthn): the library's record of each (public key, signature counter, backup
+-- flags) as JSON, with its credential id, unique; a user's passkeys carry a random handle for
+-- them (users.passkey_handle), never their id or email.
+ALTER TABLE users ADD COLUMN passkey_handle TEXT;
+CREATE UNIQUE INDEX users_passkey_handle ON users(passkey_handle);
+CREATE TABLE passkeys (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name          TEXT    NOT NULL,
+    credential_id BLOB    NOT NULL UNIQUE,
+    passkey       TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER
+);
+CREATE INDEX passkeys_user ON passkeys(user_id);

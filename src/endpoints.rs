@@ -15,6 +15,10 @@ use crate::auth::two_factor::{
     ConfirmAuthenticator, LoadSecurity, RecoveryCodesOnce, RegenerateRecoveryCodes, RemoveAuthenticator, RequireSecondFactor,
     StartAuthenticator, VerifySignIn,
 };
+use crate::auth::passkeys::{
+    AddPasskey, MyPasskeys, PasskeyRegistrationOptions, PasskeySignInOptions, PasskeyVerifyOptions, RemovePasskey, SignInWithPasskey,
+    VerifyWithPasskey,
+};
 use crate::auth::sessions::{EndOtherSessions, EndSession, MySessions};
 use crate::auth::{SignIn, SignOut};
 use crate::health::dashboard::HealthOverview;
@@ -192,6 +196,14 @@ pub fn all() -> Vec<Endpoint> {
         listed::<RemoveAuthenticator>(read, OwnSession),
         listed::<RequireSecondFactor>(owner, Organization).doing("require a second factor"),
         listed::<VerifySignIn>(Anyone, OwnSession),
+        listed::<MyPasskeys>(read, Nothing).while_enrolling(),
+        listed::<PasskeyRegistrationOptions>(read, OwnSession).while_enrolling(),
+        listed::<AddPasskey>(read, OwnSession).while_enrolling(),
+        listed::<RemovePasskey>(read, OwnSession),
+        listed::<PasskeySignInOptions>(Anyone, OwnSession),
+        listed::<SignInWithPasskey>(Anyone, OwnSession),
+        listed::<PasskeyVerifyOptions>(Anyone, OwnSession),
+        listed::<VerifyWithPasskey>(Anyone, OwnSession),
         listed::<MySessions>(read, Nothing),
         listed::<EndSession>(read, OwnSession),
         listed::<EndOtherSessions>(read, OwnSession),

@@ -86,7 +86,7 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await ready(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export async function openProfileMenu(page: Page): Promise<void> {

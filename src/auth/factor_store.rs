@@ -70,15 +70,112 @@ pub async fn spend_step(conn: &mut AnyConnection, user_id: i64, step: i64) -> Re
     Ok(done.rows_affected() == 1)
 }
 
-/// Removes the user's authenticator and recovery codes; false if they had no authenticator.
-pub async fn delete_factors(conn: &mut AnyConnection, user_id: i64) -> Result<bool, AppError> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM recovery_codes_shown WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+/// Removes the user's authenticator; false if they had none.
+pub async fn delete_authenticator(conn: &mut AnyConnection, user_id: i64) -> Result<bool, AppError> {
     let done = sqlx::query("DELETE FROM authenticators WHERE user_id = $1 AND confirmed_at IS NOT NULL")
         .bind(user_id)
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Removes the user's recovery codes (with their last second factor).
+pub async fn delete_recovery_codes(conn: &mut AnyConnection, user_id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM recovery_codes_shown WHERE user_id = $1").bind(user_id).execute(conn).await?;
+    Ok(())
+}
+
+/// Whether the user has a second factor: a confirmed authenticator or a passkey.
+pub async fn has_second_factor(conn: &mut AnyConnection, user_id: i64) -> Result<bool, AppError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM authenticators WHERE user_id = $1 AND confirmed_at IS NOT NULL) \
+         + (SELECT COUNT(*) FROM passkeys WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(count > 0)
+}
+
+/// A stored passkey: its row, its name, the library's record of it (public key, counter,
+/// backup flags) as JSON, and when it was added and last used.
+pub struct PasskeyRow {
+    pub id: i64,
+    pub name: String,
+    pub passkey: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+pub async fn passkeys_of(pool: &Pool, user_id: i64) -> Result<Vec<PasskeyRow>, AppError> {
+    let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, name, passkey, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, passkey, created_at, last_used_at)| PasskeyRow { id, name, passkey, created_at, last_used_at })
+        .collect())
+}
+
+/// Saves a new passkey; false if that credential is saved already.
+pub async fn insert_passkey(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    name: &str,
+    credential_id: &[u8],
+    passkey: &str,
+    now: i64,
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "INSERT INTO passkeys (user_id, name, credential_id, passkey, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (credential_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(name)
+    .bind(credential_id)
+    .bind(passkey)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the user's passkey `id`; its name, or None if the user has no such passkey.
+pub async fn delete_passkey(conn: &mut AnyConnection, user_id: i64, id: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING name")
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Notes a passkey's use, with its updated record.
+pub async fn passkey_used(conn: &mut AnyConnection, id: i64, passkey: &str, now: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3")
+        .bind(passkey)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The user's passkey handle (the random id their passkeys carry for them), set to `new` if
+/// they had none.
+pub async fn passkey_user_handle(pool: &Pool, user_id: i64, new: &str) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar("UPDATE users SET passkey_handle = COALESCE(passkey_handle, $1) WHERE id = $2 RETURNING passkey_handle")
+        .bind(new)
+        .bind(user_id)
+        .fetch_one(pool)
+        .await?)
+}
+
+pub async fn user_of_passkey_handle(pool: &Pool, handle: &str) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar("SELECT id FROM users WHERE passkey_handle = $1").bind(handle).fetch_optional(pool).await?)
 }
 
 /// Replaces the user's recovery codes by `hashes`, and keeps the new set sealed for showing once.

@@ -18,6 +18,7 @@ pub mod throttle;
 pub mod factor_store;
 #[cfg(feature = "ssr")]
 pub mod totp;
+pub mod passkeys;
 mod security_pages;
 pub mod sessions;
 pub mod two_factor;

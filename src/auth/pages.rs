@@ -30,6 +30,7 @@ pub fn SignInPage() -> impl IntoView {
                 <FormError error />
                 <Submit label="Sign in" busy="Signing in…" />
             </ActionForm>
+            <super::security_pages::PasskeySignIn />
             <p class="auth-switch"><A href="/forgot-password">"Forgot password?"</A></p>
             <p class="auth-switch">"New to Xops 360? " <A href="/signup">"Create an account"</A></p>
         </AuthCard>

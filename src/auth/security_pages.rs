@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+use super::passkeys::{my_passkeys, AddPasskey, RemovePasskey, SignInWithPasskey, VerifyWithPasskey};
 use super::two_factor::{
     load_security, recovery_codes_once, ConfirmAuthenticator, RegenerateRecoveryCodes, RemoveAuthenticator,
     RequireSecondFactor, StartAuthenticator, VerifySignIn, RECOVERY_CODES,
@@ -36,6 +37,7 @@ pub fn SecurityPage() -> impl IntoView {
                     });
                     view! {
                         {required}
+                        <PasskeysPanel fresh=security.fresh />
                         <AuthenticatorPanel security=security.clone() />
                         <RecoveryCodesPanel security codes />
                     }.into_any()
@@ -43,6 +45,59 @@ pub fn SecurityPage() -> impl IntoView {
             </Transition>
             <p><A href="/account">"Back to Your account"</A></p>
         </section>
+    }
+}
+
+#[component]
+fn PasskeysPanel(fresh: bool) -> impl IntoView {
+    let passkeys = Resource::new(|| (), |_| my_passkeys());
+    let add = ServerAction::<AddPasskey>::new();
+    let remove = ServerAction::<RemovePasskey>::new();
+    let (add_error, remove_error) = (error_of(add), error_of(remove));
+    view! {
+        <div class="panel" id="passkeys">
+            <h2>"Passkeys"</h2>
+            <p>"A passkey signs you in with your device's screen lock or a security key: after your password, or on its own with no password. It cannot be phished."</p>
+            <FormError error=remove_error />
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let list = passkeys.await.unwrap_or_default();
+                    if list.is_empty() {
+                        return view! { <p class="muted">"No passkey yet."</p> }.into_any();
+                    }
+                    view! {
+                        <ul class="passkeys">
+                            {list.into_iter().map(|p| {
+                                let label = format!("Remove passkey {}", p.name);
+                                let (name, shown) = (p.name.clone(), p.name);
+                                view! {
+                                    <li data-passkey-name=name>
+                                        <strong>{shown}</strong>
+                                        <span class="muted">{format!(" · added {} · last used {}", p.created, p.last_used)}</span>
+                                        <ActionForm action=remove attr:class="form inline-form" attr:novalidate=true>
+                                            <input type="hidden" name="id" value=p.id />
+                                            <StepUpCode fresh error=remove_error />
+                                            <button type="submit" class="btn btn-small btn-danger" aria-label=label>"Remove"</button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                })}
+            </Transition>
+            <ActionForm action=add attr:class="form">
+                <label for="passkey_name">"Name of the new passkey"</label>
+                <input id="passkey_name" name="name" type="text" maxlength="60" required placeholder="Work laptop" />
+                <FieldError error=add_error field="passkey_name" />
+                <input type="hidden" name="credential" value="" />
+                <button type="button" class="btn btn-primary" data-passkey="passkey_registration_options" data-ceremony="create" hidden>"Add a passkey"</button>
+                <p class="hint" data-passkey-status role="status"></p>
+                <p class="hint" data-passkey-nojs>"Adding a passkey needs JavaScript. Without it, add an authenticator app below."</p>
+                <FormError error=add_error />
+            </ActionForm>
+            <script type="module" src="/passkeys.js"></script>
+        </div>
     }
 }
 
@@ -184,8 +239,50 @@ pub fn VerifySignInPage() -> impl IntoView {
                 <FormError error />
                 <Submit label="Verify" busy="Checking…" />
             </ActionForm>
+            <PasskeyVerify />
             <p class="auth-switch"><A href="/signin">"Sign in as someone else"</A></p>
         </AuthCard>
+    }
+}
+
+/// The inside of a form that signs in with a passkey (its ceremony in `public/passkeys.js`),
+/// or says that passkeys need JavaScript.
+#[component]
+fn PasskeyFields(options: &'static str, label: &'static str, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    view! {
+        <input type="hidden" name="next" value=next />
+        <input type="hidden" name="credential" value="" />
+        <button type="button" class="btn btn-secondary" data-passkey=options hidden>{label}</button>
+        <p class="hint" data-passkey-status role="status"></p>
+        <p class="hint" data-passkey-nojs>"Passkeys need JavaScript. Use your password and an authenticator code."</p>
+        <FormError error />
+        <script type="module" src="/passkeys.js"></script>
+    }
+}
+
+/// The second step's passkey.
+#[component]
+fn PasskeyVerify() -> impl IntoView {
+    let action = ServerAction::<VerifyWithPasskey>::new();
+    let error = error_of(action);
+    view! {
+        <ActionForm action attr:class="form passkey-form">
+            <PasskeyFields options="passkey_verify_options" label="Use a passkey instead" error />
+        </ActionForm>
+    }
+}
+
+/// The sign-in page's passkey sign-in (no password).
+#[component]
+pub fn PasskeySignIn() -> impl IntoView {
+    let action = ServerAction::<SignInWithPasskey>::new();
+    let error = error_of(action);
+    view! {
+        <ActionForm action attr:class="form passkey-form">
+            <PasskeyFields options="passkey_sign_in_options" label="Sign in with a passkey" error />
+        </ActionForm>
     }
 }
 

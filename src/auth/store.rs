@@ -40,6 +40,7 @@ pub async fn session_user(pool: &Pool, user_id: i64, chosen: i64, handle: &str) 
     let row: Option<(i64, String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT o.id, o.name, u.email, m.role, (SELECT COUNT(*) FROM memberships n WHERE n.user_id = u.id), u.session_epoch, \
          o.require_second_factor, (SELECT COUNT(*) FROM authenticators a WHERE a.user_id = u.id AND a.confirmed_at IS NOT NULL) \
+         + (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) \
          FROM users u JOIN memberships m ON m.user_id = u.id JOIN organizations o ON o.id = m.organization_id \
          WHERE u.id = $1 AND NOT EXISTS (SELECT 1 FROM ended_sessions e WHERE e.handle = $3) ORDER BY CASE WHEN m.organization_id = $2 THEN 0 ELSE 1 END, m.created_at, m.organization_id LIMIT 1",
     )

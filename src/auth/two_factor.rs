@@ -102,8 +102,8 @@ pub async fn confirm_authenticator(code: String) -> Result<(), AppError> {
     let Some(step) = super::totp::matching_step(&secret, &code, now) else {
         return Err(AppError::invalid("code", WRONG_CODE));
     };
+    let first = !super::factor_store::has_second_factor(&mut tx, user.user_id).await?;
     super::factor_store::confirm(&mut tx, user.user_id, step, now).await?;
-    let first = super::factor_store::recovery_codes_left(&mut tx, user.user_id).await? == 0;
     if first {
         new_recovery_codes(&mut tx, &state.sealer, user.user_id, now).await?;
     }
@@ -137,8 +137,8 @@ pub async fn regenerate_recovery_codes(code: String) -> Result<(), AppError> {
     step_up(&state, &session, &user, &code).await?;
     let now = crate::server::now();
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    if !super::factor_store::authenticator(&mut tx, user.user_id).await?.is_some_and(|a| a.confirmed_at.is_some()) {
-        return Err(AppError::Refused("Add an authenticator first: recovery codes stand in for it.".into()));
+    if !super::factor_store::has_second_factor(&mut tx, user.user_id).await? {
+        return Err(AppError::Refused("Add an authenticator or a passkey first: recovery codes stand in for them.".into()));
     }
     new_recovery_codes(&mut tx, &state.sealer, user.user_id, now).await?;
     crate::audit::write(&mut *tx, &user.actor().await, "recovery_codes_regenerated", "the old ones stopped working").await?;
@@ -154,18 +154,37 @@ pub async fn remove_authenticator(code: String) -> Result<(), AppError> {
     step_up(&state, &session, &user, &code).await?;
     let now = crate::server::now();
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    if !super::factor_store::delete_factors(&mut tx, user.user_id).await? {
+    if !super::factor_store::delete_authenticator(&mut tx, user.user_id).await? {
         return Err(AppError::NotFound("You have no authenticator to remove.".into()));
     }
+    let what = "The authenticator app was removed from your Xops 360 account";
+    after_removal(tx, &state, &session, &user, "authenticator app", what, now).await?;
+    leptos_axum::redirect("/account/security?notice=authenticator-removed", false);
+    Ok(())
+}
+
+/// What follows the removal of a second factor, in its transaction: the recovery codes go with
+/// the last one; the user's other sessions end; the audit row; a mail saying `what` happened.
+#[cfg(feature = "ssr")]
+pub async fn after_removal(
+    mut tx: sqlx::Transaction<'static, crate::server::Db>,
+    state: &crate::server::AppState,
+    session: &tower_sessions::Session,
+    user: &super::session::SessionUser,
+    factor: &str,
+    what: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    if !super::factor_store::has_second_factor(&mut tx, user.user_id).await? {
+        super::factor_store::delete_recovery_codes(&mut tx, user.user_id).await?;
+    }
     let epoch = super::factor_store::end_sessions(&mut tx, user.user_id).await?;
-    crate::audit::write(&mut *tx, &user.actor().await, "second_factor_removed", "authenticator app; other sessions ended").await?;
-    let letter = security_letter(&user.email, "The authenticator app was removed from your Xops 360 account", &state.config.public_url);
+    crate::audit::write(&mut *tx, &user.actor().await, "second_factor_removed", &format!("{factor}; other sessions ended")).await?;
+    let letter = security_letter(&user.email, what, &state.config.public_url);
     crate::mail::outbox::enqueue(&mut tx, &state.sealer, crate::mail::outbox::SECURITY_NOTICE, &letter, now).await?;
     tx.commit().await?;
     state.mail_wake.notify_one();
-    super::session::start(&session, user.user_id, user.organization_id, epoch).await?;
-    leptos_axum::redirect("/account/security?notice=authenticator-removed", false);
-    Ok(())
+    super::session::start(session, user.user_id, user.organization_id, epoch).await
 }
 
 /// Requires (or stops requiring) a second factor of every member of the organization.
@@ -173,7 +192,7 @@ pub async fn remove_authenticator(code: String) -> Result<(), AppError> {
 pub async fn require_second_factor(required: bool) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    if required && !super::factor_store::authenticator(&mut tx, user.user_id).await?.is_some_and(|a| a.confirmed_at.is_some()) {
+    if required && !super::factor_store::has_second_factor(&mut tx, user.user_id).await? {
         return Err(AppError::invalid(
             "required",
             "Add a second factor to your own account first (Your account → Security), then require it of everyone.",
@@ -206,13 +225,9 @@ const WRONG_CODE: &str = "That code is not right. Enter the 6 digits your app sh
 async fn verify(code: &str, next: Option<&str>) -> Result<(), AppError> {
     let state = crate::server::state()?;
     let session = super::session::extract().await?;
-    let Some((user_id, epoch)) = super::session::pending(&session).await? else {
-        return Err(AppError::Refused("Your sign-in took too long. Sign in again with your password.".into()));
-    };
+    let (user_id, epoch) = super::session::pending(&session).await?.ok_or_else(sign_in_took_too_long)?;
     let member = super::store::session_user(&state.pool, user_id, 0, "").await?.filter(|m| m.session_epoch == epoch);
-    let Some(member) = member else {
-        return Err(AppError::Refused("Your sign-in took too long. Sign in again with your password.".into()));
-    };
+    let member = member.ok_or_else(sign_in_took_too_long)?;
     let addr = super::session::client_addr().await;
     let actor = crate::audit::Actor {
         organization_id: Some(member.organization_id),
@@ -235,6 +250,12 @@ async fn verify(code: &str, next: Option<&str>) -> Result<(), AppError> {
     };
     super::finish_sign_in(&state, &session, member, actor, next, &detail, notice).await?;
     super::session::mark_second_factor(&session).await
+}
+
+/// The password step of this sign-in is missing or over five minutes old.
+#[cfg(feature = "ssr")]
+pub fn sign_in_took_too_long() -> AppError {
+    AppError::Refused("Your sign-in took too long. Sign in again with your password.".into())
 }
 
 /// Which second factor a code was.
@@ -292,7 +313,7 @@ pub async fn step_up(
         return Ok(());
     }
     let mut conn = state.pool.acquire().await?;
-    let has_one = super::factor_store::authenticator(&mut conn, user.user_id).await?.is_some_and(|a| a.confirmed_at.is_some());
+    let has_one = super::factor_store::has_second_factor(&mut conn, user.user_id).await?;
     drop(conn);
     if !has_one {
         return Ok(());
@@ -307,7 +328,7 @@ pub async fn step_up(
 /// Makes ten recovery codes: their hashes replace the old ones, and the codes are sealed to be
 /// shown once.
 #[cfg(feature = "ssr")]
-async fn new_recovery_codes(conn: &mut sqlx::AnyConnection, sealer: &crate::crypto::Sealer, user_id: i64, now: i64) -> Result<(), AppError> {
+pub async fn new_recovery_codes(conn: &mut sqlx::AnyConnection, sealer: &crate::crypto::Sealer, user_id: i64, now: i64) -> Result<(), AppError> {
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_code_hash(user_id, c)).collect();
     let shown = sealer.seal(codes.join("\n").as_bytes(), &codes_context(user_id))?;

@@ -17,6 +17,7 @@ pub async fn members(pool: &Pool, organization_id: i64) -> Result<Vec<(i64, Stri
     let rows: Vec<(i64, String, String, String, Option<i64>, i64)> = sqlx::query_as(
         "SELECT u.id, u.name, u.email, m.role, u.last_sign_in_at, \
          (SELECT COUNT(*) FROM authenticators a WHERE a.user_id = u.id AND a.confirmed_at IS NOT NULL) \
+         + (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) \
          FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.organization_id = $1 ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.email",
     )
