@@ -25,6 +25,7 @@ mod microsoft;
 mod notifications;
 mod operations;
 mod organizations;
+mod passkeys;
 mod replicas;
 mod security;
 mod sessions;
