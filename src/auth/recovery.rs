@@ -53,7 +53,11 @@ async fn change(current: String, new_password: &str) -> Result<(), AppError> {
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let epoch = super::store::set_password(&mut tx, user.user_id, &hash).await?;
     crate::audit::write(&mut *tx, &user.actor().await, "password_changed", "other sessions ended").await?;
+    let what = "The password of your Xops 360 account was changed";
+    let letter = super::two_factor::security_letter(&user.email, what, &state.config.public_url);
+    crate::mail::outbox::enqueue(&mut tx, &state.sealer, crate::mail::outbox::SECURITY_NOTICE, &letter, crate::server::now()).await?;
     tx.commit().await?;
+    state.mail_wake.notify_one();
     // This session goes on, under a new id in the new epoch; every other one has ended.
     super::session::start(&session, user.user_id, user.organization_id, epoch).await?;
     leptos_axum::redirect("/account?notice=password-changed", false);

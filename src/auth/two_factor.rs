@@ -364,12 +364,13 @@ fn codes_context(user_id: i64) -> Vec<u8> {
     format!("xops recovery codes; user {user_id}").into_bytes()
 }
 
+/// The mail that tells a user `what` changed in their sign-in, and what to do if it was not them.
 #[cfg(feature = "ssr")]
-fn security_letter(to: &str, what: &str, site: &str) -> crate::mail::transport::Letter {
+pub fn security_letter(to: &str, what: &str, site: &str) -> crate::mail::transport::Letter {
     crate::mail::transport::Letter {
         to: to.to_string(),
         reply_to: None,
-        subject: format!("{what}"),
+        subject: what.to_string(),
         body: format!(
             "Hello,\n\n{what}. Every other browser signed in to it has been signed out.\n\n\
              If it was you, there is nothing to do. If it was not, reset your password now at {site}/forgot-password \

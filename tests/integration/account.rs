@@ -28,6 +28,10 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     expect_status(app.call(&laptop, "workspace", &[]).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(app.sign_in(&app.new_browser(), "ada@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert!(redirected(&app.sign_in(&app.new_browser(), "ada@example.com", "a new passphrase").await));
+    // The sign-up link, two notes of new browsers (the laptop, the last sign-in), and this.
+    app.mail.wait_for("ada@example.com", 4).await;
+    let mails = app.mail.to("ada@example.com");
+    assert!(mails.iter().any(|m| m.header("Subject").as_deref() == Some("The password of your Xops 360 account was changed")), "{mails:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'password_changed'").await, 1);
 }
 
