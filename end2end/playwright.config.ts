@@ -96,6 +96,8 @@ export default defineConfig({
       // No SMTP server: mail is written as .eml files, which the tests read (helpers.ts).
       XOPS_MAIL_DIR: `${process.env.XOPS_E2E_DATA}/mail`,
       XOPS_OPERATORS: 'operator-js-on@xops.example,operator-js-off@xops.example',
+      // Every step-up asks for a second factor, however recently one was given.
+      XOPS_STEP_UP_MINUTES: '0',
     },
   }],
 });

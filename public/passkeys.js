@@ -42,7 +42,10 @@ document.addEventListener('click', async (event) => {
     say('This browser cannot use passkeys. Use your password and an authenticator code instead.');
     return;
   }
-  if (!form.reportValidity()) return;
+  // A step-up's passkey answers in the field it stands beside (its form's code); other forms
+  // must be filled in first.
+  const field = button.dataset.passkeyField || 'credential';
+  if (field === 'credential' && !form.reportValidity()) return;
   button.disabled = true;
   say('Waiting for your passkey…');
   try {
@@ -51,7 +54,7 @@ document.addEventListener('click', async (event) => {
       button.dataset.ceremony === 'create'
         ? await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey) })
         : await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey) });
-    form.elements.credential.value = JSON.stringify(credential.toJSON());
+    form.elements[field].value = JSON.stringify(credential.toJSON());
     form.submit();
   } catch (err) {
     say(err && err.name === 'NotAllowedError' ? 'The passkey request was cancelled or timed out. Try again.' : err.message);

@@ -188,7 +188,11 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(default_site_root),
             session_idle: minutes("XOPS_SESSION_IDLE_MINUTES", 30)?,
             session_max_age: minutes("XOPS_SESSION_MAX_MINUTES", 12 * 60)?,
-            second_factor_fresh: minutes("XOPS_STEP_UP_MINUTES", 5)?,
+            // 0: a step-up asks every time.
+            second_factor_fresh: match var("XOPS_STEP_UP_MINUTES") {
+                Some(v) if v == "0" => Duration::ZERO,
+                _ => minutes("XOPS_STEP_UP_MINUTES", 5)?,
+            },
             session_cache: match var("XOPS_SESSION_CACHE").as_deref() {
                 None | Some("none") => SessionCache::None,
                 Some("notify") => SessionCache::Notify,

@@ -16,7 +16,7 @@ use crate::auth::two_factor::{
     StartAuthenticator, VerifySignIn,
 };
 use crate::auth::passkeys::{
-    AddPasskey, MyPasskeys, PasskeyRegistrationOptions, PasskeySignInOptions, PasskeyVerifyOptions, RemovePasskey, SignInWithPasskey,
+    AddPasskey, MyPasskeys, PasskeyRegistrationOptions, PasskeySignInOptions, PasskeyStepUpOptions, PasskeyVerifyOptions, RemovePasskey, SignInWithPasskey,
     VerifyWithPasskey,
 };
 use crate::auth::sessions::{EndOtherSessions, EndSession, MySessions};
@@ -200,6 +200,7 @@ pub fn all() -> Vec<Endpoint> {
         listed::<PasskeyRegistrationOptions>(read, OwnSession).while_enrolling(),
         listed::<AddPasskey>(read, OwnSession).while_enrolling(),
         listed::<RemovePasskey>(read, OwnSession),
+        listed::<PasskeyStepUpOptions>(read, OwnSession),
         listed::<PasskeySignInOptions>(Anyone, OwnSession),
         listed::<SignInWithPasskey>(Anyone, OwnSession),
         listed::<PasskeyVerifyOptions>(Anyone, OwnSession),

@@ -69,6 +69,15 @@ test('a passkey: added under Security, then a second factor after the password, 
   await page.goto('/account/security');
   await expect(page.locator('li[data-passkey-name="Work laptop"]')).not.toContainText('last used Never');
 
+  // Removing it asks for a second factor again: the passkey itself answers.
+  const row = page.locator('li[data-passkey-name="Work laptop"]');
+  await ready(page);
+  await row.getByRole('button', { name: 'Remove passkey Work laptop' }).click();
+  await expect(row.getByText('or a recovery code, or use a passkey')).toBeVisible();
+  await row.getByRole('button', { name: 'Confirm with a passkey' }).click();
+  await expect(page.getByRole('status').first()).toContainText('Passkey removed');
+  await expect(page.locator('li[data-passkey-name="Work laptop"]')).toHaveCount(0);
+
   // Sessions lists this browser.
   await page.goto('/account/sessions');
   await expect(page.getByRole('heading', { name: 'Sessions', level: 1 })).toBeVisible();

@@ -18,10 +18,16 @@ pub mod throttle;
 pub mod factor_store;
 #[cfg(feature = "ssr")]
 pub mod totp;
+#[cfg(feature = "ssr")]
+mod factors;
 pub mod passkeys;
 mod security_pages;
 pub mod sessions;
+#[cfg(feature = "ssr")]
+pub mod step_up;
 pub mod two_factor;
+#[cfg(feature = "ssr")]
+mod webauthn;
 
 use leptos::prelude::*;
 

@@ -7,6 +7,12 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use super::webauthn::{
+    expired, keep, not_made, not_used, refused, relying_party, stored, take, used, uuid_text, DiscoverableAuthentication, Passkey,
+    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid, DISCOVERABLE, REGISTRATION,
+    SECOND_STEP, STEP_UP,
+};
 
 /// A passkey as Security lists it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -78,7 +84,7 @@ pub async fn add_passkey(name: String, credential: String) -> Result<(), AppErro
         return Err(AppError::invalid("passkey_name", "That passkey is already added to your account."));
     }
     if first {
-        super::two_factor::new_recovery_codes(&mut tx, &state.sealer, user.user_id, now).await?;
+        super::factors::new_recovery_codes(&mut tx, &state.sealer, user.user_id, now).await?;
     }
     crate::audit::write(&mut *tx, &user.actor().await, "second_factor_added", &format!("passkey \"{name}\"")).await?;
     tx.commit().await?;
@@ -92,7 +98,7 @@ pub async fn add_passkey(name: String, credential: String) -> Result<(), AppErro
 #[server(endpoint = "remove_passkey")]
 pub async fn remove_passkey(id: i64, code: Option<String>) -> Result<(), AppError> {
     let (state, session, user) = super::session::require_user().await?;
-    super::two_factor::step_up(&state, &session, &user, code.as_deref().unwrap_or_default()).await?;
+    super::step_up::step_up(&state, &session, &user, code.as_deref().unwrap_or_default()).await?;
     let now = crate::server::now();
     let mut tx = crate::server::begin_write(&state.pool).await?;
     // Another user's passkey, or none: the same 404.
@@ -100,9 +106,22 @@ pub async fn remove_passkey(id: i64, code: Option<String>) -> Result<(), AppErro
         return Err(AppError::NotFound("There is no such passkey on your account.".into()));
     };
     let what = format!("The passkey \"{name}\" was removed from your Xops 360 account");
-    super::two_factor::after_removal(tx, &state, &session, &user, &format!("passkey \"{name}\""), &what, now).await?;
+    super::factors::after_removal(tx, &state, &session, &user, &format!("passkey \"{name}\""), &what, now).await?;
     leptos_axum::redirect("/account/security?notice=passkey-removed", false);
     Ok(())
+}
+
+/// The options of a step-up with one of the signed-in user's passkeys.
+#[server(endpoint = "passkey_step_up_options")]
+pub async fn passkey_step_up_options() -> Result<String, AppError> {
+    let (state, session, user) = super::session::require_user().await?;
+    let keys: Vec<Passkey> = stored(&state, user.user_id).await?.into_iter().map(|(_, key)| key).collect();
+    if keys.is_empty() {
+        return Err(AppError::Refused("Your account has no passkey. Enter a code instead.".into()));
+    }
+    let (options, ceremony) = relying_party(&state.config.public_url)?.start_passkey_authentication(&keys).map_err(refused)?;
+    keep(&session, STEP_UP, &ceremony).await?;
+    serde_json::to_string(&options).map_err(|_| AppError::Internal)
 }
 
 /// The options of a sign-in with a passkey alone (any of this site's passkeys on the device).
@@ -152,7 +171,7 @@ pub async fn sign_in_with_passkey(credential: String, next: Option<String>) -> R
 pub async fn passkey_verify_options() -> Result<String, AppError> {
     let state = crate::server::state()?;
     let session = super::session::extract().await?;
-    let (user_id, _) = super::session::pending(&session).await?.ok_or_else(super::two_factor::sign_in_took_too_long)?;
+    let (user_id, _) = super::session::pending(&session).await?.ok_or_else(super::factors::sign_in_took_too_long)?;
     let keys: Vec<Passkey> = stored(&state, user_id).await?.into_iter().map(|(_, key)| key).collect();
     if keys.is_empty() {
         return Err(AppError::Refused("Your account has no passkey. Enter a code instead.".into()));
@@ -167,7 +186,7 @@ pub async fn passkey_verify_options() -> Result<String, AppError> {
 pub async fn verify_with_passkey(credential: String, next: Option<String>) -> Result<(), AppError> {
     let state = crate::server::state()?;
     let session = super::session::extract().await?;
-    let (user_id, epoch) = super::session::pending(&session).await?.ok_or_else(super::two_factor::sign_in_took_too_long)?;
+    let (user_id, epoch) = super::session::pending(&session).await?.ok_or_else(super::factors::sign_in_took_too_long)?;
     let credential: PublicKeyCredential = serde_json::from_str(&credential).map_err(|_| not_used())?;
     let ceremony: PasskeyAuthentication = take(&session, SECOND_STEP).await?.ok_or_else(expired)?;
     let result = relying_party(&state.config.public_url)?.finish_passkey_authentication(&credential, &ceremony).map_err(|_| not_used())?;
@@ -177,7 +196,7 @@ pub async fn verify_with_passkey(credential: String, next: Option<String>) -> Re
     let member = super::store::session_user(&state.pool, user_id, 0, "")
         .await?
         .filter(|m| m.session_epoch == epoch)
-        .ok_or_else(super::two_factor::sign_in_took_too_long)?;
+        .ok_or_else(super::factors::sign_in_took_too_long)?;
     let email = member.email.clone();
     super::throttle::clear(&state.pool, &email).await?;
     let actor = crate::audit::Actor {
@@ -188,105 +207,4 @@ pub async fn verify_with_passkey(credential: String, next: Option<String>) -> Re
     };
     super::finish_sign_in(&state, &session, member, actor, next.as_deref(), "with a passkey after the password", None).await?;
     super::session::mark_second_factor(&session).await
-}
-
-#[cfg(feature = "ssr")]
-use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Uuid,
-};
-
-/// Where each ceremony's state waits in the session, with when it began.
-#[cfg(feature = "ssr")]
-const REGISTRATION: &str = "passkey_registration";
-#[cfg(feature = "ssr")]
-const DISCOVERABLE: &str = "passkey_sign_in";
-#[cfg(feature = "ssr")]
-const SECOND_STEP: &str = "passkey_second_step";
-/// How long a ceremony's challenge may be answered.
-#[cfg(feature = "ssr")]
-const CEREMONY_SECS: i64 = 5 * 60;
-
-/// The relying party: `XOPS_PUBLIC_URL`'s host, which must be a domain name (WebAuthn refuses
-/// addresses); `localhost` works over http, any other host needs https (the browser's rule).
-#[cfg(feature = "ssr")]
-fn relying_party(public_url: &str) -> Result<webauthn_rs::Webauthn, AppError> {
-    let unavailable = || AppError::Refused("Passkeys need the portal served under a domain name (XOPS_PUBLIC_URL).".into());
-    let origin = url::Url::parse(public_url).map_err(|_| unavailable())?;
-    let Some(url::Host::Domain(host)) = origin.host() else {
-        return Err(unavailable());
-    };
-    let host = host.to_string();
-    webauthn_rs::WebauthnBuilder::new(&host, &origin)
-        .and_then(|b| b.rp_name("Xops 360").timeout(std::time::Duration::from_secs(300)).build())
-        .map_err(|err| {
-            tracing::warn!(error = %err, "passkeys are unavailable for this public URL");
-            unavailable()
-        })
-}
-
-/// Keeps a ceremony's state in the session: the only copy, spent by `take`.
-#[cfg(feature = "ssr")]
-async fn keep<T: Serialize>(session: &tower_sessions::Session, key: &str, state: &T) -> Result<(), AppError> {
-    session.insert(key, (crate::server::now(), state)).await.map_err(super::session::internal)
-}
-
-/// Takes a ceremony's state out of the session (once), if it began in the last five minutes.
-#[cfg(feature = "ssr")]
-async fn take<T: serde::de::DeserializeOwned>(session: &tower_sessions::Session, key: &str) -> Result<Option<T>, AppError> {
-    let kept: Option<(i64, T)> = session.remove(key).await.map_err(super::session::internal)?;
-    Ok(kept.filter(|(at, _)| crate::server::now() - at <= CEREMONY_SECS).map(|(_, state)| state))
-}
-
-/// The user's passkeys, as stored: (row id, passkey).
-#[cfg(feature = "ssr")]
-async fn stored(state: &crate::server::AppState, user_id: i64) -> Result<Vec<(i64, Passkey)>, AppError> {
-    super::factor_store::passkeys_of(&state.pool, user_id)
-        .await?
-        .into_iter()
-        .map(|p| serde_json::from_str(&p.passkey).map(|key| (p.id, key)).map_err(|_| AppError::Internal))
-        .collect()
-}
-
-/// Notes a passkey's use, with its signature counter and backup flags as the library updates
-/// them (a counter that did not move on is refused by the library as a cloned key).
-#[cfg(feature = "ssr")]
-async fn used(
-    state: &crate::server::AppState,
-    row_id: i64,
-    passkey: &mut Passkey,
-    result: &webauthn_rs::prelude::AuthenticationResult,
-) -> Result<(), AppError> {
-    passkey.update_credential(result);
-    let json = serde_json::to_string(passkey).map_err(|_| AppError::Internal)?;
-    let mut tx = crate::server::begin_write(&state.pool).await?;
-    super::factor_store::passkey_used(&mut tx, row_id, &json, crate::server::now()).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-#[cfg(feature = "ssr")]
-fn uuid_text(uuid: Uuid) -> String {
-    uuid.hyphenated().to_string()
-}
-
-#[cfg(feature = "ssr")]
-fn refused(err: webauthn_rs::prelude::WebauthnError) -> AppError {
-    tracing::warn!(error = %err, "a passkey ceremony could not start");
-    AppError::Internal
-}
-
-#[cfg(feature = "ssr")]
-fn expired() -> AppError {
-    AppError::Refused("That took too long: the passkey's request expired. Try again.".into())
-}
-
-#[cfg(feature = "ssr")]
-fn not_made() -> AppError {
-    AppError::Refused("The passkey could not be added: your device's answer did not check out. Try again.".into())
-}
-
-#[cfg(feature = "ssr")]
-fn not_used() -> AppError {
-    AppError::Refused("That passkey did not sign you in: it is not one of this site's, or its answer did not check out.".into())
 }

@@ -54,7 +54,7 @@ async fn change(current: String, new_password: &str) -> Result<(), AppError> {
     let epoch = super::store::set_password(&mut tx, user.user_id, &hash).await?;
     crate::audit::write(&mut *tx, &user.actor().await, "password_changed", "other sessions ended").await?;
     let what = "The password of your Xops 360 account was changed";
-    let letter = super::two_factor::security_letter(&user.email, what, &state.config.public_url);
+    let letter = super::factors::security_letter(&user.email, what, &state.config.public_url);
     crate::mail::outbox::enqueue(&mut tx, &state.sealer, crate::mail::outbox::SECURITY_NOTICE, &letter, crate::server::now()).await?;
     tx.commit().await?;
     state.mail_wake.notify_one();

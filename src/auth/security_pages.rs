@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use super::passkeys::{my_passkeys, AddPasskey, RemovePasskey, SignInWithPasskey, VerifyWithPasskey};
 use super::two_factor::{
     load_security, recovery_codes_once, ConfirmAuthenticator, RegenerateRecoveryCodes, RemoveAuthenticator,
-    RequireSecondFactor, StartAuthenticator, VerifySignIn, RECOVERY_CODES,
+    RequireSecondFactor, StartAuthenticator, VerifySignIn,
 };
 use crate::ui::{error_of, AuthCard, FieldError, FormError, Notice, Submit};
 
@@ -76,7 +76,7 @@ fn PasskeysPanel(fresh: bool) -> impl IntoView {
                                         <span class="muted">{format!(" · added {} · last used {}", p.created, p.last_used)}</span>
                                         <ActionForm action=remove attr:class="form inline-form" attr:novalidate=true>
                                             <input type="hidden" name="id" value=p.id />
-                                            <StepUpCode fresh error=remove_error />
+                                            <StepUpCode id=format!("step_up_passkey_{}", p.id) fresh passkeys=true error=remove_error />
                                             <button type="submit" class="btn btn-small btn-danger" aria-label=label>"Remove"</button>
                                         </ActionForm>
                                     </li>
@@ -111,7 +111,7 @@ fn AuthenticatorPanel(security: super::two_factor::Security) -> impl IntoView {
         (Some(added), _) => view! {
             <p>{format!("On since {added}. After your password, Xops 360 asks for the code your app shows.")}</p>
             <ActionForm action=remove attr:class="form" attr:novalidate=true>
-                <StepUpCode fresh=security.fresh error=remove_error />
+                <StepUpCode id="step_up_authenticator" fresh=security.fresh passkeys=security.has_passkeys error=remove_error />
                 <FormError error=remove_error />
                 <Submit label="Remove authenticator" busy="Removing…" danger=true />
             </ActionForm>
@@ -169,9 +169,12 @@ fn RecoveryCodesPanel(security: super::two_factor::Security, codes: Option<Vec<S
     });
     let body = if security.authenticator_added.is_some() {
         view! {
-            <p>{format!("{} of {RECOVERY_CODES} recovery codes left.", security.recovery_codes_left)}</p>
+            <p>{match security.recovery_codes_left {
+                1 => "1 recovery code left.".to_string(),
+                left => format!("{left} recovery codes left."),
+            }}</p>
             <ActionForm action=regenerate attr:class="form" attr:novalidate=true>
-                <StepUpCode fresh=security.fresh error />
+                <StepUpCode id="step_up_recovery" fresh=security.fresh passkeys=security.has_passkeys error />
                 <FormError error />
                 <Submit label="Make new recovery codes" busy="Making…" />
             </ActionForm>
@@ -198,21 +201,40 @@ pub fn StepUpField(error: Signal<Option<crate::error::AppError>>) -> impl IntoVi
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let fresh = security.await.map(|s| s.fresh || s.authenticator_added.is_none()).unwrap_or(true);
-                view! { <StepUpCode fresh error /> }
+                let (fresh, passkeys) = security
+                    .await
+                    .map(|s| (s.fresh || (s.authenticator_added.is_none() && !s.has_passkeys), s.has_passkeys))
+                    .unwrap_or((true, false));
+                view! { <StepUpCode id="step_up_code" fresh passkeys error /> }
             })}
         </Transition>
     }
 }
 
-/// The code a step-up asks for, unless a second factor was given in the last five minutes.
+/// The code a step-up asks for, unless a second factor was given in the last five minutes; with
+/// a passkey, "Confirm with a passkey" puts its answer in the same field and sends the form.
 #[component]
-fn StepUpCode(fresh: bool, error: Signal<Option<crate::error::AppError>>) -> impl IntoView {
+fn StepUpCode(
+    #[prop(into)] id: String,
+    fresh: bool,
+    passkeys: bool,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
     (!fresh).then(|| {
+        let passkey = passkeys.then(|| {
+            view! {
+                <button type="button" class="btn btn-secondary" data-passkey="passkey_step_up_options" data-passkey-field="code" hidden>
+                    "Confirm with a passkey"
+                </button>
+                <p class="hint" data-passkey-status role="status"></p>
+                <script type="module" src="/passkeys.js"></script>
+            }
+        });
         view! {
-            <label for="step_up_code">"Code from your authenticator app, or a recovery code"</label>
-            <input id="step_up_code" name="code" type="text" autocomplete="one-time-code" maxlength="24" required />
-            <p class="hint">"To confirm it is you. Not asked again for five minutes."</p>
+            <label for=id.clone()>"Code from your authenticator app, or a recovery code"</label>
+            <input id=id name="code" type="text" autocomplete="one-time-code" required />
+            <p class="hint">"To confirm it is you. Not asked again for a few minutes."</p>
+            {passkey}
             <FieldError error field="code" />
         }
     })

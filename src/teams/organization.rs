@@ -43,7 +43,7 @@ async fn delete(confirm_name: &str, code: &str) -> Result<(), AppError> {
     if confirm_name.trim() != user.organization_name {
         return Err(AppError::invalid("confirm_name", "Type the organization's name exactly as shown to confirm."));
     }
-    crate::auth::two_factor::step_up(&state, &session, &user, code).await?;
+    crate::auth::step_up::step_up(&state, &session, &user, code).await?;
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let (_, accounts) = super::store::organization_summary(&mut tx, user.organization_id).await?;
     let people = super::store::delete_organization(&mut tx, user.organization_id).await?;
