@@ -50,3 +50,11 @@ CREATE TABLE passkeys (
     last_used_at  INTEGER
 );
 CREATE INDEX passkeys_user ON passkeys(user_id);
+-- Passkey sign-ins started per client address, for throttling (each keeps a challenge in a
+-- new session).
+CREATE TABLE passkey_sign_in_requests (
+    id          INTEGER PRIMARY KEY,
+    client_addr TEXT   NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX passkey_sign_in_requests_addr ON passkey_sign_in_requests(client_addr, created_at);

@@ -14,6 +14,10 @@ use super::webauthn::{
     SECOND_STEP, STEP_UP,
 };
 
+/// Passkey sign-ins one client address may start in an hour.
+#[cfg(feature = "ssr")]
+const PASSKEY_SIGN_INS_PER_ADDRESS_PER_HOUR: i64 = 60;
+
 /// A passkey as Security lists it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PasskeyInfo {
@@ -129,6 +133,10 @@ pub async fn passkey_step_up_options() -> Result<String, AppError> {
 pub async fn passkey_sign_in_options() -> Result<String, AppError> {
     let state = crate::server::state()?;
     let session = super::session::extract().await?;
+    // Anyone may ask, and each keeps a challenge in a session: bounded per address.
+    let addr = super::session::client_addr().await;
+    use super::throttle::{reserve_hourly, Hourly};
+    reserve_hourly(&state.pool, &addr, PASSKEY_SIGN_INS_PER_ADDRESS_PER_HOUR, Hourly::PasskeySignIns).await?;
     let (options, ceremony) = relying_party(&state.config.public_url)?.start_discoverable_authentication().map_err(refused)?;
     keep(&session, DISCOVERABLE, &ceremony).await?;
     // A button's ceremony, not the sign-in form's autofill.

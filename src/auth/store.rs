@@ -198,21 +198,27 @@ pub async fn delete_failures_of(pool: &Pool, email: &str) -> Result<(), AppError
     sqlx::query("DELETE FROM failed_sign_ins WHERE email = $1").bind(email).execute(pool).await?;
     Ok(())
 }
-
-/// The time of the `nth` most recent sign-up (0: the latest) from `addr`, after forgetting
-/// those older than `forget_before`.
-pub async fn nth_sign_up(conn: &mut AnyConnection, addr: &str, nth: i64, forget_before: i64) -> Result<Option<i64>, AppError> {
-    sqlx::query("DELETE FROM sign_ups WHERE created_at <= $1").bind(forget_before).execute(&mut *conn).await?;
-    Ok(sqlx::query_scalar("SELECT created_at FROM sign_ups WHERE client_addr = $1 ORDER BY created_at DESC LIMIT 1 OFFSET $2")
+/// The time of the `nth` most recent request counted in `table` (0: the latest) from `addr`,
+/// after forgetting those older than `forget_before`. `table` is one of the throttle's own
+/// (`throttle::Hourly::table`), never input.
+pub async fn nth_counted(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    addr: &str,
+    nth: i64,
+    forget_before: i64,
+) -> Result<Option<i64>, AppError> {
+    sqlx::query(&format!("DELETE FROM {table} WHERE created_at <= $1")).bind(forget_before).execute(&mut *conn).await?;
+    Ok(sqlx::query_scalar(&format!("SELECT created_at FROM {table} WHERE client_addr = $1 ORDER BY created_at DESC LIMIT 1 OFFSET $2"))
         .bind(addr)
         .bind(nth)
         .fetch_optional(&mut *conn)
         .await?)
 }
 
-/// Counts a sign-up from `addr`.
-pub async fn insert_sign_up(conn: &mut AnyConnection, addr: &str, now: i64) -> Result<(), AppError> {
-    sqlx::query("INSERT INTO sign_ups (client_addr, created_at) VALUES ($1, $2)").bind(addr).bind(now).execute(conn).await?;
+/// Counts a request from `addr` in `table`.
+pub async fn insert_counted(conn: &mut AnyConnection, table: &'static str, addr: &str, now: i64) -> Result<(), AppError> {
+    sqlx::query(&format!("INSERT INTO {table} (client_addr, created_at) VALUES ($1, $2)")).bind(addr).bind(now).execute(conn).await?;
     Ok(())
 }
 
@@ -264,24 +270,5 @@ pub async fn spend_resets(conn: &mut AnyConnection, user_id: i64, now: i64) -> R
         .bind(user_id)
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-/// The time of the `nth` most recent Forgot password request (0: the latest) from `addr`,
-/// after forgetting those older than `forget_before`.
-pub async fn nth_reset_request(conn: &mut AnyConnection, addr: &str, nth: i64, forget_before: i64) -> Result<Option<i64>, AppError> {
-    sqlx::query("DELETE FROM password_reset_requests WHERE created_at <= $1").bind(forget_before).execute(&mut *conn).await?;
-    Ok(sqlx::query_scalar(
-        "SELECT created_at FROM password_reset_requests WHERE client_addr = $1 ORDER BY created_at DESC LIMIT 1 OFFSET $2",
-    )
-    .bind(addr)
-    .bind(nth)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
-
-/// Counts a Forgot password request from `addr`.
-pub async fn insert_reset_request(conn: &mut AnyConnection, addr: &str, now: i64) -> Result<(), AppError> {
-    sqlx::query("INSERT INTO password_reset_requests (client_addr, created_at) VALUES ($1, $2)").bind(addr).bind(now).execute(conn).await?;
     Ok(())
 }

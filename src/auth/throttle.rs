@@ -65,11 +65,33 @@ pub async fn clear(pool: &Pool, email: &str) -> Result<(), AppError> {
     store::delete_failures_of(pool, email).await
 }
 
-/// What is counted per client address per hour: each costs the portal work or a mail.
+/// What is counted per client address per hour: each costs the portal work, a mail or a
+/// stored session.
 #[derive(Debug, Clone, Copy)]
 pub enum Hourly {
     SignUps,
     PasswordResets,
+    /// Sign-ins with a passkey alone: each keeps a challenge in a new session.
+    PasskeySignIns,
+}
+
+impl Hourly {
+    /// The table that counts them.
+    fn table(self) -> &'static str {
+        match self {
+            Hourly::SignUps => "sign_ups",
+            Hourly::PasswordResets => "password_reset_requests",
+            Hourly::PasskeySignIns => "passkey_sign_in_requests",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Hourly::SignUps => "sign-ups",
+            Hourly::PasswordResets => "password reset requests",
+            Hourly::PasskeySignIns => "passkey sign-ins",
+        }
+    }
 }
 
 /// Counts one `what` from `addr`, or refuses it when `per_hour` were counted in the last hour.
@@ -77,25 +99,16 @@ pub async fn reserve_hourly(pool: &Pool, addr: &str, per_hour: i64, what: Hourly
     let addr = &crate::net::throttle_key(addr);
     let now = now();
     let mut tx = begin_write(pool).await?;
-    let oldest_counted = match what {
-        Hourly::SignUps => store::nth_sign_up(&mut tx, addr, per_hour - 1, now - 3600).await?,
-        Hourly::PasswordResets => store::nth_reset_request(&mut tx, addr, per_hour - 1, now - 3600).await?,
-    };
+    let oldest_counted = store::nth_counted(&mut tx, what.table(), addr, per_hour - 1, now - 3600).await?;
     if let Some(wait) = oldest_counted.map(|t| t + 3600 - now).filter(|w| *w > 0) {
         let minutes = ((wait + 59) / 60).max(1);
-        let noun = match what {
-            Hourly::SignUps => "sign-ups",
-            Hourly::PasswordResets => "password reset requests",
-        };
         return Err(AppError::TooManyAttempts(format!(
-            "Too many {noun} from your network. Try again in {minutes} minute{}.",
+            "Too many {} from your network. Try again in {minutes} minute{}.",
+            what.noun(),
             if minutes == 1 { "" } else { "s" }
         )));
     }
-    match what {
-        Hourly::SignUps => store::insert_sign_up(&mut tx, addr, now).await?,
-        Hourly::PasswordResets => store::insert_reset_request(&mut tx, addr, now).await?,
-    }
+    store::insert_counted(&mut tx, what.table(), addr, now).await?;
     tx.commit().await?;
     Ok(())
 }

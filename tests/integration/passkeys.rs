@@ -61,3 +61,16 @@ async fn passkeys_need_a_domain_name_as_the_public_url() {
     let body = res.text().await.unwrap_or_default();
     assert!(body.contains("Passkeys need the portal served under a domain name"), "{body}");
 }
+
+#[tokio::test]
+async fn passkey_sign_ins_are_bounded_per_address() {
+    let app = TestApp::spawn().await;
+    let stranger = app.new_browser();
+    // Anyone may start one, and each keeps a challenge in a session: 60 an hour per address.
+    for _ in 0..60 {
+        let res = app.call(&stranger, "passkey_sign_in_options", &[]).await;
+        assert_ne!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let body = expect_status(app.call(&app.new_browser(), "passkey_sign_in_options", &[]).await, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(body.contains("Too many passkey sign-ins from your network"), "{body}");
+}
