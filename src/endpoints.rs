@@ -15,6 +15,7 @@ use crate::auth::two_factor::{
     ConfirmAuthenticator, LoadSecurity, RecoveryCodesOnce, RegenerateRecoveryCodes, RemoveAuthenticator, RequireSecondFactor,
     StartAuthenticator, VerifySignIn,
 };
+use crate::api::tokens::{ApiTokenOnce, ApiTokens, CreateApiToken, RevokeApiToken};
 use crate::auth::passkeys::{
     AddPasskey, MyPasskeys, PasskeyRegistrationOptions, PasskeySignInOptions, PasskeyStepUpOptions, PasskeyVerifyOptions, RemovePasskey, SignInWithPasskey,
     VerifyWithPasskey,
@@ -206,6 +207,11 @@ pub fn all() -> Vec<Endpoint> {
         listed::<PasskeyVerifyOptions>(Anyone, OwnSession),
         listed::<VerifyWithPasskey>(Anyone, OwnSession),
         listed::<MySessions>(read, Nothing),
+        listed::<ApiTokens>(admin, Nothing).doing("manage API tokens"),
+        listed::<CreateApiToken>(admin, Organization).doing("manage API tokens"),
+        // Shows a new token once: the showing is spent.
+        listed::<ApiTokenOnce>(admin, Organization).doing("manage API tokens"),
+        listed::<RevokeApiToken>(admin, Organization).doing("manage API tokens"),
         listed::<EndSession>(read, OwnSession),
         listed::<EndOtherSessions>(read, OwnSession),
         listed::<InvitationDetails>(Anyone, Nothing),

@@ -3,6 +3,7 @@
 // The views nest deep enough to pass the default limit when compiled for the browser.
 #![recursion_limit = "256"]
 pub mod accounts;
+pub mod api;
 pub mod app;
 pub mod audit_log;
 pub mod auth;

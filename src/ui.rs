@@ -112,6 +112,7 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "recovery-codes-regenerated" => "New recovery codes made: the old ones no longer work.",
         "passkey-added" => "Passkey added: use it after your password, or to sign in with no password.",
         "passkey-removed" => "Passkey removed. Your other sessions have ended.",
+        "api-token-revoked" => "Token revoked: its next request is refused.",
         "session-signed-out" => "Signed out: that browser must sign in again.",
         "signed-out-elsewhere" => "Every other browser signed in to your account has been signed out.",
         "second-factor-policy-saved" => "Saved: it applies to every member from their next click.",

@@ -40,6 +40,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("second_factor_required", "Required a second factor of everyone"),
     ("second_factor_not_required", "Stopped requiring a second factor"),
     ("session_ended", "Signed out one of their sessions"),
+    ("api_token_created", "Created an API token"),
+    ("api_token_revoked", "Revoked an API token"),
     ("signed_out_elsewhere", "Signed out everywhere else"),
     ("organization_renamed", "Renamed the organization"),
     ("link_account", "Linked an account"),

@@ -176,6 +176,7 @@ fn profile_menu(ws: Workspace, menus: Menus) -> AnyView {
                 <A href="/settings/organization" attr:class="menu-item">"Organization settings"</A>
                 <A href="/members" attr:class="menu-item">"Members"</A>
                 {reads_audit.then(|| view! { <A href="/audit" attr:class="menu-item">"Audit log"</A> })}
+                {reads_audit.then(|| view! { <A href="/settings/api-tokens" attr:class="menu-item">"API tokens"</A> })}
                 {(ws.organizations > 1).then(|| view! { <A href="/organizations" attr:class="menu-item">"Switch organization"</A> })}
                 <A href="/support" attr:class="menu-item">"Support"</A>
                 {ws.is_operator.then(|| view! { <A href="/support/inbox" attr:class="menu-item">"Support inbox"</A> })}

@@ -6,6 +6,7 @@ mod common;
 
 mod account;
 mod accounts;
+mod api;
 mod architecture;
 mod audit_log;
 mod auth;

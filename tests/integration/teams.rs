@@ -291,6 +291,7 @@ async fn pages_hold_no_form_the_reader_may_not_send() {
         "/account".into(),
         "/account/security".into(),
         "/account/sessions".into(),
+        "/settings/api-tokens".into(),
         "/organizations".into(),
         // Dialogs have addresses of their own.
         format!("/integrations?dialog=rename&account={payer}"),

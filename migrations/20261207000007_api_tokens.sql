@@ -1,0 +1,23 @@
+-- API tokens (Organization settings → API tokens): the SHA-256 of each secret, never the
+-- secret, with a visible prefix to tell them apart; the secret sealed under the master key only
+-- until it is shown once (erased then, or after ten minutes). A token acts with no more than its
+-- creator's current role, and not at all once they are no longer a member.
+CREATE TABLE api_tokens (
+    id               INTEGER PRIMARY KEY,
+    organization_id  INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    created_by       INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    name             TEXT NOT NULL,
+    prefix           TEXT NOT NULL,
+    token_hash       BLOB NOT NULL UNIQUE,
+    scope            TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+    allowed_networks TEXT NOT NULL DEFAULT '',
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER,
+    revoked_at       INTEGER,
+    last_used_at     INTEGER,
+    last_used_from   TEXT,
+    secret_sealed    BLOB,
+    secret_nonce     BLOB,
+    secret_key_id    TEXT
+);
+CREATE INDEX api_tokens_organization ON api_tokens(organization_id, revoked_at);

@@ -1,0 +1,101 @@
+//! The public API's tokens through the real router: made under Organization settings → API
+//! tokens, shown once, stored as hashes; `Authorization: Bearer` on `/api/v1`, answered with
+//! problem+json when refused: no token, an unknown, revoked (on another replica too) or expired
+//! one, one used from outside its networks, one whose creator left.
+use reqwest::{Client, StatusCode};
+
+use crate::common::{expect_status, location, TestApp};
+use crate::teams::{acme, user_id};
+
+/// Makes a token as `client` and returns its secret, read once from the page's source.
+async fn token(app: &TestApp, client: &Client, name: &str, scope: &str, networks: &str) -> String {
+    let form = [("name", name), ("scope", scope), ("expires_in_days", "30"), ("allowed_networks", networks)];
+    let res = app.call(client, "create_api_token", &form).await;
+    let to = location(&res);
+    let id = to.strip_prefix("/settings/api-tokens?created=").unwrap_or_else(|| panic!("created: {to} {}", res.status())).to_string();
+    let shown = expect_status(app.call(client, "api_token_once", &[("id", &id)]).await, StatusCode::OK).await;
+    assert_eq!(expect_status(app.call(client, "api_token_once", &[("id", &id)]).await, StatusCode::OK).await, "null", "shown once");
+    serde_json::from_str::<Option<String>>(&shown).unwrap().expect("the token")
+}
+
+async fn organization(app: &TestApp, secret: &str) -> reqwest::Response {
+    reqwest::Client::new().get(format!("{}/api/v1/organization", app.url)).bearer_auth(secret).send().await.unwrap()
+}
+
+async fn refused(res: reqwest::Response, status: StatusCode, says: &str) {
+    assert_eq!(res.status(), status);
+    assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    let body = res.text().await.unwrap();
+    assert!(body.contains(says), "{body}");
+}
+
+#[tokio::test]
+async fn a_token_is_shown_once_stored_as_a_hash_and_reads_the_organization() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let secret = token(&app, &app.client, "Terraform in CI", "read", "").await;
+    assert!(secret.starts_with("xops_") && secret.len() == 5 + 64, "{secret}");
+    let res = organization(&app, &secret).await;
+    let body = expect_status(res, StatusCode::OK).await;
+    let org: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(org["name"], "Acme");
+    assert!(org["external_id"].as_str().is_some_and(|id| id.starts_with("xops-")), "{org}");
+    // Neither the secret nor its sealed copy stays in the database; the list shows its use.
+    let stored = app.count(&format!("SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{secret}' OR secret_sealed IS NOT NULL")).await;
+    assert_eq!(stored, 0);
+    let list = expect_status(app.call(&app.client, "api_tokens", &[]).await, StatusCode::OK).await;
+    assert!(list.contains(&secret[..13]) && list.contains("from 127.0.0.1") && !list.contains(&secret), "{list}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'api_token_created'").await, 1);
+
+    // The page lists it for the Owner; bad input is answered beside its field.
+    let page = expect_status(app.get(&app.client, "/settings/api-tokens").await, StatusCode::OK).await;
+    assert!(page.contains("Terraform in CI"));
+    let bad = [("name", "x"), ("scope", "read"), ("expires_in_days", "30"), ("allowed_networks", "not a network")];
+    let body = expect_status(app.call(&app.client, "create_api_token", &bad).await, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("\"field\":\"allowed_networks\""), "{body}");
+}
+
+#[tokio::test]
+async fn refused_tokens_get_problem_json_revoked_ones_on_every_replica() {
+    let a = TestApp::spawn().await;
+    let b = a.replica(|_| {}).await;
+    a.sign_up(&a.client, "Acme", "ada@example.com").await;
+    let client = Client::new();
+    refused(client.get(format!("{}/api/v1/organization", a.url)).send().await.unwrap(), StatusCode::UNAUTHORIZED, "Send an API token").await;
+    refused(organization(&a, "xops_0123").await, StatusCode::UNAUTHORIZED, "not known").await;
+
+    let secret = token(&a, &a.client, "CI", "write", "").await;
+    expect_status(organization(&b, &secret).await, StatusCode::OK).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens").fetch_one(&a.pool).await.unwrap();
+    let res = a.call(&a.client, "revoke_api_token", &[("id", &id.to_string())]).await;
+    assert_eq!(location(&res), "/settings/api-tokens?notice=api-token-revoked");
+    refused(organization(&b, &secret).await, StatusCode::UNAUTHORIZED, "revoked").await;
+    refused(organization(&a, &secret).await, StatusCode::UNAUTHORIZED, "revoked").await;
+
+    let expiring = token(&a, &a.client, "Old", "read", "").await;
+    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE name = 'Old'").execute(&a.pool).await.unwrap();
+    refused(organization(&a, &expiring).await, StatusCode::UNAUTHORIZED, "expired").await;
+
+    // Networks: the tests' client is 127.0.0.1.
+    let elsewhere = token(&a, &a.client, "Office", "read", "10.0.0.0/8\n192.0.2.7").await;
+    refused(organization(&a, &elsewhere).await, StatusCode::FORBIDDEN, "may not be used from 127.0.0.1").await;
+    let here = token(&a, &a.client, "Here", "read", "127.0.0.0/8").await;
+    expect_status(organization(&a, &here).await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn a_token_stops_when_its_creator_leaves_and_viewers_make_none() {
+    let (app, admin, viewer) = acme().await;
+    let secret = token(&app, &admin, "Bea's pipeline", "write", "").await;
+    expect_status(organization(&app, &secret).await, StatusCode::OK).await;
+    let form = [("name", "x"), ("scope", "read"), ("expires_in_days", "30"), ("allowed_networks", "")];
+    let body = expect_status(app.call(&viewer, "create_api_token", &form).await, StatusCode::FORBIDDEN).await;
+    assert!(body.contains("Only an Admin or Owner can manage API tokens"), "{body}");
+    let body = expect_status(app.call(&viewer, "api_tokens", &[]).await, StatusCode::FORBIDDEN).await;
+    assert!(body.contains("Only an Admin or Owner"), "{body}");
+
+    let bea = user_id(&app, "bea@example.com").await;
+    let res = app.call(&app.client, "remove_member", &[("user_id", &bea)]).await;
+    assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
+    refused(organization(&app, &secret).await, StatusCode::UNAUTHORIZED, "no longer a member").await;
+}
