@@ -21,6 +21,8 @@ pub enum Select {
     /// Those needing attention, worst first: failed, warning, then a certificate expiring
     /// before `expiring_before`.
     Attention { expiring_before: i64, limit: i64 },
+    /// The API's pages: by id after `after`, of one provider and one status if given.
+    After { provider: Option<Provider>, status: Option<AccountStatus>, after: i64, limit: i64 },
 }
 
 /// Management accounts first ('management' > 'linked' > ''), then by name: the order of the
@@ -92,6 +94,19 @@ pub async fn summaries(
             ))
             .bind(organization_id)
             .bind(expiring_before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+        Select::After { provider, status, after, limit } => {
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS}, 0 FROM cloud_accounts a WHERE a.organization_id = $1 AND a.id > $2 \
+                 AND ($3 = '' OR a.provider = $3) AND ($4 = '' OR a.status = $4) ORDER BY a.id LIMIT $5"
+            ))
+            .bind(organization_id)
+            .bind(after)
+            .bind(provider.map(Provider::as_str).unwrap_or_default())
+            .bind(status.map(AccountStatus::as_str).unwrap_or_default())
             .bind(limit)
             .fetch_all(pool)
             .await?

@@ -12,7 +12,7 @@ pub use server::{authenticate, problem, routes, Caller};
 
 #[cfg(feature = "ssr")]
 mod server {
-    use axum::extract::{ConnectInfo, State};
+    use axum::extract::{ConnectInfo, Path, Query, State};
     use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
     use axum::response::{IntoResponse, Response};
     use axum::routing::get;
@@ -46,6 +46,21 @@ mod server {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"xops\""));
         }
         res
+    }
+
+    /// 422: a parameter the API cannot take, named, with what it takes.
+    fn invalid(field: &str, detail: &str) -> Response {
+        let mut res = problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid parameter", detail);
+        let body = json!({ "type": "about:blank", "title": "Invalid parameter", "status": 422, "detail": detail, "field": field });
+        *res.body_mut() = axum::body::Body::from(body.to_string());
+        res
+    }
+
+    /// An error of the portal's own, as a problem: its status and its sentence.
+    fn from_app_error(err: crate::error::AppError) -> Response {
+        let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let title = status.canonical_reason().unwrap_or("Error");
+        problem(status, title, &err.to_string())
     }
 
     fn unauthorized(detail: &str) -> Response {
@@ -102,7 +117,94 @@ mod server {
 
     /// `/api/v1`: its routes.
     pub fn routes() -> Router<AppState> {
-        Router::new().route("/api/v1/organization", get(organization))
+        Router::new()
+            .route("/api/v1/organization", get(organization))
+            .route("/api/v1/accounts", get(accounts))
+            .route("/api/v1/accounts/{id}", get(account))
+    }
+
+    /// Accounts per page, unless `limit` says otherwise (at most `MAX_LIMIT`).
+    const DEFAULT_LIMIT: i64 = 50;
+    const MAX_LIMIT: i64 = 200;
+
+    /// An account as the API shows it.
+    fn account_json(a: &crate::accounts::AccountSummary) -> serde_json::Value {
+        let kind = a.kind.column();
+        json!({
+            "id": a.id,
+            "provider": a.provider.as_str(),
+            "kind": if kind.is_empty() { serde_json::Value::Null } else { kind.into() },
+            "name": a.name,
+            "external_account_id": a.external_account_id,
+            "status": a.status.as_str(),
+            "status_message": a.status_message,
+            "last_checked": a.last_checked,
+            "certificate_expires": a.certificate_expires,
+        })
+    }
+
+    /// GET /api/v1/accounts?provider=aws&status=failed&cursor=…&limit=50: the organization's
+    /// accounts by id, a page at a time; `next_cursor` asks for the next page.
+    async fn accounts(
+        State(state): State<AppState>,
+        ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+        Query(query): Query<std::collections::HashMap<String, String>>,
+        headers: HeaderMap,
+    ) -> Response {
+        use crate::domain::{AccountStatus, Provider};
+        let caller = match authenticate(&state, &headers, peer.ip()).await {
+            Ok(caller) => caller,
+            Err(problem) => return problem,
+        };
+        let provider = match query.get("provider").map(String::as_str) {
+            None | Some("") => None,
+            Some(p) => match Provider::parse(p) {
+                Some(p) => Some(p),
+                None => return invalid("provider", "provider is one of aws, eks, azure, m365, entra."),
+            },
+        };
+        let status = match query.get("status").map(String::as_str) {
+            None | Some("") => None,
+            Some(s) if AccountStatus::parse(s).as_str() == s => Some(AccountStatus::parse(s)),
+            Some(_) => return invalid("status", "status is one of connected, warning, failed."),
+        };
+        let Some(after) = query.get("cursor").filter(|c| !c.is_empty()).map_or(Some(0), |c| c.parse::<i64>().ok().filter(|c| *c >= 0)) else {
+            return invalid("cursor", "cursor is the next_cursor of the page before; leave it out for the first page.");
+        };
+        let Some(limit) = query.get("limit").filter(|l| !l.is_empty()).map_or(Some(DEFAULT_LIMIT), |l| l.parse::<i64>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)))
+        else {
+            return invalid("limit", &format!("limit is a whole number from 1 to {MAX_LIMIT}."));
+        };
+        let select = crate::accounts::store::Select::After { provider, status, after, limit: limit + 1 };
+        match crate::accounts::store::summaries(&state.pool, caller.organization_id, select).await {
+            Ok(rows) => {
+                let more = rows.len() as i64 > limit;
+                let page: Vec<_> = rows.iter().take(usize::try_from(limit).unwrap_or(0)).map(|(a, _)| account_json(a)).collect();
+                let next = if more { rows.get(usize::try_from(limit - 1).unwrap_or(0)).map(|(a, _)| a.id.to_string()) } else { None };
+                Json(json!({ "accounts": page, "next_cursor": next })).into_response()
+            }
+            Err(err) => from_app_error(err),
+        }
+    }
+
+    /// GET /api/v1/accounts/{id}: one of the organization's accounts (404 for any other id).
+    async fn account(
+        State(state): State<AppState>,
+        ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+        Path(id): Path<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        let caller = match authenticate(&state, &headers, peer.ip()).await {
+            Ok(caller) => caller,
+            Err(problem) => return problem,
+        };
+        let Ok(id) = id.parse::<i64>() else {
+            return invalid("id", "An account's id is a whole number, as the list gives it.");
+        };
+        match crate::accounts::find(&state.pool, caller.organization_id, id).await {
+            Ok(account) => Json(account_json(&account)).into_response(),
+            Err(err) => from_app_error(err),
+        }
     }
 
     /// GET /api/v1/organization: the organization and its External ID (what its AWS roles trust).

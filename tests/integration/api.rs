@@ -99,3 +99,63 @@ async fn a_token_stops_when_its_creator_leaves_and_viewers_make_none() {
     assert!(res.status().is_redirection() || res.status().is_success(), "{}", res.status());
     refused(organization(&app, &secret).await, StatusCode::UNAUTHORIZED, "no longer a member").await;
 }
+
+async fn get_json(app: &TestApp, secret: &str, path: &str) -> (StatusCode, serde_json::Value) {
+    let res = reqwest::Client::new().get(format!("{}{path}", app.url)).bearer_auth(secret).send().await.unwrap();
+    let status = res.status();
+    (status, serde_json::from_str(&res.text().await.unwrap()).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn accounts_are_listed_by_page_and_filter_and_other_organizations_are_404() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let eve = app.new_browser();
+    app.sign_up(&eve, "Evil", "eve@example.com").await;
+    let acme = app.organization_id("ada@example.com").await;
+    let evil = app.organization_id("eve@example.com").await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(app.insert_account(acme, "aws", "linked", &format!("Linked {n}"), &format!("11111111111{n}")).await);
+    }
+    let eks = app.insert_account(acme, "eks", "", "Cluster", "222222222222").await;
+    sqlx::query("UPDATE cloud_accounts SET status = 'failed' WHERE id = $1").bind(eks).execute(&app.pool).await.unwrap();
+    let theirs = app.insert_account(evil, "aws", "linked", "Theirs", "333333333333").await;
+    let secret = token(&app, &app.client, "CI", "read", "").await;
+
+    // Two at a time, following next_cursor, every account of Acme's once, in id order.
+    let (mut seen, mut cursor) = (Vec::new(), String::new());
+    for _ in 0..5 {
+        let (status, page) = get_json(&app, &secret, &format!("/api/v1/accounts?limit=2&cursor={cursor}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(page["accounts"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    let mut all = ids.clone();
+    all.push(eks);
+    assert_eq!(seen, all);
+
+    let (_, failed) = get_json(&app, &secret, "/api/v1/accounts?status=failed").await;
+    assert_eq!(failed["accounts"].as_array().map(Vec::len), Some(1), "{failed}");
+    assert_eq!(failed["accounts"][0]["provider"], "eks");
+    let (_, aws) = get_json(&app, &secret, "/api/v1/accounts?provider=aws").await;
+    assert_eq!(aws["accounts"].as_array().map(Vec::len), Some(5), "{aws}");
+    assert_eq!(aws["accounts"][0]["kind"], "linked");
+
+    let (status, one) = get_json(&app, &secret, &format!("/api/v1/accounts/{}", ids[0])).await;
+    assert_eq!((status, one["name"].as_str()), (StatusCode::OK, Some("Linked 0")));
+    let (status, problem) = get_json(&app, &secret, &format!("/api/v1/accounts/{theirs}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another organization's account: {problem}");
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("does not exist in your organization")), "{problem}");
+
+    for (query, field) in [("provider=gcp", "provider"), ("status=ok", "status"), ("cursor=-1", "cursor"), ("limit=0", "limit"), ("limit=x", "limit")] {
+        let (status, problem) = get_json(&app, &secret, &format!("/api/v1/accounts?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {problem}");
+        assert_eq!(problem["field"], field, "{query}");
+    }
+    let (status, _) = get_json(&app, &secret, "/api/v1/accounts/abc").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
