@@ -41,9 +41,25 @@ pub async fn load_account_details(account_id: i64) -> Result<AccountDetails, App
 #[server(endpoint = "rename_account")]
 pub async fn rename_account(account_id: i64, name: String, return_to: Option<String>) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let name = crate::domain::AccountName::parse(&name)?;
-    let account = find(&state.pool, user.organization_id, account_id).await?;
-    ensure_name_free(&state.pool, user.organization_id, account.provider, &name, Some(account_id)).await?;
+    let account = rename(&state, user.organization_id, &user.actor().await, account_id, &name).await?;
+    let back = crate::server::forms::back_to(return_to.as_deref(), &account.provider.card().href(), "renamed");
+    leptos_axum::redirect(&back, false);
+    Ok(())
+}
+
+/// Renames one of the organization's accounts (the page's Edit and the API's PATCH); returns it
+/// as it was before.
+#[cfg(feature = "ssr")]
+pub async fn rename(
+    state: &crate::server::AppState,
+    organization_id: i64,
+    actor: &crate::audit::Actor,
+    account_id: i64,
+    name: &str,
+) -> Result<AccountSummary, AppError> {
+    let name = crate::domain::AccountName::parse(name)?;
+    let account = find(&state.pool, organization_id, account_id).await?;
+    ensure_name_free(&state.pool, organization_id, account.provider, &name, Some(account_id)).await?;
     let detail = format!(
         "{} account ({}) renamed from \"{}\" to \"{name}\"",
         account.provider.label(),
@@ -51,20 +67,23 @@ pub async fn rename_account(account_id: i64, name: String, return_to: Option<Str
         account.name
     );
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    store::rename(&mut *tx, user.organization_id, &account, &name).await?;
-    crate::audit::write_about(&mut *tx, &user.actor().await, "rename_account", crate::audit::About { id: account_id, name: name.as_str() }, &detail).await?;
+    store::rename(&mut *tx, organization_id, &account, &name).await?;
+    crate::audit::write_about(&mut *tx, actor, "rename_account", crate::audit::About { id: account_id, name: name.as_str() }, &detail).await?;
     tx.commit().await?;
-    let back = crate::server::forms::back_to(return_to.as_deref(), &account.provider.card().href(), "renamed");
-    leptos_axum::redirect(&back, false);
-    Ok(())
+    Ok(account)
 }
 
-/// Delete → type the account name → Delete Account. Not for accounts deleted through support.
-#[server(endpoint = "delete_account")]
-pub async fn delete_account(account_id: i64, confirm_name: String, return_to: Option<String>) -> Result<(), AppError> {
-    use crate::auth::session::{internal, CURRENT_ACCOUNT};
-    let (state, session, user) = crate::auth::session::require_user().await?;
-    let account = find(&state.pool, user.organization_id, account_id).await?;
+/// Deletes one of the organization's accounts (the page's Delete and the API's DELETE), but not
+/// those deleted through support; returns it.
+#[cfg(feature = "ssr")]
+pub async fn delete(
+    state: &crate::server::AppState,
+    organization_id: i64,
+    actor: &crate::audit::Actor,
+    account_id: i64,
+    confirm_name: Option<&str>,
+) -> Result<AccountSummary, AppError> {
+    let account = find(&state.pool, organization_id, account_id).await?;
     if account.deleted_through_support() {
         let kind = account.kind.short_label().unwrap_or_default();
         return Err(AppError::Refused(format!(
@@ -72,15 +91,24 @@ pub async fn delete_account(account_id: i64, confirm_name: String, return_to: Op
             account.provider.label()
         )));
     }
-    if confirm_name.trim() != account.name {
+    if confirm_name.is_some_and(|typed| typed.trim() != account.name) {
         return Err(AppError::invalid("confirm_name", "Type the account name exactly as shown to confirm."));
     }
     let detail =
         format!("{} account \"{}\" ({}) deleted", account.provider.label(), account.name, account.external_account_id);
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    store::delete(&mut *tx, user.organization_id, account_id).await?;
-    crate::audit::write_about(&mut *tx, &user.actor().await, "delete_account", crate::audit::About { id: account_id, name: &account.name }, &detail).await?;
+    store::delete(&mut *tx, organization_id, account_id).await?;
+    crate::audit::write_about(&mut *tx, actor, "delete_account", crate::audit::About { id: account_id, name: &account.name }, &detail).await?;
     tx.commit().await?;
+    Ok(account)
+}
+
+/// Delete → type the account name → Delete Account. Not for accounts deleted through support.
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(account_id: i64, confirm_name: String, return_to: Option<String>) -> Result<(), AppError> {
+    use crate::auth::session::{internal, CURRENT_ACCOUNT};
+    let (state, session, user) = crate::auth::session::require_user().await?;
+    let account = delete(&state, user.organization_id, &user.actor().await, account_id, Some(&confirm_name)).await?;
     if session.get::<i64>(CURRENT_ACCOUNT).await.map_err(internal)? == Some(account_id) {
         session.remove::<i64>(CURRENT_ACCOUNT).await.map_err(internal)?;
     }

@@ -31,6 +31,8 @@ mod server {
         pub organization_name: String,
         /// The creator's role now, capped by the scope: a read token acts as a Viewer.
         pub role: Role,
+        /// The token's scope is `write`: it may change what the role may change.
+        pub writes: bool,
         pub addr: String,
     }
 
@@ -111,6 +113,7 @@ mod server {
             organization_id: token.organization_id,
             organization_name: token.organization_name,
             role,
+            writes: token.scope == "write",
             addr: client.to_string(),
         })
     }
@@ -120,7 +123,112 @@ mod server {
         Router::new()
             .route("/api/v1/organization", get(organization))
             .route("/api/v1/accounts", get(accounts))
-            .route("/api/v1/accounts/{id}", get(account))
+            .route("/api/v1/accounts/{id}", get(account).patch(rename).delete(delete))
+            .route("/api/v1/accounts/{id}/retest", axum::routing::post(retest))
+    }
+
+    impl Caller {
+        /// The audit log's name for what this token does.
+        fn actor(&self) -> crate::audit::Actor {
+            crate::audit::Actor {
+                organization_id: Some(self.organization_id),
+                user_id: None,
+                who: format!("API token \"{}\"", self.token_name),
+                addr: self.addr.clone(),
+            }
+        }
+
+        /// 403, before any input is read, unless this token may do what server function `S`
+        /// does: the role table of `endpoints.rs`, applied to the token's role.
+        fn may<S: leptos::server_fn::ServerFn>(&self) -> Result<(), Response> {
+            let endpoint = crate::endpoints::all().into_iter().find(|e| e.path == S::PATH);
+            let Some(endpoint) = endpoint else {
+                return Err(problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "This operation is missing from the role table."));
+            };
+            if !self.writes && endpoint.changes != crate::endpoints::Changes::Nothing {
+                return Err(problem(
+                    StatusCode::FORBIDDEN,
+                    "Forbidden",
+                    "This token's scope is read: it reads, and changes nothing. Make a write token for this.",
+                ));
+            }
+            match endpoint.refusal(self.role) {
+                Some(sentence) => Err(problem(StatusCode::FORBIDDEN, "Forbidden", &sentence)),
+                None => Ok(()),
+            }
+        }
+    }
+
+    /// The caller, allowed to do what `S` does, and the account id of the path.
+    async fn caller_for<S: leptos::server_fn::ServerFn>(
+        state: &AppState,
+        headers: &HeaderMap,
+        peer: std::net::IpAddr,
+        id: &str,
+    ) -> Result<(Caller, i64), Response> {
+        let caller = authenticate(state, headers, peer).await?;
+        caller.may::<S>()?;
+        let id = id.parse::<i64>().map_err(|_| invalid("id", "An account's id is a whole number, as the list gives it."))?;
+        Ok((caller, id))
+    }
+
+    /// PATCH /api/v1/accounts/{id} `{"name": "…"}`: renames the account; answers it renamed.
+    async fn rename(
+        State(state): State<AppState>,
+        ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+        Path(id): Path<String>,
+        headers: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> Response {
+        let (caller, id) = match caller_for::<crate::accounts::RenameAccount>(&state, &headers, peer.ip(), &id).await {
+            Ok(found) => found,
+            Err(problem) => return problem,
+        };
+        let name = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("name")?.as_str().map(str::to_string));
+        let Some(name) = name else {
+            return invalid("name", "Send the new name as JSON: {\"name\": \"Payments production\"}.");
+        };
+        let renamed = crate::accounts::rename(&state, caller.organization_id, &caller.actor(), id, &name).await;
+        match renamed.and(crate::accounts::find(&state.pool, caller.organization_id, id).await) {
+            Ok(account) => Json(account_json(&account)).into_response(),
+            Err(err) => from_app_error(err),
+        }
+    }
+
+    /// DELETE /api/v1/accounts/{id}: deletes the account (204), but not one deleted through
+    /// support (409, as on the page).
+    async fn delete(
+        State(state): State<AppState>,
+        ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+        Path(id): Path<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        let (caller, id) = match caller_for::<crate::accounts::DeleteAccount>(&state, &headers, peer.ip(), &id).await {
+            Ok(found) => found,
+            Err(problem) => return problem,
+        };
+        match crate::accounts::delete(&state, caller.organization_id, &caller.actor(), id, None).await {
+            Ok(_) => StatusCode::NO_CONTENT.into_response(),
+            Err(err) => from_app_error(err),
+        }
+    }
+
+    /// POST /api/v1/accounts/{id}/retest: checks the account now; answers it as checked.
+    async fn retest(
+        State(state): State<AppState>,
+        ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+        Path(id): Path<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        let (caller, id) = match caller_for::<crate::integrations::retest::RetestAccount>(&state, &headers, peer.ip(), &id).await {
+            Ok(found) => found,
+            Err(problem) => return problem,
+        };
+        let checked = crate::integrations::retest::retest(&state, caller.organization_id, &caller.actor(), id).await;
+        match checked.and(crate::accounts::find(&state.pool, caller.organization_id, id).await) {
+            Ok(account) => Json(account_json(&account)).into_response(),
+            Err(err) => from_app_error(err),
+        }
     }
 
     /// Accounts per page, unless `limit` says otherwise (at most `MAX_LIMIT`).

@@ -7,14 +7,25 @@ use crate::error::AppError;
 
 #[server(endpoint = "retest_account")]
 pub async fn retest_account(account_id: i64) -> Result<(), AppError> {
-    use crate::domain::CheckReason;
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let org = user.organization_id;
-    let account = crate::accounts::find(&state.pool, org, account_id).await?;
-    let _slot = state.cloud_checks.start(org)?;
-    check(&state, org, &account, CheckReason::Retest, &user.actor().await, crate::server::now()).await?;
+    let account = retest(&state, user.organization_id, &user.actor().await, account_id).await?;
     leptos_axum::redirect(&format!("{}?notice=retested", account.provider.card().href()), false);
     Ok(())
+}
+
+/// Re-test (the page's button and the API's POST): checks one of the organization's accounts
+/// now, within the organization's bound on cloud calls; returns it as it was before.
+#[cfg(feature = "ssr")]
+pub async fn retest(
+    state: &crate::server::AppState,
+    organization_id: i64,
+    actor: &crate::audit::Actor,
+    account_id: i64,
+) -> Result<crate::accounts::AccountSummary, AppError> {
+    let account = crate::accounts::find(&state.pool, organization_id, account_id).await?;
+    let _slot = state.cloud_checks.start(organization_id)?;
+    check(state, organization_id, &account, crate::domain::CheckReason::Retest, actor, crate::server::now()).await?;
+    Ok(account)
 }
 
 /// How long one whole check of an account may take (each call to a cloud has its own, shorter

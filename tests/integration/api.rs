@@ -159,3 +159,52 @@ async fn accounts_are_listed_by_page_and_filter_and_other_organizations_are_404(
     let (status, _) = get_json(&app, &secret, "/api/v1/accounts/abc").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+async fn send(method: reqwest::Method, app: &TestApp, secret: &str, path: &str, body: Option<&str>) -> (StatusCode, String) {
+    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.url)).bearer_auth(secret);
+    if let Some(body) = body {
+        req = req.header("content-type", "application/json").body(body.to_string());
+    }
+    let res = req.send().await.unwrap();
+    (res.status(), res.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn write_tokens_rename_retest_and_delete_with_their_creators_role_and_the_audit_names_them() {
+    use reqwest::Method;
+    let (app, admin, viewer) = acme().await;
+    let org = app.organization_id("ada@example.com").await;
+    let id = app.insert_account(org, "eks", "", "Cluster", "222222222222").await;
+    let path = format!("/api/v1/accounts/{id}");
+    let write = token(&app, &admin, "Pipeline", "write", "").await;
+    let read = token(&app, &app.client, "Dashboards", "read", "").await;
+    // A Viewer cannot make a token at all; a read token changes nothing, whoever made it.
+    let (status, body) = send(Method::PATCH, &app, &read, &path, Some(r#"{"name":"Renamed"}"#)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("scope is read"), "{body}");
+    let (status, body) = send(Method::POST, &app, &read, &format!("{path}/retest"), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let body = expect_status(app.call(&viewer, "create_api_token", &[("name", "x"), ("scope", "write"), ("expires_in_days", "30"), ("allowed_networks", "")]).await, StatusCode::FORBIDDEN).await;
+    assert!(body.contains("Only an Admin or Owner"), "{body}");
+
+    let (status, body) = send(Method::PATCH, &app, &write, &path, Some(r#"{"name":"Production cluster"}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"name\":\"Production cluster\""), "{body}");
+    let (status, body) = send(Method::PATCH, &app, &write, &path, Some(r#"{"title":"x"}"#)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = send(Method::PATCH, &app, &write, &path, Some(r#"{"name":""}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an empty name, refused as on the page: {body}");
+
+    let (status, body) = send(Method::POST, &app, &write, &format!("{path}/retest"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let who: Vec<String> = sqlx::query_scalar("SELECT actor FROM audit_log WHERE action IN ('rename_account') ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap_or_default();
+    assert_eq!(who, vec!["API token \"Pipeline\"".to_string()], "the audit log names the token");
+
+    let (status, _) = send(Method::DELETE, &app, &write, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = send(Method::DELETE, &app, &write, &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
