@@ -112,7 +112,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/security") view=crate::auth::SecurityPage ssr=SsrMode::Async />
                     <Route path=path!("/account/sessions") view=crate::auth::sessions::SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/organization") view=crate::teams::OrganizationSettingsPage ssr=SsrMode::Async />
-                    <Route path=path!("/settings/api-tokens") view=crate::api::tokens::ApiTokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-tokens") view=crate::settings::api_tokens::ApiTokensPage ssr=SsrMode::Async />
                     <Route path=path!("/organizations") view=crate::teams::OrganizationsPage ssr=SsrMode::Async />
                 </ParentRoute>
                 // Operators work across organizations: their own frame, not a customer's.

@@ -15,7 +15,7 @@ use crate::auth::two_factor::{
     ConfirmAuthenticator, LoadSecurity, RecoveryCodesOnce, RegenerateRecoveryCodes, RemoveAuthenticator, RequireSecondFactor,
     StartAuthenticator, VerifySignIn,
 };
-use crate::api::tokens::{ApiTokenOnce, ApiTokens, CreateApiToken, RevokeApiToken};
+use crate::settings::api_tokens::{ApiTokenOnce, ApiTokens, CreateApiToken, RevokeApiToken};
 use crate::auth::passkeys::{
     AddPasskey, MyPasskeys, PasskeyRegistrationOptions, PasskeySignInOptions, PasskeyStepUpOptions, PasskeyVerifyOptions, RemovePasskey, SignInWithPasskey,
     VerifyWithPasskey,

@@ -1,11 +1,8 @@
 //! The public API, `/api/v1`: JSON, authenticated by `Authorization: Bearer xops_…` (tokens made
-//! under Organization settings → API tokens). Errors are `application/problem+json` (RFC 9457).
+//! under Organization settings → API tokens, `settings/api_tokens.rs`). Errors are `application/problem+json` (RFC 9457).
 //! A token acts in its organization with its scope, and never with more than its creator's
 //! current role; it stops when revoked, expired, used from outside its networks, or when its
 //! creator is no longer a member, at its next request on every replica.
-#[cfg(feature = "ssr")]
-pub mod store;
-pub mod tokens;
 
 #[cfg(feature = "ssr")]
 pub use server::{authenticate, problem, routes, Caller};
@@ -80,7 +77,7 @@ mod server {
         else {
             return Err(unauthorized("Send an API token: `Authorization: Bearer xops_…` (Organization settings → API tokens)."));
         };
-        let found = super::store::presented(&state.pool, &crate::crypto::sha256(secret.as_bytes())).await.map_err(|e| e.into_response())?;
+        let found = crate::settings::api_token_store::presented(&state.pool, &crate::crypto::sha256(secret.as_bytes())).await.map_err(|e| e.into_response())?;
         let Some(token) = found else {
             return Err(unauthorized("This token is not known. Check that it was copied whole, or make a new one."));
         };
@@ -105,7 +102,7 @@ mod server {
         }
         let role = if token.scope == "write" { creator_role } else { Role::Viewer };
         if token.last_used_at.is_none_or(|at| now - at >= NOTE_USE_EVERY_SECS) {
-            super::store::used(&state.pool, token.id, now, &client.to_string()).await.map_err(|e| e.into_response())?;
+            crate::settings::api_token_store::used(&state.pool, token.id, now, &client.to_string()).await.map_err(|e| e.into_response())?;
         }
         Ok(Caller {
             token_id: token.id,
@@ -321,7 +318,7 @@ mod server {
             Ok(caller) => caller,
             Err(problem) => return problem,
         };
-        match super::store::external_id(&state.pool, caller.organization_id).await {
+        match crate::auth::store::external_id(&state.pool, caller.organization_id).await {
             Ok(external_id) => Json(json!({
                 "id": caller.organization_id,
                 "name": caller.organization_name,

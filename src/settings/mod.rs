@@ -1,5 +1,9 @@
 //! Settings → Notifications: where the organization is told when an account's status changes
 //! or a certificate nears expiry (email addresses and webhooks), and how each message fared.
+pub mod api_tokens;
+#[cfg(feature = "ssr")]
+pub mod api_token_store;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -155,8 +155,3 @@ pub async fn used(pool: &Pool, id: i64, now: i64, from: &str) -> Result<(), AppE
         .await?;
     Ok(())
 }
-
-/// The organization's External ID.
-pub async fn external_id(pool: &Pool, organization_id: i64) -> Result<String, AppError> {
-    Ok(sqlx::query_scalar("SELECT external_id FROM organizations WHERE id = $1").bind(organization_id).fetch_one(pool).await?)
-}

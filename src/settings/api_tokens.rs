@@ -41,7 +41,7 @@ pub async fn api_tokens() -> Result<Vec<ApiToken>, AppError> {
         return Err(AppError::Forbidden("Only an Admin or Owner can manage API tokens. Ask one in your organization.".into()));
     }
     use crate::server::format_time;
-    Ok(super::store::tokens(&state.pool, user.organization_id)
+    Ok(super::api_token_store::tokens(&state.pool, user.organization_id)
         .await?
         .into_iter()
         .map(|(id, name, prefix, scope, allowed_networks, created_by, created, expires, used_at, used_from)| ApiToken {
@@ -89,10 +89,10 @@ pub async fn create_api_token(name: String, scope: String, expires_in_days: Stri
     let now = crate::server::now();
     let shown = state.sealer.seal(secret.as_bytes(), &secret_context(user.organization_id))?;
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    if super::store::live_count(&mut tx, user.organization_id).await? >= MAX_TOKENS {
+    if super::api_token_store::live_count(&mut tx, user.organization_id).await? >= MAX_TOKENS {
         return Err(AppError::invalid("name", format!("An organization can have at most {MAX_TOKENS} tokens. Revoke one you no longer use first.")));
     }
-    let token = super::store::NewToken {
+    let token = super::api_token_store::NewToken {
         organization_id: user.organization_id,
         created_by: user.user_id,
         name,
@@ -103,7 +103,7 @@ pub async fn create_api_token(name: String, scope: String, expires_in_days: Stri
         expires_at: days.map(|d| now + d * 86_400),
         now,
     };
-    let id = super::store::insert(&mut tx, &token, &shown).await?;
+    let id = super::api_token_store::insert(&mut tx, &token, &shown).await?;
     let detail = format!("\"{name}\" ({prefix}…), {scope}, expires {}", days.map(|d| format!("in {d} days")).unwrap_or_else(|| "never".into()));
     crate::audit::write(&mut *tx, &user.actor().await, "api_token_created", &detail).await?;
     tx.commit().await?;
@@ -120,7 +120,7 @@ pub async fn api_token_once(id: i64) -> Result<Option<String>, AppError> {
     }
     let since = crate::server::now() - SHOWN_FOR_SECS;
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let taken = super::store::take_secret(&mut tx, user.organization_id, id, since).await?;
+    let taken = super::api_token_store::take_secret(&mut tx, user.organization_id, id, since).await?;
     tx.commit().await?;
     // Another organization's token, or none: 404, as for any id that is not yours.
     let Some(taken) = taken else {
@@ -137,7 +137,7 @@ pub async fn api_token_once(id: i64) -> Result<Option<String>, AppError> {
 pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let Some(name) = super::store::revoke(&mut tx, user.organization_id, id, crate::server::now()).await? else {
+    let Some(name) = super::api_token_store::revoke(&mut tx, user.organization_id, id, crate::server::now()).await? else {
         return Err(AppError::NotFound("There is no such token (it may have been revoked already).".into()));
     };
     crate::audit::write(&mut *tx, &user.actor().await, "api_token_revoked", &format!("\"{name}\"")).await?;
