@@ -133,7 +133,7 @@ pub async fn build_app_and_state(
         .route("/aws/templates/{file}", get(crate::integrations::aws::link::template_download))
         .route("/certificates/{file}", get(crate::integrations::microsoft::certificates::certificate_download))
         .route("/audit/export.csv", get(crate::audit_log::export::download))
-        .merge(crate::api::routes())
+        .merge(crate::api::routes(&state))
         .nest("/pkg", pkg)
         .leptos_routes_with_context(
             &state,

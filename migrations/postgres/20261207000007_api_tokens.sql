@@ -21,3 +21,17 @@ CREATE TABLE api_tokens (
     secret_key_id    TEXT
 );
 CREATE INDEX api_tokens_organization ON api_tokens(organization_id, revoked_at);
+-- Idempotency-Key (mutations of /api/v1): per token (by its hash) and key, the request's hash
+-- and, once it ran, its answer, kept 24 hours: a retry with the same key and request gets that
+-- answer again, with another request 422, and while the first still runs 409.
+CREATE TABLE api_idempotency (
+    token_hash   BYTEA NOT NULL,
+    key          TEXT NOT NULL,
+    request_hash BYTEA NOT NULL,
+    status       BIGINT,
+    content_type TEXT,
+    body         TEXT,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (token_hash, key)
+);
+CREATE INDEX api_idempotency_created ON api_idempotency(created_at);

@@ -5,6 +5,11 @@
 //! creator is no longer a member, at its next request on every replica.
 
 #[cfg(feature = "ssr")]
+mod idempotency;
+#[cfg(feature = "ssr")]
+mod idempotency_store;
+
+#[cfg(feature = "ssr")]
 pub use server::{authenticate, problem, routes, Caller};
 
 #[cfg(feature = "ssr")]
@@ -116,12 +121,13 @@ mod server {
     }
 
     /// `/api/v1`: its routes.
-    pub fn routes() -> Router<AppState> {
+    pub fn routes(state: &AppState) -> Router<AppState> {
         Router::new()
             .route("/api/v1/organization", get(organization))
             .route("/api/v1/accounts", get(accounts))
             .route("/api/v1/accounts/{id}", get(account).patch(rename).delete(delete))
             .route("/api/v1/accounts/{id}/retest", axum::routing::post(retest))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), super::idempotency::idempotent))
     }
 
     impl Caller {

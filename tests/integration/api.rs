@@ -208,3 +208,63 @@ async fn write_tokens_rename_retest_and_delete_with_their_creators_role_and_the_
     let (status, body) = send(Method::DELETE, &app, &write, &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+async fn with_key(method: reqwest::Method, app: &TestApp, secret: &str, path: &str, key: &str, body: Option<&str>) -> reqwest::Response {
+    let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.url)).bearer_auth(secret).header("Idempotency-Key", key);
+    if let Some(body) = body {
+        req = req.header("content-type", "application/json").body(body.to_string());
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_changes_nothing_more() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let org = app.organization_id("ada@example.com").await;
+    let id = app.insert_account(org, "eks", "", "Cluster", "222222222222").await;
+    let secret = token(&app, &app.client, "CI", "write", "").await;
+    let retest = format!("/api/v1/accounts/{id}/retest");
+    let checks = || async { app.count(&format!("SELECT COUNT(*) FROM account_checks WHERE account_id = {id}")).await };
+
+    let first = with_key(Method::POST, &app, &secret, &retest, "key-1", None).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first_body = first.text().await.unwrap();
+    let after_one = checks().await;
+    let again = with_key(Method::POST, &app, &secret, &retest, "key-1", None).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(again.text().await.unwrap(), first_body, "the first answer");
+    assert_eq!(checks().await, after_one, "checked once");
+
+    // The same key with another request: 422.
+    let res = with_key(Method::PATCH, &app, &secret, &format!("/api/v1/accounts/{id}"), "key-1", Some(r#"{"name":"New"}"#)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("used with another request"));
+    // Renamed once with key-2; its retry with another body is refused, not applied.
+    let path = format!("/api/v1/accounts/{id}");
+    assert_eq!(with_key(Method::PATCH, &app, &secret, &path, "key-2", Some(r#"{"name":"Once"}"#)).await.status(), StatusCode::OK);
+    let res = with_key(Method::PATCH, &app, &secret, &path, "key-2", Some(r#"{"name":"Twice"}"#)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let name: String = sqlx::query_scalar("SELECT name FROM cloud_accounts WHERE id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(name, "Once");
+
+    // Two at once with one key: one runs; the other waits for it (409, Retry-After) or gets its answer.
+    let before = checks().await;
+    let (a, b) = tokio::join!(
+        with_key(Method::POST, &app, &secret, &retest, "key-3", None),
+        with_key(Method::POST, &app, &secret, &retest, "key-3", None)
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert!(statuses == [StatusCode::OK, StatusCode::OK] || statuses == [StatusCode::OK, StatusCode::CONFLICT], "{statuses:?}");
+    for res in [&a, &b] {
+        if res.status() == StatusCode::CONFLICT {
+            assert_eq!(res.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+        }
+    }
+    assert_eq!(checks().await, before + 1, "one of the two ran");
+    let res = with_key(Method::POST, &app, &secret, &retest, "not ok", None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
