@@ -35,3 +35,10 @@ CREATE TABLE api_idempotency (
     PRIMARY KEY (token_hash, key)
 );
 CREATE INDEX api_idempotency_created ON api_idempotency(created_at);
+-- API rate limits: requests per token (by the hash of what was presented) per minute.
+CREATE TABLE api_rate (
+    token_hash   BLOB NOT NULL,
+    window_start INTEGER NOT NULL,
+    requests     INTEGER NOT NULL,
+    PRIMARY KEY (token_hash, window_start)
+);

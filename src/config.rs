@@ -22,6 +22,8 @@ pub struct Config {
     /// How long a second factor, once given, counts for a step-up (removing a factor, new
     /// recovery codes, deleting the organization) without being asked again.
     pub second_factor_fresh: Duration,
+    /// Requests one API token may make per minute.
+    pub api_requests_per_minute: u32,
     /// PostgreSQL only: whether each replica keeps sessions in memory, dropped when another
     /// replica changes them (LISTEN/NOTIFY). SQLite always caches (one process owns the file).
     pub session_cache: SessionCache,
@@ -188,6 +190,12 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(default_site_root),
             session_idle: minutes("XOPS_SESSION_IDLE_MINUTES", 30)?,
             session_max_age: minutes("XOPS_SESSION_MAX_MINUTES", 12 * 60)?,
+            api_requests_per_minute: match var("XOPS_API_REQUESTS_PER_MINUTE") {
+                None => 600,
+                Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("XOPS_API_REQUESTS_PER_MINUTE must be a whole number above 0, not `{v}`")
+                })?,
+            },
             // 0: a step-up asks every time.
             second_factor_fresh: match var("XOPS_STEP_UP_MINUTES") {
                 Some(v) if v == "0" => Duration::ZERO,

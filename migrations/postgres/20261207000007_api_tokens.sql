@@ -35,3 +35,10 @@ CREATE TABLE api_idempotency (
     PRIMARY KEY (token_hash, key)
 );
 CREATE INDEX api_idempotency_created ON api_idempotency(created_at);
+-- API rate limits: requests per token (by the hash of what was presented) per minute.
+CREATE TABLE api_rate (
+    token_hash   BYTEA NOT NULL,
+    window_start BIGINT NOT NULL,
+    requests     BIGINT NOT NULL,
+    PRIMARY KEY (token_hash, window_start)
+);

@@ -36,7 +36,7 @@ pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next)
     let mut request = format!("{} {}\n", parts.method, parts.uri.path()).into_bytes();
     request.extend_from_slice(&body);
     let request_hash = crate::crypto::sha256(&request);
-    let held = match super::idempotency_store::claim(&state.pool, &token_hash, &key, &request_hash, crate::server::now()).await {
+    let held = match super::store::claim(&state.pool, &token_hash, &key, &request_hash, crate::server::now()).await {
         Ok(held) => held,
         Err(err) => return err.into_response(),
     };
@@ -70,14 +70,14 @@ async fn keep(state: &AppState, token_hash: &[u8], key: &str, res: Response) -> 
     let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let (parts, body) = res.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_KEPT_BYTES).await else {
-        let _ = super::idempotency_store::release(&state.pool, token_hash, key).await;
+        let _ = super::store::release(&state.pool, token_hash, key).await;
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let kept = if status.is_server_error() {
-        super::idempotency_store::release(&state.pool, token_hash, key).await
+        super::store::release(&state.pool, token_hash, key).await
     } else {
-        super::idempotency_store::answer(&state.pool, token_hash, key, i64::from(status.as_u16()), &content_type, &text).await
+        super::store::answer(&state.pool, token_hash, key, i64::from(status.as_u16()), &content_type, &text).await
     };
     if let Err(err) = kept {
         tracing::error!(error = %err, "an idempotent answer could not be kept");

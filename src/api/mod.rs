@@ -7,7 +7,9 @@
 #[cfg(feature = "ssr")]
 mod idempotency;
 #[cfg(feature = "ssr")]
-mod idempotency_store;
+mod rate_limit;
+#[cfg(feature = "ssr")]
+mod store;
 
 #[cfg(feature = "ssr")]
 pub use server::{authenticate, problem, routes, Caller};
@@ -128,6 +130,8 @@ mod server {
             .route("/api/v1/accounts/{id}", get(account).patch(rename).delete(delete))
             .route("/api/v1/accounts/{id}/retest", axum::routing::post(retest))
             .layer(axum::middleware::from_fn_with_state(state.clone(), super::idempotency::idempotent))
+            // Outside: a replayed answer counts as a request too.
+            .layer(axum::middleware::from_fn_with_state(state.clone(), super::rate_limit::limit))
     }
 
     impl Caller {

@@ -268,3 +268,36 @@ async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_changes
     let res = with_key(Method::POST, &app, &secret, &retest, "not ok", None).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_token_past_its_rate_limit_gets_429_with_retry_after_on_every_replica() {
+    let a = TestApp::spawn_with(|c| c.api_requests_per_minute = 4).await;
+    let b = a.replica(|c| c.api_requests_per_minute = 4).await;
+    a.sign_up(&a.client, "Acme", "ada@example.com").await;
+    let busy = token(&a, &a.client, "Busy", "read", "").await;
+    let other = token(&a, &a.client, "Other", "read", "").await;
+    // Counted in the database: both replicas count the same minute (the test may straddle a
+    // minute's end, when the count starts again; then it runs in the next minute).
+    let mut limited = None;
+    for _ in 0..2 {
+        let mut statuses = Vec::new();
+        for app in [&a, &b, &a, &b, &a] {
+            let res = organization(app, &busy).await;
+            statuses.push(res.status());
+            if res.status() == StatusCode::TOO_MANY_REQUESTS {
+                limited = Some(res);
+                break;
+            }
+            assert!(res.headers().get("ratelimit").is_some(), "every answer says where the token stands");
+        }
+        if statuses.len() == 5 && limited.is_some() {
+            break;
+        }
+    }
+    let res = limited.expect("the fifth request of a minute is refused");
+    let retry: i64 = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(res.headers().get("ratelimit-policy").and_then(|v| v.to_str().ok()), Some("\"per-token\";q=4;w=60"));
+    refused(res, StatusCode::TOO_MANY_REQUESTS, "its limit").await;
+    expect_status(organization(&b, &other).await, StatusCode::OK).await;
+}

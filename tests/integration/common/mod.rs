@@ -59,6 +59,7 @@ impl TestApp {
             session_idle: Duration::from_secs(30 * 60),
             session_max_age: Duration::from_secs(12 * 3600),
             second_factor_fresh: Duration::from_secs(5 * 60),
+            api_requests_per_minute: 600,
             session_cache: xops::config::SessionCache::None,
             // Tests' webhook receivers listen on loopback.
             webhooks: xops::notify::webhook::WebhookPolicy { allow_loopback_http: true, ..Default::default() },

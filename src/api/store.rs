@@ -1,5 +1,5 @@
-//! The SQL of Idempotency-Key: one row per token and key, claimed before the request runs and
-//! given its answer after.
+//! The SQL of the API: Idempotency-Key (one row per token and key, claimed before the request
+//! runs and given its answer after) and the per-token request counts of the rate limit.
 use crate::error::AppError;
 use crate::server::Pool;
 
@@ -57,4 +57,23 @@ pub async fn answer(pool: &Pool, token_hash: &[u8], key: &str, status: i64, cont
 pub async fn release(pool: &Pool, token_hash: &[u8], key: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM api_idempotency WHERE token_hash = $1 AND key = $2").bind(token_hash).bind(key).execute(pool).await?;
     Ok(())
+}
+
+/// Counts a request of `token_hash` in the minute starting at `window_start`; returns how many
+/// it has made in it. The first request of a minute forgets the minutes before the last.
+pub async fn count_request(pool: &Pool, token_hash: &[u8], window_start: i64) -> Result<i64, AppError> {
+    let mut tx = crate::server::begin_write(pool).await?;
+    let requests: i64 = sqlx::query_scalar(
+        "INSERT INTO api_rate (token_hash, window_start, requests) VALUES ($1, $2, 1) \
+         ON CONFLICT (token_hash, window_start) DO UPDATE SET requests = api_rate.requests + 1 RETURNING requests",
+    )
+    .bind(token_hash)
+    .bind(window_start)
+    .fetch_one(&mut *tx)
+    .await?;
+    if requests == 1 {
+        sqlx::query("DELETE FROM api_rate WHERE window_start < $1").bind(window_start - 60).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(requests)
 }
