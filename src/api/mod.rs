@@ -64,9 +64,19 @@ mod server {
 
     /// An error of the portal's own, as a problem: its status and its sentence.
     fn from_app_error(err: crate::error::AppError) -> Response {
+        use crate::error::AppError;
         let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let title = status.canonical_reason().unwrap_or("Error");
-        problem(status, title, &err.to_string())
+        match &err {
+            // The field that was wrong, as the form shows the sentence beside it.
+            AppError::Invalid { field, message } | AppError::Conflict { field, message } => {
+                let mut res = problem(status, title, message);
+                let body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": message, "field": field });
+                *res.body_mut() = axum::body::Body::from(body.to_string());
+                res
+            }
+            _ => problem(status, title, &err.to_string()),
+        }
     }
 
     fn unauthorized(detail: &str) -> Response {
@@ -129,6 +139,7 @@ mod server {
             .route("/api/v1/accounts", get(accounts))
             .route("/api/v1/accounts/{id}", get(account).patch(rename).delete(delete))
             .route("/api/v1/accounts/{id}/retest", axum::routing::post(retest))
+            .route("/api/v1/accounts/aws", axum::routing::post(link_aws))
             .layer(axum::middleware::from_fn_with_state(state.clone(), super::idempotency::idempotent))
             // Outside: a replayed answer counts as a request too.
             .layer(axum::middleware::from_fn_with_state(state.clone(), super::rate_limit::limit))
@@ -216,6 +227,40 @@ mod server {
         };
         match crate::accounts::delete(&state, caller.organization_id, &caller.actor(), id, None).await {
             Ok(_) => StatusCode::NO_CONTENT.into_response(),
+            Err(err) => from_app_error(err),
+        }
+    }
+
+    /// POST /api/v1/accounts/aws `{"name", "role_arn", "kind": "management" | "linked" | "eks"}`:
+    /// the form's link, with the same verification (the role must require the organization's
+    /// External ID, read from GET /api/v1/organization); 201 with the account.
+    async fn link_aws(
+        State(state): State<AppState>,
+        ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+        headers: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> Response {
+        let caller = match authenticate(&state, &headers, peer.ip()).await {
+            Ok(caller) => caller,
+            Err(problem) => return problem,
+        };
+        if let Err(problem) = caller.may::<crate::integrations::aws::link::LinkAwsAccount>() {
+            return problem;
+        }
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body) else {
+            return invalid("body", "Send JSON: {\"name\": \"Payments\", \"role_arn\": \"arn:aws:iam::…:role/…\", \"kind\": \"linked\"}.");
+        };
+        let field = |name: &str| body.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let kind = field("kind");
+        if !["management", "linked", "eks"].contains(&kind.as_str()) {
+            return invalid("kind", "kind is management, linked or eks.");
+        }
+        let linked = crate::integrations::aws::link::link(&state, caller.organization_id, &caller.actor(), &kind, &field("name"), &field("role_arn")).await;
+        match linked {
+            Ok((id, _)) => match crate::accounts::find(&state.pool, caller.organization_id, id).await {
+                Ok(account) => (StatusCode::CREATED, Json(account_json(&account))).into_response(),
+                Err(err) => from_app_error(err),
+            },
             Err(err) => from_app_error(err),
         }
     }

@@ -3,7 +3,6 @@
 //! transaction, becomes the current account, and the user lands where the provider's own
 //! success message shows.
 use crate::accounts::store::{self, NewAccount};
-use crate::auth::session::SessionUser;
 use crate::domain::{AccountName, AccountStatus, Provider};
 use crate::error::AppError;
 
@@ -52,9 +51,9 @@ pub async fn save(
 
 /// Records a link that its provider's verification refused, with the cause it was given (the
 /// user's name for the account and its id at the provider; never a key or token).
-pub async fn audit_refusal(pool: &crate::server::Pool, user: &SessionUser, provider: Provider, what: &str, err: &AppError) {
+pub async fn audit_refusal(pool: &crate::server::Pool, actor: &crate::audit::Actor, provider: Provider, what: &str, err: &AppError) {
     let detail = format!("{} {what} not linked: {err}", provider.label());
-    crate::audit::record(pool, &user.actor().await, "link_refused", &detail).await;
+    crate::audit::record(pool, actor, "link_refused", &detail).await;
 }
 
 /// After `save` (and whatever the provider saved beside the account in `tx`): commit, make it
@@ -68,10 +67,21 @@ pub async fn finish(
     return_to: Option<&str>,
 ) -> Result<(), AppError> {
     tx.commit().await?;
-    if new.verified.status == AccountStatus::Connected {
+    finish_saved(session, account_id, new.verified.status, new.kind.provider(), return_to).await
+}
+
+/// After a link from a form was committed: the same as `finish` without the commit.
+pub async fn finish_saved(
+    session: &tower_sessions::Session,
+    account_id: i64,
+    status: AccountStatus,
+    provider: Provider,
+    return_to: Option<&str>,
+) -> Result<(), AppError> {
+    if status == AccountStatus::Connected {
         crate::accounts::workspace::make_current(session, account_id).await?;
     }
-    leptos_axum::redirect(&after_link(new.kind.provider(), account_id, new.verified.status, return_to), false);
+    leptos_axum::redirect(&after_link(provider, account_id, status, return_to), false);
     Ok(())
 }
 

@@ -301,3 +301,42 @@ async fn a_token_past_its_rate_limit_gets_429_with_retry_after_on_every_replica(
     refused(res, StatusCode::TOO_MANY_REQUESTS, "its limit").await;
     expect_status(organization(&b, &other).await, StatusCode::OK).await;
 }
+
+#[tokio::test]
+async fn a_pipeline_links_an_aws_account_with_the_same_verification_as_the_form() {
+    use crate::common::aws::{Role, StubSts};
+    use crate::common::PAYER_ARN;
+    use reqwest::Method;
+    let stub = StubSts::start(Role::RequiresExternalId).await;
+    let app = TestApp::spawn_with(|c| c.aws = stub.settings(std::time::Duration::from_secs(5))).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let write = token(&app, &app.client, "Account Factory", "write", "").await;
+    let link = |body: &'static str| send(Method::POST, &app, &write, "/api/v1/accounts/aws", Some(body));
+
+    let (status, body) = link(r#"{"name":"Payer","role_arn":"arn:aws:iam::123456789012:role/XopsReadOnlyAccess","kind":"management"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let account: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((account["provider"].as_str(), account["kind"].as_str(), account["status"].as_str()), (Some("aws"), Some("management"), Some("connected")));
+    assert!(PAYER_ARN.contains(account["external_account_id"].as_str().unwrap_or("none")));
+    let who: String = sqlx::query_scalar("SELECT actor FROM audit_log WHERE action = 'link_account'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(who, "API token \"Account Factory\"");
+
+    // The form's refusals, with the field: linked already; a bad ARN; a role that AWS refuses.
+    let (status, body) = link(r#"{"name":"Again","role_arn":"arn:aws:iam::123456789012:role/XopsReadOnlyAccess","kind":"management"}"#).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("\"field\":\"role_arn\"") && body.contains("already linked"), "{body}");
+    let (status, body) = link(r#"{"name":"Bad","role_arn":"not an arn","kind":"linked"}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("\"field\":\"role_arn\""), "{body}");
+    let (status, body) = link(r#"{"name":"Bad","role_arn":"x","kind":"nonsense"}"#).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    stub.set(Role::Denied);
+    let (status, body) = link(r#"{"name":"Member","role_arn":"arn:aws:iam::210987654321:role/XopsReadOnlyAccess","kind":"linked"}"#).await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 1);
+
+    // A read token links nothing.
+    let read = token(&app, &app.client, "Dashboards", "read", "").await;
+    let (status, _) = send(Method::POST, &app, &read, "/api/v1/accounts/aws", Some("{}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

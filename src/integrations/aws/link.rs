@@ -54,15 +54,35 @@ pub async fn link_aws_account(
 
 #[cfg(feature = "ssr")]
 async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return_to: Option<&str>) -> Result<(), AppError> {
+    let (state, session, user) = crate::auth::session::require_user().await?;
+    let (id, status) = link(&state, user.organization_id, &user.actor().await, &kind, name, role_arn).await?;
+    crate::integrations::linking::finish_saved(&session, id, status, kind_provider(&kind), return_to).await
+}
+
+#[cfg(feature = "ssr")]
+fn kind_provider(kind: &str) -> crate::domain::Provider {
+    AwsKind::parse(kind).map_or(crate::domain::Provider::Aws, AwsKind::provider)
+}
+
+/// Links an AWS or EKS account (the page's form and the API): verifies the role with the
+/// organization's External ID and, only if AWS confirms it, saves it with its audit row by
+/// `actor`; returns its id and status.
+#[cfg(feature = "ssr")]
+pub async fn link(
+    state: &crate::server::AppState,
+    org: i64,
+    actor: &crate::audit::Actor,
+    kind: &str,
+    name: &str,
+    role_arn: &str,
+) -> Result<(i64, crate::domain::AccountStatus), AppError> {
     use crate::accounts::store::{Credentials, NewAccount};
     use crate::integrations::linking;
     use crate::domain::{AccountKind, AccountName, RoleArn};
-    let (state, session, user) = crate::auth::session::require_user().await?;
-    let kind = AwsKind::parse(&kind)
+    let kind = AwsKind::parse(kind)
         .ok_or_else(|| AppError::BadRequest("Choose Management Account or Linked Account.".into()))?;
     let name = AccountName::parse(name)?;
     let arn = RoleArn::parse(role_arn)?;
-    let org = user.organization_id;
 
     let management = management_roles(&state.pool, org).await?;
     if kind == AwsKind::Linked && management.is_empty() {
@@ -85,7 +105,7 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return
         Ok(verified) => verified,
         Err(err) => {
             let what = format!("\"{name}\" ({})", arn.account_id());
-            linking::audit_refusal(&state.pool, &user, kind.provider(), &what, &err).await;
+            linking::audit_refusal(&state.pool, actor, kind.provider(), &what, &err).await;
             return Err(err);
         }
     };
@@ -101,8 +121,9 @@ async fn link_aws_account_inner(kind: String, name: &str, role_arn: &str, return
     let detail =
         format!("{} \"{name}\" ({}) linked, status {}", kind.label(), arn.account_id(), verified.status.as_str());
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let id = linking::save(&mut tx, &state, org, &account, started, &user.actor().await, &detail).await?;
-    linking::finish(tx, &session, &account, id, return_to).await
+    let id = linking::save(&mut tx, state, org, &account, started, actor, &detail).await?;
+    tx.commit().await?;
+    Ok((id, verified.status))
 }
 
 /// Runs the verification of an existing AWS or EKS account again.

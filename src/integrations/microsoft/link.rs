@@ -86,7 +86,7 @@ async fn link_microsoft_account_inner(
         Ok(verified) => verified,
         Err(err) => {
             let what = format!("\"{name}\" (tenant {tenant_id}, app {app_id})");
-            linking::audit_refusal(&state.pool, &user, service.provider(), &what, &err).await;
+            linking::audit_refusal(&state.pool, &user.actor().await, service.provider(), &what, &err).await;
             return Err(err);
         }
     };
