@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use super::webauthn::{
-    expired, keep, not_made, not_used, refused, relying_party, stored, take, used, uuid_text, DiscoverableAuthentication, Passkey,
+    challenge_own_passkeys, expired, keep, not_made, not_used, refused, relying_party, stored, take, used, uuid_text, DiscoverableAuthentication,
     PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid, DISCOVERABLE, REGISTRATION,
     SECOND_STEP, STEP_UP,
 };
@@ -119,13 +119,7 @@ pub async fn remove_passkey(id: i64, code: Option<String>) -> Result<(), AppErro
 #[server(endpoint = "passkey_step_up_options")]
 pub async fn passkey_step_up_options() -> Result<String, AppError> {
     let (state, session, user) = super::session::require_user().await?;
-    let keys: Vec<Passkey> = stored(&state, user.user_id).await?.into_iter().map(|(_, key)| key).collect();
-    if keys.is_empty() {
-        return Err(AppError::Refused("Your account has no passkey. Enter a code instead.".into()));
-    }
-    let (options, ceremony) = relying_party(&state.config.public_url)?.start_passkey_authentication(&keys).map_err(refused)?;
-    keep(&session, STEP_UP, &ceremony).await?;
-    serde_json::to_string(&options).map_err(|_| AppError::Internal)
+    challenge_own_passkeys(&state, &session, user.user_id, STEP_UP).await
 }
 
 /// The options of a sign-in with a passkey alone (any of this site's passkeys on the device).
@@ -180,13 +174,7 @@ pub async fn passkey_verify_options() -> Result<String, AppError> {
     let state = crate::server::state()?;
     let session = super::session::extract().await?;
     let (user_id, _) = super::session::pending(&session).await?.ok_or_else(super::factors::sign_in_took_too_long)?;
-    let keys: Vec<Passkey> = stored(&state, user_id).await?.into_iter().map(|(_, key)| key).collect();
-    if keys.is_empty() {
-        return Err(AppError::Refused("Your account has no passkey. Enter a code instead.".into()));
-    }
-    let (options, ceremony) = relying_party(&state.config.public_url)?.start_passkey_authentication(&keys).map_err(refused)?;
-    keep(&session, SECOND_STEP, &ceremony).await?;
-    serde_json::to_string(&options).map_err(|_| AppError::Internal)
+    challenge_own_passkeys(&state, &session, user_id, SECOND_STEP).await
 }
 
 /// The sign-in's second step with a passkey.

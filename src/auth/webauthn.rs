@@ -107,3 +107,20 @@ pub async fn confirm_step_up(
         stored(state, user_id).await?.into_iter().find(|(_, key)| key.cred_id() == result.cred_id()).ok_or_else(not_you)?;
     used(state, row_id, &mut passkey, &result).await
 }
+
+/// A challenge for one of `user_id`'s passkeys, kept in the session under `ceremony`; its
+/// options as WebAuthn JSON.
+pub async fn challenge_own_passkeys(
+    state: &crate::server::AppState,
+    session: &tower_sessions::Session,
+    user_id: i64,
+    ceremony: &str,
+) -> Result<String, AppError> {
+    let keys: Vec<Passkey> = stored(state, user_id).await?.into_iter().map(|(_, key)| key).collect();
+    if keys.is_empty() {
+        return Err(AppError::Refused("Your account has no passkey. Enter a code instead.".into()));
+    }
+    let (options, state_of_it) = relying_party(&state.config.public_url)?.start_passkey_authentication(&keys).map_err(refused)?;
+    keep(session, ceremony, &state_of_it).await?;
+    serde_json::to_string(&options).map_err(|_| AppError::Internal)
+}
