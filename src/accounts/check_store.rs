@@ -148,3 +148,25 @@ mod tests {
         assert_eq!(parsed[11], (15, CheckReason::Scheduled, AccountStatus::Connected, 150));
     }
 }
+
+/// One of the organization's accounts' checks, newest first, before check `before` (for paging;
+/// 0: from the newest): (id, checked at, reason, status, message, duration in ms).
+pub async fn history(
+    pool: &crate::server::Pool,
+    organization_id: i64,
+    account_id: i64,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(i64, i64, String, String, String, i64)>, crate::error::AppError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.checked_at, c.reason, c.status, c.message, c.duration_ms FROM account_checks c \
+         JOIN cloud_accounts a ON a.id = c.account_id WHERE a.organization_id = $1 AND c.account_id = $2 \
+         AND ($3 = 0 OR c.id < $3) ORDER BY c.id DESC LIMIT $4",
+    )
+    .bind(organization_id)
+    .bind(account_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}

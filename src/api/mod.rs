@@ -140,6 +140,8 @@ mod server {
             .route("/api/v1/accounts/{id}", get(account).patch(rename).delete(delete))
             .route("/api/v1/accounts/{id}/retest", axum::routing::post(retest))
             .route("/api/v1/accounts/aws", axum::routing::post(link_aws))
+            .route("/api/v1/accounts/{id}/checks", get(checks))
+            .route("/api/v1/health", get(health))
             .layer(axum::middleware::from_fn_with_state(state.clone(), super::idempotency::idempotent))
             // Outside: a replayed answer counts as a request too.
             .layer(axum::middleware::from_fn_with_state(state.clone(), super::rate_limit::limit))
@@ -261,6 +263,70 @@ mod server {
                 Ok(account) => (StatusCode::CREATED, Json(account_json(&account))).into_response(),
                 Err(err) => from_app_error(err),
             },
+            Err(err) => from_app_error(err),
+        }
+    }
+
+    /// GET /api/v1/health: the dashboard's counts: accounts connected, warning and failed, and
+    /// certificates expiring within 30 days.
+    async fn health(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>, headers: HeaderMap) -> Response {
+        let caller = match authenticate(&state, &headers, peer.ip()).await {
+            Ok(caller) => caller,
+            Err(problem) => return problem,
+        };
+        if let Err(problem) = caller.may::<crate::health::dashboard::HealthOverview>() {
+            return problem;
+        }
+        let expiring_before = crate::server::now() + crate::accounts::store::CERTIFICATE_WARNING_SECS;
+        match crate::health::store::counts(&state.pool, caller.organization_id, expiring_before).await {
+            Ok((connected, warning, failed, expiring)) => Json(json!({
+                "connected": connected,
+                "warning": warning,
+                "failed": failed,
+                "certificates_expiring": expiring,
+            }))
+            .into_response(),
+            Err(err) => from_app_error(err),
+        }
+    }
+
+    /// GET /api/v1/accounts/{id}/checks?before=…&limit=50: the account's checks, newest first;
+    /// `next_before` asks for older ones.
+    async fn checks(
+        State(state): State<AppState>,
+        ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+        Path(id): Path<String>,
+        Query(query): Query<std::collections::HashMap<String, String>>,
+        headers: HeaderMap,
+    ) -> Response {
+        let (caller, id) = match caller_for::<crate::accounts::LoadAccountDetails>(&state, &headers, peer.ip(), &id).await {
+            Ok(found) => found,
+            Err(problem) => return problem,
+        };
+        let Some(before) = query.get("before").filter(|b| !b.is_empty()).map_or(Some(0), |b| b.parse::<i64>().ok().filter(|b| *b > 0)) else {
+            return invalid("before", "before is the next_before of the page before; leave it out for the newest checks.");
+        };
+        let Some(limit) = query.get("limit").filter(|l| !l.is_empty()).map_or(Some(DEFAULT_LIMIT), |l| l.parse::<i64>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)))
+        else {
+            return invalid("limit", &format!("limit is a whole number from 1 to {MAX_LIMIT}."));
+        };
+        // 404 for an account that is not the organization's, before any history.
+        if let Err(err) = crate::accounts::find(&state.pool, caller.organization_id, id).await {
+            return from_app_error(err);
+        }
+        match crate::accounts::check_store::history(&state.pool, caller.organization_id, id, before, limit + 1).await {
+            Ok(rows) => {
+                let more = rows.len() as i64 > limit;
+                let page: Vec<_> = rows.iter().take(usize::try_from(limit).unwrap_or(0)).collect();
+                let next = if more { page.last().map(|row| row.0.to_string()) } else { None };
+                let checks: Vec<_> = page
+                    .iter()
+                    .map(|(_, at, reason, status, message, duration_ms)| {
+                        json!({ "checked_at": crate::server::format_time(*at), "reason": reason, "status": status, "message": message, "duration_ms": duration_ms })
+                    })
+                    .collect();
+                Json(json!({ "checks": checks, "next_before": next })).into_response()
+            }
             Err(err) => from_app_error(err),
         }
     }

@@ -340,3 +340,39 @@ async fn a_pipeline_links_an_aws_account_with_the_same_verification_as_the_form(
     let (status, _) = send(Method::POST, &app, &read, "/api/v1/accounts/aws", Some("{}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn health_counts_and_an_accounts_checks_newest_first_by_page() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let eve = app.new_browser();
+    app.sign_up(&eve, "Evil", "eve@example.com").await;
+    let org = app.organization_id("ada@example.com").await;
+    let ok = app.insert_account(org, "aws", "linked", "Fine", "111111111111").await;
+    let bad = app.insert_account(org, "eks", "", "Broken", "222222222222").await;
+    sqlx::query("UPDATE cloud_accounts SET status = 'failed' WHERE id = $1").bind(bad).execute(&app.pool).await.unwrap();
+    let theirs = app.insert_account(app.organization_id("eve@example.com").await, "aws", "linked", "Theirs", "333333333333").await;
+    let write = token(&app, &app.client, "CI", "write", "").await;
+    let read = token(&app, &app.client, "Dashboards", "read", "").await;
+
+    let (status, health) = get_json(&app, &read, "/api/v1/health").await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert_eq!((health["connected"].as_i64(), health["failed"].as_i64()), (Some(1), Some(1)), "{health}");
+
+    for _ in 0..3 {
+        assert_eq!(send(Method::POST, &app, &write, &format!("/api/v1/accounts/{ok}/retest"), None).await.0, StatusCode::OK);
+    }
+    let (status, first) = get_json(&app, &read, &format!("/api/v1/accounts/{ok}/checks?limit=2")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["checks"].as_array().map(Vec::len), Some(2), "{first}");
+    assert_eq!(first["checks"][0]["reason"], "retest");
+    let next = first["next_before"].as_str().expect("an older page").to_string();
+    let (_, older) = get_json(&app, &read, &format!("/api/v1/accounts/{ok}/checks?limit=2&before={next}")).await;
+    assert_eq!(older["checks"].as_array().map(Vec::len), Some(1), "{older}");
+    assert!(older["next_before"].is_null());
+    let (status, _) = get_json(&app, &read, &format!("/api/v1/accounts/{theirs}/checks")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another organization's account");
+    let (status, problem) = get_json(&app, &read, &format!("/api/v1/accounts/{ok}/checks?before=x")).await;
+    assert_eq!((status, problem["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("before")));
+}
