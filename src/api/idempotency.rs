@@ -30,7 +30,7 @@ pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next)
     };
     let (parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, crate::server::MAX_BODY_BYTES).await else {
-        return super::problem(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large", "The request body is over 1 MB.");
+        return super::auth::problem(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large", "The request body is over 1 MB.");
     };
     let token_hash = crate::crypto::sha256(token.as_bytes());
     let mut request = format!("{} {}\n", parts.method, parts.uri.path()).into_bytes();
@@ -47,7 +47,7 @@ pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next)
         Some(held) => match held.answer {
             Some((status, content_type, body)) => replay(status, &content_type, body),
             None => {
-                let mut res = super::problem(
+                let mut res = super::auth::problem(
                     StatusCode::CONFLICT,
                     "Conflict",
                     "A request with this Idempotency-Key is still running. Retry in a moment to get its answer.",
@@ -98,7 +98,7 @@ fn replay(status: i64, content_type: &str, body: String) -> Response {
 }
 
 fn invalid_key(detail: &str) -> Response {
-    let mut res = super::problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid Idempotency-Key", detail);
+    let mut res = super::auth::problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid Idempotency-Key", detail);
     let body = serde_json::json!({ "type": "about:blank", "title": "Invalid Idempotency-Key", "status": 422, "detail": detail, "field": "Idempotency-Key" });
     *res.body_mut() = Body::from(body.to_string());
     res

@@ -22,7 +22,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let reset = window + 60 - now;
     let mut res = if used > per_minute {
-        let mut res = super::problem(
+        let mut res = super::auth::problem(
             StatusCode::TOO_MANY_REQUESTS,
             "Too Many Requests",
             &format!("This token made {per_minute} requests this minute, its limit. Retry in {reset} s."),
