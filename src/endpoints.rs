@@ -223,6 +223,14 @@ pub fn all() -> Vec<Endpoint> {
     ]
 }
 
+/// The registry's entry for `path` (`/api/sign_in`), from a map built once.
+pub fn find(path: &str) -> Option<&'static Endpoint> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static BY_PATH: OnceLock<HashMap<&'static str, Endpoint>> = OnceLock::new();
+    BY_PATH.get_or_init(|| all().into_iter().map(|e| (e.path, e)).collect()).get(path)
+}
+
 /// Refuses, before the endpoint reads any input, a caller whose role in their organization is
 /// short of what the endpoint needs (403, saying who may), or who is not signed in (401). The
 /// user it finds is handed on, so the endpoint does not look them up again.
@@ -233,11 +241,7 @@ pub async fn gate(
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use std::collections::HashMap;
-    use std::sync::OnceLock;
-    static BY_PATH: OnceLock<HashMap<&'static str, Endpoint>> = OnceLock::new();
-    let by_path = BY_PATH.get_or_init(|| all().into_iter().map(|e| (e.path, e)).collect());
-    let Some(endpoint) = by_path.get(req.uri().path()).filter(|e| matches!(e.access, Access::Member(_))) else {
+    let Some(endpoint) = find(req.uri().path()).filter(|e| matches!(e.access, Access::Member(_))) else {
         return next.run(req).await;
     };
     let refused = match crate::auth::session::current(&session, &state).await {

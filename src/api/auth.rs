@@ -27,7 +27,16 @@ const NOTE_USE_EVERY_SECS: i64 = 60;
 
 /// An RFC 9457 problem: its status, a title, and what to do.
 pub fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
-    let body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+    problem_about(status, title, detail, None)
+}
+
+/// A problem about one `field` of the request (the form's field, a parameter, a header), named
+/// in the member `field`.
+pub(super) fn problem_about(status: StatusCode, title: &str, detail: &str, field: Option<&str>) -> Response {
+    let mut body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+    if let Some(field) = field {
+        body["field"] = field.into();
+    }
     let mut res = (status, Json(body)).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     if status == StatusCode::UNAUTHORIZED {
@@ -38,10 +47,7 @@ pub fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
 
 /// 422: a parameter the API cannot take, named, with what it takes.
 pub(super) fn invalid(field: &str, detail: &str) -> Response {
-    let mut res = problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid parameter", detail);
-    let body = json!({ "type": "about:blank", "title": "Invalid parameter", "status": 422, "detail": detail, "field": field });
-    *res.body_mut() = axum::body::Body::from(body.to_string());
-    res
+    problem_about(StatusCode::UNPROCESSABLE_ENTITY, "Invalid parameter", detail, Some(field))
 }
 
 /// An error of the portal's own, as a problem: its status and its sentence.
@@ -52,10 +58,7 @@ pub(super) fn from_app_error(err: crate::error::AppError) -> Response {
     match &err {
         // The field that was wrong, as the form shows the sentence beside it.
         AppError::Invalid { field, message } | AppError::Conflict { field, message } => {
-            let mut res = problem(status, title, message);
-            let body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": message, "field": field });
-            *res.body_mut() = axum::body::Body::from(body.to_string());
-            res
+            problem_about(status, title, message, Some(field))
         }
         _ => problem(status, title, &err.to_string()),
     }
@@ -128,7 +131,7 @@ impl Caller {
     /// 403, before any input is read, unless this token may do what server function `S`
     /// does: the role table of `endpoints.rs`, applied to the token's role.
     pub(super) fn may<S: leptos::server_fn::ServerFn>(&self) -> Result<(), Response> {
-        let endpoint = crate::endpoints::all().into_iter().find(|e| e.path == S::PATH);
+        let endpoint = crate::endpoints::find(S::PATH);
         let Some(endpoint) = endpoint else {
             return Err(problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "This operation is missing from the role table."));
         };

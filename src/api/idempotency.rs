@@ -98,8 +98,5 @@ fn replay(status: i64, content_type: &str, body: String) -> Response {
 }
 
 fn invalid_key(detail: &str) -> Response {
-    let mut res = super::auth::problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid Idempotency-Key", detail);
-    let body = serde_json::json!({ "type": "about:blank", "title": "Invalid Idempotency-Key", "status": 422, "detail": detail, "field": "Idempotency-Key" });
-    *res.body_mut() = Body::from(body.to_string());
-    res
+    super::auth::problem_about(StatusCode::UNPROCESSABLE_ENTITY, "Invalid Idempotency-Key", detail, Some("Idempotency-Key"))
 }

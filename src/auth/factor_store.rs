@@ -242,17 +242,26 @@ pub async fn take_shown_codes(conn: &mut AnyConnection, user_id: i64, since: i64
     Ok(row.filter(|row| row.3 >= since).map(|(ciphertext, nonce, key_id, _)| Sealed { ciphertext, nonce, key_id }))
 }
 
-/// What the Security page shows: (authenticator confirmed at, enrolling since, recovery codes left).
-pub async fn overview(pool: &Pool, user_id: i64) -> Result<(Option<i64>, Option<i64>, i64), AppError> {
-    let row: Option<(Option<i64>, i64)> =
-        sqlx::query_as("SELECT confirmed_at, created_at FROM authenticators WHERE user_id = $1").bind(user_id).fetch_optional(pool).await?;
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await?;
-    let confirmed = row.and_then(|r| r.0);
-    let enrolling = row.filter(|r| r.0.is_none()).map(|r| r.1);
-    Ok((confirmed, enrolling, left))
+/// What the Security page shows, in one statement.
+pub struct Overview {
+    /// When the authenticator was confirmed, if it was.
+    pub confirmed_at: Option<i64>,
+    /// When an authenticator being added (not confirmed yet) was started.
+    pub enrolling_since: Option<i64>,
+    pub recovery_codes_left: i64,
+    pub passkeys: i64,
+}
+
+pub async fn overview(pool: &Pool, user_id: i64) -> Result<Overview, AppError> {
+    let (confirmed_at, started_at, recovery_codes_left, passkeys): (Option<i64>, Option<i64>, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT confirmed_at FROM authenticators WHERE user_id = $1), (SELECT created_at FROM authenticators WHERE user_id = $1), \
+         (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL), (SELECT COUNT(*) FROM passkeys WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .fetch_one(pool)
+    .await?;
+    let enrolling_since = started_at.filter(|_| confirmed_at.is_none());
+    Ok(Overview { confirmed_at, enrolling_since, recovery_codes_left, passkeys })
 }
 
 /// Requires (or stops requiring) a second factor of every member of the organization.

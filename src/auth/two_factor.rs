@@ -40,8 +40,8 @@ pub struct Enrolment {
 #[server(endpoint = "load_security")]
 pub async fn load_security() -> Result<Security, AppError> {
     let (state, session, user) = crate::auth::session::require_user().await?;
-    let (confirmed, enrolling_since, left) = super::factor_store::overview(&state.pool, user.user_id).await?;
-    let enrolling = match enrolling_since {
+    let overview = super::factor_store::overview(&state.pool, user.user_id).await?;
+    let enrolling = match overview.enrolling_since {
         Some(_) => {
             let mut conn = state.pool.acquire().await?;
             match super::factor_store::authenticator(&mut conn, user.user_id).await? {
@@ -56,11 +56,11 @@ pub async fn load_security() -> Result<Security, AppError> {
         None => None,
     };
     Ok(Security {
-        authenticator_added: confirmed.map(crate::server::format_time),
+        authenticator_added: overview.confirmed_at.map(crate::server::format_time),
         enrolling,
-        recovery_codes_left: left,
+        recovery_codes_left: overview.recovery_codes_left,
         fresh: super::session::second_factor_fresh(&session, &state).await?,
-        has_passkeys: !super::factor_store::passkeys_of(&state.pool, user.user_id).await?.is_empty(),
+        has_passkeys: overview.passkeys > 0,
         required: user.second_factor_required,
     })
 }
