@@ -36,14 +36,19 @@ test('a passkey: added under Security, then a second factor after the password, 
     // Without JavaScript the pages say so, and offer the password and an authenticator code.
     await page.goto('/account/security');
     await expect(page.getByText('Adding a passkey needs JavaScript')).toBeVisible();
+    // No button that could do nothing.
+    await expect(page.getByRole('button', { name: 'Add a passkey' })).toBeHidden();
     await signOut(page);
     await expect(page.getByText('Passkeys need JavaScript')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sign in with a passkey' })).toBeHidden();
     return;
   }
   const consoleErrors = watchConsole(page);
   await virtualAuthenticator(page);
   await page.goto('/account/security');
   await ready(page);
+  // With JavaScript the note saying passkeys need it goes.
+  await expect(page.getByText('Adding a passkey needs JavaScript')).toBeHidden();
   await page.getByLabel('Name of the new passkey').fill('Work laptop');
   await page.getByRole('button', { name: 'Add a passkey' }).click();
   await expect(page.getByRole('status').first()).toContainText('Passkey added');
