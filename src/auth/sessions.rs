@@ -172,7 +172,7 @@ pub fn SessionsPage() -> impl IntoView {
                         }
                     }).collect_view();
                     view! {
-                        <table class="table">
+                        <table class="listing">
                             <thead><tr>
                                 <th scope="col">"Browser"</th><th scope="col">"Address"</th><th scope="col">"Signed in"</th>
                                 <th scope="col">"Last seen"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>

@@ -223,7 +223,7 @@ fn TokensAndForm(shown: Resource<Result<Option<String>, AppError>>) -> impl Into
                         return view! { <p class="muted">"No token yet."</p> }.into_any();
                     }
                     view! {
-                        <table class="table">
+                        <table class="listing">
                             <thead><tr>
                                 <th scope="col">"Name"</th><th scope="col">"Token"</th><th scope="col">"Scope"</th><th scope="col">"Networks"</th>
                                 <th scope="col">"Created by"</th><th scope="col">"Expires"</th><th scope="col">"Last used"</th>
