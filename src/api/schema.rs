@@ -1,0 +1,192 @@
+//! What the API answers and takes, as types: the handlers answer with them, and the OpenAPI
+//! document (`openapi.rs`) describes them from the same definitions, examples included.
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::{AccountStatus, Provider};
+
+/// The organization the token belongs to.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": 1, "name": "Acme", "external_id": "xops-3f9a1c2b7d4e"}))]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+    /// What the organization's AWS roles must require (`sts:ExternalId`) in their trust policy.
+    pub external_id: String,
+}
+
+/// A linked cloud account.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 42, "provider": "aws", "kind": "linked", "name": "Payments production",
+    "external_account_id": "123456789012", "status": "connected", "status_message": "",
+    "last_checked": "2026-12-07 09:30 UTC", "certificate_expires": null
+}))]
+pub struct Account {
+    pub id: i64,
+    #[schema(value_type = ProviderName)]
+    pub provider: Provider,
+    /// For AWS accounts: `management`, `linked` or `eks`; null for Microsoft ones.
+    pub kind: Option<String>,
+    pub name: String,
+    /// The AWS account ID, or the Microsoft tenant ID.
+    pub external_account_id: String,
+    #[schema(value_type = StatusName)]
+    pub status: AccountStatus,
+    /// What the last check found, with what to fix when it is not `connected`.
+    pub status_message: String,
+    /// When it was last checked ("2026-12-07 09:30 UTC"), or null if never.
+    pub last_checked: Option<String>,
+    /// For accounts that sign in with a certificate: the day it expires.
+    pub certificate_expires: Option<String>,
+}
+
+impl From<&crate::accounts::AccountSummary> for Account {
+    fn from(a: &crate::accounts::AccountSummary) -> Account {
+        let kind = a.kind.column();
+        Account {
+            id: a.id,
+            provider: a.provider,
+            kind: (!kind.is_empty()).then(|| kind.to_string()),
+            name: a.name.clone(),
+            external_account_id: a.external_account_id.clone(),
+            status: a.status,
+            status_message: a.status_message.clone(),
+            last_checked: a.last_checked.clone(),
+            certificate_expires: a.certificate_expires.clone(),
+        }
+    }
+}
+
+/// The providers, as the API names them.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // only described: accounts carry `domain::Provider`, which serialises the same
+pub enum ProviderName {
+    Aws,
+    Eks,
+    Azure,
+    M365,
+    Entra,
+}
+
+/// An account's health: `connected`, `warning` (works, with something to fix soon) or `failed`.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // only described: accounts carry `domain::AccountStatus`
+pub enum StatusName {
+    Connected,
+    Warning,
+    Failed,
+}
+
+/// A page of accounts.
+#[derive(Serialize, ToSchema)]
+pub struct AccountPage {
+    pub accounts: Vec<Account>,
+    /// Pass as `cursor` for the next page; null on the last.
+    #[schema(example = "42")]
+    pub next_cursor: Option<String>,
+}
+
+/// One check of an account.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"checked_at": "2026-12-07 09:30 UTC", "reason": "scheduled", "status": "connected", "message": "", "duration_ms": 312}))]
+pub struct Check {
+    pub checked_at: String,
+    /// What started it: `linked`, `scheduled`, `retest`, …
+    pub reason: String,
+    #[schema(value_type = StatusName)]
+    pub status: String,
+    pub message: String,
+    pub duration_ms: i64,
+}
+
+/// A page of an account's checks, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct CheckPage {
+    pub checks: Vec<Check>,
+    /// Pass as `before` for older checks; null on the last page.
+    #[schema(example = "9001")]
+    pub next_before: Option<String>,
+}
+
+/// The health dashboard's counts.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"connected": 12, "warning": 1, "failed": 0, "certificates_expiring": 1}))]
+pub struct HealthCounts {
+    pub connected: i64,
+    pub warning: i64,
+    pub failed: i64,
+    /// Accounts whose certificate expires within 30 days.
+    pub certificates_expiring: i64,
+}
+
+/// Control characters (Cc) and format characters (Cf), as `domain::has_control_chars` and
+/// `domain::has_format_chars` refuse them.
+macro_rules! not_in_names {
+    () => { concat!(
+    r"\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e",
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb",
+    r"\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f",
+    ) };
+}
+/// What an account name may hold, as a JSON Schema pattern (Python's and ECMAScript's syntax):
+/// one line of 1 to 64 characters with no control or invisible format characters
+/// (`domain::names`), around which spaces are trimmed. Set on the schemas by `openapi.rs`.
+pub const ACCOUNT_NAME_PATTERN: &str = concat!(
+    r"^\s*[^\s", not_in_names!(), r"](?:[^", not_in_names!(), r"]*[^\s", not_in_names!(), r"])?\s*$"
+);
+/// The longest account name, spaces around it included (`domain::AccountName`).
+pub const ACCOUNT_NAME_MAX: usize = 64;
+
+/// `PATCH /api/v1/accounts/{id}`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described: the handler reads the body field by field, to name the wrong one
+#[schema(example = json!({"name": "Payments production"}))]
+pub struct Rename {
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: String,
+}
+
+/// `POST /api/v1/accounts/aws`: the Link form's fields.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described, as `Rename`
+#[schema(example = json!({"name": "Payments production", "role_arn": "arn:aws:iam::123456789012:role/XopsReadOnly", "kind": "linked"}))]
+pub struct LinkAws {
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: String,
+    /// The role's ARN, which trusts Xops with the organization's External ID.
+    #[schema(pattern = "^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/([!-.0-~]+/)*[A-Za-z0-9+=,.@_-]{1,64}$")]
+    pub role_arn: String,
+    pub kind: AwsKindName,
+}
+
+/// What an AWS account is to the portal.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum AwsKindName {
+    Management,
+    Linked,
+    Eks,
+}
+
+/// An RFC 9457 problem: every refusal, with the sentence the page would show.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "about:blank", "title": "Conflict", "status": 409,
+    "detail": "This role is linked already, as Payments production.", "field": "role_arn"
+}))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What happened and what to do.
+    pub detail: String,
+    /// The request's field, parameter or header that was wrong, when one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}

@@ -1,0 +1,85 @@
+//! The API's OpenAPI document: served without a token, valid OpenAPI 3.1 by
+//! openapi-spec-validator, and the running API held to it by schemathesis, which sends valid and
+//! invalid requests made from the document's schemas (fixed seed, bounded examples).
+use reqwest::StatusCode;
+
+use crate::api::token;
+use crate::common::{expect_status, TestApp};
+
+fn tool(name: &str) -> String {
+    format!("{}/target/tools/openapi/bin/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(program: &str, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration"))
+        .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); scripts/setup.sh --for-tests installs it"));
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test]
+async fn the_document_is_valid_openapi_3_1_and_every_operation_is_served() {
+    let app = TestApp::spawn().await;
+    let body = expect_status(app.client.get(format!("{}/api/v1/openapi.json", app.url)).send().await.unwrap(), StatusCode::OK).await;
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let file = app.dir.path().join("openapi.json");
+    std::fs::write(&file, &body).unwrap();
+    let (valid, said) = run(&tool("openapi-spec-validator"), &[file.to_str().unwrap()]);
+    assert!(valid, "{said}");
+
+    // Every operation documented is routed, wants a token, and says what it refuses; every one
+    // has an example for what it takes and answers.
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 7, "{}", paths.len());
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let url = format!("{}{}", app.url, path.replace("{id}", "1"));
+            let res = reqwest::Client::new().request(method.to_uppercase().parse().unwrap(), &url).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["401", "403", "422", "429"] {
+                assert!(responses.contains_key(status), "{method} {path} documents no {status}");
+            }
+            assert!(operation["operationId"].is_string() && operation["summary"].is_string(), "{method} {path}");
+        }
+    }
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        let described = schema.get("example").is_some() || schema.get("enum").is_some() || name.ends_with("Page");
+        assert!(described, "{name} has no example");
+    }
+}
+
+#[tokio::test]
+async fn schemathesis_finds_the_api_true_to_its_document() {
+    use crate::common::aws::{Role, StubSts};
+    let stub = StubSts::start(Role::RequiresExternalId).await;
+    let app = TestApp::spawn_with(|c| {
+        c.aws = stub.settings(std::time::Duration::from_secs(5));
+        c.api_requests_per_minute = 1_000_000;
+    })
+    .await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let org = app.organization_id("ada@example.com").await;
+    for (provider, kind, name, external) in [("aws", "linked", "Payments", "111111111111"), ("eks", "", "Cluster", "222222222222"), ("azure", "", "Tenant", "00000000-0000-0000-0000-000000000001")] {
+        app.insert_account(org, provider, kind, name, external).await;
+    }
+    let write = token(&app, &app.client, "Schemathesis", "write", "").await;
+    let schema = format!("{}/api/v1/openapi.json", app.url);
+    // The token through the document's security scheme, so that its checks of missing
+    // authentication take it away.
+    let config = app.dir.path().join("schemathesis.toml");
+    std::fs::write(&config, format!("[auth.openapi.bearer]\nbearer = \"{write}\"\n")).unwrap();
+    let report = app.dir.path().join("schemathesis");
+    let args = [
+        "--config-file", config.to_str().unwrap(), "run", &schema, "--checks", "all", "--mode", "all", "--seed", "20261207", "--max-examples", "25",
+        "--phases", "examples,coverage,fuzzing,stateful", "--workers", "1", "--no-color", "--report-dir", report.to_str().unwrap(),
+    ];
+    let st = tool("schemathesis");
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let (passed, said) = tokio::task::spawn_blocking(move || run(&st, &args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
+    assert!(passed, "{said}");
+}
