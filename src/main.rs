@@ -13,6 +13,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The API's command line needs none of the server's settings.
+    if let Some(exit) = xops::cli::run(&std::env::args().skip(1).collect::<Vec<_>>()).await {
+        return exit;
+    }
     // The AWS SDK's own warnings (a laptop has no instance metadata service to ask) are long
     // debug dumps; the portal says in one line what is off instead (`startup`).
     tracing_subscriber::fmt()

@@ -13,6 +13,7 @@ mod auth;
 mod aws;
 mod azure_groups;
 mod bad_input;
+mod cli;
 mod connections;
 mod dialogs;
 mod floods;
