@@ -16,7 +16,7 @@ const HEADER: &str = "idempotency-key";
 const MAX_KEPT_BYTES: usize = 256 * 1024;
 
 pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if ![Method::POST, Method::PATCH, Method::DELETE].contains(req.method()) {
+    if ![Method::POST, Method::PUT, Method::PATCH, Method::DELETE].contains(req.method()) {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_string)) else {

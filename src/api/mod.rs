@@ -14,6 +14,8 @@ mod idempotency;
 #[cfg(feature = "ssr")]
 mod linking;
 #[cfg(feature = "ssr")]
+mod microsoft;
+#[cfg(feature = "ssr")]
 pub mod openapi;
 #[cfg(feature = "ssr")]
 mod organization;
@@ -39,6 +41,10 @@ pub fn routes(state: &crate::server::AppState) -> axum::Router<crate::server::Ap
         .route("/api/v1/accounts/{id}/retest", post(accounts::retest))
         .route("/api/v1/accounts/{id}/checks", get(accounts::checks))
         .route("/api/v1/accounts/aws", post(linking::link_aws))
+        .route("/api/v1/certificates", post(microsoft::certificate))
+        .route("/api/v1/accounts/microsoft", post(microsoft::link))
+        .route("/api/v1/accounts/{id}/subscriptions", get(microsoft::subscriptions).put(microsoft::update))
+        .route("/api/v1/accounts/{id}/subscriptions/refresh", post(microsoft::refresh))
         // On matched routes only: a method the API has not is 405, whatever its headers.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotent))
         // Outside: a replayed answer counts as a request too.

@@ -31,6 +31,11 @@ use super::schema;
         super::accounts::retest,
         super::accounts::checks,
         super::linking::link_aws,
+        super::microsoft::certificate,
+        super::microsoft::link,
+        super::microsoft::subscriptions,
+        super::microsoft::update,
+        super::microsoft::refresh,
     ),
     components(schemas(schema::Problem)),
     security(("bearer" = [])),
@@ -53,7 +58,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 struct Shared;
 
 /// The refusals, each a problem with the page's sentence.
-const PROBLEMS: [(&str, &str); 8] = [
+const PROBLEMS: [(&str, &str); 10] = [
     ("400", "A field the form would refuse, with the form's sentence; `field` names it"),
     ("401", "No token, or one that is unknown, revoked or expired, or whose creator left"),
     ("403", "The token's scope or its creator's role does not allow this, or it was used from outside its networks"),
@@ -62,12 +67,18 @@ const PROBLEMS: [(&str, &str); 8] = [
     ("413", "The body is over 1 MB"),
     ("422", "A parameter, field or header the API cannot take; `field` names it"),
     ("429", "The token's requests this minute are used up (retry after Retry-After)"),
+    ("502", "The cloud (AWS, Microsoft) could not be reached or answered out of turn; nothing was saved, try again"),
+    ("503", "The organization's cloud calls are all under way; try again in a moment"),
 ];
+
+/// The operations that call a cloud, which may answer 502 or 503.
+const CALL_A_CLOUD: [&str; 5] =
+    ["link_aws_account", "link_microsoft_account", "retest_account", "update_azure_subscriptions", "refresh_azure_subscriptions"];
 
 impl Modify for Shared {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
-        for body in ["Rename", "LinkAws"] {
+        for body in ["Rename", "LinkAws", "LinkMicrosoft"] {
             if let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut(body) {
                 if let Some(RefOr::T(Schema::Object(name))) = body.properties.get_mut("name") {
                     name.pattern = Some(schema::ACCOUNT_NAME_PATTERN.to_string());
@@ -113,6 +124,7 @@ fn refusals(operation: &mut Operation, names_an_account: bool, changes: bool) {
         let applies = match status {
             "404" => names_an_account,
             "409" | "413" => changes,
+            "502" | "503" => operation.operation_id.as_deref().is_some_and(|id| CALL_A_CLOUD.contains(&id)),
             _ => true,
         };
         if applies {

@@ -190,3 +190,104 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+/// A Microsoft service an app registration is linked for.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // only described: the handlers parse it with `domain::MsService`
+pub enum MicrosoftService {
+    Azure,
+    M365,
+    Entra,
+}
+
+/// `POST /api/v1/certificates`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described, as `Rename`
+#[schema(example = json!({"service": "azure"}))]
+pub struct NewCertificate {
+    pub service: MicrosoftService,
+}
+
+/// A certificate made for a Microsoft link: upload `certificate_pem` (the `.cer`) to the app
+/// registration (Certificates & secrets → Certificates → Upload certificate). Its private key
+/// never leaves the portal.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 12, "service": "azure", "thumbprint": "3F2A9C0B1D4E5F60718293A4B5C6D7E8F9012345",
+    "expires": "2027-12-07 16:00 UTC", "certificate_pem": "-----BEGIN CERTIFICATE-----\nMIIE…\n-----END CERTIFICATE-----\n"
+}))]
+pub struct Certificate {
+    pub id: i64,
+    #[schema(value_type = MicrosoftService)]
+    pub service: String,
+    /// SHA-1, as the app registration lists it.
+    pub thumbprint: String,
+    pub expires: String,
+    pub certificate_pem: String,
+}
+
+/// `POST /api/v1/accounts/microsoft`: Connect's fields.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described, as `Rename`
+#[schema(example = json!({
+    "service": "azure", "name": "Contoso", "app_id": "6f1c2a9e-8d3b-4c5a-9e7f-0a1b2c3d4e5f",
+    "tenant_id": "0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a", "certificate_id": 12
+}))]
+pub struct LinkMicrosoft {
+    pub service: MicrosoftService,
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: String,
+    /// The app registration's Application (client) ID.
+    #[schema(pattern = r"^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$")]
+    pub app_id: String,
+    /// The Directory (tenant) ID.
+    #[schema(pattern = r"^\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$")]
+    pub tenant_id: String,
+    /// Microsoft 365 only: the tenant's domain ending in .onmicrosoft.com.
+    #[schema(pattern = r"^\s*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.[oO][nN][mM][iI][cC][rR][oO][sS][oO][fF][tT]\.[cC][oO][mM]\s*$")]
+    pub organization_id: Option<String>,
+    /// The `id` of the certificate made for it (`POST /api/v1/certificates`), uploaded to the app.
+    #[schema(minimum = 1)]
+    pub certificate_id: i64,
+}
+
+/// An Azure subscription the app can see, and whether it is connected.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "11111111-0000-0000-0000-000000000001", "name": "Production", "state": "Enabled", "selected": true, "via_group": null}))]
+pub struct Subscription {
+    pub id: String,
+    pub name: String,
+    /// Azure's state: only `Enabled` ones can be connected.
+    pub state: String,
+    pub selected: bool,
+    /// The selected management group that connected it, if one did.
+    pub via_group: Option<String>,
+}
+
+/// A management group of the tenant: selected, everything under it is connected, now and later.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "platform", "name": "Platform", "selected": false}))]
+pub struct ManagementGroup {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// An Azure account's subscriptions and management groups.
+#[derive(Serialize, ToSchema)]
+pub struct AzureSelection {
+    pub subscriptions: Vec<Subscription>,
+    pub management_groups: Vec<ManagementGroup>,
+}
+
+/// `PUT /api/v1/accounts/{id}/subscriptions`: what is connected. A list left out stays as it is.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described, as `Rename`
+#[schema(example = json!({"selected": ["11111111-0000-0000-0000-000000000001"], "management_groups": []}))]
+pub struct SelectionUpdate {
+    /// The ids of the subscriptions to connect; the others not under a selected group are disconnected.
+    pub selected: Option<Vec<String>>,
+    /// The ids of the management groups to select.
+    pub management_groups: Option<Vec<String>>,
+}

@@ -100,7 +100,7 @@ async fn a_token_stops_when_its_creator_leaves_and_viewers_make_none() {
     refused(organization(&app, &secret).await, StatusCode::UNAUTHORIZED, "no longer a member").await;
 }
 
-async fn get_json(app: &TestApp, secret: &str, path: &str) -> (StatusCode, serde_json::Value) {
+pub async fn get_json(app: &TestApp, secret: &str, path: &str) -> (StatusCode, serde_json::Value) {
     let res = reqwest::Client::new().get(format!("{}{path}", app.url)).bearer_auth(secret).send().await.unwrap();
     let status = res.status();
     (status, serde_json::from_str(&res.text().await.unwrap()).unwrap_or_default())
@@ -160,7 +160,7 @@ async fn accounts_are_listed_by_page_and_filter_and_other_organizations_are_404(
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-async fn send(method: reqwest::Method, app: &TestApp, secret: &str, path: &str, body: Option<&str>) -> (StatusCode, String) {
+pub async fn send(method: reqwest::Method, app: &TestApp, secret: &str, path: &str, body: Option<&str>) -> (StatusCode, String) {
     let mut req = reqwest::Client::new().request(method, format!("{}{path}", app.url)).bearer_auth(secret);
     if let Some(body) = body {
         req = req.header("content-type", "application/json").body(body.to_string());

@@ -7,6 +7,7 @@ mod common;
 mod account;
 mod accounts;
 mod api;
+mod api_microsoft;
 mod architecture;
 mod audit_log;
 mod auth;

@@ -78,15 +78,7 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
     let (state, _, user) = crate::auth::session::require_user().await?;
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
-    let now = crate::server::now();
-    let pending = super::store::count_unconnected(&state.pool, user.organization_id, now - PENDING_SECS).await?;
-    if pending >= MAX_PENDING {
-        return Err(AppError::TooManyAttempts(format!(
-            "Your organization has {pending} certificates that are not connected to an account yet. Connect one of \
-             them (the thumbprint shows which), or wait: unconnected certificates are discarded a day after they were made."
-        )));
-    }
-    let info = create(&state, &user, service, None).await?;
+    let info = create_for_link(&state, user.organization_id, &user.actor().await, service).await?;
     let mut back = format!("{}?certificate={}&download=1", service.page(), info.id);
     for (field, value) in typed {
         // What was typed, bounded (the fields themselves are checked at Connect).
@@ -99,13 +91,33 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
     Ok(info)
 }
 
+/// A certificate for a new link (Generate Public Key & Download, and the API), unless the
+/// organization has `MAX_PENDING` waiting to be connected already.
+#[cfg(feature = "ssr")]
+pub async fn create_for_link(
+    state: &crate::server::AppState,
+    org: i64,
+    actor: &crate::audit::Actor,
+    service: MsService,
+) -> Result<CertificateInfo, AppError> {
+    let pending = super::store::count_unconnected(&state.pool, org, crate::server::now() - PENDING_SECS).await?;
+    if pending >= MAX_PENDING {
+        return Err(AppError::TooManyAttempts(format!(
+            "Your organization has {pending} certificates that are not connected to an account yet. Connect one of \
+             them (the thumbprint shows which), or wait: unconnected certificates are discarded a day after they were made."
+        )));
+    }
+    create(state, org, actor, service, None).await
+}
+
 /// Makes a key pair and its certificate for `service` (one at a time per core: ~0.45 s each),
 /// seals the key and saves it with its audit row: unconnected, or as the pending renewal of
 /// account `renewal_of`.
 #[cfg(feature = "ssr")]
 pub async fn create(
     state: &crate::server::AppState,
-    user: &crate::auth::session::SessionUser,
+    org: i64,
+    actor: &crate::audit::Actor,
     service: MsService,
     renewal_of: Option<i64>,
 ) -> Result<CertificateInfo, AppError> {
@@ -113,7 +125,7 @@ pub async fn create(
     let slots = SLOTS.get_or_init(|| crate::server::blocking::slots_per_core(1));
     let subject = format!("Xops 360 {}", service.label());
     let cert = crate::server::blocking::run_bounded(slots, move || crate::crypto::generate_certificate(&subject)).await??;
-    let sealed = state.sealer.seal(&cert.private_key_pkcs8, &key_context(user.organization_id, &cert.thumbprint))?;
+    let sealed = state.sealer.seal(&cert.private_key_pkcs8, &key_context(org, &cert.thumbprint))?;
     let x5t = crate::crypto::base64url(&crate::crypto::sha256(&cert.cert_der));
     let mut tx = crate::server::begin_write(&state.pool).await?;
     let new = super::store::NewCertificate {
@@ -126,12 +138,12 @@ pub async fn create(
         renewal_of,
         created_at: crate::server::now(),
     };
-    let id = super::store::insert(&mut tx, user.organization_id, &new).await?;
+    let id = super::store::insert(&mut tx, org, &new).await?;
     let detail = match renewal_of {
         None => format!("{} certificate {}", service.label(), cert.thumbprint),
         Some(account) => format!("{} certificate {} made to renew account {account}'s", service.label(), cert.thumbprint),
     };
-    crate::audit::write(&mut *tx, &user.actor().await, "generate_certificate", &detail).await?;
+    crate::audit::write(&mut *tx, actor, "generate_certificate", &detail).await?;
     tx.commit().await?;
     Ok(CertificateInfo::new(id, cert.thumbprint, cert.not_after))
 }

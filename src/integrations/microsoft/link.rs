@@ -46,27 +46,54 @@ async fn link_microsoft_account_inner(
     organization_id: Option<&str>,
     certificate_id: Option<&str>,
 ) -> Result<(), AppError> {
+    let (state, session, user) = crate::auth::session::require_user().await?;
+    let service =
+        MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
+    let app = AppRegistration { name, app_id, tenant_id, organization_id, certificate_id };
+    let (id, status) = link(&state, user.organization_id, &user.actor().await, service, &app).await?;
+    crate::integrations::linking::finish_saved(&session, id, status, service.provider(), None).await
+}
+
+/// What Connect is given: the account's name, the customer's app registration, and the
+/// certificate made here for it (its id as typed: the form's hidden field, or the API's).
+#[cfg(feature = "ssr")]
+pub struct AppRegistration<'a> {
+    pub name: &'a str,
+    pub app_id: &'a str,
+    pub tenant_id: &'a str,
+    /// Microsoft 365: the tenant's onmicrosoft.com domain.
+    pub organization_id: Option<&'a str>,
+    pub certificate_id: Option<&'a str>,
+}
+
+/// Links a Microsoft account (the page's Connect and the API): signs in as the app with the
+/// certificate and, only if Microsoft agrees, saves it with its audit row by `actor`; returns
+/// its id and status.
+#[cfg(feature = "ssr")]
+pub async fn link(
+    state: &crate::server::AppState,
+    org: i64,
+    actor: &crate::audit::Actor,
+    service: MsService,
+    app: &AppRegistration<'_>,
+) -> Result<(i64, crate::domain::AccountStatus), AppError> {
     use super::certificates::{self, StoredKey};
     use crate::accounts::store::{Credentials, NewAccount};
     use crate::domain::{AccountKind, AccountName, Guid, OnMicrosoftDomain};
     use crate::integrations::linking;
-    let (state, session, user) = crate::auth::session::require_user().await?;
-    let service =
-        MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
-    let name = AccountName::parse(name)?;
-    let app_id = Guid::parse(app_id, "app_id", "App ID")?;
-    let tenant_id = Guid::parse(tenant_id, "tenant_id", "Tenant ID")?;
+    let name = AccountName::parse(app.name)?;
+    let app_id = Guid::parse(app.app_id, "app_id", "App ID")?;
+    let tenant_id = Guid::parse(app.tenant_id, "tenant_id", "Tenant ID")?;
     let domain = match service {
-        MsService::M365 => Some(OnMicrosoftDomain::parse(organization_id.unwrap_or_default())?),
+        MsService::M365 => Some(OnMicrosoftDomain::parse(app.organization_id.unwrap_or_default())?),
         MsService::Azure | MsService::Entra => None,
     };
-    let certificate_id = certificate_id.and_then(|c| c.trim().parse::<i64>().ok()).ok_or_else(|| {
+    let certificate_id = app.certificate_id.and_then(|c| c.trim().parse::<i64>().ok()).ok_or_else(|| {
         AppError::invalid(
             "certificate",
             "Click Generate Public Key & Download first, and upload the certificate to the app registration.",
         )
     })?;
-    let org = user.organization_id;
     linking::ensure_new(&state.pool, org, service.provider(), &name, tenant_id.as_str(), |existing| {
         AppError::conflict(
             "tenant_id",
@@ -74,7 +101,7 @@ async fn link_microsoft_account_inner(
         )
     })
     .await?;
-    let key = StoredKey::load(&state, org, certificate_id, None).await?;
+    let key = StoredKey::load(state, org, certificate_id, None).await?;
     if key.service != service.as_str() {
         return Err(AppError::invalid(
             "certificate",
@@ -82,11 +109,11 @@ async fn link_microsoft_account_inner(
         ));
     }
     let started = std::time::Instant::now();
-    let Verification { verified, subscriptions, token } = match verify(&state, &key, service, app_id.as_str(), tenant_id.as_str(), Check::Link).await {
+    let Verification { verified, subscriptions, token } = match verify(state, &key, service, app_id.as_str(), tenant_id.as_str(), Check::Link).await {
         Ok(verified) => verified,
         Err(err) => {
             let what = format!("\"{name}\" (tenant {tenant_id}, app {app_id})");
-            linking::audit_refusal(&state.pool, &user.actor().await, service.provider(), &what, &err).await;
+            linking::audit_refusal(&state.pool, actor, service.provider(), &what, &err).await;
             return Err(err);
         }
     };
@@ -108,11 +135,12 @@ async fn link_microsoft_account_inner(
     };
     let detail = format!("{} \"{name}\" (tenant {tenant_id}, app {app_id}) linked", service.label());
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    let id = linking::save(&mut tx, &state, org, &account, started, &user.actor().await, &detail).await?;
+    let id = linking::save(&mut tx, state, org, &account, started, actor, &detail).await?;
     certificates::attach(&mut tx, org, certificate_id, id).await?;
     super::azure_store::replace_subscriptions(&mut tx, id, &subscriptions).await?;
     super::azure_store::replace_groups(&mut tx, id, &groups).await?;
-    linking::finish(tx, &session, &account, id, None).await
+    tx.commit().await?;
+    Ok((id, verified.status))
 }
 
 /// A saved account's app registration, as a new check needs it.

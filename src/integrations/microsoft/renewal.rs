@@ -68,7 +68,7 @@ pub async fn renew_certificate(account_id: i64) -> Result<(), AppError> {
     let org = user.organization_id;
     let (_, service) = microsoft_account(&state, org, account_id).await?;
     if certificate(&state.pool, org, account_id, true).await?.is_none() {
-        super::certificates::create(&state, &user, service, Some(account_id)).await?;
+        super::certificates::create(&state, user.organization_id, &user.actor().await, service, Some(account_id)).await?;
     }
     leptos_axum::redirect(&format!("/accounts/{account_id}/certificate?notice=certificate-made&download=1"), false);
     Ok(())

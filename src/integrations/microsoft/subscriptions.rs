@@ -26,7 +26,13 @@ pub struct GroupRow {
 #[server(endpoint = "azure_management_groups")]
 pub async fn azure_management_groups(account_id: i64) -> Result<Vec<GroupRow>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    azure_account(&state, user.organization_id, account_id).await?;
+    management_groups(&state, user.organization_id, account_id).await
+}
+
+/// The Azure account's management groups (404 for any other account of any organization).
+#[cfg(feature = "ssr")]
+pub async fn management_groups(state: &crate::server::AppState, org: i64, account_id: i64) -> Result<Vec<GroupRow>, AppError> {
+    azure_account(state, org, account_id).await?;
     let groups = super::azure_store::groups(&state.pool, account_id).await?;
     Ok(groups.into_iter().map(|(id, name, selected)| GroupRow { id, name, selected }).collect())
 }
@@ -34,7 +40,13 @@ pub async fn azure_management_groups(account_id: i64) -> Result<Vec<GroupRow>, A
 #[server(endpoint = "azure_subscriptions")]
 pub async fn azure_subscriptions(account_id: i64) -> Result<Vec<SubscriptionRow>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    azure_account(&state, user.organization_id, account_id).await?;
+    subscriptions(&state, user.organization_id, account_id).await
+}
+
+/// The Azure account's subscriptions as Azure last showed them, and which are connected.
+#[cfg(feature = "ssr")]
+pub async fn subscriptions(state: &crate::server::AppState, org: i64, account_id: i64) -> Result<Vec<SubscriptionRow>, AppError> {
+    azure_account(state, org, account_id).await?;
     let rows = super::azure_store::listed(&state.pool, account_id).await?;
     Ok(rows
         .into_iter()
@@ -47,10 +59,26 @@ pub async fn azure_subscriptions(account_id: i64) -> Result<Vec<SubscriptionRow>
 #[server(endpoint = "update_azure_subscriptions")]
 pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<String>>, groups: Option<Vec<String>>) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let account = azure_account(&state, user.organization_id, account_id).await?;
-    let wanted: std::collections::HashSet<String> =
-        selected.unwrap_or_default().into_iter().map(|s| s.trim().to_lowercase()).collect();
-    let wanted_groups: std::collections::HashSet<String> = groups.unwrap_or_default().into_iter().collect();
+    let (connected, disconnected) =
+        update(&state, user.organization_id, &user.actor().await, account_id, selected.unwrap_or_default(), groups.unwrap_or_default()).await?;
+    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-updated&connected={connected}&disconnected={disconnected}"), false);
+    Ok(())
+}
+
+/// Connects the `selected` subscriptions and the `groups` (the page's Update and the API), by
+/// `actor`; returns how many subscriptions were connected and disconnected.
+#[cfg(feature = "ssr")]
+pub async fn update(
+    state: &crate::server::AppState,
+    org: i64,
+    actor: &crate::audit::Actor,
+    account_id: i64,
+    selected: Vec<String>,
+    groups: Vec<String>,
+) -> Result<(usize, usize), AppError> {
+    let account = azure_account(state, org, account_id).await?;
+    let wanted: std::collections::HashSet<String> = selected.into_iter().map(|s| s.trim().to_lowercase()).collect();
+    let wanted_groups: std::collections::HashSet<String> = groups.into_iter().collect();
     let groups_before: std::collections::HashSet<String> =
         super::azure_store::groups(&state.pool, account_id).await?.into_iter().filter(|(.., s)| *s).map(|(id, ..)| id).collect();
     let mut tx = crate::server::begin_write(&state.pool).await?;
@@ -88,15 +116,15 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
         names.sort_unstable();
         format!("{detail}; management groups selected: {}", if names.is_empty() { "none".into() } else { names.join(", ") })
     };
-    crate::audit::write_about(&mut *tx, &user.actor().await, "update_subscriptions", crate::audit::About { id: account.id, name: &account.name }, &detail).await?;
+    crate::audit::write_about(&mut *tx, actor, "update_subscriptions", crate::audit::About { id: account.id, name: &account.name }, &detail).await?;
     tx.commit().await?;
     if wanted_groups != groups_before {
         // What is under the groups now is Azure's to say: read it at once (as a check does),
         // and count what the groups connected and disconnected with the rest.
         let before = super::azure_store::selected_ids(&state.pool, account_id).await?;
-        let access = crate::accounts::store::access(&state.pool, user.organization_id, account_id).await?;
+        let access = crate::accounts::store::access(&state.pool, org, account_id).await?;
         let app = super::link::SavedApp { account_id, app_id: &access.microsoft_app_id, tenant_id: &account.external_account_id };
-        let recheck = super::link::reverify(&state, user.organization_id, crate::domain::MsService::Azure, &app).await?;
+        let recheck = super::link::reverify(state, org, crate::domain::MsService::Azure, &app).await?;
         if let Some(findings) = recheck.findings {
             let mut tx = crate::server::begin_write(&state.pool).await?;
             findings.apply(&mut tx).await?;
@@ -106,19 +134,26 @@ pub async fn update_azure_subscriptions(account_id: i64, selected: Option<Vec<St
         connected += after.difference(&before).count();
         disconnected += before.difference(&after).count();
     }
-    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-updated&connected={connected}&disconnected={disconnected}"), false);
-    Ok(())
+    Ok((connected, disconnected))
 }
 
 /// Refresh: reads the tenant's subscriptions from Azure again (choices of those still there stay).
 #[server(endpoint = "refresh_azure_subscriptions")]
 pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let account = azure_account(&state, user.organization_id, account_id).await?;
-    let _slot = state.cloud_checks.start(user.organization_id)?;
-    let access = crate::accounts::store::access(&state.pool, user.organization_id, account_id).await?;
+    refresh(&state, user.organization_id, &user.actor().await, account_id).await?;
+    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-refreshed"), false);
+    Ok(())
+}
+
+/// Reads the tenant's subscriptions from Azure again (the page's Refresh and the API), by `actor`.
+#[cfg(feature = "ssr")]
+pub async fn refresh(state: &crate::server::AppState, org: i64, actor: &crate::audit::Actor, account_id: i64) -> Result<(), AppError> {
+    let account = azure_account(state, org, account_id).await?;
+    let _slot = state.cloud_checks.start(org)?;
+    let access = crate::accounts::store::access(&state.pool, org, account_id).await?;
     let app = super::link::SavedApp { account_id, app_id: &access.microsoft_app_id, tenant_id: &account.external_account_id };
-    let recheck = super::link::reverify(&state, user.organization_id, crate::domain::MsService::Azure, &app).await?;
+    let recheck = super::link::reverify(state, org, crate::domain::MsService::Azure, &app).await?;
     let subscriptions = recheck.subscriptions;
     let mut tx = crate::server::begin_write(&state.pool).await?;
     if let Some(findings) = recheck.findings {
@@ -129,9 +164,8 @@ pub async fn refresh_azure_subscriptions(account_id: i64) -> Result<(), AppError
     if !dropped.is_empty() {
         detail.push_str(&format!("; no longer connected (gone or not Enabled): {}", dropped.join(", ")));
     }
-    crate::audit::write_about(&mut *tx, &user.actor().await, "refresh_subscriptions", crate::audit::About { id: account.id, name: &account.name }, &detail).await?;
+    crate::audit::write_about(&mut *tx, actor, "refresh_subscriptions", crate::audit::About { id: account.id, name: &account.name }, &detail).await?;
     tx.commit().await?;
-    leptos_axum::redirect(&format!("/accounts/{account_id}/subscriptions?notice=subscriptions-refreshed"), false);
     Ok(())
 }
 
