@@ -10,6 +10,8 @@ mod accounts;
 #[cfg(feature = "ssr")]
 mod auth;
 #[cfg(feature = "ssr")]
+mod aws_organization;
+#[cfg(feature = "ssr")]
 mod idempotency;
 #[cfg(feature = "ssr")]
 mod linking;
@@ -45,6 +47,11 @@ pub fn routes(state: &crate::server::AppState) -> axum::Router<crate::server::Ap
         .route("/api/v1/accounts/microsoft", post(microsoft::link))
         .route("/api/v1/accounts/{id}/subscriptions", get(microsoft::subscriptions).put(microsoft::update))
         .route("/api/v1/accounts/{id}/subscriptions/refresh", post(microsoft::refresh))
+        .route("/api/v1/accounts/{id}/organization", get(aws_organization::organization))
+        .route("/api/v1/accounts/{id}/organization/read", post(aws_organization::read_now))
+        .route("/api/v1/accounts/{id}/organization/runs", post(aws_organization::start))
+        .route("/api/v1/accounts/{id}/organization/runs/latest", get(aws_organization::latest))
+        .route("/api/v1/accounts/{id}/organization/exclusions", axum::routing::put(aws_organization::set_exclusion))
         // On matched routes only: a method the API has not is 405, whatever its headers.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotent))
         // Outside: a replayed answer counts as a request too.

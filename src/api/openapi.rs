@@ -36,6 +36,11 @@ use super::schema;
         super::microsoft::subscriptions,
         super::microsoft::update,
         super::microsoft::refresh,
+        super::aws_organization::organization,
+        super::aws_organization::read_now,
+        super::aws_organization::start,
+        super::aws_organization::latest,
+        super::aws_organization::set_exclusion,
     ),
     components(schemas(schema::Problem)),
     security(("bearer" = [])),
@@ -72,8 +77,14 @@ const PROBLEMS: [(&str, &str); 10] = [
 ];
 
 /// The operations that call a cloud, which may answer 502 or 503.
-const CALL_A_CLOUD: [&str; 5] =
-    ["link_aws_account", "link_microsoft_account", "retest_account", "update_azure_subscriptions", "refresh_azure_subscriptions"];
+const CALL_A_CLOUD: [&str; 6] = [
+    "link_aws_account",
+    "link_microsoft_account",
+    "retest_account",
+    "update_azure_subscriptions",
+    "refresh_azure_subscriptions",
+    "read_aws_organization",
+];
 
 impl Modify for Shared {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {

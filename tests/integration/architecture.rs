@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 /// The clients of the outside world (a module: its file and its folder): each is its own part,
 /// below everything but what it may import. Every file that calls out is in one
 /// (`every_call_out_goes_through_a_client`).
-const CLIENTS: [&str; 4] = ["integrations/aws/sts", "integrations/microsoft/identity", "mail/transport", "notify/webhook"];
+/// `cli` is a client of the API itself (the `xops accounts …` commands).
+const CLIENTS: [&str; 5] = ["cli", "integrations/aws/sts", "integrations/microsoft/identity", "mail/transport", "notify/webhook"];
 const CLIENT_MAY_IMPORT: [&str; 4] = ["domain", "crypto", "error", "net"];
 /// The crates that call out, as code names them.
 const CALLING_OUT: [&str; 3] = ["reqwest::", "aws_sdk_", "lettre::"];

@@ -8,6 +8,7 @@ mod account;
 mod accounts;
 mod api;
 mod api_microsoft;
+mod api_organizations;
 mod architecture;
 mod audit_log;
 mod auth;

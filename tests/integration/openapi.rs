@@ -47,24 +47,39 @@ async fn the_document_is_valid_openapi_3_1_and_every_operation_is_served() {
             assert!(operation["operationId"].is_string() && operation["summary"].is_string(), "{method} {path}");
         }
     }
-    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
-        // Its own example, or a list of values or of items that have theirs.
+    // What each operation takes and answers has an example: its own, or its items' (a page).
+    let schemas = &doc["components"]["schemas"];
+    let described = |reference: &serde_json::Value| {
+        let name = reference.as_str().and_then(|r| r.strip_prefix("#/components/schemas/")).unwrap_or_default();
+        let schema = &schemas[name];
         let composed = schema["properties"].as_object().is_some_and(|p| p.values().all(|v| v["type"] == "array" || v.get("example").is_some()));
-        let described = schema.get("example").is_some() || schema.get("enum").is_some() || composed;
-        assert!(described, "{name} has no example");
+        schema.get("example").is_some() || composed
+    };
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let body = &operation["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+            assert!(body.is_null() || described(body), "{method} {path}: its request body has no example");
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let answer = &response["content"]["application/json"]["schema"]["$ref"];
+                assert!(!status.starts_with('2') || answer.is_null() || described(answer), "{method} {path}: its {status} has no example");
+            }
+        }
     }
+    assert!(described(&"#/components/schemas/Problem".into()));
 }
 
 #[tokio::test]
 async fn schemathesis_finds_the_api_true_to_its_document() {
-    use crate::common::aws::{Role, StubSts};
+    use crate::common::aws::Moto;
     use crate::common::entra::{EntraDouble, APP, TENANT};
-    // The clouds' doubles, so that links and checks get answers, as they would from AWS and Entra.
-    let stub = StubSts::start(Role::RequiresExternalId).await;
+    // AWS (moto, with an AWS Organization) and Entra's double, so that links, checks and
+    // organization reads get answers, as they would from the clouds.
+    let moto = Moto::start();
+    moto.create_member_account().await;
     let entra = EntraDouble::start().await;
     entra.register_app(TENANT, APP, &[]);
     let app = TestApp::spawn_with(|c| {
-        c.aws = stub.settings(std::time::Duration::from_secs(5));
+        c.aws = moto.settings();
         c.microsoft = entra.settings();
         c.api_requests_per_minute = 1_000_000;
     })

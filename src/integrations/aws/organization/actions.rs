@@ -47,11 +47,18 @@ pub struct RunView {
 
 #[cfg(feature = "ssr")]
 async fn management(account_id: i64) -> Result<(crate::server::AppState, crate::auth::session::SessionUser, crate::accounts::AccountSummary), AppError> {
-    use crate::domain::AwsKind;
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let account = crate::accounts::find(&state.pool, user.organization_id, account_id).await?;
+    let account = management_of(&state, user.organization_id, account_id).await?;
+    Ok((state, user, account))
+}
+
+/// Organization `org`'s AWS management account `account_id` (404 for any other account).
+#[cfg(feature = "ssr")]
+pub async fn management_of(state: &crate::server::AppState, org: i64, account_id: i64) -> Result<crate::accounts::AccountSummary, AppError> {
+    use crate::domain::AwsKind;
+    let account = crate::accounts::find(&state.pool, org, account_id).await?;
     match account.kind.aws() {
-        Some(AwsKind::Management) => Ok((state, user, account)),
+        Some(AwsKind::Management) => Ok(account),
         Some(AwsKind::Linked | AwsKind::Eks) | None => {
             Err(AppError::NotFound("That is not an AWS management account: only a management account has an organization.".into()))
         }
@@ -59,7 +66,7 @@ async fn management(account_id: i64) -> Result<(crate::server::AppState, crate::
 }
 
 #[cfg(feature = "ssr")]
-async fn run_view(pool: &crate::server::Pool, management_account_id: i64) -> Result<Option<RunView>, AppError> {
+pub async fn run_view(pool: &crate::server::Pool, management_account_id: i64) -> Result<Option<RunView>, AppError> {
     let Some(run) = super::run_store::latest_run(pool, management_account_id).await? else { return Ok(None) };
     Ok(Some(RunView {
         running: run.finished_at.is_none(),
@@ -77,13 +84,25 @@ async fn run_view(pool: &crate::server::Pool, management_account_id: i64) -> Res
 
 #[server(endpoint = "aws_organization")]
 pub async fn aws_organization(account_id: i64, unit: Option<String>, page: Option<usize>) -> Result<OrganizationView, AppError> {
-    use super::tree::ACCOUNTS_PER_PAGE;
     let (state, user, management) = management(account_id).await?;
+    view(&state, user.organization_id, &management, unit, page).await
+}
+
+/// The organization as last read, one unit's accounts (a page of them), and the newest run.
+#[cfg(feature = "ssr")]
+pub async fn view(
+    state: &crate::server::AppState,
+    org: i64,
+    management: &crate::accounts::AccountSummary,
+    unit: Option<String>,
+    page: Option<usize>,
+) -> Result<OrganizationView, AppError> {
+    use super::tree::ACCOUNTS_PER_PAGE;
     // The run first: one shown finished has committed every account it linked, so the tree
     // read next shows them (read after the tree, a run finishing in between showed as done
     // over a tree without its accounts, and nothing would ask again).
     let run = run_view(&state.pool, management.id).await?;
-    let (tree, row) = super::sync::tree(&state, user.organization_id, &management).await?;
+    let (tree, row) = super::sync::tree(state, org, management).await?;
     let unit = unit.and_then(|id| tree.units.iter().find(|u| u.id == id).cloned()).or_else(|| tree.units.first().cloned());
     let unit_id = unit.as_ref().map(|u| u.id.clone()).unwrap_or_default();
     let unit_accounts = tree.direct_accounts(&unit_id);
@@ -92,7 +111,7 @@ pub async fn aws_organization(account_id: i64, unit: Option<String>, page: Optio
     let window = (ACCOUNTS_PER_PAGE as i64, ((page - 1) * ACCOUNTS_PER_PAGE) as i64);
     let stored = match unit_id.as_str() {
         "" => Vec::new(),
-        id => super::store::accounts(&state.pool, user.organization_id, management.id, &management.external_account_id, id, window).await?,
+        id => super::store::accounts(&state.pool, org, management.id, &management.external_account_id, id, window).await?,
     };
     let accounts: Vec<AccountRow> = stored.iter().map(|a| tree.account(a)).collect();
     Ok(OrganizationView {
@@ -110,7 +129,7 @@ pub async fn aws_organization(account_id: i64, unit: Option<String>, page: Optio
         accounts,
         page,
         run,
-        external_id: crate::integrations::aws::link::external_id(&state.pool, user.organization_id).await?,
+        external_id: crate::integrations::aws::link::external_id(&state.pool, org).await?,
         member_role: crate::domain::AwsKind::Linked.role_name().into(),
     })
 }
@@ -151,12 +170,27 @@ pub async fn link_organization_accounts(
     unit: Option<String>,
 ) -> Result<(), AppError> {
     let (state, user, management) = management(account_id).await?;
-    let (tree, _) = super::sync::tree(&state, user.organization_id, &management).await?;
-    let mut items = super::sync::eligible(&state, user.organization_id, &management, &tree, scope == "new").await?;
-    match scope.as_str() {
+    start_run(&state, user.organization_id, &user.actor().await, &management, &scope, selected.unwrap_or_default()).await?;
+    leptos_axum::redirect(&back(account_id, unit.as_deref(), "organization-linking"), false);
+    Ok(())
+}
+
+/// Starts a Link accounts run (the page and the API) of `scope`: "all", "new" or "selected".
+#[cfg(feature = "ssr")]
+pub async fn start_run(
+    state: &crate::server::AppState,
+    org: i64,
+    actor: &crate::audit::Actor,
+    management: &crate::accounts::AccountSummary,
+    scope: &str,
+    selected: Vec<String>,
+) -> Result<i64, AppError> {
+    let (tree, _) = super::sync::tree(state, org, management).await?;
+    let mut items = super::sync::eligible(state, org, management, &tree, scope == "new").await?;
+    match scope {
         "all" | "new" => {}
         "selected" => {
-            let wanted: std::collections::HashSet<String> = selected.unwrap_or_default().into_iter().collect();
+            let wanted: std::collections::HashSet<String> = selected.into_iter().collect();
             // What was sent is not echoed: a message is the portal's words, never the sender's.
             if wanted.iter().any(|id| !items.iter().any(|(i, _)| i == id)) {
                 return Err(AppError::invalid(
@@ -173,9 +207,7 @@ pub async fn link_organization_accounts(
         let why = if scope == "selected" { "Check the accounts to link first." } else { "Every account is linked, excluded or not ACTIVE." };
         return Err(AppError::invalid("selected", format!("There is no account to link. {why}")));
     }
-    super::runs::start(&state, &management, user.organization_id, items, &user.actor().await, crate::server::now()).await?;
-    leptos_axum::redirect(&back(account_id, unit.as_deref(), "organization-linking"), false);
-    Ok(())
+    super::runs::start(state, management, org, items, actor, crate::server::now()).await
 }
 
 /// Retry failed: a run of the newest run's failed accounts that can still be linked.
@@ -205,8 +237,22 @@ pub async fn set_organization_exclusion(account_id: i64, node_id: String, exclus
     let (state, user, management) = management(account_id).await?;
     let choice = super::tree::Exclusion::parse(&exclusion)
         .ok_or_else(|| AppError::BadRequest("Choose excluded, included or as its parent.".into()))?;
+    set_exclusion(&state, &user.actor().await, &management, &node_id, choice).await?;
+    leptos_axum::redirect(&back(account_id, unit.as_deref(), "exclusion-saved"), false);
+    Ok(())
+}
+
+/// Excludes, includes or lets follow its parent a unit or account `node_id` (the page and the API).
+#[cfg(feature = "ssr")]
+pub async fn set_exclusion(
+    state: &crate::server::AppState,
+    actor: &crate::audit::Actor,
+    management: &crate::accounts::AccountSummary,
+    node_id: &str,
+    choice: super::tree::Exclusion,
+) -> Result<(), AppError> {
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    if !super::store::set_exclusion(&mut tx, management.id, &node_id, choice).await? {
+    if !super::store::set_exclusion(&mut tx, management.id, node_id, choice).await? {
         return Err(AppError::NotFound("There is no such unit or account in this organization: read it again.".into()));
     }
     let what = match choice {
@@ -215,9 +261,8 @@ pub async fn set_organization_exclusion(account_id: i64, node_id: String, exclus
         super::tree::Exclusion::Follows => "set to follow its parent",
     };
     let detail = format!("AWS Organization of \"{}\": {node_id} {what}", management.name);
-    crate::audit::write_about(&mut *tx, &user.actor().await, "organization_exclusion", crate::audit::About { id: management.id, name: &management.name }, &detail).await?;
+    crate::audit::write_about(&mut *tx, actor, "organization_exclusion", crate::audit::About { id: management.id, name: &management.name }, &detail).await?;
     tx.commit().await?;
-    leptos_axum::redirect(&back(account_id, unit.as_deref(), "exclusion-saved"), false);
     Ok(())
 }
 
