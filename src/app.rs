@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/sessions") view=crate::auth::sessions::SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/organization") view=crate::teams::OrganizationSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/api-tokens") view=crate::settings::api_tokens::ApiTokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-tokens/reference") view=crate::api::reference::ApiReferencePage ssr=SsrMode::Async />
                     <Route path=path!("/organizations") view=crate::teams::OrganizationsPage ssr=SsrMode::Async />
                 </ParentRoute>
                 // Operators work across organizations: their own frame, not a customer's.

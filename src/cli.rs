@@ -190,7 +190,7 @@ async fn call(url: &str, token: &str, request: Request, json: bool, words: &[&st
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else if words == ["organization"] {
         let org = items.first().cloned().unwrap_or(Value::Null);
-        println!("{} (id {})\nExternal ID: {}", text(&org["name"]), text(&org["id"]), text(&org["external_id"]));
+        println!("{} (id {})\nExternal ID: {}\nAWS principal: {}", text(&org["name"]), text(&org["id"]), text(&org["external_id"]), text(&org["aws_principal"]));
     } else {
         print!("{}", table(&items));
     }

@@ -23,6 +23,7 @@ pub mod openapi;
 mod organization;
 #[cfg(feature = "ssr")]
 mod rate_limit;
+pub mod reference;
 #[cfg(feature = "ssr")]
 mod schema;
 #[cfg(feature = "ssr")]

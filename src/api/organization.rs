@@ -18,7 +18,10 @@ pub async fn organization(State(state): State<AppState>, ConnectInfo(peer): Conn
         Err(problem) => return problem,
     };
     match crate::auth::store::external_id(&state.pool, caller.organization_id).await {
-        Ok(external_id) => Json(Organization { id: caller.organization_id, name: caller.organization_name, external_id }).into_response(),
+        Ok(external_id) => {
+            let aws_principal = state.aws.principal_arn().await.ok();
+            Json(Organization { id: caller.organization_id, name: caller.organization_name, external_id, aws_principal }).into_response()
+        }
         Err(err) => from_app_error(err),
     }
 }

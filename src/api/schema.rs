@@ -7,12 +7,14 @@ use crate::domain::{AccountStatus, Provider};
 
 /// The organization the token belongs to.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": 1, "name": "Acme", "external_id": "xops-3f9a1c2b7d4e"}))]
+#[schema(example = json!({"id": 1, "name": "Acme", "external_id": "xops-3f9a1c2b7d4e", "aws_principal": "arn:aws:iam::999999999999:root"}))]
 pub struct Organization {
     pub id: i64,
     pub name: String,
     /// What the organization's AWS roles must require (`sts:ExternalId`) in their trust policy.
     pub external_id: String,
+    /// The AWS principal those roles trust (`Principal.AWS`), or null if the portal cannot tell now.
+    pub aws_principal: Option<String>,
 }
 
 /// A linked cloud account.

@@ -197,7 +197,8 @@ fn TokensAndForm(shown: Resource<Result<Option<String>, AppError>>) -> impl Into
     let revoke = ServerAction::<RevokeApiToken>::new();
     let (create_error, revoke_error) = (error_of(create), error_of(revoke));
     view! {
-            <p class="muted">"Tokens let your automation (Terraform, a pipeline) use the Xops API as your organization. A token can do no more than the person who made it, and stops working if they leave."</p>
+            <p class="muted">"Tokens let your automation (Terraform, a pipeline) use the Xops API as your organization. A token can do no more than the person who made it, and stops working if they leave. "
+                <a href="/settings/api-tokens/reference">"API reference"</a></p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     shown.await.ok().flatten().map(|secret| {

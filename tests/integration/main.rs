@@ -37,6 +37,7 @@ mod sessions;
 mod startup;
 mod support;
 mod teams;
+mod terraform_doc;
 mod two_factor;
 
 // The allocator the server runs with (src/main.rs): glibc's per-thread arenas would keep each

@@ -108,3 +108,21 @@ async fn schemathesis_finds_the_api_true_to_its_document() {
     let (passed, said) = tokio::task::spawn_blocking(move || run(&st, &args.iter().map(String::as_str).collect::<Vec<_>>())).await.unwrap();
     assert!(passed, "{said}");
 }
+
+#[tokio::test]
+async fn the_reference_page_renders_every_operation_from_the_document() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let doc: serde_json::Value = app.client.get(format!("{}/api/v1/openapi.json", app.url)).send().await.unwrap().json().await.unwrap();
+    let page = expect_status(app.get(&app.client, "/settings/api-tokens/reference").await, StatusCode::OK).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let shown = format!("{} {}", method.to_uppercase(), path);
+            assert!(page.contains(&shown), "the page lacks {shown}");
+        }
+    }
+    // With the document's examples and refusals.
+    assert!(page.contains("arn:aws:iam::123456789012:role/XopsReadOnly") && page.contains("Idempotency-Key") && page.contains("429"), "{page}");
+    let tokens = expect_status(app.get(&app.client, "/settings/api-tokens").await, StatusCode::OK).await;
+    assert!(tokens.contains("href=\"/settings/api-tokens/reference\""));
+}
