@@ -34,7 +34,7 @@ pub struct OrganizationRead {
     /// Why the last read failed, with what to fix; empty if it worked.
     pub read_error: String,
     pub auto_link: bool,
-    pub totals: Totals,
+    pub totals: tree::Totals,
     pub units: Vec<Unit>,
     /// The unit whose accounts are listed (`unit`, or the root).
     pub unit: Option<String>,
@@ -43,18 +43,6 @@ pub struct OrganizationRead {
     pub unit_accounts: usize,
     pub accounts: Vec<Member>,
     pub run: Option<Run>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Totals {
-    pub accounts: usize,
-    pub linked: usize,
-    /// Those a run would link now: ACTIVE, not linked, not excluded.
-    pub eligible: usize,
-    pub inactive: usize,
-    pub excluded: usize,
-    pub gone: usize,
-    pub new: usize,
 }
 
 /// A root or organizational unit.
@@ -177,13 +165,12 @@ fn run(view: actions::RunView) -> Run {
 }
 
 fn read(view: actions::OrganizationView) -> OrganizationRead {
-    let t = view.totals;
     OrganizationRead {
         aws_organization_id: view.aws_organization_id,
         read_at: view.read_at,
         read_error: view.read_error,
         auto_link: view.auto_link,
-        totals: Totals { accounts: t.accounts, linked: t.linked, eligible: t.eligible, inactive: t.inactive, excluded: t.excluded, gone: t.gone, new: t.new },
+        totals: view.totals,
         units: view
             .units
             .into_iter()

@@ -78,6 +78,7 @@ impl AccountRow {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Totals {
     pub accounts: usize,
     pub linked: usize,
