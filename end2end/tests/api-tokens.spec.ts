@@ -35,5 +35,11 @@ test('an Admin makes an API token, sees it once, reads the organization with it,
   await expect(page.getByRole('status').first()).toContainText('Token revoked');
   const after = await request.get('/api/v1/organization', { headers: { Authorization: `Bearer ${secret}` } });
   expect(after.status()).toBe(401);
+
+  // The reference, rendered from the OpenAPI document the API serves.
+  await page.getByRole('link', { name: 'API reference' }).click();
+  await expect(page.getByRole('heading', { name: 'API reference', level: 1 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'POST /api/v1/accounts/aws', level: 3 })).toBeVisible();
+  await expectAccessible(page, 'API reference');
   expect(consoleErrors).toEqual([]);
 });
