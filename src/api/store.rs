@@ -10,9 +10,11 @@ pub struct Held {
 }
 
 /// Claims `key` for this request; None if it was free (the caller runs the request), else what
-/// it holds. Keys older than a day are forgotten first.
+/// it holds. Keys older than a day are forgotten first. The claim is one atomic INSERT … ON
+/// CONFLICT DO NOTHING, and the transaction writes before it reads: it needs no write lock of
+/// `begin_write`'s, which on PostgreSQL would queue every API change behind every other write.
 pub async fn claim(pool: &Pool, token_hash: &[u8], key: &str, request_hash: &[u8], now: i64) -> Result<Option<Held>, AppError> {
-    let mut tx = crate::server::begin_write(pool).await?;
+    let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM api_idempotency WHERE created_at < $1").bind(now - 86_400).execute(&mut *tx).await?;
     let claimed = sqlx::query(
         "INSERT INTO api_idempotency (token_hash, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (token_hash, key) DO NOTHING",
@@ -60,20 +62,20 @@ pub async fn release(pool: &Pool, token_hash: &[u8], key: &str) -> Result<(), Ap
 }
 
 /// Counts a request of `token_hash` in the minute starting at `window_start`; returns how many
-/// it has made in it. The first request of a minute forgets the minutes before the last.
+/// it has made in it. The first request of a minute forgets the minutes before the last. One
+/// atomic upsert, not `begin_write`: every API request counts, and on PostgreSQL that lock
+/// would make each of them wait for every other write of every organization.
 pub async fn count_request(pool: &Pool, token_hash: &[u8], window_start: i64) -> Result<i64, AppError> {
-    let mut tx = crate::server::begin_write(pool).await?;
     let requests: i64 = sqlx::query_scalar(
         "INSERT INTO api_rate (token_hash, window_start, requests) VALUES ($1, $2, 1) \
          ON CONFLICT (token_hash, window_start) DO UPDATE SET requests = api_rate.requests + 1 RETURNING requests",
     )
     .bind(token_hash)
     .bind(window_start)
-    .fetch_one(&mut *tx)
+    .fetch_one(pool)
     .await?;
     if requests == 1 {
-        sqlx::query("DELETE FROM api_rate WHERE window_start < $1").bind(window_start - 60).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM api_rate WHERE window_start < $1").bind(window_start - 60).execute(pool).await?;
     }
-    tx.commit().await?;
     Ok(requests)
 }
