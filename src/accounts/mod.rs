@@ -66,7 +66,7 @@ pub async fn rename(
         account.external_account_id,
         account.name
     );
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, organization_id).await?;
     store::rename(&mut *tx, organization_id, &account, &name).await?;
     crate::audit::write_about(&mut *tx, actor, "rename_account", crate::audit::About { id: account_id, name: name.as_str() }, &detail).await?;
     tx.commit().await?;
@@ -96,7 +96,7 @@ pub async fn delete(
     }
     let detail =
         format!("{} account \"{}\" ({}) deleted", account.provider.label(), account.name, account.external_account_id);
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, organization_id).await?;
     store::delete(&mut *tx, organization_id, account_id).await?;
     crate::audit::write_about(&mut *tx, actor, "delete_account", crate::audit::About { id: account_id, name: &account.name }, &detail).await?;
     tx.commit().await?;

@@ -63,7 +63,7 @@ pub async fn check(
     };
     let interval = state.config.health.interval;
     let record = crate::accounts::check_store::CheckRecord::new(reason, now, started, account.provider, &account.external_account_id, interval);
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, organization_id).await?;
     let Some(before) = crate::accounts::check_store::record_check(&mut tx, organization_id, account.id, &verified, &record).await?
     else {
         // Deleted while it was being checked: nothing to record.

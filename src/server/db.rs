@@ -67,10 +67,11 @@ const SQLITE_SESSION_PRAGMAS: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreig
 /// Begins a transaction that writes. On SQLite it takes the write lock at once (waiting up to
 /// the busy timeout): a deferred transaction that reads first can fail its later write at once
 /// with "database is locked" when another writer committed in between (WAL's stale snapshot).
-/// On PostgreSQL the same guarantee comes from a transaction-scoped advisory lock: writers take
+/// On PostgreSQL the same guarantee comes from transaction-scoped advisory locks: writers take
 /// turns, so what a write checks before it writes (a limit, a free name) still holds when it
-/// commits, as on SQLite. One lock for all writes is simple and was fast enough here (see
-/// the README's figures); finer keys are the way on if writes ever queue on it.
+/// commits, as on SQLite. This one excludes every other write: for what spans organizations
+/// (a person's sign-up, their memberships, the jobs). A write within one organization takes
+/// `begin_write_in`, which waits only for that organization's writes and for these.
 pub async fn begin_write(pool: &Pool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
     if is_postgres(pool) {
         let mut tx = pool.begin().await?;
@@ -81,5 +82,31 @@ pub async fn begin_write(pool: &Pool) -> Result<sqlx::Transaction<'static, Db>, 
     }
 }
 
+/// Begins a transaction that writes within organization `organization_id` only: what it checks
+/// before it writes (a free name, a limit, an account not linked yet) is that organization's.
+/// On PostgreSQL it waits for that organization's writes and for `begin_write`'s, not for other
+/// organizations' (the lock of all writes, taken shared, and the organization's, exclusive).
+/// SQLite has one writer at a time whatever the key.
+pub async fn begin_write_in(pool: &Pool, organization_id: i64) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    if is_postgres(pool) {
+        let mut tx = pool.begin().await?;
+        // One round trip for both, in this order everywhere: the shared lock first.
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1), pg_advisory_xact_lock($2, $3)")
+            .bind(WRITE_LOCK)
+            .bind(ORGANIZATION_LOCKS)
+            // Organization ids are a sequence: an id past i32 shares a key with another (they
+            // then take turns, as all writes did before).
+            .bind(organization_id as i32)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    } else {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
 /// The advisory lock key of `begin_write` ("xops" in ASCII).
 const WRITE_LOCK: i64 = 0x786f_7073;
+/// The first half of the two-part keys of `begin_write_in`'s locks (PostgreSQL keeps two-part
+/// keys apart from one-part ones): "xorg" in ASCII.
+const ORGANIZATION_LOCKS: i32 = 0x786f_7267;

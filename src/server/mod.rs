@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use crate::config::Config;
 use crate::error::AppError;
 
-pub use db::{begin_write, connect, is_postgres, Db, Pool};
+pub use db::{begin_write, begin_write_in, connect, is_postgres, Db, Pool};
 pub use forms::keep_typed;
 pub use security::page_csp;
 

@@ -88,7 +88,7 @@ pub async fn create_api_token(name: String, scope: String, expires_in_days: Stri
     let (secret, prefix) = new_secret();
     let now = crate::server::now();
     let shown = state.sealer.seal(secret.as_bytes(), &secret_context(user.organization_id))?;
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, user.organization_id).await?;
     if super::api_token_store::live_count(&mut tx, user.organization_id).await? >= MAX_TOKENS {
         return Err(AppError::invalid("name", format!("An organization can have at most {MAX_TOKENS} tokens. Revoke one you no longer use first.")));
     }
@@ -119,7 +119,7 @@ pub async fn api_token_once(id: i64) -> Result<Option<String>, AppError> {
         return Ok(None);
     }
     let since = crate::server::now() - SHOWN_FOR_SECS;
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, user.organization_id).await?;
     let taken = super::api_token_store::take_secret(&mut tx, user.organization_id, id, since).await?;
     tx.commit().await?;
     // Another organization's token, or none: 404, as for any id that is not yours.
@@ -136,7 +136,7 @@ pub async fn api_token_once(id: i64) -> Result<Option<String>, AppError> {
 #[server(endpoint = "revoke_api_token")]
 pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, user.organization_id).await?;
     let Some(name) = super::api_token_store::revoke(&mut tx, user.organization_id, id, crate::server::now()).await? else {
         return Err(AppError::NotFound("There is no such token (it may have been revoked already).".into()));
     };

@@ -80,7 +80,7 @@ pub async fn add_notification_email(email: String) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let email = crate::domain::Email::parse(&email)?;
     let now = crate::server::now();
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, user.organization_id).await?;
     crate::notify::store::add_target(&mut tx, user.organization_id, "email", email.as_str(), None, now).await?;
     crate::audit::write(&mut *tx, &user.actor().await, "add_notification_email", email.as_str()).await?;
     tx.commit().await?;
@@ -105,7 +105,7 @@ pub async fn add_webhook(url: String) -> Result<(), AppError> {
     let secret = format!("whsec_{}", secret.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let address = url.to_string();
     let sealed = state.sealer.seal(secret.as_bytes(), &crate::notify::store::secret_context(org, &address))?;
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
     let max = crate::notify::deliver::MAX_WEBHOOKS;
     if crate::notify::store::webhook_count(&mut tx, org).await? >= max {
         return Err(AppError::invalid(
@@ -127,7 +127,7 @@ pub async fn webhook_secret_once(id: i64) -> Result<Option<String>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
     use crate::notify::store::{secret_once, SecretOnce};
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
     let found = secret_once(&mut tx, org, id, crate::server::now()).await?;
     tx.commit().await?;
     let (address, sealed) = match found {
@@ -143,7 +143,7 @@ pub async fn webhook_secret_once(id: i64) -> Result<Option<String>, AppError> {
 #[server(endpoint = "remove_notification_target")]
 pub async fn remove_notification_target(id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, user.organization_id).await?;
     let (kind, address) = crate::notify::store::remove_target(&mut tx, user.organization_id, id).await?;
     crate::audit::write(&mut *tx, &user.actor().await, "remove_notification_target", &format!("{kind} {address}")).await?;
     tx.commit().await?;

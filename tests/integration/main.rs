@@ -39,6 +39,7 @@ mod support;
 mod teams;
 mod terraform_doc;
 mod two_factor;
+mod write_locks;
 
 // The allocator the server runs with (src/main.rs): glibc's per-thread arenas would keep each
 // blocking thread's 19 MiB, and floods would measure the allocator instead of the server.

@@ -120,7 +120,7 @@ pub async fn link(
     };
     let detail =
         format!("{} \"{name}\" ({}) linked, status {}", kind.label(), arn.account_id(), verified.status.as_str());
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
     let id = linking::save(&mut tx, state, org, &account, started, actor, &detail).await?;
     tx.commit().await?;
     Ok((id, verified.status))

@@ -127,7 +127,7 @@ pub async fn create(
     let cert = crate::server::blocking::run_bounded(slots, move || crate::crypto::generate_certificate(&subject)).await??;
     let sealed = state.sealer.seal(&cert.private_key_pkcs8, &key_context(org, &cert.thumbprint))?;
     let x5t = crate::crypto::base64url(&crate::crypto::sha256(&cert.cert_der));
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
     let new = super::store::NewCertificate {
         service: service.as_str(),
         cert_pem: &cert.cert_pem,

@@ -134,7 +134,7 @@ pub async fn link(
         verified: &verified,
     };
     let detail = format!("{} \"{name}\" (tenant {tenant_id}, app {app_id}) linked", service.label());
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
     let id = linking::save(&mut tx, state, org, &account, started, actor, &detail).await?;
     certificates::attach(&mut tx, org, certificate_id, id).await?;
     super::azure_store::replace_subscriptions(&mut tx, id, &subscriptions).await?;

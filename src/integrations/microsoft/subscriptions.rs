@@ -81,7 +81,7 @@ pub async fn update(
     let wanted_groups: std::collections::HashSet<String> = groups.into_iter().collect();
     let groups_before: std::collections::HashSet<String> =
         super::azure_store::groups(&state.pool, account_id).await?.into_iter().filter(|(.., s)| *s).map(|(id, ..)| id).collect();
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
     super::azure_store::select_groups(&mut tx, account_id, &wanted_groups).await?;
     // Those a group connected follow their group.
     let mut current = super::azure_store::subscriptions(&mut tx, account_id).await?;
@@ -126,7 +126,7 @@ pub async fn update(
         let app = super::link::SavedApp { account_id, app_id: &access.microsoft_app_id, tenant_id: &account.external_account_id };
         let recheck = super::link::reverify(state, org, crate::domain::MsService::Azure, &app).await?;
         if let Some(findings) = recheck.findings {
-            let mut tx = crate::server::begin_write(&state.pool).await?;
+            let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
             findings.apply(&mut tx).await?;
             tx.commit().await?;
         }
@@ -155,7 +155,7 @@ pub async fn refresh(state: &crate::server::AppState, org: i64, actor: &crate::a
     let app = super::link::SavedApp { account_id, app_id: &access.microsoft_app_id, tenant_id: &account.external_account_id };
     let recheck = super::link::reverify(state, org, crate::domain::MsService::Azure, &app).await?;
     let subscriptions = recheck.subscriptions;
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
     if let Some(findings) = recheck.findings {
         findings.apply(&mut tx).await?;
     }

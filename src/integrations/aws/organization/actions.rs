@@ -271,7 +271,7 @@ pub async fn set_exclusion(
 pub async fn set_organization_auto_link(account_id: i64, auto_link: Option<String>) -> Result<(), AppError> {
     let (state, user, management) = management(account_id).await?;
     let on = auto_link.is_some_and(|v| v == "on" || v == "true");
-    let mut tx = crate::server::begin_write(&state.pool).await?;
+    let mut tx = crate::server::begin_write_in(&state.pool, user.organization_id).await?;
     if super::store::org_row(&state.pool, management.id).await?.is_none() {
         return Err(AppError::invalid("auto_link", "Read the organization first."));
     }
