@@ -10,14 +10,17 @@ use axum::response::{IntoResponse, Response};
 use crate::server::AppState;
 
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(token) = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes().to_vec()) else {
+    let secret = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+    let Some(secret) = secret else {
         return next.run(req).await; // refused by the endpoint, as any unauthenticated call
     };
     let per_minute = i64::from(state.config.api_requests_per_minute);
     let now = crate::server::now();
     let window = now - now.rem_euclid(60);
-    let used = match super::store::count_request(&state.pool, &crate::crypto::sha256(&token), window).await {
-        Ok(used) => used,
+    let used = match super::store::count_request(&state.pool, &crate::crypto::sha256(secret.as_bytes()), window).await {
+        Ok(Some(used)) => used,
+        // No such token: the endpoint refuses it (401) without a count.
+        Ok(None) => return next.run(req).await,
         Err(err) => return err.into_response(),
     };
     let reset = window + 60 - now;

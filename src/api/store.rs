@@ -61,20 +61,23 @@ pub async fn release(pool: &Pool, token_hash: &[u8], key: &str) -> Result<(), Ap
     Ok(())
 }
 
-/// Counts a request of `token_hash` in the minute starting at `window_start`; returns how many
-/// it has made in it. The first request of a minute forgets the minutes before the last. One
-/// atomic upsert, not `begin_write`: every API request counts, and on PostgreSQL that lock
+/// Counts a request of token `token_hash` (the SHA-256 of its secret) in the minute starting at
+/// `window_start`; returns how many it has made in it, or None for a token that does not
+/// exist (not counted: an unknown token is refused anyway, and a flood of made-up ones must
+/// not write a row each). The first request of a minute forgets the minutes before the last.
+/// One atomic upsert, not `begin_write`: every API request counts, and on PostgreSQL that lock
 /// would make each of them wait for every other write of every organization.
-pub async fn count_request(pool: &Pool, token_hash: &[u8], window_start: i64) -> Result<i64, AppError> {
-    let requests: i64 = sqlx::query_scalar(
-        "INSERT INTO api_rate (token_hash, window_start, requests) VALUES ($1, $2, 1) \
+pub async fn count_request(pool: &Pool, token_hash: &[u8], window_start: i64) -> Result<Option<i64>, AppError> {
+    let requests: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO api_rate (token_hash, window_start, requests) \
+         SELECT $1, $2, 1 WHERE EXISTS (SELECT 1 FROM api_tokens WHERE token_hash = $1) \
          ON CONFLICT (token_hash, window_start) DO UPDATE SET requests = api_rate.requests + 1 RETURNING requests",
     )
     .bind(token_hash)
     .bind(window_start)
-    .fetch_one(pool)
+    .fetch_optional(pool)
     .await?;
-    if requests == 1 {
+    if requests == Some(1) {
         sqlx::query("DELETE FROM api_rate WHERE window_start < $1").bind(window_start - 60).execute(pool).await?;
     }
     Ok(requests)

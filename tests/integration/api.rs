@@ -300,6 +300,13 @@ async fn a_token_past_its_rate_limit_gets_429_with_retry_after_on_every_replica(
     assert_eq!(res.headers().get("ratelimit-policy").and_then(|v| v.to_str().ok()), Some("\"per-token\";q=4;w=60"));
     refused(res, StatusCode::TOO_MANY_REQUESTS, "its limit").await;
     expect_status(organization(&b, &other).await, StatusCode::OK).await;
+
+    // Made-up tokens are refused without a count: a flood of them writes nothing.
+    let counted = a.count("SELECT COUNT(*) FROM api_rate").await;
+    for n in 0..20 {
+        refused(organization(&a, &format!("xops_{n:064x}")).await, StatusCode::UNAUTHORIZED, "not known").await;
+    }
+    assert_eq!(a.count("SELECT COUNT(*) FROM api_rate").await, counted);
 }
 
 #[tokio::test]
