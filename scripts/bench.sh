@@ -8,8 +8,9 @@
 # Then one round of scheduled checks of 1,000 accounts against moto while pages are loaded,
 # then the onboarding of a 1,000-account AWS Organization in moto, and last the audit page of an
 # organization with 1,000,000 audit rows.
-# Usage: scripts/bench.sh [release|debug] [seconds per run] [org|audit|pages]   (debug: a quick
-# smoke run; org, audit: that section alone; pages: the pages on SQLite and the first loads)
+# Usage: scripts/bench.sh [release|debug] [seconds per run] [org|audit|pages|engines]   (debug: a
+# quick smoke run; org, audit: that section alone; pages: the pages on SQLite and the first
+# loads; engines: the pages on SQLite and PostgreSQL, with PostgreSQL's budget)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-release}
@@ -336,8 +337,43 @@ kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
 rm -rf "$work"
 }
 
+# Every target on PostgreSQL (without and with the session cache) against the same target on
+# SQLite, from the three runs' results kept in $kept: the budget of PostgreSQL at least 70% of
+# SQLite's req/s for every page and the rename, at 32 connections.
+compare_engines() {
+python3 - "$kept" <<'PY'
+import sys, os
+def load(engine):
+    path = os.path.join(sys.argv[1], engine)
+    return {(c, n): float(r) for c, n, r, *_ in (l.rstrip("\n").split("|") for l in open(path))} if os.path.exists(path) else {}
+sqlite = load("sqlite")
+print()
+for engine in ("postgres", "postgres-notify"):
+    other = load(engine)
+    if not other:
+        continue
+    print(f"{engine} against sqlite, 32 connections (req/s):")
+    for (c, n), rate in sqlite.items():
+        if c != "32" or n.startswith("ceiling") or n.startswith("static") or (c, n) not in other:
+            continue
+        share = other[(c, n)] / rate
+        budget = n.startswith(("sign-in", "Home", "Integrations", "write fn"))
+        verdict = ("PASS" if share >= 0.7 else "FAIL") if budget else "    "
+        print(f"{verdict}  {n:<32} {other[(c, n)]:>8.0f} vs {rate:>8.0f}  {share:>4.0%}{'  (at least 70%)' if budget else ''}")
+PY
+}
+
 # `scripts/bench.sh release 5 org` runs the organization section alone; `... audit` the audit
-# page's; `... pages` the pages on SQLite and the first page loads.
+# page's; `... pages` the pages on SQLite and the first page loads; `... engines` the pages on
+# each engine and PostgreSQL's budget against SQLite.
+kept=$(mktemp -d)
+keep() { cp "$results" "$kept/$engine"; }
+if [ "${3:-}" = engines ]; then
+  for engine in sqlite postgres postgres-notify; do
+    echo; echo "=== $engine ==="; bench_on "$engine"; report; keep; stop
+  done
+  compare_engines; rm -rf "$kept"; exit 0
+fi
 if [ "${3:-}" = org ]; then org_round; exit 0; fi
 if [ "${3:-}" = audit ]; then audit_round; exit 0; fi
 if [ "${3:-}" = pages ]; then
@@ -348,9 +384,11 @@ for engine in sqlite postgres postgres-notify; do
   echo "=== $engine ==="
   bench_on "$engine"
   report
+  keep
   if [ "$engine" = sqlite ]; then first_page_load; fi
   stop
 done
+compare_engines; rm -rf "$kept"
 check_round
 org_round
 audit_round
