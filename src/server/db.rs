@@ -28,18 +28,6 @@ pub async fn connect(database_url: &str) -> Result<Pool, Box<dyn std::error::Err
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            // A ping before every acquire is a round trip to PostgreSQL before each query a
-            // page makes; a connection in use a moment ago is alive. One idle for a while (a
-            // quiet night, a failover since) is pinged before use, and replaced if it is dead.
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for < PING_IF_IDLE_FOR {
-                        return Ok(true);
-                    }
-                    Ok(sqlx::Connection::ping(conn).await.is_ok())
-                })
-            })
             .connect(database_url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -73,9 +61,6 @@ pub async fn connect(database_url: &str) -> Result<Pool, Box<dyn std::error::Err
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
 }
-
-/// PostgreSQL connections idle this long are pinged before use (`connect`).
-const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
 const SQLITE_SESSION_PRAGMAS: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000";
 
