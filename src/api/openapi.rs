@@ -54,11 +54,6 @@ pub fn json() -> &'static str {
     JSON.get_or_init(|| Document::openapi().to_pretty_json().unwrap_or_default())
 }
 
-/// The document, to read (the reference page).
-pub fn document() -> utoipa::openapi::OpenApi {
-    Document::openapi()
-}
-
 /// What every operation shares, added to each.
 struct Shared;
 

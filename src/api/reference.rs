@@ -19,9 +19,16 @@ pub struct Operation {
     pub responses: Vec<(String, String, Option<String>)>,
 }
 
-/// Every operation of the document, in its order (by path, then method).
+/// Every operation of the document, in its order (by path, then method); read from the
+/// document once, not at every view of the page.
 #[cfg(feature = "ssr")]
-pub fn operations() -> Vec<Operation> {
+pub fn operations() -> &'static [Operation] {
+    static OPERATIONS: std::sync::OnceLock<Vec<Operation>> = std::sync::OnceLock::new();
+    OPERATIONS.get_or_init(read_operations)
+}
+
+#[cfg(feature = "ssr")]
+fn read_operations() -> Vec<Operation> {
     use serde_json::Value;
     let doc: Value = serde_json::from_str(super::openapi::json()).unwrap_or_default();
     let component = |reference: &Value, kind: &str| -> Value {
@@ -76,9 +83,9 @@ pub fn ApiReferencePage() -> impl IntoView {
     #[cfg(feature = "ssr")]
     let operations = operations();
     #[cfg(not(feature = "ssr"))]
-    let operations: Vec<Operation> = Vec::new();
+    let operations: &[Operation] = &[];
     let mut tags: Vec<String> = Vec::new();
-    for op in &operations {
+    for op in operations {
         if !tags.contains(&op.tag) {
             tags.push(op.tag.clone());
         }
