@@ -655,7 +655,7 @@ fn print_stats(reports: &[SessionReport], elapsed: Duration) {
 /// later unanswered one.
 async fn check_database(database_url: &str, reports: &[SessionReport], crashed: bool) -> Vec<String> {
     let mut failures = Vec::new();
-    let db = match xops::server::connect(database_url).await {
+    let db = match xops::server::connect(database_url, xops::config::DEFAULT_POSTGRES_POOL_SIZE).await {
         Ok(db) => db,
         Err(e) => return vec![format!("cannot open the database: {e}")],
     };

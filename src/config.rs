@@ -27,6 +27,8 @@ pub struct Config {
     /// PostgreSQL only: whether each replica keeps sessions in memory, dropped when another
     /// replica changes them (LISTEN/NOTIFY). SQLite always caches (one process owns the file).
     pub session_cache: SessionCache,
+    /// PostgreSQL only: connections each replica's pool keeps open at most.
+    pub database_pool_size: u32,
     /// AWS endpoints (tests point them at local servers), our principal, and the call timeout.
     pub aws: AwsSettings,
     /// Microsoft identity platform, Resource Manager and Graph (tests point them at a double).
@@ -105,6 +107,9 @@ fn descriptor_limit() -> Option<u64> {
     let status = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
     (status == 0).then_some(limit.rlim_cur)
 }
+
+/// Connections a replica's PostgreSQL pool keeps at most, unless `XOPS_DATABASE_POOL_SIZE` says.
+pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 16;
 
 /// How replicas on PostgreSQL read sessions (see README: Running on PostgreSQL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,9 +207,15 @@ impl Config {
                 _ => minutes("XOPS_STEP_UP_MINUTES", 5)?,
             },
             session_cache: match var("XOPS_SESSION_CACHE").as_deref() {
-                None | Some("none") => SessionCache::None,
-                Some("notify") => SessionCache::Notify,
+                Some("none") => SessionCache::None,
+                None | Some("notify") => SessionCache::Notify,
                 Some(v) => return Err(format!("XOPS_SESSION_CACHE must be `none` or `notify`, not `{v}`")),
+            },
+            database_pool_size: match var("XOPS_DATABASE_POOL_SIZE") {
+                None => DEFAULT_POSTGRES_POOL_SIZE,
+                Some(v) => v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                    format!("XOPS_DATABASE_POOL_SIZE must be a whole number from 1 to 1000, not `{v}`")
+                })?,
             },
             aws: AwsSettings {
                 sts_endpoint: var("AWS_ENDPOINT_URL_STS").or_else(|| var("AWS_ENDPOINT_URL")),

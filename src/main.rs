@@ -91,7 +91,7 @@ async fn seed(config: &Config, args: &[String]) -> Result<(), String> {
     let organization = OrganizationName::parse(organization).map_err(|e| e.to_string())?;
     let email = Email::parse(email).map_err(|e| e.to_string())?;
     let password = Password::parse(password).map_err(|e| e.to_string())?;
-    let pool = xops::server::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let pool = xops::server::connect(&config.database_url, config.database_pool_size).await.map_err(|e| e.to_string())?;
     let (org, _) =
         xops::auth::create_organization(&pool, &organization, &email, password).await.map_err(|e| e.to_string())?;
     let verified = Verified::connected("Seeded for a benchmark; not verified with AWS.");
@@ -131,7 +131,7 @@ async fn seed_audit(config: &Config, args: &[String]) -> Result<(), String> {
     };
     let organization: i64 = organization.parse().map_err(|_| format!("`{organization}` is not an organization id"))?;
     let rows: i64 = rows.parse().map_err(|_| format!("`{rows}` is not a number of rows"))?;
-    let pool = xops::server::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let pool = xops::server::connect(&config.database_url, config.database_pool_size).await.map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
     let actions: Vec<&str> = xops::audit_log::ACTIONS.iter().map(|(code, _)| *code).collect();
     xops::audit_log::store::seed(&pool, organization, rows, xops::server::now(), &actions).await.map_err(|e| e.to_string())?;
@@ -143,7 +143,7 @@ async fn seed_audit(config: &Config, args: &[String]) -> Result<(), String> {
 /// passed, with the server's own code and settings (for benchmarks: `scripts/bench.sh` runs it
 /// against moto while pages are loaded). Prints how long it took and the process's peak memory.
 async fn check_round(config: Config) -> Result<(), String> {
-    let pool = xops::server::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let pool = xops::server::connect(&config.database_url, config.database_pool_size).await.map_err(|e| e.to_string())?;
     let interval = i64::try_from(config.health.interval.as_secs()).unwrap_or(i64::MAX / 4);
     let concurrency = config.health.concurrency;
     let (_, state) = xops::startup::build_app_and_state(pool, config).await.map_err(|e| e.to_string())?;

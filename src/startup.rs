@@ -21,7 +21,7 @@ use crate::server::{connect, security, AppState, MAX_BODY_BYTES};
 
 /// Builds the whole app on a migrated database.
 pub async fn build_app(config: Config) -> Result<Router, Box<dyn std::error::Error>> {
-    let pool = connect(&config.database_url).await?;
+    let pool = connect(&config.database_url, config.database_pool_size).await?;
     build_app_on(pool, config).await
 }
 

@@ -199,14 +199,22 @@ async fn tell_of_new_browser(state: &crate::server::AppState, email: &str, addr:
     Ok(())
 }
 
-/// Ends the session (deleting it from the store) and returns to the sign-in page.
+/// Ends the session (deleting it from the store) and returns to the sign-in page. Its handle is
+/// recorded as ended first, with the audit row: every replica checks that on each request, so a
+/// replica still caching the session (until its NOTIFY arrives) refuses the cookie at once.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     let state = crate::server::state()?;
     let session = session::extract().await?;
     if let Some(user) = session::current(&session, &state).await? {
+        let handle = session::handle(&session).await?;
+        let signed_in_at = session.get::<i64>(session::SIGNED_IN_AT).await.map_err(session::internal)?.unwrap_or(0);
+        let expires_at = signed_in_at.saturating_add(i64::try_from(state.config.session_max_age.as_secs()).unwrap_or(i64::MAX / 2));
         let actor = user.actor().await;
-        crate::audit::record(&state.pool, &actor, "sign_out", "").await;
+        let mut tx = state.pool.begin().await?;
+        session_store::end_session(&mut tx, &handle, user.user_id, expires_at).await?;
+        crate::audit::write(&mut *tx, &actor, "sign_out", "").await?;
+        tx.commit().await?;
     }
     session.flush().await.map_err(session::internal)?;
     leptos_axum::redirect("/signin?notice=signed-out", false);

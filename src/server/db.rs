@@ -21,12 +21,13 @@ use crate::config::is_postgres_url;
 
 /// Opens and migrates the database. SQLite: the file is created if missing, in WAL mode so
 /// readers never wait for the writer, with a busy timeout so writers queue instead of failing
-/// and foreign keys enforced. PostgreSQL: the database must exist.
-pub async fn connect(database_url: &str) -> Result<Pool, Box<dyn std::error::Error>> {
+/// and foreign keys enforced. PostgreSQL: the database must exist; the pool keeps up to
+/// `postgres_pool_size` connections (`XOPS_DATABASE_POOL_SIZE`).
+pub async fn connect(database_url: &str, postgres_pool_size: u32) -> Result<Pool, Box<dyn std::error::Error>> {
     sqlx::any::install_default_drivers();
     if is_postgres_url(database_url) {
         let pool = AnyPoolOptions::new()
-            .max_connections(16)
+            .max_connections(postgres_pool_size)
             .acquire_timeout(Duration::from_secs(10))
             .connect(database_url)
             .await?;

@@ -245,7 +245,7 @@ async fn the_teams_migration_makes_each_user_the_owner_and_keeps_their_history()
     }
     old.close().await;
 
-    let pool = xops::server::connect(&url).await.expect("migrates");
+    let pool = xops::server::connect(&url, xops::config::DEFAULT_POSTGRES_POOL_SIZE).await.expect("migrates");
     let owner: (i64, i64, String) = sqlx::query_as("SELECT organization_id, user_id, role FROM memberships").fetch_one(&pool).await.unwrap();
     assert_eq!(owner, (7, 3, "owner".to_string()));
     let kept: (Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(

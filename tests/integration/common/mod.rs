@@ -60,7 +60,8 @@ impl TestApp {
             session_max_age: Duration::from_secs(12 * 3600),
             second_factor_fresh: Duration::from_secs(5 * 60),
             api_requests_per_minute: 600,
-            session_cache: xops::config::SessionCache::None,
+            session_cache: xops::config::SessionCache::Notify,
+            database_pool_size: xops::config::DEFAULT_POSTGRES_POOL_SIZE,
             // Tests' webhook receivers listen on loopback.
             webhooks: xops::notify::webhook::WebhookPolicy { allow_loopback_http: true, ..Default::default() },
             health: xops::config::HealthSettings {
@@ -86,7 +87,7 @@ impl TestApp {
         };
         configure(&mut config);
         // The app's own pool: what the test reads and writes is what the app sees.
-        let pool = xops::server::connect(&config.database_url).await.expect("test pool");
+        let pool = xops::server::connect(&config.database_url, config.database_pool_size).await.expect("test pool");
         let (router, state) = xops::startup::build_app_and_state(pool.clone(), config.clone()).await.expect("app builds");
         let serving = config.clone();
         let server = tokio::spawn(async move {
