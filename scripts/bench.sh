@@ -4,7 +4,8 @@
 # with 100 to keep isolation honest), loaded with wrk from a second process. Every figure is
 # printed beside the ceiling measured in the same run (/healthz: same server, no database).
 # It runs three times, same pages: on SQLite, then on a throwaway PostgreSQL cluster (one
-# replica) reading every session from the table, then with the NOTIFY-emptied session cache.
+# replica, then two) with the default NOTIFY-emptied session cache, then reading every session
+# from the table; each run ends with a profile of where a page's time goes.
 # Then one round of scheduled checks of 1,000 accounts against moto while pages are loaded,
 # then the onboarding of a 1,000-account AWS Organization in moto, and last the audit page of an
 # organization with 1,000,000 audit rows.
@@ -27,16 +28,22 @@ sign_in() { # prints the session cookie of a fresh sign-in
     | awk -F'[ ;]' 'tolower($1)=="set-cookie:" && $2 ~ /^xops_session=/ {print $2}'
 }
 
-bench_on() { # engine: sqlite, postgres or postgres-notify; leaves $work/results, $peak_rss, $url and $server
+bench_on() { # engine: sqlite, postgres or postgres-no-cache; leaves $work/results, $peak_rss, $url and $server
 engine=$1
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-export XOPS_SESSION_CACHE=none
-[ "$engine" = postgres-notify ] && XOPS_SESSION_CACHE=notify
+# postgres: the default settings (sessions cached, emptied by NOTIFY); postgres-no-cache: every
+# request reads its session from the table.
+export XOPS_SESSION_CACHE=notify
+# PostgreSQL shares this machine: its pool sized as the README advises, twice its cores.
+export XOPS_DATABASE_POOL_SIZE=$((2 * $(nproc)))
+[ "$engine" = postgres-no-cache ] && XOPS_SESSION_CACHE=none
 if [ "$engine" != sqlite ]; then
   chmod 711 "$work"; mkdir "$work/pg"
-  { read -r pg_url; read -r pg_pid; } < <(scripts/postgres.sh "$work/pg")
+  # pg_stat_statements for the profile (`profile_page`): a page's statements and their time.
+  { read -r pg_url; read -r pg_pid; } < <(scripts/postgres.sh "$work/pg" -c shared_preload_libraries=pg_stat_statements)
+  psql -q "$pg_url" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
   export DATABASE_URL="$pg_url"
 else
   pg_pid=""
@@ -337,7 +344,83 @@ kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
 rm -rf "$work"
 }
 
-# Every target on PostgreSQL (without and with the session cache) against the same target on
+# Where one page's time goes, on the engine running: the server's and PostgreSQL's CPU per
+# request (from /proc, both cores being busy), and on PostgreSQL the statements per request and
+# their execution time inside the database (pg_stat_statements).
+profile_page() { # name path cookie
+  local ticks_per_s; ticks_per_s=$(getconf CLK_TCK)
+  # User and system time of each process and of its children that have exited (a backend
+  # that ends is counted in PostgreSQL's postmaster).
+  cpu_of() { for p in "$@"; do awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null; done | awk '{t += $1} END {print t + 0}'; }
+  descendants() { local child; for child in $(pgrep -P "$1" || true); do echo "$child"; descendants "$child"; done; }
+  local backends=""; [ -n "$pg_pid" ] && backends=$(descendants "$pg_pid")
+  [ -n "$pg_pid" ] && psql -q "$pg_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  local server0 pg0 out
+  server0=$(cpu_of "$server"); pg0=$(cpu_of $pg_pid $backends)
+  out=$(wrk -t 2 -c 32 -d "${seconds}s" -H "Cookie: $3" "$url$2")
+  local server1 pg1 requests
+  [ -n "$pg_pid" ] && backends=$(descendants "$pg_pid")
+  server1=$(cpu_of "$server"); pg1=$(cpu_of $pg_pid $backends)
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  local statements="" in_db=""
+  if [ -n "$pg_pid" ]; then
+    read -r statements in_db < <(psql -qtA -F ' ' "$pg_url" -c "SELECT COALESCE(SUM(calls), 0), COALESCE(SUM(total_exec_time), 0) FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'")
+  fi
+  python3 - "$1" "$requests" "$((server1 - server0))" "$((pg1 - pg0))" "$ticks_per_s" "$statements" "$in_db" <<'PY'
+import sys
+name, requests, server, pg, hz, statements, in_db = sys.argv[1:]
+n = int(requests)
+line = f"  {name}: {n} requests; CPU per request: server {int(server) / int(hz) / n * 1000:.3f} ms"
+if statements:
+    line += f", PostgreSQL {int(pg) / int(hz) / n * 1000:.3f} ms; {int(statements) / n:.2f} statements per request, {float(in_db) / n:.3f} ms of them executing"
+print(line)
+PY
+}
+
+profile() {
+  echo; echo "Profile, 32 connections ($engine):"
+  profile_page "Integrations (1 account)" /integrations "$c1"
+  profile_page "Integrations (100 accounts)" /integrations "$c100"
+  profile_page "Home (100 accounts)" / "$c100"
+  if [ "$engine" = postgres ]; then two_replicas; fi
+}
+
+# A second replica on the same PostgreSQL, same settings and public URL, as behind a load
+# balancer: wrk's two threads take one replica each (16 connections apiece), and the sum is
+# printed beside one replica alone with 32 connections (this run's figures).
+two_replicas() {
+  local port_b; port_b=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  XOPS_ADDR="127.0.0.1:$port_b" "$bin" > "$work/replica-b.log" 2>&1 &
+  local replica_b=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port_b/healthz" >/dev/null && break; sleep 0.1; done
+  cat > "$work/replicas.lua" <<'LUA'
+local ports = { os.getenv("PORT_A"), os.getenv("PORT_B") }
+local started = 0
+function setup(thread)
+  started = started + 1
+  thread.addr = wrk.lookup("127.0.0.1", ports[(started - 1) % 2 + 1])[1]
+end
+if os.getenv("BODY") ~= "" then
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  wrk.body = os.getenv("BODY")
+end
+LUA
+  echo; echo "Two replicas on one PostgreSQL, 32 connections split between them (req/s):"
+  local t name path cookie body out rps alone
+  for t in "Integrations (1 account)|/integrations|$c1|" "Integrations (100 accounts)|/integrations|$c100|" \
+    "Home (100 accounts)|/|$c100|" "write fn: rename_account|/api/rename_account|$c100|account_id=$account&name=Renamed"; do
+    IFS='|' read -r name path cookie body <<<"$t"
+    out=$(PORT_A="$port" PORT_B="$port_b" BODY="$body" wrk -t 2 -c 32 -d "${seconds}s" -s "$work/replicas.lua" \
+      -H "Origin: $url" -H "Accept-Encoding: gzip" -H "Cookie: $cookie" "$url$path")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    alone=$(awk -F'|' -v n="$name" '$1 == "32" && $2 == n {print $3}' "$results")
+    printf '  %-32s two replicas %8.0f   one replica %8.0f\n' "$name" "$rps" "$alone"
+  done
+  kill "$replica_b" 2>/dev/null || true; wait "$replica_b" 2>/dev/null || true
+}
+
+# Every target on PostgreSQL (with and without the session cache) against the same target on
 # SQLite, from the three runs' results kept in $kept: the budget of PostgreSQL at least 70% of
 # SQLite's req/s for every page and the rename, at 32 connections.
 compare_engines() {
@@ -348,7 +431,7 @@ def load(engine):
     return {(c, n): float(r) for c, n, r, *_ in (l.rstrip("\n").split("|") for l in open(path))} if os.path.exists(path) else {}
 sqlite = load("sqlite")
 print()
-for engine in ("postgres", "postgres-notify"):
+for engine in ("postgres", "postgres-no-cache"):
     other = load(engine)
     if not other:
         continue
@@ -369,8 +452,8 @@ PY
 kept=$(mktemp -d)
 keep() { cp "$results" "$kept/$engine"; }
 if [ "${3:-}" = engines ]; then
-  for engine in sqlite postgres postgres-notify; do
-    echo; echo "=== $engine ==="; bench_on "$engine"; report; keep; stop
+  for engine in sqlite postgres postgres-no-cache; do
+    echo; echo "=== $engine ==="; bench_on "$engine"; report; keep; profile; stop
   done
   compare_engines; rm -rf "$kept"; exit 0
 fi
@@ -379,12 +462,13 @@ if [ "${3:-}" = audit ]; then audit_round; exit 0; fi
 if [ "${3:-}" = pages ]; then
   echo; echo "=== sqlite ==="; bench_on sqlite; report; first_page_load; stop; exit 0
 fi
-for engine in sqlite postgres postgres-notify; do
+for engine in sqlite postgres postgres-no-cache; do
   echo
   echo "=== $engine ==="
   bench_on "$engine"
   report
   keep
+  profile
   if [ "$engine" = sqlite ]; then first_page_load; fi
   stop
 done
