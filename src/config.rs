@@ -15,6 +15,9 @@ pub struct Config {
     /// The portal's origin as browsers see it (scheme://host[:port], no trailing slash):
     /// the only origin allowed to POST, and https here turns on Secure cookies.
     pub public_url: String,
+    /// The portal's OpenID issuer (federated credentials): `XOPS_ISSUER_URL`, else the public
+    /// URL. Its discovery document and JWKS must be reachable there from the internet.
+    pub issuer_url: String,
     /// Where the built site (pkg/, assets) lives.
     pub site_root: String,
     pub session_idle: Duration,
@@ -191,6 +194,7 @@ impl Config {
         Ok(Config {
             database_url,
             addr,
+            issuer_url: issuer_url(var("XOPS_ISSUER_URL").as_deref(), &public_url)?,
             public_url: normalise_origin(&public_url)?,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(default_site_root),
             session_idle: minutes("XOPS_SESSION_IDLE_MINUTES", 30)?,
@@ -306,9 +310,34 @@ fn normalise_origin(url: &str) -> Result<String, String> {
     Ok(trimmed.to_lowercase())
 }
 
+/// The issuer URL: `XOPS_ISSUER_URL` as given (it may have a path: a static export is served
+/// from a folder), else the public URL; no trailing slash, since the issuer is compared as a
+/// string. HTTPS, unless it is the public URL itself (a portal tried out on a laptop).
+fn issuer_url(given: Option<&str>, public_url: &str) -> Result<String, String> {
+    let Some(given) = given else {
+        return normalise_origin(public_url);
+    };
+    let trimmed = given.trim().trim_end_matches('/');
+    match url::Url::parse(trimmed) {
+        Ok(parsed) if parsed.scheme() == "https" && parsed.host().is_some() && parsed.query().is_none() => Ok(trimmed.into()),
+        _ => Err(format!(
+            "XOPS_ISSUER_URL `{given}` must be an https:// URL without a query, like https://issuer.example.com/xops"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_issuer_is_the_public_url_unless_an_https_url_is_given() {
+        assert_eq!(issuer_url(None, "https://Portal.example.com/").unwrap(), "https://portal.example.com");
+        assert_eq!(issuer_url(Some("https://static.example.com/xops/"), "http://x").unwrap(), "https://static.example.com/xops");
+        for bad in ["http://static.example.com", "https://", "https://x.example.com/?a=1", "static.example.com"] {
+            assert!(issuer_url(Some(bad), "http://x").is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn the_connection_cap_stays_below_the_descriptor_limit() {

@@ -31,6 +31,8 @@ pub mod crypto;
 #[cfg(feature = "ssr")]
 pub mod endpoints;
 #[cfg(feature = "ssr")]
+pub mod issuer;
+#[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod net;

@@ -37,6 +37,7 @@ async fn main() -> ExitCode {
         Some("seed") => Some(seed(&config, &args[1..]).await),
         Some("seed-audit") => Some(seed_audit(&config, &args[1..]).await),
         Some("check-round") => Some(check_round(config.clone()).await),
+        Some("issuer") => Some(issuer(&config, &args[1..]).await),
         Some("ready") => Some(xops::startup::probe_readiness(&config).await),
         _ => None,
     };
@@ -170,5 +171,28 @@ async fn check_round(config: Config) -> Result<(), String> {
         round.changed,
         peak_kb / 1024
     );
+    Ok(())
+}
+
+/// `xops issuer export DIR`: the issuer's discovery document and JWKS, as files under DIR at the
+/// paths they are served from, for a portal that is not reachable from the internet (serve DIR
+/// at `XOPS_ISSUER_URL`; run it again at least daily, so that a new key is out before it signs).
+async fn issuer(config: &Config, args: &[String]) -> Result<(), String> {
+    let [command, dir] = args else {
+        return Err("usage: xops issuer export DIR".into());
+    };
+    if command != "export" {
+        return Err("usage: xops issuer export DIR".into());
+    }
+    let pool = xops::server::connect(&config.database_url, config.database_pool_size).await.map_err(|e| e.to_string())?;
+    // The first key may be made here: sealed under the database's own master key, or none.
+    let (sealer, new_key) = xops::crypto::Sealer::read(config.master_key.as_deref(), &config.master_key_file)?;
+    xops::server::master_key::verify(&pool, &sealer, new_key).await?;
+    let written =
+        xops::issuer::documents::export(&pool, &sealer, &config.issuer_url, std::path::Path::new(dir), xops::server::now()).await?;
+    for file in written {
+        println!("{}", file.display());
+    }
+    println!("Serve them at {} (the issuer URL).", config.issuer_url);
     Ok(())
 }

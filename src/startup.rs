@@ -110,6 +110,7 @@ pub async fn build_app_and_state(
 
     tokio::spawn(crate::health::schedule::run_forever(state.clone()));
     tokio::spawn(crate::notify::deliver::deliver_forever(state.clone()));
+    tokio::spawn(crate::issuer::signing::keep_rolling(state.pool.clone(), state.sealer.clone()));
 
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("xops_session")
@@ -130,6 +131,8 @@ pub async fn build_app_and_state(
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route(crate::issuer::documents::DISCOVERY_PATH, get(crate::issuer::documents::discovery_handler))
+        .route(crate::issuer::documents::JWKS_PATH, get(crate::issuer::documents::jwks_handler))
         .route("/aws/templates/{file}", get(crate::integrations::aws::link::template_download))
         .route("/certificates/{file}", get(crate::integrations::microsoft::certificates::certificate_download))
         .route("/audit/export.csv", get(crate::audit_log::export::download))

@@ -64,7 +64,7 @@ pub async fn page_guard(State(state): State<AppState>, session: Session, mut req
 /// themselves) and the public files of the site root are not pages; every other path is, dot or
 /// no dot (`/integrations/microsoft/m365.x` is a page that must not render for anyone).
 fn is_page(path: &str, site_root: &str) -> bool {
-    const NOT_PAGES: [&str; 5] = ["/api/", "/pkg/", "/aws/templates/", "/certificates/", "/audit/export.csv"];
+    const NOT_PAGES: [&str; 6] = ["/api/", "/pkg/", "/aws/templates/", "/certificates/", "/audit/export.csv", "/.well-known/"];
     if path == "/healthz" || path == "/readyz" || NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) {
         return false;
     }
@@ -90,5 +90,6 @@ mod tests {
         assert!(!is_page("/pkg/xops.js", &site));
         assert!(!is_page("/aws/templates/management.yaml", &site));
         assert!(!is_page("/healthz", &site));
+        assert!(!is_page("/.well-known/openid-configuration", &site), "the issuer's documents are public");
     }
 }

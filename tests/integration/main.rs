@@ -23,6 +23,7 @@ mod guide;
 mod health;
 mod image;
 mod islands;
+mod issuer;
 mod known_browsers;
 mod mail;
 mod microsoft;

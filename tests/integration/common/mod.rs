@@ -55,6 +55,7 @@ impl TestApp {
             database_url: database_url.clone(),
             addr,
             public_url: url.clone(),
+            issuer_url: url.clone(),
             site_root: dir.path().display().to_string(),
             session_idle: Duration::from_secs(30 * 60),
             session_max_age: Duration::from_secs(12 * 3600),
