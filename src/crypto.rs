@@ -212,19 +212,45 @@ pub fn generate_certificate(common_name: &str) -> Result<GeneratedCertificate, A
     })
 }
 
-/// RSASSA-PSS with SHA-256 (JWT "PS256") over `message` with a PKCS#8 RSA key.
-pub fn sign_ps256(private_key_pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, AppError> {
-    use aws_lc_rs::signature::{RsaKeyPair, RSA_PSS_SHA256};
+/// The RSA signature algorithms of the JWTs the portal signs.
+#[derive(Debug, Clone, Copy)]
+pub enum JwtAlgorithm {
+    /// RSASSA-PSS with SHA-256: certificate-signed client assertions.
+    Ps256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256: the issuer's tokens (the one Entra accepts from them).
+    Rs256,
+}
+
+/// An RSA signature over `message` with a PKCS#8 RSA key.
+pub fn sign_rsa(algorithm: JwtAlgorithm, private_key_pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, AppError> {
+    use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256, RSA_PSS_SHA256};
     let key = RsaKeyPair::from_pkcs8(private_key_pkcs8).map_err(|e| {
         tracing::error!(error = %e, "a stored private key does not parse");
         AppError::Internal
     })?;
+    let padding: &'static dyn aws_lc_rs::signature::RsaEncoding = match algorithm {
+        JwtAlgorithm::Ps256 => &RSA_PSS_SHA256,
+        JwtAlgorithm::Rs256 => &RSA_PKCS1_SHA256,
+    };
     let mut signature = vec![0u8; key.public_modulus_len()];
-    key.sign(&RSA_PSS_SHA256, &aws_lc_rs::rand::SystemRandom::new(), message, &mut signature).map_err(|_| {
+    key.sign(padding, &aws_lc_rs::rand::SystemRandom::new(), message, &mut signature).map_err(|_| {
         tracing::error!("signing failed");
         AppError::Internal
     })?;
     Ok(signature)
+}
+
+/// A compact JWS of `claims` under `header` (which names the algorithm), signed with a PKCS#8
+/// RSA key.
+pub fn sign_jwt(
+    algorithm: JwtAlgorithm,
+    header: &serde_json::Value,
+    claims: &serde_json::Value,
+    private_key_pkcs8: &[u8],
+) -> Result<String, AppError> {
+    let input = format!("{}.{}", base64url(header.to_string().as_bytes()), base64url(claims.to_string().as_bytes()));
+    let signature = sign_rsa(algorithm, private_key_pkcs8, input.as_bytes())?;
+    Ok(format!("{input}.{}", base64url(&signature)))
 }
 
 pub fn base64url(bytes: &[u8]) -> String {
@@ -307,7 +333,7 @@ mod tests {
         // The certificate carries the key pair's public key: what it signs verifies against it.
         let der = rustls_pki_types::CertificateDer::from(cert.cert_der.as_slice());
         let parsed = webpki::EndEntityCert::try_from(&der).unwrap_or_else(|e| panic!("{e}"));
-        let signature = sign_ps256(&cert.private_key_pkcs8, b"message").unwrap_or_else(|e| panic!("{e}"));
+        let signature = sign_rsa(JwtAlgorithm::Ps256, &cert.private_key_pkcs8, b"message").unwrap_or_else(|e| panic!("{e}"));
         let alg = webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY;
         assert!(parsed.verify_signature(alg, b"message", &signature).is_ok());
         assert!(parsed.verify_signature(alg, b"other", &signature).is_err());

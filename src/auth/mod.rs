@@ -209,7 +209,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     if let Some(user) = session::current(&session, &state).await? {
         let handle = session::handle(&session).await?;
         let signed_in_at = session.get::<i64>(session::SIGNED_IN_AT).await.map_err(session::internal)?.unwrap_or(0);
-        let expires_at = signed_in_at.saturating_add(i64::try_from(state.config.session_max_age.as_secs()).unwrap_or(i64::MAX / 2));
+        let expires_at = session::absolute_expiry(&state, signed_in_at);
         let actor = user.actor().await;
         let mut tx = state.pool.begin().await?;
         session_store::end_session(&mut tx, &handle, user.user_id, expires_at).await?;

@@ -214,6 +214,12 @@ pub async fn switch_organization(session: &Session, organization_id: i64) -> Res
     Ok(())
 }
 
+/// When a session signed in at `signed_in_at` runs out whatever its activity (what an ended
+/// session's record is kept until).
+pub fn absolute_expiry(state: &AppState, signed_in_at: i64) -> i64 {
+    signed_in_at.saturating_add(i64::try_from(state.config.session_max_age.as_secs()).unwrap_or(i64::MAX / 2))
+}
+
 /// Whether a session signed in at `signed_in_at` and last active at `last_seen` has run out.
 pub fn is_expired(signed_in_at: i64, last_seen: i64, now: i64, max_age: i64, idle: i64) -> bool {
     now - signed_in_at > max_age || now - last_seen > idle

@@ -55,7 +55,7 @@ pub async fn end_session(handle: String) -> Result<(), AppError> {
     if super::session::handle(&session).await? == handle {
         return Err(AppError::Refused("That is this browser: use Sign out in the profile menu.".into()));
     }
-    let expires_at = found.signed_in_at + i64::try_from(state.config.session_max_age.as_secs()).unwrap_or(i64::MAX / 2);
+    let expires_at = super::session::absolute_expiry(&state, found.signed_in_at);
     let mut tx = crate::server::begin_write(&state.pool).await?;
     super::session_store::end_session(&mut tx, &handle, user.user_id, expires_at).await?;
     let detail = format!("{} from {}", describe(&found.user_agent), found.addr);

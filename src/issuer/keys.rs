@@ -4,7 +4,7 @@
 //! Which key signs and which are published is worked out from each key's two times and `now`.
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
-use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::KeyPair as _;
 use serde_json::json;
 
 use crate::crypto::base64url;
@@ -63,7 +63,7 @@ fn thumbprint(n: &str, e: &str) -> String {
 
 /// The key that signs at `now`: the one whose `signs_from` is latest and not after `now`.
 pub fn signing(keys: &[IssuerKey], now: i64) -> Option<&IssuerKey> {
-    keys.iter().filter(|k| k.signs_from <= now).max_by_key(|k| (k.signs_from, k.kid.clone()))
+    keys.iter().filter(|k| k.signs_from <= now).max_by(|a, b| (a.signs_from, &a.kid).cmp(&(b.signs_from, &b.kid)))
 }
 
 /// When `key` stopped signing: when the next key (by `signs_from`) began, if it has.
@@ -138,17 +138,7 @@ pub fn claims(issuer: &str, subject: &str, now: i64, jti: &str) -> serde_json::V
 /// A compact JWS (RS256) of `claims`, signed with `key`'s private key, its `kid` in the header.
 pub fn sign(key: &IssuerKey, private_key_pkcs8: &[u8], claims: &serde_json::Value) -> Result<String, AppError> {
     let header = json!({ "alg": "RS256", "typ": "JWT", "kid": key.kid });
-    let input = format!("{}.{}", base64url(header.to_string().as_bytes()), base64url(claims.to_string().as_bytes()));
-    let pair = RsaKeyPair::from_pkcs8(private_key_pkcs8).map_err(|_| {
-        tracing::error!(kid = %key.kid, "an issuer key does not parse");
-        AppError::Internal
-    })?;
-    let mut signature = vec![0u8; pair.public_modulus_len()];
-    pair.sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), input.as_bytes(), &mut signature).map_err(|_| {
-        tracing::error!(kid = %key.kid, "signing with an issuer key failed");
-        AppError::Internal
-    })?;
-    Ok(format!("{input}.{}", base64url(&signature)))
+    crate::crypto::sign_jwt(crate::crypto::JwtAlgorithm::Rs256, &header, claims, private_key_pkcs8)
 }
 
 #[cfg(test)]

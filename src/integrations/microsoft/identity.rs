@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::crypto::{base64url, sign_ps256};
+use crate::crypto::{sign_jwt, JwtAlgorithm};
 use crate::domain::{Check, MsService};
 use crate::error::AppError;
 
@@ -94,10 +94,7 @@ impl Microsoft {
             "iat": now,
             "exp": now + 600,
         });
-        let signing_input =
-            format!("{}.{}", base64url(header.to_string().as_bytes()), base64url(claims.to_string().as_bytes()));
-        let signature = sign_ps256(credential.private_key_pkcs8, signing_input.as_bytes())?;
-        Ok(format!("{signing_input}.{}", base64url(&signature)))
+        sign_jwt(JwtAlgorithm::Ps256, &header, &claims, credential.private_key_pkcs8)
     }
 
     /// An access token for `service`, or the reason (cause and fix) there is none; `now` (unix
@@ -362,7 +359,7 @@ mod tests {
 
     #[test]
     fn roles_are_read_from_the_token_payload() {
-        let payload = base64url(br#"{"roles":["Exchange.ManageAsApp","Other"]}"#);
+        let payload = crate::crypto::base64url(br#"{"roles":["Exchange.ManageAsApp","Other"]}"#);
         assert_eq!(token_roles(&format!("h.{payload}.s")), ["Exchange.ManageAsApp", "Other"]);
         assert!(token_roles("garbage").is_empty());
     }
