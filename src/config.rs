@@ -232,6 +232,7 @@ impl Config {
                 arm_url: var("XOPS_AZURE_ARM_URL").unwrap_or(defaults.arm_url),
                 graph_url: var("XOPS_MS_GRAPH_URL").unwrap_or(defaults.graph_url),
                 timeout: seconds("XOPS_MS_TIMEOUT_SECONDS", 10)?,
+                federated_patience: seconds("XOPS_MS_FEDERATED_PATIENCE_SECONDS", 120)?,
             },
             webhooks: WebhookPolicy {
                 allow_loopback_http: flag("XOPS_WEBHOOK_ALLOW_LOOPBACK_HTTP")?,

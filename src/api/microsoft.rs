@@ -88,6 +88,8 @@ pub async fn link(State(state): State<AppState>, ConnectInfo(peer): Peer, header
         tenant_id: text("tenant_id"),
         organization_id: body.get("organization_id").and_then(Value::as_str),
         certificate_id: Some(&certificate_id),
+        signs_in: None,
+        subject_id: None,
     };
     match link::link(&state, caller.organization_id, &caller.actor(), service, &registration).await {
         Ok((id, _)) => match crate::accounts::find(&state.pool, caller.organization_id, id).await {

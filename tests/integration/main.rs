@@ -18,6 +18,7 @@ mod bad_input;
 mod cli;
 mod connections;
 mod dialogs;
+mod federated;
 mod floods;
 mod guide;
 mod health;

@@ -41,14 +41,18 @@ const PENDING_SECS: i64 = 24 * 3600;
 #[cfg(feature = "ssr")]
 const RENEWAL_SECS: i64 = 30 * 24 * 3600;
 
-/// Deletes, every ten minutes, the certificates nobody connected within a day (a renewal's
-/// within 30 days).
+/// Deletes, every ten minutes, the certificates and federated subjects nobody connected within
+/// a day (a renewal's or a switch's within 30 days).
 #[cfg(feature = "ssr")]
 pub async fn sweep_unconnected(pool: crate::server::Pool) {
     let sweep = pool.clone();
     crate::server::jobs::every(pool, "sweep_unconnected_certificates", std::time::Duration::from_secs(600), move |now| {
         let pool = sweep.clone();
-        async move { super::store::delete_unconnected(&pool, now - PENDING_SECS, now - RENEWAL_SECS).await }
+        async move {
+            use super::federated::{PENDING_SECS as SUBJECT_PENDING_SECS, SWITCH_SECS};
+            super::store::delete_unconnected(&pool, now - PENDING_SECS, now - RENEWAL_SECS).await?;
+            super::federated_store::delete_unconnected(&pool, now - SUBJECT_PENDING_SECS, now - SWITCH_SECS).await
+        }
     })
     .await
 }
@@ -79,7 +83,14 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let info = create_for_link(&state, user.organization_id, &user.actor().await, service).await?;
-    let mut back = format!("{}?certificate={}&download=1", service.page(), info.id);
+    leptos_axum::redirect(&link_form_again(service, &format!("certificate={}&download=1", info.id), typed), false);
+    Ok(info)
+}
+
+/// The service's link form with `shown` in its query and what was typed in its fields.
+#[cfg(feature = "ssr")]
+pub(super) fn link_form_again(service: MsService, shown: &str, typed: &[(&str, String)]) -> String {
+    let mut back = format!("{}?{shown}", service.page());
     for (field, value) in typed {
         // What was typed, bounded (the fields themselves are checked at Connect).
         let value: String = value.chars().take(200).collect();
@@ -87,8 +98,7 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
             back.push_str(&format!("&{field}={}", crate::domain::percent_encode(&value)));
         }
     }
-    leptos_axum::redirect(&back, false);
-    Ok(info)
+    back
 }
 
 /// A certificate for a new link (Generate Public Key & Download, and the API), unless the
@@ -160,6 +170,7 @@ pub async fn load_certificate_info(certificate_id: i64) -> Result<CertificateInf
 /// A certificate's sealed key and what the assertion needs, loaded within the organization.
 #[cfg(feature = "ssr")]
 pub struct StoredKey {
+    pub id: i64,
     pub service: String,
     pub thumbprint: String,
     pub x5t_s256: String,
@@ -174,12 +185,12 @@ impl StoredKey {
         certificate_id: i64,
         account_id: Option<i64>,
     ) -> Result<StoredKey, AppError> {
-        let super::store::SealedKey { service, thumbprint, x5t_s256, sealed } =
+        let super::store::SealedKey { id, service, thumbprint, x5t_s256, sealed } =
             super::store::sealed_key(&state.pool, org, certificate_id, account_id).await?.ok_or_else(|| {
                 AppError::invalid("certificate", "That certificate no longer exists: generate a new one.")
             })?;
         let private_key_pkcs8 = state.sealer.open(&sealed, &key_context(org, &thumbprint))?;
-        Ok(StoredKey { service, thumbprint, x5t_s256, private_key_pkcs8 })
+        Ok(StoredKey { id, service, thumbprint, x5t_s256, private_key_pkcs8 })
     }
 }
 
@@ -208,24 +219,6 @@ pub async fn check_and_bind_sealed_keys(pool: &crate::server::Pool, sealer: &cra
             sealer.open(&sealed, b"").map_err(|_| format!("certificate {id}'s private key does not open with the master key"))?;
         let sealed = sealer.seal(&key, &key_context(org, &thumbprint)).map_err(|e| e.to_string())?;
         super::store::rebind_key(pool, id, &sealed).await.map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// Gives the new account `account_id` its certificate, which must be this organization's and
-/// not yet used by another account.
-#[cfg(feature = "ssr")]
-pub async fn attach(
-    tx: &mut sqlx::Transaction<'_, crate::server::Db>,
-    org: i64,
-    certificate_id: i64,
-    account_id: i64,
-) -> Result<(), AppError> {
-    if !super::store::attach(tx, org, certificate_id, account_id).await? {
-        return Err(AppError::invalid(
-            "certificate",
-            "This certificate is already used by another account: generate a new one.",
-        ));
     }
     Ok(())
 }

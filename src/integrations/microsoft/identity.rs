@@ -1,6 +1,6 @@
 //! The Microsoft identity platform and Azure Resource Manager, as Xops uses them: the OAuth2
-//! client-credentials flow with a certificate-signed client assertion (no secret ever), the
-//! access token's `roles` claim, and (in `arm`) the tenant's subscriptions and management
+//! client-credentials flow with a client assertion (no secret ever), signed with the link's
+//! certificate or by the portal's issuer for a federated credential, the access token's `roles` claim, and (in `arm`) the tenant's subscriptions and management
 //! groups from Azure Resource Manager.
 pub mod arm;
 
@@ -19,6 +19,9 @@ pub struct MicrosoftSettings {
     pub arm_url: String,
     pub graph_url: String,
     pub timeout: Duration,
+    /// How long Connect keeps trying a federated credential Entra does not match yet: one
+    /// added a moment ago can take minutes to take effect.
+    pub federated_patience: Duration,
 }
 
 impl Default for MicrosoftSettings {
@@ -28,6 +31,7 @@ impl Default for MicrosoftSettings {
             arm_url: "https://management.azure.com".into(),
             graph_url: "https://graph.microsoft.com".into(),
             timeout: Duration::from_secs(10),
+            federated_patience: Duration::from_secs(120),
         }
     }
 }
@@ -36,11 +40,27 @@ impl Default for MicrosoftSettings {
 pub struct AppCredential<'a> {
     pub app_id: &'a str,
     pub tenant_id: &'a str,
-    pub private_key_pkcs8: &'a [u8],
-    /// base64url SHA-256 of the certificate's DER: the assertion's `x5t#S256` header.
-    pub x5t_s256: &'a str,
-    /// For messages: the certificate's thumbprint as the Azure portal shows it.
-    pub thumbprint: &'a str,
+    pub proof: Proof<'a>,
+}
+
+/// How Xops proves it may sign in as the app.
+pub enum Proof<'a> {
+    /// A certificate made here and uploaded to the app.
+    Certificate {
+        private_key_pkcs8: &'a [u8],
+        /// base64url SHA-256 of the certificate's DER: the assertion's `x5t#S256` header.
+        x5t_s256: &'a str,
+        /// For messages: the certificate's thumbprint as the Azure portal shows it.
+        thumbprint: &'a str,
+    },
+    /// A token of the portal's issuer for the link's subject, which a federated credential on
+    /// the app trusts.
+    Federated {
+        assertion: &'a str,
+        /// For messages: the values the federated credential must hold.
+        issuer: &'a str,
+        subject: &'a str,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
@@ -78,23 +98,27 @@ impl Microsoft {
         Microsoft { http, settings }
     }
 
+    pub fn federated_patience(&self) -> Duration {
+        self.settings.federated_patience
+    }
+
     pub fn token_endpoint(&self, tenant_id: &str) -> String {
         format!("{}/{tenant_id}/oauth2/v2.0/token", self.settings.authority_host.trim_end_matches('/'))
     }
 
     /// The signed JWT that proves we hold the certificate's private key.
-    pub fn client_assertion(&self, credential: &AppCredential<'_>, now: i64) -> Result<String, AppError> {
-        let header = json!({ "alg": "PS256", "typ": "JWT", "x5t#S256": credential.x5t_s256 });
+    pub fn client_assertion(&self, app_id: &str, tenant_id: &str, private_key_pkcs8: &[u8], x5t_s256: &str, now: i64) -> Result<String, AppError> {
+        let header = json!({ "alg": "PS256", "typ": "JWT", "x5t#S256": x5t_s256 });
         let claims = json!({
-            "aud": self.token_endpoint(credential.tenant_id),
-            "iss": credential.app_id,
-            "sub": credential.app_id,
+            "aud": self.token_endpoint(tenant_id),
+            "iss": app_id,
+            "sub": app_id,
             "jti": crate::crypto::hex(&random_bytes()),
             "nbf": now,
             "iat": now,
             "exp": now + 600,
         });
-        sign_jwt(JwtAlgorithm::Ps256, &header, &claims, credential.private_key_pkcs8)
+        sign_jwt(JwtAlgorithm::Ps256, &header, &claims, private_key_pkcs8)
     }
 
     /// An access token for `service`, or the reason (cause and fix) there is none; `now` (unix
@@ -106,7 +130,23 @@ impl Microsoft {
         check: Check,
         now: i64,
     ) -> Result<String, AppError> {
-        let assertion = self.client_assertion(credential, now)?;
+        self.request_token(credential, service, now).await?.map_err(|err| explain_token_error(&err, credential, service, check))
+    }
+
+    /// An access token for `service`, or Entra's refusal as it answered it; Err if there was no
+    /// answer to read.
+    pub async fn request_token(
+        &self,
+        credential: &AppCredential<'_>,
+        service: MsService,
+        now: i64,
+    ) -> Result<Result<String, TokenError>, AppError> {
+        let assertion = match credential.proof {
+            Proof::Certificate { private_key_pkcs8, x5t_s256, .. } => {
+                self.client_assertion(credential.app_id, credential.tenant_id, private_key_pkcs8, x5t_s256, now)?
+            }
+            Proof::Federated { assertion, .. } => assertion.to_string(),
+        };
         let form = [
             ("client_id", credential.app_id),
             ("scope", service.scope()),
@@ -122,14 +162,13 @@ impl Microsoft {
             struct Token {
                 access_token: String,
             }
-            return serde_json::from_str::<Token>(&body).map(|t| t.access_token).map_err(|_| {
+            return serde_json::from_str::<Token>(&body).map(|t| Ok(t.access_token)).map_err(|_| {
                 AppError::Upstream(
                     "Microsoft Entra ID answered with something that is not a token. Try again later.".into(),
                 )
             });
         }
-        let err: TokenError = serde_json::from_str(&body).unwrap_or_default();
-        Err(explain_token_error(&err, credential, service, check))
+        Ok(Err(serde_json::from_str(&body).unwrap_or_default()))
     }
 
     /// One read of Entra ID's access review definitions through Microsoft Graph: the token's role
@@ -224,7 +263,16 @@ pub fn token_roles(access_token: &str) -> Vec<String> {
 /// The user-facing error for a refused token request: cause and fix, by AADSTS code.
 pub fn explain_token_error(err: &TokenError, c: &AppCredential<'_>, service: MsService, check: Check) -> AppError {
     let code = err.error_codes.first().copied().unwrap_or(0);
-    let (app, tenant, thumbprint) = (c.app_id, c.tenant_id, c.thumbprint);
+    let (app, tenant) = (c.app_id, c.tenant_id);
+    let thumbprint = match c.proof {
+        Proof::Certificate { thumbprint, .. } => thumbprint,
+        Proof::Federated { issuer, subject, .. } => {
+            if let Some(refusal) = explain_federated_refusal(code, app, issuer, subject, check) {
+                return refusal;
+            }
+            ""
+        }
+    };
     match code {
         // It signed in before: the certificate was taken off the app (or replaced there).
         700027 if check == Check::Recheck => AppError::Verification(format!(
@@ -282,6 +330,63 @@ pub fn explain_token_error(err: &TokenError, c: &AppCredential<'_>, service: MsS
     }
 }
 
+/// Entra's codes for a federated credential that does not match (one added a moment ago may not
+/// have taken effect yet: Connect tries again for a while on these).
+pub const FEDERATED_NOT_MATCHED: [i64; 4] = [70021, 700211, 700212, 700213];
+
+/// What to do when Entra refuses the issuer's token, by AADSTS code; None for the codes both
+/// ways share (unknown app or tenant, a missing API).
+fn explain_federated_refusal(code: i64, app: &str, issuer: &str, subject: &str, check: Check) -> Option<AppError> {
+    let values = format!(
+        "open app {app} → Certificates & secrets → Federated credentials → Add credential → Other issuer, and enter Issuer \
+         {issuer}, Subject identifier {subject} (Explicit subject identifier) and Audience {}",
+        crate::issuer::keys::AUDIENCE
+    );
+    let again = match check {
+        Check::Link | Check::Member => "then Connect again",
+        Check::Renewal => "then Verify and switch again; the account keeps signing in as before until then",
+        Check::Recheck => "then Re-test",
+    };
+    let error = match code {
+        70021 | 700213 if check == Check::Recheck => AppError::Verification(format!(
+            "No federated credential on app {app} matches subject {subject} any more (AADSTS{code}; it worked before): it was \
+             removed or changed. To add it back, {values}, {again}."
+        )),
+        70021 | 700213 => AppError::Verification(format!(
+            "No federated credential on app {app} matches subject {subject} (AADSTS{code}), even after waiting for a new one to \
+             take effect: {values}, {again}."
+        )),
+        700211 => AppError::Verification(format!(
+            "App {app} has no federated credential for issuer {issuer} (AADSTS700211): the Issuer was entered differently. It \
+             must match exactly, with no trailing slash. Edit the credential or {values}, {again}."
+        )),
+        700212 => AppError::Verification(format!(
+            "The federated credential on app {app} expects another audience (AADSTS700212). Edit it: Audience must be {}, the \
+             default. Then {}.",
+            crate::issuer::keys::AUDIENCE,
+            again.trim_start_matches("then ")
+        )),
+        50166 | 90061 | 501661 => AppError::Verification(format!(
+            "Microsoft Entra ID could not fetch Xops's signing keys from {issuer}/.well-known/openid-configuration \
+             (AADSTS{code}). That address must be reachable from the internet over HTTPS: see \"The OpenID issuer\" in \
+             Xops's README for XOPS_ISSUER_URL, or ask your Xops administrator. Then {}.",
+            again.trim_start_matches("then ")
+        )),
+        7000272 => AppError::Verification(format!(
+            "Microsoft Entra ID fetched Xops's signing keys from {issuer} but not the one that signed the token (AADSTS7000272): \
+             a static copy of the issuer's documents is out of date. Run `xops issuer export` again and publish it, then {}.",
+            again.trim_start_matches("then ")
+        )),
+        700024 => AppError::Verification(
+            "Microsoft Entra ID says the token is not within its valid time range (AADSTS700024): check the clock of the \
+             machine Xops runs on, then try again."
+                .into(),
+        ),
+        _ => return None,
+    };
+    Some(error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,9 +413,7 @@ mod tests {
         AppCredential {
             app_id: "11111111-1111-1111-1111-111111111111",
             tenant_id: "22222222-2222-2222-2222-222222222222",
-            private_key_pkcs8: key,
-            x5t_s256: "x5t-value",
-            thumbprint: "ABCDEF",
+            proof: Proof::Certificate { private_key_pkcs8: key, x5t_s256: "x5t-value", thumbprint: "ABCDEF" },
         }
     }
 
@@ -319,7 +422,13 @@ mod tests {
         let cert = crate::crypto::generate_certificate("t").unwrap_or_else(|e| panic!("{e}"));
         let ms =
             Microsoft::new(MicrosoftSettings { authority_host: "https://login.example/".into(), ..Default::default() });
-        let jwt = ms.client_assertion(&credential(&cert.private_key_pkcs8), 1_000).unwrap_or_else(|e| panic!("{e}"));
+        let assert = |c: AppCredential<'_>| match c.proof {
+            Proof::Certificate { private_key_pkcs8, x5t_s256, .. } => {
+                ms.client_assertion(c.app_id, c.tenant_id, private_key_pkcs8, x5t_s256, 1_000)
+            }
+            Proof::Federated { .. } => Err(AppError::Internal),
+        };
+        let jwt = assert(credential(&cert.private_key_pkcs8)).unwrap_or_else(|e| panic!("{e}"));
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         use base64::Engine;
@@ -337,7 +446,7 @@ mod tests {
         assert_eq!(claims["nbf"], 1_000);
         assert_eq!(claims["exp"], 1_600, "at most 10 minutes");
         assert_eq!(claims["jti"].as_str().map(str::len), Some(32));
-        let again = ms.client_assertion(&credential(&cert.private_key_pkcs8), 1_000).unwrap_or_default();
+        let again = assert(credential(&cert.private_key_pkcs8)).unwrap_or_default();
         assert_ne!(decode(again.split('.').nth(1).unwrap_or_default())["jti"], claims["jti"], "unique jti");
     }
 
@@ -355,6 +464,29 @@ mod tests {
         assert!(explain(700030).to_string().contains("subject"));
         assert!(explain(500011).to_string().contains("Exchange Online"));
         assert!(explain(123).to_string().contains("AADSTS123"));
+    }
+
+    #[test]
+    fn each_federated_refusal_names_the_value_to_fix() {
+        let c = AppCredential {
+            app_id: "app-1",
+            tenant_id: "tenant-1",
+            proof: Proof::Federated { assertion: "a.b.c", issuer: "https://xops.example", subject: "xops:link:abc" },
+        };
+        let explain = |code: i64, check: Check| {
+            explain_token_error(&TokenError { error_codes: vec![code], ..Default::default() }, &c, MsService::Azure, check).to_string()
+        };
+        let missing = explain(70021, Check::Link);
+        for value in ["app-1", "https://xops.example", "xops:link:abc", "api://AzureADTokenExchange", "Other issuer"] {
+            assert!(missing.contains(value), "{missing} names {value}");
+        }
+        assert!(explain(700213, Check::Recheck).contains("any more"));
+        assert!(explain(700211, Check::Link).contains("no federated credential for issuer https://xops.example"));
+        assert!(explain(700212, Check::Link).contains("Audience must be api://AzureADTokenExchange"));
+        assert!(explain(50166, Check::Link).contains("could not fetch"));
+        assert!(explain(7000272, Check::Link).contains("xops issuer export"));
+        assert!(explain(700016, Check::Link).contains("was not found in tenant"), "shared codes keep their words");
+        assert!(!explain(70021, Check::Link).contains("certificate"));
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub async fn switch_certificate(account_id: i64) -> Result<(), AppError> {
     let (new_id, thumbprint, _) = certificate(&state.pool, org, account_id, true)
         .await?
         .ok_or_else(|| AppError::invalid("certificate", "Click Renew certificate first: there is no new certificate to switch to."))?;
-    let key = super::certificates::StoredKey::load(&state, org, new_id, None).await?;
+    let key = super::sign_in::SignIn::Certificate(super::certificates::StoredKey::load(&state, org, new_id, None).await?);
     let access = crate::accounts::store::access(&state.pool, org, account_id).await?;
     let started = std::time::Instant::now();
     let verified =

@@ -89,6 +89,7 @@ pub async fn of_account(pool: &Pool, org: i64, account_id: i64, renewal: bool) -
 
 /// A certificate's sealed key with what signing in needs.
 pub struct SealedKey {
+    pub id: i64,
     pub service: String,
     pub thumbprint: String,
     pub x5t_s256: String,
@@ -97,8 +98,8 @@ pub struct SealedKey {
 
 /// The organization's certificate `certificate_id`, or else the newest of account `account_id`.
 pub async fn sealed_key(pool: &Pool, org: i64, certificate_id: i64, account_id: Option<i64>) -> Result<Option<SealedKey>, AppError> {
-    let row: Option<(String, String, String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
-        "SELECT service, thumbprint, x5t_s256, sealed_key, key_nonce, key_id FROM certificates \
+    let row: Option<(i64, String, String, String, Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
+        "SELECT id, service, thumbprint, x5t_s256, sealed_key, key_nonce, key_id FROM certificates \
          WHERE organization_id = $1 AND (id = $2 OR account_id = $3) ORDER BY id DESC LIMIT 1",
     )
     .bind(org)
@@ -106,7 +107,8 @@ pub async fn sealed_key(pool: &Pool, org: i64, certificate_id: i64, account_id: 
     .bind(account_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(service, thumbprint, x5t_s256, ciphertext, nonce, key_id)| SealedKey {
+    Ok(row.map(|(id, service, thumbprint, x5t_s256, ciphertext, nonce, key_id)| SealedKey {
+        id,
         service,
         thumbprint,
         x5t_s256,

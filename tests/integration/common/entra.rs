@@ -1,7 +1,11 @@
 //! A verifying double of the Microsoft identity platform and Azure Resource Manager: it holds
 //! the certificates "uploaded" per app, checks the client assertion's signature against them
 //! and its aud/iss/exp, answers AADSTS errors in Entra's JSON shape, issues tokens whose
-//! `roles` the test chooses, and pages subscriptions with nextLink.
+//! `roles` the test chooses, and pages subscriptions with nextLink. Federated credentials are
+//! verified in `federated`.
+mod federated;
+
+pub use federated::FederatedCredential;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -33,6 +37,8 @@ pub struct Directory {
     pub placement: HashMap<String, String>,
     /// Tenants whose Graph refuses access reviews (403), e.g. without an Entra ID Governance licence.
     pub access_reviews_refused: HashSet<String>,
+    /// app id → its federated identity credentials
+    pub federated: HashMap<String, Vec<FederatedCredential>>,
     issued: HashSet<String>,
 }
 
@@ -54,7 +60,7 @@ impl Drop for EntraDouble {
 }
 
 #[derive(Clone)]
-struct Shared {
+pub(crate) struct Shared {
     url: String,
     directory: Arc<Mutex<Directory>>,
 }
@@ -93,6 +99,7 @@ impl EntraDouble {
             arm_url: self.url.clone(),
             graph_url: self.url.clone(),
             timeout: std::time::Duration::from_secs(5),
+            federated_patience: std::time::Duration::from_secs(10),
         }
     }
 
@@ -106,6 +113,22 @@ impl EntraDouble {
     pub fn upload_certificate(&self, app: &str, pem: &str) {
         let der = pem_to_der(pem);
         self.directory.lock().expect("lock").certificates.entry(app.into()).or_default().push(der);
+    }
+
+    /// What the user does in the Azure portal: Certificates & secrets → Federated credentials →
+    /// Add credential → Other issuer, honoured `delay` seconds later (as Entra takes a while).
+    pub fn add_federated_credential(&self, app: &str, issuer: &str, subject: &str, audience: &str, delay: i64) {
+        let credential = FederatedCredential {
+            issuer: issuer.into(),
+            subject: subject.into(),
+            audience: audience.into(),
+            effective_from: xops::server::now() + delay,
+        };
+        self.directory.lock().expect("lock").federated.entry(app.into()).or_default().push(credential);
+    }
+
+    pub fn remove_federated_credentials(&self, app: &str) {
+        self.directory.lock().expect("lock").federated.remove(app);
     }
 
     pub fn remove_certificates(&self, app: &str) {
@@ -161,7 +184,7 @@ pub fn pem_to_der(pem: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(body).expect("PEM body is base64")
 }
 
-fn aadsts(code: i64, error: &str, description: &str) -> Response {
+pub(crate) fn aadsts(code: i64, error: &str, description: &str) -> Response {
     let body = json!({
         "error": error,
         "error_description": format!("AADSTS{code}: {description}\r\nTrace ID: double"),
@@ -171,7 +194,7 @@ fn aadsts(code: i64, error: &str, description: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-fn decode_part(part: &str) -> Value {
+pub(crate) fn decode_part(part: &str) -> Value {
     URL_SAFE_NO_PAD.decode(part).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null)
 }
 
@@ -182,16 +205,8 @@ async fn token(
 ) -> Response {
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let app = field("client_id");
-    let mut d = s.directory.lock().expect("lock");
-    let Some(apps) = d.apps.get(&tenant) else {
-        return aadsts(90002, "invalid_request", &format!("Tenant '{tenant}' not found."));
-    };
-    if !apps.contains(&app) {
-        return aadsts(
-            700016,
-            "unauthorized_client",
-            &format!("Application with identifier '{app}' was not found in the directory '{tenant}'."),
-        );
+    if let Some(refusal) = unknown_app(&s.directory.lock().expect("lock"), &tenant, &app) {
+        return refusal;
     }
     if field("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
         || field("grant_type") != "client_credentials"
@@ -203,44 +218,74 @@ async fn token(
     if parts.len() != 3 {
         return aadsts(50027, "invalid_request", "JWT token is invalid or malformed.");
     }
+    // An assertion the app signed itself names the app as its issuer; any other issuer must be
+    // trusted by one of the app's federated credentials.
+    let refusal = if decode_part(parts[1])["iss"] == app.as_str() {
+        certificate_refusal(&s, &tenant, &app, &parts)
+    } else {
+        federated::verify(&s, &app, &parts).await.err()
+    };
+    if let Some(refusal) = refusal {
+        return refusal;
+    }
+    let mut d = s.directory.lock().expect("lock");
+    let roles = d.roles.get(&app).cloned().unwrap_or_default();
+    let payload = json!({ "roles": roles, "tid": tenant, "appid": app, "aud": field("scope") });
+    let access_token = format!("e30.{}.double", URL_SAFE_NO_PAD.encode(payload.to_string()));
+    d.issued.insert(access_token.clone());
+    Json(json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": access_token })).into_response()
+}
+
+fn unknown_app(d: &Directory, tenant: &str, app: &str) -> Option<Response> {
+    let Some(apps) = d.apps.get(tenant) else {
+        return Some(aadsts(90002, "invalid_request", &format!("Tenant '{tenant}' not found.")));
+    };
+    (!apps.contains(app)).then(|| {
+        aadsts(
+            700016,
+            "unauthorized_client",
+            &format!("Application with identifier '{app}' was not found in the directory '{tenant}'."),
+        )
+    })
+}
+
+/// A certificate-signed assertion checked against the certificates uploaded to the app.
+fn certificate_refusal(s: &Shared, tenant: &str, app: &str, parts: &[&str]) -> Option<Response> {
+    let d = s.directory.lock().expect("lock");
     let (header, claims) = (decode_part(parts[0]), decode_part(parts[1]));
     let now = xops::server::now();
     let expected_aud = format!("{}/{tenant}/oauth2/v2.0/token", s.url);
     let claims_ok = header["alg"] == "PS256"
         && claims["aud"] == expected_aud.as_str()
-        && claims["iss"] == app.as_str()
-        && claims["sub"] == app.as_str()
+        && claims["iss"] == app
+        && claims["sub"] == app
         && claims["jti"].as_str().is_some_and(|j| !j.is_empty())
         && claims["exp"].as_i64().is_some_and(|exp| exp > now && exp - claims["nbf"].as_i64().unwrap_or(0) <= 600);
     if !claims_ok {
-        return aadsts(
+        return Some(aadsts(
             700024,
             "invalid_client",
             "Client assertion is not within its valid time range or has the wrong audience.",
-        );
+        ));
     }
     let x5t = header["x5t#S256"].as_str().unwrap_or_default().to_string();
-    let uploaded = d.certificates.get(&app).cloned().unwrap_or_default();
+    let uploaded = d.certificates.get(app).cloned().unwrap_or_default();
     let Some(cert) = uploaded.iter().find(|der| URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(der)) == x5t) else {
-        return aadsts(
+        return Some(aadsts(
             700027,
             "invalid_client",
             "The certificate with identifier used to sign the client assertion is not registered on application.",
-        );
+        ));
     };
     let der = rustls_pki_types::CertificateDer::from(cert.as_slice());
     let uploaded_cert = webpki::EndEntityCert::try_from(&der).expect("uploaded certificates parse");
     let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap_or_default();
     let signed = format!("{}.{}", parts[0], parts[1]);
     let alg = webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY;
-    if uploaded_cert.verify_signature(alg, signed.as_bytes(), &signature).is_err() {
-        return aadsts(700027, "invalid_client", "Client assertion failed signature validation.");
-    }
-    let roles = d.roles.get(&app).cloned().unwrap_or_default();
-    let payload = json!({ "roles": roles, "tid": tenant, "appid": app, "aud": field("scope") });
-    let access_token = format!("e30.{}.double", URL_SAFE_NO_PAD.encode(payload.to_string()));
-    d.issued.insert(access_token.clone());
-    Json(json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": access_token })).into_response()
+    uploaded_cert
+        .verify_signature(alg, signed.as_bytes(), &signature)
+        .is_err()
+        .then(|| aadsts(700027, "invalid_client", "Client assertion failed signature validation."))
 }
 
 /// The token of an `Authorization: Bearer` header, or "".

@@ -1,0 +1,114 @@
+//! Federated credentials: a Microsoft link with no certificate. The customer adds a federated
+//! identity credential to their app registration with three values shown here (the portal's
+//! issuer, a subject of this link's own, the audience Entra requires); the portal then signs
+//! in with a short-lived token of its issuer (`crate::issuer`). Subjects are random, one per
+//! link, and a new one replaces the old only once it is verified (`renewal`).
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::domain::MsService;
+use crate::error::AppError;
+
+/// The values to enter in the app registration's federated credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FederatedValues {
+    pub id: i64,
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+}
+
+#[cfg(feature = "ssr")]
+impl FederatedValues {
+    pub fn new(state: &crate::server::AppState, id: i64, subject: String) -> FederatedValues {
+        FederatedValues {
+            id,
+            issuer: state.config.issuer_url.clone(),
+            subject,
+            audience: crate::issuer::keys::AUDIENCE.to_string(),
+        }
+    }
+}
+
+/// Subjects shown but not connected, per organization, at most.
+#[cfg(feature = "ssr")]
+const MAX_PENDING: i64 = 20;
+/// How long an unconnected subject is kept.
+#[cfg(feature = "ssr")]
+pub const PENDING_SECS: i64 = 24 * 3600;
+/// How long a switch's new subject waits for Verify and switch.
+#[cfg(feature = "ssr")]
+pub const SWITCH_SECS: i64 = 30 * 24 * 3600;
+
+/// Show Federated Credential Values: a new subject for a link of `service`. Like Generate
+/// Public Key & Download, the link form's fields come along, so that the page comes back with
+/// what was typed and the values shown.
+#[server(endpoint = "show_federated_values")]
+pub async fn show_federated_values(
+    service: String,
+    name: Option<String>,
+    app_id: Option<String>,
+    tenant_id: Option<String>,
+    organization_id: Option<String>,
+) -> Result<FederatedValues, AppError> {
+    let typed = [("name", name), ("app_id", app_id), ("tenant_id", tenant_id), ("organization_id", organization_id)]
+        .map(|(field, value)| (field, value.unwrap_or_default()));
+    let result = show(service, &typed).await;
+    let kept: Vec<(&str, &str)> = typed.iter().map(|(field, value)| (*field, value.as_str())).collect();
+    crate::server::keep_typed::<ShowFederatedValues>(&result.as_ref().map(|_| ()).map_err(Clone::clone), &kept);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn show(service: String, typed: &[(&str, String)]) -> Result<FederatedValues, AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let service =
+        MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
+    let org = user.organization_id;
+    let pending = super::federated_store::count_unconnected(&state.pool, org, crate::server::now() - PENDING_SECS).await?;
+    if pending >= MAX_PENDING {
+        return Err(AppError::TooManyAttempts(format!(
+            "Your organization has {pending} sets of federated credential values that are not connected to an account yet. \
+             Connect with one of them, or wait: unconnected values are discarded a day after they were shown."
+        )));
+    }
+    let values = create(&state, org, &user.actor().await, service, None).await?;
+    let shown = format!("signs_in=federated&subject={}", values.id);
+    leptos_axum::redirect(&super::certificates::link_form_again(service, &shown, typed), false);
+    Ok(values)
+}
+
+/// A new random subject for `service`, saved with its audit row: pending, or as the pending
+/// switch of account `renewal_of`.
+#[cfg(feature = "ssr")]
+pub async fn create(
+    state: &crate::server::AppState,
+    org: i64,
+    actor: &crate::audit::Actor,
+    service: MsService,
+    renewal_of: Option<i64>,
+) -> Result<FederatedValues, AppError> {
+    let mut random = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
+    let subject = format!("xops:link:{}", crate::crypto::hex(&random));
+    let now = crate::server::now();
+    let mut tx = crate::server::begin_write_in(&state.pool, org).await?;
+    let id = super::federated_store::insert(&mut tx, org, service.as_str(), &subject, renewal_of, now).await?;
+    let detail = match renewal_of {
+        None => format!("{} federated credential subject {subject}", service.label()),
+        Some(account) => format!("{} federated credential subject {subject} made for account {account} to switch to", service.label()),
+    };
+    crate::audit::write(&mut *tx, actor, "federated_subject", &detail).await?;
+    tx.commit().await?;
+    Ok(FederatedValues::new(state, id, subject))
+}
+
+#[server(endpoint = "federated_values")]
+pub async fn load_federated_values(subject_id: i64) -> Result<FederatedValues, AppError> {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    let found = super::federated_store::find(&state.pool, user.organization_id, subject_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Those values no longer exist: click Show Federated Credential Values again.".into()))?;
+    Ok(FederatedValues::new(&state, found.id, found.subject))
+}

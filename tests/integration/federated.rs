@@ -1,0 +1,200 @@
+//! Microsoft links through a federated credential (no certificate): the values shown, Connect
+//! against the verifying double (which fetches the portal's discovery document and JWKS over
+//! HTTP), each mismatch named with its fix, the wait for a credential that is not in effect yet,
+//! switching both ways with the sealed key deleted, and checks that survive a key rollover.
+use crate::common::entra::{connect, generate, EntraDouble, APP, TENANT};
+use crate::common::{expect_status, location, TestApp};
+use reqwest::StatusCode;
+use xops::integrations::microsoft::federated::FederatedValues;
+
+const AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// Show Federated Credential Values, as a user clicks it.
+pub async fn show_values(app: &TestApp, client: &reqwest::Client, service: &str) -> FederatedValues {
+    let body = expect_status(app.call(client, "show_federated_values", &[("service", service)]).await, StatusCode::OK).await;
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Connect with the federated credential `values` (`extra`: the service's own fields).
+pub async fn connect_federated(
+    app: &TestApp,
+    client: &reqwest::Client,
+    service: &str,
+    name: &str,
+    values: &FederatedValues,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let subject = values.id.to_string();
+    let mut form = vec![
+        ("service", service),
+        ("name", name),
+        ("app_id", APP),
+        ("tenant_id", TENANT),
+        ("signs_in", "federated"),
+        ("subject_id", subject.as_str()),
+    ];
+    form.extend_from_slice(extra);
+    app.call(client, "link_microsoft_account", &form).await
+}
+
+async fn status(app: &TestApp, id: i64) -> (String, String) {
+    sqlx::query_as("SELECT status, status_message FROM cloud_accounts WHERE id = $1").bind(id).fetch_one(&app.pool).await.unwrap()
+}
+
+async fn retest(app: &TestApp, id: i64) -> (String, String) {
+    app.call(&app.client, "retest_account", &[("account_id", &id.to_string())]).await;
+    status(app, id).await
+}
+
+async fn azure_app(entra: &EntraDouble, patience_secs: u64) -> TestApp {
+    entra.register_app(TENANT, APP, &[]);
+    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000001", "Production", "Enabled")]);
+    let app = TestApp::spawn_with(|c| {
+        c.microsoft = entra.settings();
+        c.microsoft.federated_patience = std::time::Duration::from_secs(patience_secs);
+    })
+    .await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    app
+}
+
+#[tokio::test]
+async fn azure_links_through_a_federated_credential_with_no_certificate() {
+    let entra = EntraDouble::start().await;
+    let app = azure_app(&entra, 1).await;
+    let values = show_values(&app, &app.client, "azure").await;
+    assert_eq!(values.issuer, app.config.issuer_url);
+    assert_eq!(values.audience, AUDIENCE);
+    assert!(values.subject.starts_with("xops:link:") && values.subject.len() == "xops:link:".len() + 32, "{}", values.subject);
+    assert_ne!(show_values(&app, &app.client, "azure").await.subject, values.subject, "each link its own subject");
+
+    // Before the credential is added, Entra matches nothing: the refusal gives all three values.
+    let early = expect_status(connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await, StatusCode::BAD_REQUEST).await;
+    for value in ["AADSTS70021", APP, values.issuer.as_str(), values.subject.as_str(), AUDIENCE] {
+        assert!(early.contains(value), "{early} names {value}");
+    }
+
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0);
+    let linked = connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await;
+    let id = app.count("SELECT id FROM cloud_accounts WHERE provider = 'azure'").await;
+    assert_eq!(location(&linked), format!("/accounts/{id}/subscriptions?notice=linked-azure"));
+    let (state, message) = status(&app, id).await;
+    assert_eq!(state, "connected");
+    assert_eq!(message, "Signed in with the federated credential; 1 subscription(s) visible.");
+    assert_eq!(app.count("SELECT COUNT(*) FROM certificates").await, 0, "no certificate, no private key of the link's");
+    assert_eq!(app.count(&format!("SELECT account_id FROM federated_subjects WHERE id = {}", values.id)).await, id);
+
+    // Re-test signs in the same way; once the credential is removed it fails and says so.
+    assert_eq!(retest(&app, id).await.0, "connected");
+    entra.remove_federated_credentials(APP);
+    let (state, message) = retest(&app, id).await;
+    assert_eq!(state, "failed");
+    assert!(message.contains("AADSTS70021") && message.contains("any more") && message.contains(&values.subject), "{message}");
+}
+
+#[tokio::test]
+async fn each_mismatch_is_named_with_the_value_to_enter() {
+    let entra = EntraDouble::start().await;
+    let app = azure_app(&entra, 1).await;
+    let values = show_values(&app, &app.client, "azure").await;
+    let try_connect = || async {
+        expect_status(connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await, StatusCode::BAD_REQUEST).await
+    };
+
+    // A trailing slash on the issuer: no credential for this issuer.
+    entra.add_federated_credential(APP, &format!("{}/", values.issuer), &values.subject, AUDIENCE, 0);
+    let body = try_connect().await;
+    assert!(body.contains("AADSTS700211") && body.contains("no trailing slash"), "{body}");
+
+    // The right issuer, another subject.
+    entra.remove_federated_credentials(APP);
+    entra.add_federated_credential(APP, &values.issuer, "xops:link:somebody-else", AUDIENCE, 0);
+    let body = try_connect().await;
+    assert!(body.contains("AADSTS700213") && body.contains(&values.subject), "{body}");
+
+    // The audience changed from the default.
+    entra.remove_federated_credentials(APP);
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, "api://AzureADTokenExchangeX", 0);
+    let body = try_connect().await;
+    assert!(body.contains("AADSTS700212") && body.contains(AUDIENCE), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0, "nothing saved on a refusal");
+}
+
+#[tokio::test]
+async fn an_issuer_entra_cannot_reach_is_named() {
+    let entra = EntraDouble::start().await;
+    entra.register_app(TENANT, APP, &[]);
+    // An issuer URL where nothing answers: Entra cannot fetch the keys.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unreachable = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let app = TestApp::spawn_with(|c| {
+        c.microsoft = entra.settings();
+        c.issuer_url = unreachable.clone();
+    })
+    .await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let values = show_values(&app, &app.client, "azure").await;
+    assert_eq!(values.issuer, unreachable);
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0);
+    let body = expect_status(connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("AADSTS50166") && body.contains("could not fetch") && body.contains("XOPS_ISSUER_URL"), "{body}");
+}
+
+#[tokio::test]
+async fn connect_waits_for_a_credential_added_moments_ago() {
+    let entra = EntraDouble::start().await;
+    let app = azure_app(&entra, 20).await;
+    let values = show_values(&app, &app.client, "azure").await;
+    // Entra honours the new credential only three seconds from now; Connect keeps trying.
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 3);
+    let linked = connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await;
+    assert!(location(&linked).ends_with("?notice=linked-azure"), "{}", expect_status(linked, StatusCode::OK).await);
+}
+
+#[tokio::test]
+async fn another_organizations_values_cannot_be_used() {
+    let entra = EntraDouble::start().await;
+    let app = azure_app(&entra, 1).await;
+    let values = show_values(&app, &app.client, "azure").await;
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0);
+    let mallory = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    app.sign_up(&mallory, "Mallory", "mallory@example.com").await;
+    let body = expect_status(connect_federated(&app, &mallory, "azure", "Stolen", &values, &[]).await, StatusCode::BAD_REQUEST).await;
+    assert!(body.contains("no longer exist"), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0);
+    // A certificate-made form's values are refused too: the subject is for Azure links.
+    let m365 = show_values(&app, &app.client, "m365").await;
+    let body = expect_status(
+        connect_federated(&app, &app.client, "azure", "Contoso", &m365, &[]).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(body.contains("another service"), "{body}");
+}
+
+#[tokio::test]
+async fn entra_and_m365_link_the_same_way() {
+    let entra = EntraDouble::start().await;
+    entra.register_app(TENANT, APP, &["Exchange.ManageAsApp", "AccessReview.Read.All"]);
+    let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let m365 = show_values(&app, &app.client, "m365").await;
+    entra.add_federated_credential(APP, &m365.issuer, &m365.subject, AUDIENCE, 0);
+    let linked = connect_federated(&app, &app.client, "m365", "Contoso 365", &m365, &[("organization_id", "contoso.onmicrosoft.com")]).await;
+    assert_eq!(location(&linked), "/integrations/microsoft?notice=linked-m365");
+    // Another tenant for Entra ID (one link per tenant and service).
+    let entra_values = show_values(&app, &app.client, "entra").await;
+    entra.add_federated_credential(APP, &entra_values.issuer, &entra_values.subject, AUDIENCE, 0);
+    let linked = connect_federated(&app, &app.client, "entra", "Contoso directory", &entra_values, &[]).await;
+    assert_eq!(location(&linked), "/integrations/microsoft?notice=linked-entra");
+    let messages: Vec<String> =
+        sqlx::query_scalar("SELECT status_message FROM cloud_accounts ORDER BY id").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(
+        messages,
+        [
+            "Signed in with the federated credential; Exchange.ManageAsApp granted.",
+            "Signed in with the federated credential; AccessReview.Read.All granted; access reviews read through Microsoft Graph."
+        ]
+    );
+}
