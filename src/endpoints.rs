@@ -29,7 +29,9 @@ use crate::integrations::aws::organization::actions::{
     SetOrganizationAutoLink, SetOrganizationExclusion,
 };
 use crate::integrations::microsoft::certificates::{GenerateCertificate, LoadCertificateInfo};
+use crate::integrations::microsoft::federated::{LoadFederatedValues, ShowFederatedValues};
 use crate::integrations::microsoft::link::LinkMicrosoftAccount;
+use crate::integrations::microsoft::switch::{StartFederatedSwitch, SwitchToFederated};
 use crate::integrations::microsoft::renewal::{CertificateRenewal, RenewCertificate, SwitchCertificate};
 use crate::integrations::microsoft::subscriptions::{
     AzureManagementGroups, AzureSubscriptions, RefreshAzureSubscriptions, UpdateAzureSubscriptions,
@@ -148,10 +150,14 @@ pub fn all() -> Vec<Endpoint> {
         listed::<SetOrganizationAutoLink>(admin, Organization).doing("change which accounts are linked"),
         listed::<GenerateCertificate>(admin, Organization).doing("link accounts"),
         listed::<LoadCertificateInfo>(read, Nothing),
+        listed::<ShowFederatedValues>(admin, Organization).doing("link accounts"),
+        listed::<LoadFederatedValues>(read, Nothing),
         listed::<LinkMicrosoftAccount>(admin, Organization).doing("link accounts"),
         listed::<CertificateRenewal>(read, Nothing),
         listed::<RenewCertificate>(admin, Organization).doing("renew certificates"),
         listed::<SwitchCertificate>(admin, Organization).doing("renew certificates"),
+        listed::<StartFederatedSwitch>(admin, Organization).doing("renew certificates"),
+        listed::<SwitchToFederated>(admin, Organization).doing("renew certificates"),
         listed::<AzureSubscriptions>(read, Nothing),
         listed::<AzureManagementGroups>(read, Nothing),
         listed::<UpdateAzureSubscriptions>(admin, Organization).doing("choose subscriptions"),

@@ -125,6 +125,10 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "certificate-made" => {
             "New certificate generated and downloading. Upload it to the same app registration, then Verify and switch."
         }
+        "subject-made" => "New federated credential values made. Add them to the app registration, then Verify and switch.",
+        "federated-switched" => {
+            "Xops now signs in through the federated credential; any certificate and its private key were deleted. You can delete the old certificate or credential from the app registration."
+        }
         "certificate-switched" => {
             "The new certificate is in use and the old key was deleted. You can now delete the old certificate from the app registration."
         }

@@ -120,7 +120,13 @@ pub fn AccountList(
                             } else {
                                 format!(" Certificate expires {date}. ")
                             };
-                            view! { <span class=class>{text} <a href=format!("/accounts/{id}/certificate")>"Renew certificate"</a></span> }
+                            view! { <span class=class>{text} <a href=format!("/accounts/{id}/certificate")>"Renew certificate"</a></span> }.into_any()
+                        }).or_else(|| {
+                            // A Microsoft account with no certificate signs in with a federated credential.
+                            crate::domain::MsService::of(a.provider).map(|_| view! {
+                                <span class="hint">" Signs in with a federated credential: nothing expires. "
+                                    <a href=format!("/accounts/{id}/certificate")>"Manage sign-in"</a></span>
+                            }.into_any())
                         });
                         view! {
                             <tr data-account=a.name.clone()>

@@ -198,3 +198,83 @@ async fn entra_and_m365_link_the_same_way() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_certificate_link_switches_to_a_federated_credential_and_back_verified_first() {
+    let entra = EntraDouble::start().await;
+    let app = azure_app(&entra, 1).await;
+    let (cert, pem) = generate(&app, &app.client, "azure").await;
+    entra.upload_certificate(APP, &pem);
+    let linked = connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await;
+    assert!(location(&linked).ends_with("notice=linked-azure"));
+    let id = app.count("SELECT id FROM cloud_accounts").await;
+    let account = id.to_string();
+    let form = [("account_id", account.as_str())];
+
+    // New values aside; the certificate keeps working while Entra does not know them.
+    let started = app.call(&app.client, "start_federated_switch", &form).await;
+    assert_eq!(location(&started), format!("/accounts/{id}/certificate?notice=subject-made"));
+    let pending: String = sqlx::query_scalar("SELECT subject FROM federated_subjects WHERE renewal_of = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    let refused = expect_status(app.call(&app.client, "switch_to_federated", &form).await, StatusCode::BAD_REQUEST).await;
+    assert!(refused.contains("AADSTS70021") && refused.contains(&pending) && refused.contains("keeps signing in as before"), "{refused}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM certificates WHERE account_id IS NOT NULL").await, 1, "nothing changed");
+    assert_eq!(retest(&app, id).await.1, "Signed in with the certificate; 1 subscription(s) visible.");
+
+    // Added in the app: the switch is verified, and the sealed key is gone.
+    entra.add_federated_credential(APP, &app.config.issuer_url, &pending, AUDIENCE, 0);
+    let switched = app.call(&app.client, "switch_to_federated", &form).await;
+    assert_eq!(location(&switched), format!("/accounts/{id}/certificate?notice=federated-switched"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM certificates").await, 0, "the certificate and its sealed key are deleted");
+    entra.remove_certificates(APP);
+    assert_eq!(retest(&app, id).await.1, "Signed in with the federated credential; 1 subscription(s) visible.");
+    let page = app.get(&app.client, &format!("/accounts/{id}/certificate")).await.text().await.unwrap();
+    assert!(page.contains(&pending) && page.contains("Rotate subject") && page.contains("Switch to a certificate"), "the page shows the values");
+    let audited: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'switch_certificate'").fetch_one(&app.pool).await.unwrap();
+    assert!(audited.contains(&pending), "{audited}");
+
+    // Rotating the subject is the same two steps; the old subject is deleted once the new works.
+    app.call(&app.client, "start_federated_switch", &form).await;
+    let rotated: String = sqlx::query_scalar("SELECT subject FROM federated_subjects WHERE renewal_of = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    assert_ne!(rotated, pending);
+    entra.add_federated_credential(APP, &app.config.issuer_url, &rotated, AUDIENCE, 0);
+    assert!(location(&app.call(&app.client, "switch_to_federated", &form).await).ends_with("notice=federated-switched"));
+    let subjects: Vec<String> = sqlx::query_scalar("SELECT subject FROM federated_subjects").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(subjects, [rotated.clone()]);
+
+    // And back to a certificate: Renew certificate, upload, Verify and switch; the subject goes.
+    app.call(&app.client, "renew_certificate", &form).await;
+    let new_cert: i64 = app.count(&format!("SELECT id FROM certificates WHERE renewal_of = {id}")).await;
+    let pem = expect_status(app.get(&app.client, &format!("/certificates/{new_cert}.cer")).await, StatusCode::OK).await;
+    entra.upload_certificate(APP, &pem);
+    assert!(location(&app.call(&app.client, "switch_certificate", &form).await).ends_with("notice=certificate-switched"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM federated_subjects").await, 0);
+    entra.remove_federated_credentials(APP);
+    assert_eq!(retest(&app, id).await.1, "Signed in with the certificate; 1 subscription(s) visible.");
+}
+
+#[tokio::test]
+async fn checks_keep_passing_while_the_issuer_rolls_its_key() {
+    use xops::issuer::{keys::{PUBLISHED_AHEAD, SIGNS_FOR}, signing, store};
+    let entra = EntraDouble::start().await;
+    let app = azure_app(&entra, 1).await;
+    let values = show_values(&app, &app.client, "azure").await;
+    // The first key's turn ends three seconds from now; the next was published ahead of it.
+    let now = xops::server::now();
+    let sealer = &app.state.sealer;
+    signing::rollover(&app.pool, sealer, now - SIGNS_FOR + 3).await.unwrap();
+    signing::rollover(&app.pool, sealer, now - PUBLISHED_AHEAD + 3).await.unwrap();
+    assert_eq!(store::keys(&app.pool).await.unwrap().len(), 2);
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0);
+    assert!(location(&connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await).ends_with("notice=linked-azure"));
+    let id = app.count("SELECT id FROM cloud_accounts").await;
+    let mut signed_by = std::collections::BTreeSet::new();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(6);
+    while std::time::Instant::now() < until {
+        let (state, message) = retest(&app, id).await;
+        assert_eq!(state, "connected", "{message}");
+        let all = store::keys(&app.pool).await.unwrap();
+        signed_by.insert(xops::issuer::keys::signing(&all, xops::server::now()).map(|k| k.kid.clone()));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert_eq!(signed_by.len(), 2, "both keys signed during the checks");
+}

@@ -112,3 +112,35 @@ pub async fn load_federated_values(subject_id: i64) -> Result<FederatedValues, A
         .ok_or_else(|| AppError::NotFound("Those values no longer exist: click Show Federated Credential Values again.".into()))?;
     Ok(FederatedValues::new(&state, found.id, found.subject))
 }
+
+/// The three values, each with a Copy button, as the Azure portal names them.
+#[component]
+pub fn FederatedValuesView(values: FederatedValues) -> impl IntoView {
+    let row = |id: &'static str, label: &'static str, value: String| {
+        view! {
+            <label for=id>{label}</label>
+            <div class="copy-row">
+                <input id=id type="text" readonly value=value.clone() />
+                <crate::islands::CopyButton text=value />
+            </div>
+        }
+    };
+    view! {
+        <div class="federated-values">
+            {row("federated_issuer", "Issuer", values.issuer)}
+            {row("federated_subject", "Subject identifier", values.subject)}
+            {row("federated_audience", "Audience", values.audience)}
+        </div>
+    }
+}
+
+/// The steps in the app registration, in the guide's words.
+#[component]
+pub fn AddCredentialSteps(#[prop(into)] then: String) -> impl IntoView {
+    view! {
+        <li>"In the app registration: " <strong>"Certificates & secrets"</strong> " → " <strong>"Federated credentials"</strong> " → "
+            <strong>"Add credential"</strong> " → Federated credential scenario: " <strong>"Other issuer"</strong> ". Paste " <strong>"Issuer"</strong>
+            ", choose " <em>"Explicit subject identifier"</em> " and paste " <strong>"Subject identifier"</strong> ", give it a " <strong>"Name"</strong>
+            " (e.g. xops), keep " <strong>"Audience"</strong> " as shown here → " <strong>"Add"</strong> ". " {then}</li>
+    }
+}

@@ -19,3 +19,4 @@ pub mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod subscriptions;
+pub mod switch;

@@ -4,6 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::certificates::{load_certificate_info, GenerateCertificate};
+use super::federated::{load_federated_values, AddCredentialSteps, FederatedValuesView, ShowFederatedValues};
 use super::link::LinkMicrosoftAccount;
 use super::subscriptions::{azure_management_groups, azure_subscriptions, RefreshAzureSubscriptions, SubscriptionRow, UpdateAzureSubscriptions};
 use crate::domain::{Card, MsService};
@@ -83,8 +84,10 @@ pub fn LinkMicrosoftPage() -> impl IntoView {
 #[component]
 fn MsLinkForm(service: MsService) -> impl IntoView {
     let generate = ServerAction::<GenerateCertificate>::new();
+    let show_values = ServerAction::<ShowFederatedValues>::new();
     let link = ServerAction::<LinkMicrosoftAccount>::new();
     let generate_error = error_of(generate);
+    let show_values_error = error_of(show_values);
     let link_error = error_of(link);
     let query = use_query_map();
     let certificate_id = move || query.read().get("certificate").and_then(|c| c.parse::<i64>().ok());
@@ -95,12 +98,21 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
         }
     });
     let download_requested = move || query.read().get("download").as_deref() == Some("1");
+    let federated = move || query.read().get("signs_in").as_deref() == Some("federated");
+    let subject_id = move || query.read().get("subject").and_then(|c| c.parse::<i64>().ok());
+    let values = Resource::new(subject_id, |id| async move {
+        match id {
+            Some(id) => load_federated_values(id).await.ok(),
+            None => None,
+        }
+    });
     view! {
         <div class="link-layout">
             <section class="panel">
                 <ActionForm action=link attr:class="form" attr:novalidate=true>
                     <input type="hidden" name="service" value=service.as_str() />
                     <input type="hidden" name="certificate_id" value=move || certificate_id().map(|id| id.to_string()).unwrap_or_default() />
+                    <input type="hidden" name="subject_id" value=move || subject_id().map(|id| id.to_string()).unwrap_or_default() />
                     <label for="name">"Friendly name"</label>
                     <input id="name" name="name" type="text" maxlength="64" required placeholder="e.g. Contoso production" value=typed("name") />
                     <FieldError error=link_error field="name" />
@@ -115,6 +127,26 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                         <input id="organization_id" name="organization_id" type="text" required spellcheck="false" placeholder="contoso.onmicrosoft.com" value=typed("organization_id") />
                         <FieldError error=link_error field="organization_id" />
                     })}
+                    // The choice shows its own step by CSS alone (`:has`), so it works without JavaScript.
+                    <fieldset class="signs-in">
+                        <legend>"How Xops signs in"</legend>
+                        <label><input type="radio" name="signs_in" value="certificate" checked=move || !federated() /> " Certificate"</label>
+                        <label><input type="radio" name="signs_in" value="federated" checked=federated /> " Federated credential (no certificate)"</label>
+                    </fieldset>
+                    <div class="federated-step">
+                        <button type="submit" formaction="/api/show_federated_values" class="btn">"Show Federated Credential Values"</button>
+                        <FormError error=show_values_error />
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                values.await.map(|values| view! {
+                                    <FederatedValuesView values />
+                                    <p class="hint">"Add a federated credential with these values to the app registration before you Connect. \
+                                        Connect keeps trying for up to 2 minutes while a credential added a moment ago takes effect."</p>
+                                })
+                            })}
+                        </Transition>
+                        <FieldError error=link_error field="subject" />
+                    </div>
                     <div class="certificate-step">
                         // The whole form goes to generate_certificate, which brings it back with the
                         // certificate shown and its download started.
@@ -148,11 +180,11 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
 }
 
 fn guidance(service: MsService) -> impl IntoView {
-    let register = view! {
+    let register = move || view! {
         <li>"In the " <strong>"Azure Portal"</strong> " (or Microsoft Entra admin center), open " <strong>"App Registrations"</strong> " → "
             <strong>"New Registration"</strong> ", give it a name, keep " <em>"Accounts in this organizational directory only"</em> ", click " <strong>"Register"</strong> "."</li>
     };
-    let global_reader = view! {
+    let global_reader = move || view! {
         <li>"Entra ID → " <strong>"Roles and administrators"</strong> " → " <strong>"Global Reader"</strong> " → Add assignment: select the app."</li>
     };
     let upload = view! {
@@ -160,10 +192,15 @@ fn guidance(service: MsService) -> impl IntoView {
             <strong>"Generate Public Key & Download"</strong> "."</li>
         <li>"In the app registration: " <strong>"Certificates & secrets"</strong> " → " <strong>"Upload Certificate"</strong> " → choose the downloaded .cer → " <strong>"Add"</strong> ". Then click " <strong>"Connect"</strong> "."</li>
     };
-    let specific = match service {
+    let federated = view! {
+        <li>"Copy the " <strong>"Application (client) ID"</strong> " and " <strong>"Directory (tenant) ID"</strong> " into App ID and Tenant ID here, choose "
+            <strong>"Federated credential (no certificate)"</strong> " and click " <strong>"Show Federated Credential Values"</strong> "."</li>
+        <AddCredentialSteps then="Then click Connect." />
+    };
+    let specific = move || match service {
         MsService::Azure => view! {
             <li>"Entra ID → " <strong>"Properties"</strong> " → set " <strong>"Access management for Azure resources"</strong> " to Yes."</li>
-            {global_reader}
+            {global_reader()}
             <li><strong>"Management Groups"</strong> " → the tenant group or subscription → " <strong>"Access Control (IAM)"</strong> " → Add role assignment → "
                 <strong>"Reader"</strong> " → Select members: the app → Review + Assign."</li>
             <li>"If applicable, the same way: " <strong>"Key Vault Reader"</strong> " (for vaults with access policies also List/Get Keys and List Secrets), "
@@ -173,14 +210,14 @@ fn guidance(service: MsService) -> impl IntoView {
         MsService::M365 => view! {
             <li><strong>"API Permissions"</strong> " → Add a permission → APIs my organization uses → " <strong>"Office 365 Exchange Online"</strong>
                 " → Application permissions → " <strong>"Exchange.ManageAsApp"</strong> " → Add permissions → " <strong>"Grant admin consent"</strong> "."</li>
-            {global_reader}
+            {global_reader()}
             <li>"Entra ID → " <strong>"Domain names"</strong> ": copy the " <code>".onmicrosoft.com"</code> " domain into Organization ID."</li>
         }
         .into_any(),
         MsService::Entra => view! {
             <li><strong>"API Permissions"</strong> " → Add a permission → Microsoft APIs → " <strong>"Microsoft Graph"</strong>
                 " → Application permissions → " <strong>"AccessReview.Read.All"</strong> " → Add permissions → " <strong>"Grant admin consent"</strong> "."</li>
-            {global_reader}
+            {global_reader()}
         }
         .into_any(),
     };
@@ -188,11 +225,14 @@ fn guidance(service: MsService) -> impl IntoView {
         <aside class="panel setup">
             <details class="guidance" open=true>
                 <summary role="button"><span class="info-button" aria-hidden="true">"i"</span><span class="visually-hidden">"Information: "</span>"Setup instructions"</summary>
-                <ol>{register}{specific}{upload}</ol>
+                <ol class="only-certificate">{register()}{specific()}{upload}</ol>
+                <ol class="only-federated">{register()}{specific()}{federated}</ol>
                 {service.asks_organization_id().then(|| view! {
                     <p class="hint"><strong>"Note:"</strong> " The M365 scan requires all users/accounts to have the " <strong>"O365_BUSINESS_PREMIUM"</strong> " license; missing licenses may cause scan failure."</p>
                 })}
-                <p class="hint">"Only the public certificate leaves Xops; its private key is generated and kept encrypted on our side."</p>
+                <p class="hint only-certificate">"Only the public certificate leaves Xops; its private key is generated and kept encrypted on our side."</p>
+                <p class="hint only-federated">"With a federated credential there is nothing to upload or renew: each time Xops signs in, it signs a token \
+                    valid for 5 minutes with keys it rolls over itself, and Microsoft checks it against the credential."</p>
             </details>
         </aside>
     }

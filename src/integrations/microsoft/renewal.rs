@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use super::certificates::CertificateInfo;
+use super::federated::{FederatedValues, FederatedValuesView};
 use crate::error::AppError;
 use crate::ui::{error_of, FormError, Notice};
 
@@ -23,11 +24,15 @@ pub struct Renewal {
     pub current: Option<CertificateInfo>,
     pub current_expiring: bool,
     pub new: Option<CertificateInfo>,
+    /// The federated credential's values, if the account signs in with one.
+    pub current_subject: Option<FederatedValues>,
+    /// A new subject waiting for Verify and switch (from a certificate, or a rotation).
+    pub new_subject: Option<FederatedValues>,
 }
 
 /// A Microsoft account of this organization, with the service it signs in to.
 #[cfg(feature = "ssr")]
-async fn microsoft_account(
+pub(super) async fn microsoft_account(
     state: &crate::server::AppState,
     org: i64,
     account_id: i64,
@@ -57,7 +62,15 @@ pub async fn certificate_renewal(account_id: i64) -> Result<Renewal, AppError> {
         current: info(certificate(&state.pool, org, account_id, false).await?),
         current_expiring: account.certificate_expiring,
         new: info(certificate(&state.pool, org, account_id, true).await?),
+        current_subject: subject(&state, org, account_id, false).await?,
+        new_subject: subject(&state, org, account_id, true).await?,
     })
+}
+
+#[cfg(feature = "ssr")]
+async fn subject(state: &crate::server::AppState, org: i64, account_id: i64, switch: bool) -> Result<Option<FederatedValues>, AppError> {
+    let found = super::federated_store::of_account(&state.pool, org, account_id, switch).await?;
+    Ok(found.map(|s| FederatedValues::new(state, s.id, s.subject)))
 }
 
 /// Renew certificate: a new key pair for the account, kept aside (the current one stays in
@@ -75,34 +88,26 @@ pub async fn renew_certificate(account_id: i64) -> Result<(), AppError> {
 }
 
 /// Verify and switch: signs in with the new certificate exactly as a check does; only if that
-/// works does it become the account's certificate, the old one's sealed key deleted, with a
-/// history row and an audit row, in one transaction.
+/// works does it become the account's certificate, the old one's sealed key (or the federated
+/// subject it signed in with) deleted, with a history row and an audit row, in one transaction.
 #[server(endpoint = "switch_certificate")]
 pub async fn switch_certificate(account_id: i64) -> Result<(), AppError> {
-    use crate::domain::{Check, CheckReason};
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
-    let (account, service) = microsoft_account(&state, org, account_id).await?;
+    let (account, _) = microsoft_account(&state, org, account_id).await?;
     let (new_id, thumbprint, _) = certificate(&state.pool, org, account_id, true)
         .await?
         .ok_or_else(|| AppError::invalid("certificate", "Click Renew certificate first: there is no new certificate to switch to."))?;
     let key = super::sign_in::SignIn::Certificate(super::certificates::StoredKey::load(&state, org, new_id, None).await?);
-    let access = crate::accounts::store::access(&state.pool, org, account_id).await?;
-    let started = std::time::Instant::now();
-    let verified =
-        super::link::verify(&state, &key, service, &access.microsoft_app_id, &account.external_account_id, Check::Renewal).await?.verified;
-    let now = crate::server::now();
-    let interval = state.config.health.interval;
-    let record =
-        crate::accounts::check_store::CheckRecord::new(CheckReason::Renewal, now, started, account.provider, &account.external_account_id, interval);
-    let mut tx = crate::server::begin_write(&state.pool).await?;
-    if !super::store::switch(&mut tx, org, account_id, new_id).await? {
-        return Err(AppError::conflict("certificate", "The certificate was switched a moment ago by someone else."));
-    }
-    crate::accounts::check_store::record_check(&mut tx, org, account_id, &verified, &record).await?;
-    let detail = format!("{} account \"{}\" switched to certificate {thumbprint}", service.label(), account.name);
-    crate::audit::write_about(&mut *tx, &user.actor().await, "switch_certificate", crate::audit::About { id: account_id, name: &account.name }, &detail).await?;
-    tx.commit().await?;
+    let what = format!("certificate {thumbprint}");
+    super::switch::verify_and_switch(&state, &user, account_id, &key, &what, |tx| {
+        Box::pin(async move {
+            let switched = super::store::switch(tx, org, account_id, new_id).await?;
+            super::federated_store::forget(tx, org, account_id).await?;
+            Ok(switched)
+        })
+    })
+    .await?;
     leptos_axum::redirect(&format!("{}?notice=certificate-switched", account.provider.card().href()), false);
     Ok(())
 }
@@ -131,23 +136,30 @@ pub fn RenewCertificatePage() -> impl IntoView {
                     let id = r.account_id;
                     // A Viewer sees the certificates; renewing them is for Admins and Owners.
                     let may_change = workspace.may_change().await;
+                    let switch_panel = may_change.then(|| view! { <super::switch::FederatedSwitchPanel renewal=r.clone() /> });
                     view! {
                         <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " <A href=r.card_href.clone()>{r.service.clone()}</A> " / Renew certificate"</p>
-                        <h1>"Renew certificate: " {r.account_name.clone()}</h1>
+                        <h1>{if r.current_subject.is_some() { "How Xops signs in: " } else { "Renew certificate: " }} {r.account_name.clone()}</h1>
                         <Notice />
                         <div class="panel">
-                            <h2>"Current certificate"</h2>
-                            {match r.current.clone() {
-                                Some(c) => view! {
+                            {match (r.current.clone(), r.current_subject.clone()) {
+                                (_, Some(values)) => view! {
+                                    <h2>"Federated credential"</h2>
+                                    <p>"Xops signs in through a federated credential on app " <code>{r.app_id.clone()}</code> " with these values. No certificate: nothing expires."</p>
+                                    <FederatedValuesView values />
+                                }.into_any(),
+                                (Some(c), None) => view! {
+                                    <h2>"Current certificate"</h2>
                                     <p>"Thumbprint " <code>{c.thumbprint}</code> ", expires " {c.expires}
                                         {r.current_expiring.then(|| view! { " " <span class="status status-warning">"Expiring"</span> })}</p>
                                     <p class="muted">"It stays in use until the new one is verified."</p>
                                 }.into_any(),
-                                None => view! { <p>"This account has no certificate: make a new one below."</p> }.into_any(),
+                                (None, None) => view! { <h2>"Current certificate"</h2><p>"This account has no certificate: make a new one below."</p> }.into_any(),
                             }}
                         </div>
+                        {switch_panel}
                         {may_change.then(|| view! { <div class="panel">
-                            <h2>"New certificate"</h2>
+                            <h2>{if r.current_subject.is_some() { "Switch to a certificate" } else { "New certificate" }}</h2>
                             {match r.new.clone() {
                                 None => view! {
                                     <p>"A new key pair is made here; its private key never leaves Xops. You download only the public certificate."</p>

@@ -179,6 +179,17 @@ pub async fn switch(tx: &mut sqlx::Transaction<'_, Db>, org: i64, account_id: i6
     Ok(switched.rows_affected() == 1)
 }
 
+/// Deletes the account's certificate and any renewal of it, sealed keys and all (when it
+/// switches to a federated credential).
+pub async fn forget(tx: &mut sqlx::Transaction<'_, Db>, org: i64, account_id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM certificates WHERE organization_id = $1 AND (account_id = $2 OR renewal_of = $2)")
+        .bind(org)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// (public certificate PEM, service) of the organization's certificate `id`.
 pub async fn public_pem(pool: &Pool, org: i64, id: i64) -> Result<Option<(String, String)>, AppError> {
     Ok(sqlx::query_as("SELECT cert_pem, service FROM certificates WHERE id = $1 AND organization_id = $2")
