@@ -83,22 +83,8 @@ async fn generate(service: String, typed: &[(&str, String)]) -> Result<Certifica
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
     let info = create_for_link(&state, user.organization_id, &user.actor().await, service).await?;
-    leptos_axum::redirect(&link_form_again(service, &format!("certificate={}&download=1", info.id), typed), false);
+    leptos_axum::redirect(&super::federated::link_form_again(service, &format!("certificate={}&download=1", info.id), typed), false);
     Ok(info)
-}
-
-/// The service's link form with `shown` in its query and what was typed in its fields.
-#[cfg(feature = "ssr")]
-pub(super) fn link_form_again(service: MsService, shown: &str, typed: &[(&str, String)]) -> String {
-    let mut back = format!("{}?{shown}", service.page());
-    for (field, value) in typed {
-        // What was typed, bounded (the fields themselves are checked at Connect).
-        let value: String = value.chars().take(200).collect();
-        if !value.trim().is_empty() {
-            back.push_str(&format!("&{field}={}", crate::domain::percent_encode(&value)));
-        }
-    }
-    back
 }
 
 /// A certificate for a new link (Generate Public Key & Download, and the API), unless the

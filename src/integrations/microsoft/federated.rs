@@ -75,8 +75,22 @@ async fn show(service: String, typed: &[(&str, String)]) -> Result<FederatedValu
     }
     let values = create(&state, org, &user.actor().await, service, None).await?;
     let shown = format!("signs_in=federated&subject={}", values.id);
-    leptos_axum::redirect(&super::certificates::link_form_again(service, &shown, typed), false);
+    leptos_axum::redirect(&link_form_again(service, &shown, typed), false);
     Ok(values)
+}
+
+/// The service's link form with `shown` in its query and what was typed in its fields.
+#[cfg(feature = "ssr")]
+pub(super) fn link_form_again(service: MsService, shown: &str, typed: &[(&str, String)]) -> String {
+    let mut back = format!("{}?{shown}", service.page());
+    for (field, value) in typed {
+        // What was typed, bounded (the fields themselves are checked at Connect).
+        let value: String = value.chars().take(200).collect();
+        if !value.trim().is_empty() {
+            back.push_str(&format!("&{field}={}", crate::domain::percent_encode(&value)));
+        }
+    }
+    back
 }
 
 /// A new random subject for `service`, saved with its audit row: pending, or as the pending

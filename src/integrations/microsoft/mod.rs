@@ -13,6 +13,8 @@ pub mod groups;
 pub mod identity;
 pub mod link;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod refusals;
 pub mod renewal;
 #[cfg(feature = "ssr")]
 pub mod sign_in;

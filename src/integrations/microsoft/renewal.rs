@@ -30,18 +30,8 @@ pub struct Renewal {
     pub new_subject: Option<FederatedValues>,
 }
 
-/// A Microsoft account of this organization, with the service it signs in to.
 #[cfg(feature = "ssr")]
-pub(super) async fn microsoft_account(
-    state: &crate::server::AppState,
-    org: i64,
-    account_id: i64,
-) -> Result<(crate::accounts::AccountSummary, crate::domain::MsService), AppError> {
-    let account = crate::accounts::find(&state.pool, org, account_id).await?;
-    let service = crate::domain::MsService::of(account.provider)
-        .ok_or_else(|| AppError::NotFound("This account does not sign in with a certificate.".into()))?;
-    Ok((account, service))
-}
+use super::switch::microsoft_account;
 
 #[cfg(feature = "ssr")]
 use super::store::of_account as certificate;
@@ -136,7 +126,9 @@ pub fn RenewCertificatePage() -> impl IntoView {
                     let id = r.account_id;
                     // A Viewer sees the certificates; renewing them is for Admins and Owners.
                     let may_change = workspace.may_change().await;
-                    let switch_panel = may_change.then(|| view! { <super::switch::FederatedSwitchPanel renewal=r.clone() /> });
+                    let switch_panel = may_change.then(|| view! {
+                        <super::switch::FederatedSwitchPanel account_id=id app_id=r.app_id.clone() rotating=r.current_subject.is_some() new_subject=r.new_subject.clone() />
+                    });
                     view! {
                         <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " <A href=r.card_href.clone()>{r.service.clone()}</A> " / Renew certificate"</p>
                         <h1>{if r.current_subject.is_some() { "How Xops signs in: " } else { "Renew certificate: " }} {r.account_name.clone()}</h1>

@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use super::certificates::StoredKey;
 use super::federated_store::StoredSubject;
-use super::identity::{self, AppCredential, Proof};
+use super::refusals::FEDERATED_NOT_MATCHED;
+use super::identity::{AppCredential, Proof};
 use crate::domain::{Check, MsService};
 use crate::error::AppError;
 use crate::server::AppState;
@@ -62,7 +63,8 @@ pub async fn token(
                 thumbprint: &key.thumbprint,
             };
             let credential = AppCredential { app_id, tenant_id, proof };
-            return state.microsoft.token(&credential, service, check, crate::server::now()).await;
+            let answer = state.microsoft.request_token(&credential, service, crate::server::now()).await?;
+            return answer.map_err(|refusal| super::refusals::explain(&refusal, &credential, service, check));
         }
         SignIn::Federated(subject) => subject.subject.as_str(),
     };
@@ -81,10 +83,10 @@ pub async fn token(
             Ok(token) => return Ok(token),
             Err(refusal) => refusal,
         };
-        let not_matched = refusal.error_codes.iter().any(|code| identity::FEDERATED_NOT_MATCHED.contains(code));
+        let not_matched = refusal.error_codes.iter().any(|code| FEDERATED_NOT_MATCHED.contains(code));
         let left = deadline.saturating_duration_since(Instant::now());
         if !not_matched || left.is_zero() {
-            return Err(identity::explain_token_error(&refusal, &credential, service, check));
+            return Err(super::refusals::explain(&refusal, &credential, service, check));
         }
         tracing::info!(app_id, waited = ?(patience - left), "no federated credential matches yet; trying again");
         tokio::time::sleep(pause.min(left)).await;

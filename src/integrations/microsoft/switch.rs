@@ -7,13 +7,26 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+/// A Microsoft account of this organization, with the service it signs in to.
+#[cfg(feature = "ssr")]
+pub async fn microsoft_account(
+    state: &crate::server::AppState,
+    org: i64,
+    account_id: i64,
+) -> Result<(crate::accounts::AccountSummary, crate::domain::MsService), AppError> {
+    let account = crate::accounts::find(&state.pool, org, account_id).await?;
+    let service = crate::domain::MsService::of(account.provider)
+        .ok_or_else(|| AppError::NotFound("This account does not sign in with a certificate.".into()))?;
+    Ok((account, service))
+}
+
 /// Switch to a federated credential, or Rotate subject: a new subject for the account, kept
 /// aside while the current way keeps working. One at a time: a second click shows the first.
 #[server(endpoint = "start_federated_switch")]
 pub async fn start_federated_switch(account_id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
-    let (_, service) = super::renewal::microsoft_account(&state, org, account_id).await?;
+    let (_, service) = microsoft_account(&state, org, account_id).await?;
     if super::federated_store::of_account(&state.pool, org, account_id, true).await?.is_none() {
         super::federated::create(&state, org, &user.actor().await, service, Some(account_id)).await?;
     }
@@ -27,6 +40,7 @@ pub async fn start_federated_switch(account_id: i64) -> Result<(), AppError> {
 pub async fn switch_to_federated(account_id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
+    microsoft_account(&state, org, account_id).await?;
     let subject = super::federated_store::of_account(&state.pool, org, account_id, true).await?.ok_or_else(|| {
         AppError::invalid("subject", "Click Switch to a federated credential first: there are no new values to switch to.")
     })?;
@@ -63,7 +77,7 @@ where
 {
     use crate::domain::{Check, CheckReason};
     let org = user.organization_id;
-    let (account, service) = super::renewal::microsoft_account(state, org, account_id).await?;
+    let (account, service) = microsoft_account(state, org, account_id).await?;
     let access = crate::accounts::store::access(&state.pool, org, account_id).await?;
     let started = std::time::Instant::now();
     let verified =
@@ -91,14 +105,19 @@ where
 /// Switch to a federated credential (or, for an account that has one, Rotate subject): new
 /// values, the steps to add them to the app, and Verify and switch.
 #[component]
-pub fn FederatedSwitchPanel(renewal: super::renewal::Renewal) -> impl IntoView {
+pub fn FederatedSwitchPanel(
+    account_id: i64,
+    app_id: String,
+    /// The account signs in with a federated credential already: a new subject replaces it.
+    rotating: bool,
+    new_subject: Option<super::federated::FederatedValues>,
+) -> impl IntoView {
     use super::federated::{AddCredentialSteps, FederatedValuesView};
     use crate::ui::{error_of, FormError};
     let start = ServerAction::<StartFederatedSwitch>::new();
     let switch = ServerAction::<SwitchToFederated>::new();
     let (start_error, switch_error) = (error_of(start), error_of(switch));
-    let id = renewal.account_id;
-    let rotating = renewal.current_subject.is_some();
+    let id = account_id;
     let (title, button, explained) = if rotating {
         ("Rotate subject", "Rotate subject", "A new subject replaces the current one once Microsoft accepts it; until then the current one keeps working.")
     } else {
@@ -111,7 +130,7 @@ pub fn FederatedSwitchPanel(renewal: super::renewal::Renewal) -> impl IntoView {
     view! {
         <div class="panel">
             <h2>{title}</h2>
-            {match renewal.new_subject {
+            {match new_subject {
                 None => view! {
                     <p>{explained}</p>
                     <FormError error=start_error />
@@ -125,7 +144,7 @@ pub fn FederatedSwitchPanel(renewal: super::renewal::Renewal) -> impl IntoView {
                     <ol class="steps">
                         <AddCredentialSteps then=format!(
                             "Use app {}. {}",
-                            renewal.app_id,
+                            app_id,
                             if rotating { "Keep the current credential there until the switch." } else { "Keep the certificate there until the switch." }
                         ) />
                         <li>"Click " <strong>"Verify and switch"</strong> ": Xops signs in with the new values and only then uses them. \
