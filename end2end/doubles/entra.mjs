@@ -2,13 +2,16 @@
 // browser tests: apps and their uploaded certificates are set through /_double/*, client
 // assertions are checked against those certificates (PS256, x5t#S256, aud, iss, exp), errors
 // come back as AADSTS JSON, and subscriptions are paged with nextLink. Management groups: the
-// tenant root with one group, Workloads, that holds Production.
+// tenant root with one group, Workloads, that holds Production. Federated credentials (added
+// through /_double/federated, as a user adds one in the Azure portal) are verified as Entra
+// does: issuer, subject and audience matched exactly, then the issuer's discovery document and
+// JWKS fetched over HTTP, and the RS256 signature, kid and lifetime checked.
 import { createServer } from 'node:http';
-import { createHash, verify, X509Certificate, constants } from 'node:crypto';
+import { createHash, createPublicKey, verify, X509Certificate, constants } from 'node:crypto';
 
 const port = Number(process.argv[2]);
 const base = `http://127.0.0.1:${port}`;
-const apps = new Map(); // appId -> { tenant, roles: [], certs: [X509Certificate] }
+const apps = new Map(); // appId -> { tenant, roles: [], certs: [X509Certificate], federated: [{ issuer, subject, audience }] }
 const issued = new Set();
 const subscriptions = [
   { subscriptionId: '11111111-0000-0000-0000-000000000001', displayName: 'Production', state: 'Enabled' },
@@ -36,16 +39,58 @@ const aadsts = (res, code, description) =>
 const b64url = (s) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
 const body = (req) => new Promise((ok) => { let d = ''; req.on('data', (c) => (d += c)); req.on('end', () => ok(d)); });
 
+const issue = (res, app, tenant) => {
+  const access = `e30.${Buffer.from(JSON.stringify({ roles: app.roles, tid: tenant })).toString('base64url')}.double`;
+  issued.add(access);
+  return json(res, 200, { token_type: 'Bearer', expires_in: 3599, access_token: access });
+};
+
+const fetchJson = async (url) => {
+  try {
+    const answer = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return answer.ok ? await answer.json() : null;
+  } catch {
+    return null;
+  }
+};
+
+// [code, description] of Entra's refusal of a federated assertion, or null if it is accepted.
+const federatedRefusal = async (app, header, claims, signed, signature, now) => {
+  const { iss, sub, aud } = claims;
+  if (app.federated.length === 0)
+    return [70021, `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${aud}'.`];
+  const sameIssuer = app.federated.filter((f) => f.issuer === iss);
+  if (sameIssuer.length === 0) return [700211, `No matching federated identity record found for presented assertion issuer '${iss}'.`];
+  const credential = sameIssuer.find((f) => f.subject === sub);
+  if (!credential) return [700213, `No matching federated identity record found for presented assertion subject '${sub}'.`];
+  if (credential.audience !== aud) return [700212, `No matching federated identity record found for presented assertion audience '${aud}'.`];
+  if (header.alg !== 'RS256') return [5002738, `Invalid JWT token. '${header.alg}' is not a supported signature algorithm.`];
+  const discovery = await fetchJson(`${iss}/.well-known/openid-configuration`);
+  const jwks = discovery?.issuer === iss ? await fetchJson(discovery.jwks_uri) : null;
+  if (!jwks) return [50166, 'Request to External OIDC endpoint failed.'];
+  const key = (jwks.keys ?? []).slice(0, 100).find((k) => k.kid === header.kid);
+  if (!key) return [7000272, `The certificate with identifier ${header.kid} used to sign the federated credential could not be found in the metadata of identity provider ${iss}.`];
+  const publicKey = createPublicKey({ key: { kty: 'RSA', n: key.n, e: key.e }, format: 'jwk' });
+  if (!verify('sha256', Buffer.from(signed), publicKey, Buffer.from(signature, 'base64url'))) return [700027, 'Client assertion failed signature validation.'];
+  if (!(claims.exp > now) || claims.nbf > now + 300 || !claims.jti || !claims.iat) return [700024, 'Client assertion is not within its valid time range.'];
+  return null;
+};
+
 createServer(async (req, res) => {
   const url = new URL(req.url, base);
   if (req.method === 'POST' && url.pathname === '/_double/app') {
     const { tenant, appId, roles } = JSON.parse(await body(req));
-    apps.set(appId, { tenant, roles, certs: [] });
+    apps.set(appId, { tenant, roles, certs: [], federated: [] });
     return json(res, 200, {});
   }
   if (req.method === 'POST' && url.pathname === '/_double/upload') {
     const { appId, pem } = JSON.parse(await body(req));
     apps.get(appId)?.certs.push(new X509Certificate(pem));
+    return json(res, 200, {});
+  }
+  if (req.method === 'POST' && url.pathname === '/_double/federated') {
+    const { appId, issuer, subject, audience } = JSON.parse(await body(req));
+    apps.get(appId)?.federated.push({ issuer, subject, audience });
     return json(res, 200, {});
   }
   const token = url.pathname.match(/^\/([^/]+)\/oauth2\/v2\.0\/token$/);
@@ -60,15 +105,18 @@ createServer(async (req, res) => {
     const header = b64url(h);
     const claims = b64url(c);
     const now = Math.floor(Date.now() / 1000);
+    if (claims.iss !== appId) {
+      const refusal = await federatedRefusal(app, header, claims, `${h}.${c}`, s, now);
+      if (refusal) return aadsts(res, ...refusal);
+      return issue(res, app, tenant);
+    }
     if (header.alg !== 'PS256' || claims.aud !== `${base}/${tenant}/oauth2/v2.0/token` || claims.iss !== appId || claims.sub !== appId || !(claims.exp > now) || claims.exp - claims.nbf > 600)
       return aadsts(res, 700024, 'Client assertion has the wrong audience or is not within its valid time range.');
     const cert = app.certs.find((x) => createHash('sha256').update(x.raw).digest('base64url') === header['x5t#S256']);
     if (!cert) return aadsts(res, 700027, 'The certificate used to sign the client assertion is not registered on the application.');
     const ok = verify('sha256', Buffer.from(`${h}.${c}`), { key: cert.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(s, 'base64url'));
     if (!ok) return aadsts(res, 700027, 'Client assertion failed signature validation.');
-    const access = `e30.${Buffer.from(JSON.stringify({ roles: app.roles, tid: tenant })).toString('base64url')}.double`;
-    issued.add(access);
-    return json(res, 200, { token_type: 'Bearer', expires_in: 3599, access_token: access });
+    return issue(res, app, tenant);
   }
   if (req.method === 'GET' && url.pathname === '/subscriptions') {
     if (!issued.has((req.headers.authorization ?? '').replace('Bearer ', ''))) return json(res, 401, { error: { code: 'InvalidAuthenticationToken' } });

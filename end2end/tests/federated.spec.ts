@@ -1,0 +1,59 @@
+import { expect, test } from '@playwright/test';
+import { expectAccessible, ready, signUp, uniqueEmail, watchConsole } from './helpers';
+
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const entra = () => `http://127.0.0.1:${process.env.XOPS_E2E_ENTRA_PORT}`;
+
+test('Azure: link through a federated credential, with no certificate', async ({ page }, testInfo) => {
+  const consoleErrors = watchConsole(page);
+  const appId = testInfo.project.name === 'js-on' ? '0b6c4f3a-1d2e-4f5a-8b9c-0000000000f1' : '0b6c4f3a-1d2e-4f5a-8b9c-0000000000f2';
+  await fetch(`${entra()}/_double/app`, { method: 'POST', body: JSON.stringify({ tenant: TENANT, appId, roles: [] }) });
+  await signUp(page, `Federated ${testInfo.project.name}`, uniqueEmail(testInfo, 'federated'), 'correct horse battery');
+  await ready(page);
+  await page.locator('.card-grid').getByRole('link', { name: 'Azure' }).click();
+  await expect(page.getByRole('heading', { name: 'Link a New Azure Account' })).toBeVisible();
+  await page.getByLabel('Friendly name').fill('Contoso');
+  await page.getByLabel('App ID').fill(appId);
+  await page.getByLabel('Tenant ID').fill(TENANT);
+
+  // The certificate is the default; choosing the federated credential shows its own step and
+  // instructions instead (by CSS alone, so with JavaScript off too).
+  await expect(page.getByRole('button', { name: 'Generate Public Key & Download' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Show Federated Credential Values' })).toBeHidden();
+  await page.getByRole('group', { name: 'How Xops signs in' }).getByLabel('Federated credential (no certificate)').check();
+  await expect(page.getByRole('button', { name: 'Generate Public Key & Download' })).toBeHidden();
+  await expect(page.locator('.guidance')).toContainText('Federated credentials');
+  await page.getByRole('button', { name: 'Show Federated Credential Values' }).click();
+
+  // The three values, each with a Copy button; what was typed is kept.
+  const issuer = page.getByLabel('Issuer', { exact: true });
+  const subject = page.getByLabel('Subject identifier');
+  await expect(subject).toHaveValue(/^xops:link:[0-9a-f]{32}$/);
+  // The portal's own address here (XOPS_ISSUER_URL in production: an https:// URL).
+  await expect(issuer).toHaveValue(/^http:\/\/localhost:\d+$/);
+  await expect(page.getByLabel('Audience')).toHaveValue('api://AzureADTokenExchange');
+  await expect(page.getByLabel('App ID')).toHaveValue(appId);
+  await expect(page.getByLabel('Federated credential (no certificate)')).toBeChecked();
+  await expect(page.locator('.federated-values').getByRole('button', { name: 'Copy' })).toHaveCount(3);
+  await ready(page);
+  await expectAccessible(page, 'Link a New Azure Account, federated credential values shown');
+
+  // What the user enters in the Azure portal: Federated credentials → Add credential → Other issuer.
+  const values = { appId, issuer: await issuer.inputValue(), subject: await subject.inputValue(), audience: 'api://AzureADTokenExchange' };
+  await fetch(`${entra()}/_double/federated`, { method: 'POST', body: JSON.stringify(values) });
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.getByRole('heading', { name: 'Subscription Management' })).toBeVisible();
+
+  // The list says how it signs in, and nothing expires; its sign-in page shows the values.
+  await page.goto('/integrations/azure');
+  const row = page.locator('tr[data-account="Contoso"]');
+  await expect(row).toContainText('Signs in with a federated credential: nothing expires.');
+  await expect(row).toContainText('Connected');
+  await row.getByRole('link', { name: 'Manage sign-in' }).click();
+  await expect(page.getByRole('heading', { name: 'How Xops signs in: Contoso' })).toBeVisible();
+  await expect(page.getByLabel('Subject identifier')).toHaveValue(values.subject);
+  await expect(page.getByRole('button', { name: 'Rotate subject' })).toBeVisible();
+  await ready(page);
+  await expectAccessible(page, 'How Xops signs in');
+  expect(consoleErrors).toEqual([]);
+});
