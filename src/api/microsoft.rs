@@ -1,5 +1,6 @@
-//! Microsoft over the API: a certificate to upload to the app registration, Connect, and an
-//! Azure account's subscriptions and management groups, over the pages' own functions.
+//! Microsoft over the API: a certificate to upload to the app registration or the values of a
+//! federated credential to add to it, Connect, and an Azure account's subscriptions and
+//! management groups, over the pages' own functions.
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -7,7 +8,9 @@ use axum::Json;
 use serde_json::Value;
 
 use super::auth::{account_name, authenticate, caller_for, from_app_error, invalid, Caller};
-use super::schema::{Account, AzureSelection, Certificate, LinkMicrosoft, ManagementGroup, NewCertificate, SelectionUpdate, Subscription};
+use super::schema::{
+    Account, AzureSelection, Certificate, FederatedCredential, LinkMicrosoft, ManagementGroup, NewCertificate, SelectionUpdate, Subscription,
+};
 use crate::domain::MsService;
 use crate::error::AppError;
 use crate::server::AppState;
@@ -55,8 +58,32 @@ pub async fn certificate(State(state): State<AppState>, ConnectInfo(peer): Peer,
     }
 }
 
-/// Connect: signs in as the app registration with the certificate made here, checks what the
-/// service needs, and only then links the account.
+/// Show Federated Credential Values: the issuer, subject and audience of a federated credential
+/// to add to the app registration, for a link with no certificate.
+#[utoipa::path(post, path = "/api/v1/federated-credentials", tag = "Linking", operation_id = "show_federated_values",
+    request_body = NewCertificate,
+    responses((status = 201, description = "Made; add a federated credential with these values to the app registration", body = FederatedCredential)))]
+pub async fn federated_credential(State(state): State<AppState>, ConnectInfo(peer): Peer, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    use crate::integrations::microsoft::federated;
+    let (caller, body) = match caller_with_body::<federated::ShowFederatedValues>(&state, &headers, peer.ip(), &body, "{\"service\": \"azure\"}").await {
+        Ok(found) => found,
+        Err(problem) => return problem,
+    };
+    let service = match service(&body) {
+        Ok(service) => service,
+        Err(problem) => return problem,
+    };
+    match federated::create_for_link(&state, caller.organization_id, &caller.actor(), service).await {
+        Ok(v) => {
+            let made = FederatedCredential { id: v.id, service: service.as_str().into(), issuer: v.issuer, subject: v.subject, audience: v.audience };
+            (StatusCode::CREATED, Json(made)).into_response()
+        }
+        Err(err) => from_app_error(err),
+    }
+}
+
+/// Connect: signs in as the app registration with the certificate made here or through the
+/// federated credential, checks what the service needs, and only then links the account.
 #[utoipa::path(post, path = "/api/v1/accounts/microsoft", tag = "Linking", operation_id = "link_microsoft_account",
     request_body = LinkMicrosoft,
     responses(
@@ -77,19 +104,24 @@ pub async fn link(State(state): State<AppState>, ConnectInfo(peer): Peer, header
         Ok(name) => name,
         Err(problem) => return problem,
     };
-    let Some(certificate_id) = body.get("certificate_id").and_then(Value::as_i64).filter(|id| *id > 0) else {
-        return invalid("certificate_id", "certificate_id is the id of the certificate made for this app (POST /api/v1/certificates).");
+    // Exactly one way to sign in: a certificate's id or a federated credential's.
+    let id_of = |field: &str| body.get(field).filter(|v| !v.is_null()).map(|v| v.as_i64().filter(|id| *id > 0));
+    let (certificate_id, subject_id) = match (id_of("certificate_id"), id_of("subject_id")) {
+        (Some(Some(certificate)), None) => (Some(certificate.to_string()), None),
+        (None, Some(Some(subject))) => (None, Some(subject.to_string())),
+        (Some(_), Some(_)) => return invalid("subject_id", "Send certificate_id or subject_id, not both."),
+        (None, Some(None)) => return invalid("subject_id", "subject_id is the id of the federated credential values (POST /api/v1/federated-credentials)."),
+        _ => return invalid("certificate_id", "certificate_id is the id of the certificate made for this app (POST /api/v1/certificates), or send subject_id for a federated credential."),
     };
     let text = |field: &str| body.get(field).and_then(Value::as_str).unwrap_or_default();
-    let certificate_id = certificate_id.to_string();
     let registration = AppRegistration {
         name: &name,
         app_id: text("app_id"),
         tenant_id: text("tenant_id"),
         organization_id: body.get("organization_id").and_then(Value::as_str),
-        certificate_id: Some(&certificate_id),
-        signs_in: None,
-        subject_id: None,
+        certificate_id: certificate_id.as_deref(),
+        signs_in: subject_id.is_some().then_some("federated"),
+        subject_id: subject_id.as_deref(),
     };
     match link::link(&state, caller.organization_id, &caller.actor(), service, &registration).await {
         Ok((id, _)) => match crate::accounts::find(&state.pool, caller.organization_id, id).await {
@@ -98,6 +130,7 @@ pub async fn link(State(state): State<AppState>, ConnectInfo(peer): Peer, header
         },
         // The form's hidden field is `certificate`; the API's is `certificate_id`.
         Err(AppError::Invalid { field, message }) if field == "certificate" => from_app_error(AppError::invalid("certificate_id", message)),
+        Err(AppError::Invalid { field, message }) if field == "subject" => from_app_error(AppError::invalid("subject_id", message)),
         Err(err) => from_app_error(err),
     }
 }

@@ -45,6 +45,7 @@ pub fn routes(state: &crate::server::AppState) -> axum::Router<crate::server::Ap
         .route("/api/v1/accounts/{id}/checks", get(accounts::checks))
         .route("/api/v1/accounts/aws", post(linking::link_aws))
         .route("/api/v1/certificates", post(microsoft::certificate))
+        .route("/api/v1/federated-credentials", post(microsoft::federated_credential))
         .route("/api/v1/accounts/microsoft", post(microsoft::link))
         .route("/api/v1/accounts/{id}/subscriptions", get(microsoft::subscriptions).put(microsoft::update))
         .route("/api/v1/accounts/{id}/subscriptions/refresh", post(microsoft::refresh))

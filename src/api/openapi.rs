@@ -32,6 +32,7 @@ use super::schema;
         super::accounts::checks,
         super::linking::link_aws,
         super::microsoft::certificate,
+        super::microsoft::federated_credential,
         super::microsoft::link,
         super::microsoft::subscriptions,
         super::microsoft::update,

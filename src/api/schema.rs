@@ -249,9 +249,32 @@ pub struct LinkMicrosoft {
     /// Microsoft 365 only: the tenant's domain ending in .onmicrosoft.com.
     #[schema(pattern = r"^\s*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.[oO][nN][mM][iI][cC][rR][oO][sS][oO][fF][tT]\.[cC][oO][mM]\s*$")]
     pub organization_id: Option<String>,
-    /// The `id` of the certificate made for it (`POST /api/v1/certificates`), uploaded to the app.
+    /// The `id` of the certificate made for it (`POST /api/v1/certificates`), uploaded to the
+    /// app. Send this or `subject_id`.
     #[schema(minimum = 1)]
-    pub certificate_id: i64,
+    pub certificate_id: Option<i64>,
+    /// The `id` of the federated credential values made for it (`POST
+    /// /api/v1/federated-credentials`), added to the app. Send this or `certificate_id`.
+    #[schema(minimum = 1)]
+    pub subject_id: Option<i64>,
+}
+
+/// The values of a federated credential for a Microsoft link with no certificate: add them to
+/// the app registration (Certificates & secrets → Federated credentials → Add credential →
+/// Other issuer), then Connect with `subject_id` = `id`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 7, "service": "azure", "issuer": "https://xops.example.com",
+    "subject": "xops:link:3f2a9c0b1d4e5f60718293a4b5c6d7e8", "audience": "api://AzureADTokenExchange"
+}))]
+pub struct FederatedCredential {
+    pub id: i64,
+    #[schema(value_type = MicrosoftService)]
+    pub service: String,
+    pub issuer: String,
+    /// The Subject identifier (an explicit subject identifier).
+    pub subject: String,
+    pub audience: String,
 }
 
 /// An Azure subscription the app can see, and whether it is connected.

@@ -86,3 +86,40 @@ async fn a_pipeline_links_azure_with_a_certificate_it_uploads_and_picks_subscrip
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.contains("\"field\":\"service\""), "{body}");
 }
+
+#[tokio::test]
+async fn a_pipeline_links_azure_through_a_federated_credential() {
+    let entra = EntraDouble::start().await;
+    entra.register_app(TENANT, APP, &[]);
+    let app = TestApp::spawn_with(|c| {
+        c.microsoft = entra.settings();
+        c.microsoft.federated_patience = std::time::Duration::from_secs(1);
+    })
+    .await;
+    app.sign_up(&app.client, "Acme", "ada@example.com").await;
+    let write = token(&app, &app.client, "Pipeline", "write", "").await;
+    let (status, body) = send(Method::POST, &app, &write, "/api/v1/federated-credentials", Some(r#"{"service":"azure"}"#)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let values: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(values["audience"], "api://AzureADTokenExchange");
+    let subject = values["subject"].as_str().unwrap();
+    let connect = |extra: serde_json::Value| {
+        let mut body = serde_json::json!({ "service": "azure", "name": "Contoso", "app_id": APP, "tenant_id": TENANT });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body.to_string()
+    };
+    let by_subject = connect(serde_json::json!({ "subject_id": values["id"] }));
+    let both = connect(serde_json::json!({ "subject_id": values["id"], "certificate_id": 1 }));
+    let (status, body) = send(Method::POST, &app, &write, "/api/v1/accounts/microsoft", Some(&both)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("not both"), "{body}");
+
+    // Before the credential is added: the values to enter, under subject_id.
+    let (status, body) = send(Method::POST, &app, &write, "/api/v1/accounts/microsoft", Some(&by_subject)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("AADSTS70021") && body.contains(subject), "{body}");
+    entra.add_federated_credential(APP, values["issuer"].as_str().unwrap(), subject, "api://AzureADTokenExchange", 0);
+    let (status, body) = send(Method::POST, &app, &write, "/api/v1/accounts/microsoft", Some(&by_subject)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.contains("Signed in with the federated credential"), "{body}");
+}

@@ -65,15 +65,7 @@ async fn show(service: String, typed: &[(&str, String)]) -> Result<FederatedValu
     let (state, _, user) = crate::auth::session::require_user().await?;
     let service =
         MsService::parse(&service).ok_or_else(|| AppError::BadRequest("Unknown Microsoft service.".into()))?;
-    let org = user.organization_id;
-    let pending = super::federated_store::count_unconnected(&state.pool, org, crate::server::now() - PENDING_SECS).await?;
-    if pending >= MAX_PENDING {
-        return Err(AppError::TooManyAttempts(format!(
-            "Your organization has {pending} sets of federated credential values that are not connected to an account yet. \
-             Connect with one of them, or wait: unconnected values are discarded a day after they were shown."
-        )));
-    }
-    let values = create(&state, org, &user.actor().await, service, None).await?;
+    let values = create_for_link(&state, user.organization_id, &user.actor().await, service).await?;
     let shown = format!("signs_in=federated&subject={}", values.id);
     leptos_axum::redirect(&link_form_again(service, &shown, typed), false);
     Ok(values)
@@ -91,6 +83,25 @@ pub(super) fn link_form_again(service: MsService, shown: &str, typed: &[(&str, S
         }
     }
     back
+}
+
+/// Values for a new link (Show Federated Credential Values, and the API), unless the
+/// organization has `MAX_PENDING` waiting to be connected already.
+#[cfg(feature = "ssr")]
+pub async fn create_for_link(
+    state: &crate::server::AppState,
+    org: i64,
+    actor: &crate::audit::Actor,
+    service: MsService,
+) -> Result<FederatedValues, AppError> {
+    let pending = super::federated_store::count_unconnected(&state.pool, org, crate::server::now() - PENDING_SECS).await?;
+    if pending >= MAX_PENDING {
+        return Err(AppError::TooManyAttempts(format!(
+            "Your organization has {pending} sets of federated credential values that are not connected to an account yet. \
+             Connect with one of them, or wait: unconnected values are discarded a day after they were shown."
+        )));
+    }
+    create(state, org, actor, service, None).await
 }
 
 /// A new random subject for `service`, saved with its audit row: pending, or as the pending
