@@ -6,11 +6,12 @@
 # It runs three times, same pages: on SQLite, then on a throwaway PostgreSQL cluster (one
 # replica, then two) with the default NOTIFY-emptied session cache, then reading every session
 # from the table; each run ends with a profile of where a page's time goes.
-# Then one round of scheduled checks of 1,000 accounts against moto while pages are loaded,
+# Then one round of scheduled checks of 1,000 accounts against moto (and 50 Azure links against
+# the Entra double, half by certificate, half by federated credential) while pages are loaded,
 # then the onboarding of a 1,000-account AWS Organization in moto, and last the audit page of an
 # organization with 1,000,000 audit rows.
-# Usage: scripts/bench.sh [release|debug] [seconds per run] [org|audit|pages|engines]   (debug: a
-# quick smoke run; org, audit: that section alone; pages: the pages on SQLite and the first
+# Usage: scripts/bench.sh [release|debug] [seconds per run] [org|audit|pages|engines|checks]
+# (debug: a quick smoke run; org, audit, checks: that section alone; pages: the pages on SQLite and the first
 # loads; engines: the pages on SQLite and PostgreSQL, with PostgreSQL's budget)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -198,25 +199,73 @@ export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$guard_port" AWS_ENDPOINT_URL="htt
 
 check_round() {
 start_moto
+# Microsoft links against the Entra double: half sign in with a certificate, half through a
+# federated credential (the double fetches the portal's JWKS for each of their checks).
+entra_port=$(free); entra_url="http://127.0.0.1:$entra_port"
+node end2end/doubles/entra.mjs "$entra_port" >/dev/null 2>&1 & entra=$!
+trap 'kill $moto $guard $entra ${server:-} 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "$entra_url/healthz" >/dev/null && break; sleep 0.1; done
+export AZURE_AUTHORITY_HOST="$entra_url" XOPS_AZURE_ARM_URL="$entra_url" XOPS_MS_GRAPH_URL="$entra_url"
 "$bin" seed "Checks" "checks@example.com" "$password" 1000 eks >/dev/null
 "$bin" > "$work/server.log" 2>&1 & server=$!
 for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
 cookie=$(sign_in checks@example.com)
+microsoft_links=${MICROSOFT_LINKS:-25}
+python3 - "$url" "$cookie" "$entra_url" "$microsoft_links" <<'PY'
+# Links N Azure accounts each way as a user does: the portal's own functions, the double's app.
+import json, sys, urllib.parse, urllib.request
+url, cookie, entra, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+class Keep(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs): return None
+opener = urllib.request.build_opener(Keep)
+def call(path, form=None, body=None, portal=True):
+    data = urllib.parse.urlencode(form).encode() if form is not None else body
+    headers = {"Cookie": cookie, "Origin": url, "Accept": "application/json"} if portal else {}
+    if data is not None and portal: headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        with opener.open(urllib.request.Request((url if portal else entra) + path, data=data, headers=headers)) as r: return r.read().decode()
+    except urllib.error.HTTPError as e: return e.read().decode()
+for i in range(2 * n):
+    federated = i % 2 == 1
+    tenant, app = f"72f988bf-86f1-41af-91ab-{i:012x}", f"0b6c4f3a-1d2e-4f5a-8b9c-{i:012x}"
+    call("/_double/app", body=json.dumps({"tenant": tenant, "appId": app, "roles": []}).encode(), portal=False)
+    form = {"service": "azure", "name": f"Azure {i}", "app_id": app, "tenant_id": tenant}
+    if federated:
+        v = json.loads(call("/api/show_federated_values", {"service": "azure"}))
+        call("/_double/federated", body=json.dumps({"appId": app, "issuer": v["issuer"], "subject": v["subject"], "audience": v["audience"]}).encode(), portal=False)
+        form.update(signs_in="federated", subject_id=v["id"])
+    else:
+        c = json.loads(call("/api/generate_certificate", {"service": "azure"}))
+        call("/_double/upload", body=json.dumps({"appId": app, "pem": call(c["download_url"])}).encode(), portal=False)
+        form.update(certificate_id=c["id"])
+    call("/api/link_microsoft_account", form)
+PY
 load() { # prints "req/s p99" for 32 connections on $1
   out=$(wrk -t 2 -c 32 -d "${seconds}s" --latency -H "Cookie: $cookie" -H "Accept-Encoding: gzip" "$url$1")
   echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")"
 }
 echo
-echo "=== scheduled checks: one round of 1,000 EKS accounts against moto (SQLite, XOPS_CHECK_CONCURRENCY=${XOPS_CHECK_CONCURRENCY:-8}) ==="
+echo "=== scheduled checks: one round of 1,000 EKS accounts against moto and $((2 * microsoft_links)) Azure links against the Entra double (SQLite, XOPS_CHECK_CONCURRENCY=${XOPS_CHECK_CONCURRENCY:-8}) ==="
 idle_home=$(load /); idle_list=$(load /integrations/eks)
 "$bin" check-round > "$work/round.txt" 2>"$work/round.log" & round=$!
 busy_home=$(load /); busy_list=$(load /integrations/eks)
 wait "$round" || { cat "$work/round.log"; echo "FAIL  the check round did not finish"; }
 grep "^checked" "$work/round.txt"
+python3 - "$work/checks.db" "$microsoft_links" <<'PY'
+# How the Microsoft links fared in the round, by the way they sign in.
+import sqlite3, sys
+db, n = sqlite3.connect(sys.argv[1]), int(sys.argv[2])
+for way, table in (("certificate", "certificates"), ("federated credential", "federated_subjects")):
+    total, connected = db.execute(
+        f"SELECT COUNT(*), COALESCE(SUM(a.status = 'connected'), 0) FROM cloud_accounts a WHERE a.provider = 'azure' "
+        f"AND EXISTS (SELECT 1 FROM {table} t WHERE t.account_id = a.id)").fetchone()
+    verdict = "PASS" if total == n and connected == n else "FAIL"
+    print(f"{verdict}  Azure links by {way}: {connected} of {total} connected after the round (of {n} linked)")
+PY
 printf '  %-32s %12s %12s\n' "32 conns, req/s and p99" idle "during the round"
 printf '  %-32s %12s %12s\n' "Home (1,000 accounts)" "$idle_home" "$busy_home"
 printf '  %-32s %12s %12s\n' "EKS list (1,000 accounts)" "$idle_list" "$busy_list"
-kill "$server" "$moto" "$guard" 2>/dev/null || true; wait "$server" 2>/dev/null || true
+kill "$server" "$moto" "$guard" "$entra" 2>/dev/null || true; wait "$server" 2>/dev/null || true
 rm -rf "$work"
 }
 
@@ -458,6 +507,7 @@ if [ "${3:-}" = engines ]; then
   compare_engines; rm -rf "$kept"; exit 0
 fi
 if [ "${3:-}" = org ]; then org_round; exit 0; fi
+if [ "${3:-}" = checks ]; then check_round; exit 0; fi
 if [ "${3:-}" = audit ]; then audit_round; exit 0; fi
 if [ "${3:-}" = pages ]; then
   echo; echo "=== sqlite ==="; bench_on sqlite; report; first_page_load; stop; exit 0
