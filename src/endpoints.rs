@@ -29,7 +29,7 @@ use crate::integrations::aws::organization::actions::{
     SetOrganizationAutoLink, SetOrganizationExclusion,
 };
 use crate::integrations::microsoft::certificates::{GenerateCertificate, LoadCertificateInfo};
-use crate::integrations::microsoft::federated::{LoadFederatedValues, ShowFederatedValues};
+use crate::integrations::microsoft::federated::{FederatedWait, LoadFederatedValues, ShowFederatedValues};
 use crate::integrations::microsoft::link::LinkMicrosoftAccount;
 use crate::integrations::microsoft::switch::{StartFederatedSwitch, SwitchToFederated};
 use crate::integrations::microsoft::renewal::{CertificateRenewal, RenewCertificate, SwitchCertificate};
@@ -152,6 +152,7 @@ pub fn all() -> Vec<Endpoint> {
         listed::<LoadCertificateInfo>(read, Nothing),
         listed::<ShowFederatedValues>(admin, Organization).doing("link accounts"),
         listed::<LoadFederatedValues>(read, Nothing),
+        listed::<FederatedWait>(read, Nothing),
         listed::<LinkMicrosoftAccount>(admin, Organization).doing("link accounts"),
         listed::<CertificateRenewal>(read, Nothing),
         listed::<RenewCertificate>(admin, Organization).doing("renew certificates"),

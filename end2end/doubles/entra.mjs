@@ -57,9 +57,10 @@ const fetchJson = async (url) => {
 // [code, description] of Entra's refusal of a federated assertion, or null if it is accepted.
 const federatedRefusal = async (app, header, claims, signed, signature, now) => {
   const { iss, sub, aud } = claims;
-  if (app.federated.length === 0)
+  const federated = app.federated.filter((f) => f.from <= now);
+  if (federated.length === 0)
     return [70021, `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${aud}'.`];
-  const sameIssuer = app.federated.filter((f) => f.issuer === iss);
+  const sameIssuer = federated.filter((f) => f.issuer === iss);
   if (sameIssuer.length === 0) return [700211, `No matching federated identity record found for presented assertion issuer '${iss}'.`];
   const credential = sameIssuer.find((f) => f.subject === sub);
   if (!credential) return [700213, `No matching federated identity record found for presented assertion subject '${sub}'.`];
@@ -89,8 +90,9 @@ createServer(async (req, res) => {
     return json(res, 200, {});
   }
   if (req.method === 'POST' && url.pathname === '/_double/federated') {
-    const { appId, issuer, subject, audience } = JSON.parse(await body(req));
-    apps.get(appId)?.federated.push({ issuer, subject, audience });
+    // `delay`: seconds before Entra honours it (a new credential takes a while).
+    const { appId, issuer, subject, audience, delay } = JSON.parse(await body(req));
+    apps.get(appId)?.federated.push({ issuer, subject, audience, from: Date.now() / 1000 + (delay ?? 0) });
     return json(res, 200, {});
   }
   const token = url.pathname.match(/^\/([^/]+)\/oauth2\/v2\.0\/token$/);

@@ -65,13 +65,13 @@ impl Provider {
         match self {
             Provider::Aws | Provider::Eks => "Account connected. Xops verified the role with your External ID.",
             Provider::Azure => {
-                "Account connected. Xops signed in with your certificate: choose the subscriptions to connect below."
+                "Account connected. Xops signed in as your app: choose the subscriptions to connect below."
             }
             Provider::M365 => {
-                "Account connected. Xops signed in with your certificate and the app holds Exchange.ManageAsApp."
+                "Account connected. Xops signed in as your app, which holds Exchange.ManageAsApp."
             }
             Provider::Entra => {
-                "Account connected. Xops signed in with your certificate and the app holds AccessReview.Read.All."
+                "Account connected. Xops signed in as your app, which holds AccessReview.Read.All."
             }
         }
     }

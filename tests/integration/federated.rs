@@ -67,6 +67,10 @@ async fn azure_links_through_a_federated_credential_with_no_certificate() {
     assert_eq!(values.audience, AUDIENCE);
     assert!(values.subject.starts_with("xops:link:") && values.subject.len() == "xops:link:".len() + 32, "{}", values.subject);
     assert_ne!(show_values(&app, &app.client, "azure").await.subject, values.subject, "each link its own subject");
+    let form = app.get(&app.client, &format!("/integrations/azure?signs_in=federated&subject={}", values.id)).await.text().await.unwrap();
+    for shown in [values.issuer.as_str(), values.subject.as_str(), AUDIENCE, "ConnectProgress", r#"value="federated" checked"#] {
+        assert!(form.contains(shown), "the form shows {shown}: {form}");
+    }
 
     // Before the credential is added, Entra matches nothing: the refusal gives all three values.
     let early = expect_status(connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await, StatusCode::BAD_REQUEST).await;
@@ -146,10 +150,28 @@ async fn connect_waits_for_a_credential_added_moments_ago() {
     let entra = EntraDouble::start().await;
     let app = azure_app(&entra, 20).await;
     let values = show_values(&app, &app.client, "azure").await;
-    // Entra honours the new credential only three seconds from now; Connect keeps trying.
-    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 3);
-    let linked = connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await;
+    // Entra honours the new credential only four seconds from now; Connect keeps trying, and the
+    // form's progress line can ask how it goes.
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 4);
+    let connecting = connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]);
+    let subject_id = values.id.to_string();
+    let watching = async {
+        for _ in 0..40 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let body = expect_status(app.call(&app.client, "federated_wait", &[("subject_id", &subject_id)]).await, StatusCode::OK).await;
+            let progress: Option<xops::integrations::microsoft::federated::WaitProgress> = serde_json::from_str(&body).unwrap();
+            if let Some(progress) = progress {
+                return progress;
+            }
+        }
+        panic!("no wait to watch");
+    };
+    let (linked, progress) = tokio::join!(connecting, watching);
+    assert_eq!((progress.code, progress.attempts), (70021, 1));
+    assert!(progress.seconds_left > 10 && progress.seconds_left <= 20, "{progress:?}");
     assert!(location(&linked).ends_with("?notice=linked-azure"), "{}", expect_status(linked, StatusCode::OK).await);
+    let body = expect_status(app.call(&app.client, "federated_wait", &[("subject_id", &subject_id)]).await, StatusCode::OK).await;
+    assert_eq!(body, "null", "the wait is over");
 }
 
 #[tokio::test]

@@ -169,3 +169,83 @@ pub fn AddCredentialSteps(#[prop(into)] then: String) -> impl IntoView {
             " (e.g. xops), keep " <strong>"Audience"</strong> " as shown here → " <strong>"Add"</strong> ". " {then}</li>
     }
 }
+
+/// How a federated Connect's wait for Entra goes, for the form's progress line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitProgress {
+    pub attempts: u32,
+    /// Entra's last refusal (AADSTS code).
+    pub code: i64,
+    pub seconds_left: u64,
+}
+
+/// The wait of Connect (or Verify and switch) with these values, if one runs on this replica.
+#[server(endpoint = "federated_wait")]
+pub async fn federated_wait(subject_id: i64) -> Result<Option<WaitProgress>, AppError> {
+    let (_, _, user) = crate::auth::session::require_user().await?;
+    Ok(super::sign_in::waiting(user.organization_id, subject_id).map(|w| WaitProgress {
+        attempts: w.attempts,
+        code: w.code,
+        seconds_left: w.patience.saturating_sub(w.started.elapsed()).as_secs(),
+    }))
+}
+
+/// While a form with the federated credential chosen is being sent (Connect, Verify and switch),
+/// what Microsoft answered so far, asked for every two seconds. Without JavaScript the browser
+/// waits for the answer as for any form.
+#[island]
+pub fn ConnectProgress(subject_id: i64) -> impl IntoView {
+    let sent = RwSignal::new(false);
+    let progress = RwSignal::new(None::<WaitProgress>);
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window_event_listener(leptos::ev::submit, move |ev| {
+            use leptos::wasm_bindgen::JsCast;
+            // The form's own submit, not a step inside it (a button with its own formaction).
+            let own_submit = ev.submitter().is_none_or(|b| !b.has_attribute("formaction"));
+            let federated = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                .and_then(|form| form.query_selector(r#"input[name="signs_in"][value="federated"]:checked, input[name="subject_id"][data-federated]"#).ok().flatten())
+                .is_some();
+            if own_submit && federated {
+                sent.set(true);
+            }
+        });
+        Effect::new(move |_| {
+            if !sent.get() {
+                return;
+            }
+            progress.track();
+            let _ = set_timeout(
+                move || {
+                    leptos::task::spawn_local(async move {
+                        use leptos::server_fn::ServerFn;
+                        let path = <FederatedWait as ServerFn>::PATH;
+                        let now = crate::islands::call_server::<Option<WaitProgress>>(path, &format!("subject_id={subject_id}")).await;
+                        progress.set(now.flatten());
+                    })
+                },
+                std::time::Duration::from_secs(2),
+            );
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = subject_id;
+    view! {
+        // Never an empty text node: the browser drops those, and hydrating would miss it.
+        <p class="hint connect-progress" role="status" hidden=move || !sent.get()>
+            {move || match progress.get() {
+                None => "Signing in to Microsoft…".to_string(),
+                Some(p) => format!(
+                    "Microsoft does not match the federated credential yet (AADSTS{}, attempt {}): one added a moment ago can \
+                     take a while. Xops keeps trying for {}:{:02} more.",
+                    p.code,
+                    p.attempts,
+                    p.seconds_left / 60,
+                    p.seconds_left % 60
+                ),
+            }}
+        </p>
+    }
+}

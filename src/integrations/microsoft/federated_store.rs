@@ -8,6 +8,7 @@ use crate::server::{Db, Pool};
 #[derive(Debug, Clone)]
 pub struct StoredSubject {
     pub id: i64,
+    pub organization_id: i64,
     pub service: String,
     pub subject: String,
 }
@@ -43,7 +44,7 @@ pub async fn find(pool: &Pool, org: i64, id: i64) -> Result<Option<StoredSubject
         .bind(org)
         .fetch_optional(pool)
         .await?
-        .map(|(id, service, subject)| StoredSubject { id, service, subject }))
+        .map(|(id, service, subject)| StoredSubject { id, organization_id: org, service, subject }))
 }
 
 /// The subject account `account_id` signs in with, or its pending switch (`switch`).
@@ -56,7 +57,7 @@ pub async fn of_account(pool: &Pool, org: i64, account_id: i64, switch: bool) ->
     .bind(account_id)
     .fetch_optional(pool)
     .await?
-    .map(|(id, service, subject)| StoredSubject { id, service, subject }))
+    .map(|(id, service, subject)| StoredSubject { id, organization_id: org, service, subject }))
 }
 
 /// The organization's subjects made since `since` that wait for Connect.

@@ -139,6 +139,7 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                         <Transition fallback=|| ()>
                             {move || Suspend::new(async move {
                                 values.await.map(|values| view! {
+                                    <super::federated::ConnectProgress subject_id=values.id />
                                     <FederatedValuesView values />
                                     <p class="hint">"Add a federated credential with these values to the app registration before you Connect. \
                                         Connect keeps trying for up to 2 minutes while a credential added a moment ago takes effect."</p>

@@ -140,7 +140,8 @@ pub fn FederatedSwitchPanel(
                     </ActionForm>
                 }.into_any(),
                 Some(values) => view! {
-                    <FederatedValuesView values />
+                    <super::federated::ConnectProgress subject_id=values.id />
+                    <FederatedValuesView values=values.clone() />
                     <ol class="steps">
                         <AddCredentialSteps then=format!(
                             "Use app {}. {}",
@@ -153,6 +154,8 @@ pub fn FederatedSwitchPanel(
                     <FormError error=switch_error />
                     <ActionForm action=switch>
                         <input type="hidden" name="account_id" value=id />
+                        // For the progress line only: the switch reads the account's pending subject.
+                        <input type="hidden" name="subject_id" value=values.id data-federated="" />
                         <crate::ui::Submit label="Verify and switch" busy="Signing in to Microsoft…" />
                     </ActionForm>
                 }.into_any(),
