@@ -310,7 +310,7 @@ async fn entra_id_errors_point_at_the_field_to_fix() {
     assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-entra");
     // The provider's own confirmation, not AWS's (it once said the role was verified with the External ID).
     let page = expect_status(app.get(&app.client, &location(&ok)).await, StatusCode::OK).await;
-    assert!(page.contains("the app holds AccessReview.Read.All"), "{page}");
+    assert!(page.contains("which holds AccessReview.Read.All"), "{page}");
     assert!(!page.contains("External ID"), "{page}");
     assert_eq!(app.count("SELECT COUNT(*) FROM certificates WHERE account_id IS NOT NULL").await, 1);
     let status: String = sqlx::query_scalar("SELECT status_message FROM cloud_accounts").fetch_one(&app.pool).await.unwrap();

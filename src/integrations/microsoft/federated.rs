@@ -182,8 +182,11 @@ pub struct WaitProgress {
 /// The wait of Connect (or Verify and switch) with these values, if one runs on this replica.
 #[server(endpoint = "federated_wait")]
 pub async fn federated_wait(subject_id: i64) -> Result<Option<WaitProgress>, AppError> {
-    let (_, _, user) = crate::auth::session::require_user().await?;
-    Ok(super::sign_in::waiting(user.organization_id, subject_id).map(|w| WaitProgress {
+    let (state, _, user) = crate::auth::session::require_user().await?;
+    super::federated_store::find(&state.pool, user.organization_id, subject_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Those values no longer exist.".into()))?;
+    Ok(super::waits::waiting(user.organization_id, subject_id).map(|w| WaitProgress {
         attempts: w.attempts,
         code: w.code,
         seconds_left: w.patience.saturating_sub(w.started.elapsed()).as_secs(),

@@ -22,3 +22,5 @@ pub mod sign_in;
 pub mod store;
 pub mod subscriptions;
 pub mod switch;
+#[cfg(feature = "ssr")]
+pub mod waits;
