@@ -69,11 +69,10 @@ pub async fn generate_certificate(
     tenant_id: Option<String>,
     organization_id: Option<String>,
 ) -> Result<CertificateInfo, AppError> {
-    let typed = [("name", name), ("app_id", app_id), ("tenant_id", tenant_id), ("organization_id", organization_id)]
-        .map(|(field, value)| (field, value.unwrap_or_default()));
+    use super::federated::{keep_link_fields, typed_link_fields};
+    let typed = typed_link_fields(name, app_id, tenant_id, organization_id);
     let result = generate(service, &typed).await;
-    let kept: Vec<(&str, &str)> = typed.iter().map(|(field, value)| (*field, value.as_str())).collect();
-    crate::server::keep_typed::<GenerateCertificate>(&result.as_ref().map(|_| ()).map_err(Clone::clone), &kept);
+    keep_link_fields::<GenerateCertificate, _>(&result, &typed);
     result
 }
 

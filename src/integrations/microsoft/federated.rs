@@ -52,12 +52,30 @@ pub async fn show_federated_values(
     tenant_id: Option<String>,
     organization_id: Option<String>,
 ) -> Result<FederatedValues, AppError> {
-    let typed = [("name", name), ("app_id", app_id), ("tenant_id", tenant_id), ("organization_id", organization_id)]
-        .map(|(field, value)| (field, value.unwrap_or_default()));
+    let typed = typed_link_fields(name, app_id, tenant_id, organization_id);
     let result = show(service, &typed).await;
-    let kept: Vec<(&str, &str)> = typed.iter().map(|(field, value)| (*field, value.as_str())).collect();
-    crate::server::keep_typed::<ShowFederatedValues>(&result.as_ref().map(|_| ()).map_err(Clone::clone), &kept);
+    keep_link_fields::<ShowFederatedValues, _>(&result, &typed);
     result
+}
+
+/// The link form's fields as typed, which a step inside the form (Generate Public Key &
+/// Download, Show Federated Credential Values) brings back to the page.
+#[cfg(feature = "ssr")]
+pub(super) fn typed_link_fields(
+    name: Option<String>,
+    app_id: Option<String>,
+    tenant_id: Option<String>,
+    organization_id: Option<String>,
+) -> [(&'static str, String); 4] {
+    [("name", name), ("app_id", app_id), ("tenant_id", tenant_id), ("organization_id", organization_id)]
+        .map(|(field, value)| (field, value.unwrap_or_default()))
+}
+
+/// On a refusal of step `S`, the page comes back with `typed` in its fields.
+#[cfg(feature = "ssr")]
+pub(super) fn keep_link_fields<S: leptos::server_fn::ServerFn, T>(result: &Result<T, AppError>, typed: &[(&str, String)]) {
+    let kept: Vec<(&str, &str)> = typed.iter().map(|(field, value)| (*field, value.as_str())).collect();
+    crate::server::keep_typed::<S>(&result.as_ref().map(|_| ()).map_err(Clone::clone), &kept);
 }
 
 #[cfg(feature = "ssr")]
