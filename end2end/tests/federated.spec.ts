@@ -71,9 +71,24 @@ test('Azure: link through a federated credential, with no certificate', async ({
   await expect(row).toContainText('Connected');
   await row.getByRole('link', { name: 'Manage sign-in' }).click();
   await expect(page.getByRole('heading', { name: 'How Xops signs in: Contoso' })).toBeVisible();
-  await expect(page.getByLabel('Subject identifier')).toHaveValue(values.subject);
-  await expect(page.getByRole('button', { name: 'Rotate subject' })).toBeVisible();
+  const current = page.locator('.panel', { has: page.getByRole('heading', { name: 'Federated credential' }) });
+  await expect(current.getByLabel('Subject identifier')).toHaveValue(values.subject);
   await ready(page);
   await expectAccessible(page, 'How Xops signs in');
+
+  // Rotate subject: new values beside the current ones, which keep working until the switch.
+  await page.getByRole('button', { name: 'Rotate subject' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'New federated credential values made' })).toBeVisible();
+  const rotation = page.locator('.panel', { has: page.getByRole('heading', { name: 'Rotate subject' }) });
+  const rotated = await rotation.getByLabel('Subject identifier').inputValue();
+  expect(rotated).toMatch(/^xops:link:[0-9a-f]{32}$/);
+  expect(rotated).not.toEqual(values.subject);
+  await ready(page);
+  await expectAccessible(page, 'How Xops signs in, with new values to switch to');
+  await fetch(`${entra()}/_double/federated`, { method: 'POST', body: JSON.stringify({ ...values, subject: rotated, delay: 0 }) });
+  await rotation.getByRole('button', { name: 'Verify and switch' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Xops now signs in through the federated credential' })).toBeVisible();
+  await expect(current.getByLabel('Subject identifier')).toHaveValue(rotated);
+  await expect(page.getByRole('button', { name: 'Rotate subject' })).toBeVisible();
   expect(consoleErrors).toEqual([]);
 });

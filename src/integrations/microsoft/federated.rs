@@ -156,12 +156,17 @@ pub async fn load_federated_values(subject_id: i64) -> Result<FederatedValues, A
     Ok(FederatedValues::new(&state, found.id, found.subject))
 }
 
-/// The three values, each with a Copy button, as the Azure portal names them.
+/// The three values, each with a Copy button, as the Azure portal names them. `which` tells
+/// their fields apart from another set on the same page ("current", "new").
 #[component]
-pub fn FederatedValuesView(values: FederatedValues) -> impl IntoView {
-    let row = |id: &'static str, label: &'static str, value: String| {
+pub fn FederatedValuesView(values: FederatedValues, #[prop(optional)] which: Option<&'static str>) -> impl IntoView {
+    let row = move |field: &'static str, label: &'static str, value: String| {
+        let id = match which {
+            Some(which) => format!("{which}_federated_{field}"),
+            None => format!("federated_{field}"),
+        };
         view! {
-            <label for=id>{label}</label>
+            <label for=id.clone()>{label}</label>
             <div class="copy-row">
                 <input id=id type="text" readonly value=value.clone() />
                 <crate::islands::CopyButton text=value />
@@ -170,9 +175,9 @@ pub fn FederatedValuesView(values: FederatedValues) -> impl IntoView {
     };
     view! {
         <div class="federated-values">
-            {row("federated_issuer", "Issuer", values.issuer)}
-            {row("federated_subject", "Subject identifier", values.subject)}
-            {row("federated_audience", "Audience", values.audience)}
+            {row("issuer", "Issuer", values.issuer)}
+            {row("subject", "Subject identifier", values.subject)}
+            {row("audience", "Audience", values.audience)}
         </div>
     }
 }

@@ -138,7 +138,7 @@ pub fn RenewCertificatePage() -> impl IntoView {
                                 (_, Some(values)) => view! {
                                     <h2>"Federated credential"</h2>
                                     <p>"Xops signs in through a federated credential on app " <code>{r.app_id.clone()}</code> " with these values. No certificate: nothing expires."</p>
-                                    <FederatedValuesView values />
+                                    <FederatedValuesView values which="current" />
                                 }.into_any(),
                                 (Some(c), None) => view! {
                                     <h2>"Current certificate"</h2>

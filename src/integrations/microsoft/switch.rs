@@ -141,7 +141,7 @@ pub fn FederatedSwitchPanel(
                 }.into_any(),
                 Some(values) => view! {
                     <super::federated::ConnectProgress subject_id=values.id />
-                    <FederatedValuesView values=values.clone() />
+                    <FederatedValuesView values=values.clone() which="new" />
                     <ol class="steps">
                         <AddCredentialSteps then=format!(
                             "Use app {}. {}",
