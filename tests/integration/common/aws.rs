@@ -36,20 +36,46 @@ pub struct Moto {
     guard: Child,
 }
 
-/// Starts `program` with `args` and waits until `port` accepts connections.
-fn start_on(program: &str, args: &[&str], port: u16) -> Child {
-    let child = Command::new(program)
+/// Starts `program` with `args` and waits until it answers `probe` (a path of its own) on
+/// `port`. None if it exited first or another server answers there: a free port can be taken by
+/// another test between `free_port` and the program binding it, and that test's server would
+/// otherwise stand in for this one.
+fn start_on(program: &str, args: &[&str], port: u16, probe: &str) -> Option<Child> {
+    let mut child = Command::new(program)
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {program} ({e}); scripts/setup.sh --for-tests installs it"));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    loop {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return None;
+        }
+        match http_status(port, probe) {
+            Some(200) => return Some(child),
+            // Another server: it does not know this program's own path.
+            Some(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            None => {}
+        }
         assert!(Instant::now() < deadline, "{program} did not start within 30 s");
         std::thread::sleep(Duration::from_millis(100));
     }
-    child
+}
+
+/// The HTTP status of GET `path` on the loopback `port`, or None if nothing answers.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
 pub fn free_port() -> u16 {
@@ -60,12 +86,22 @@ impl Moto {
     pub fn start() -> Moto {
         let program = std::env::var("XOPS_MOTO_SERVER")
             .unwrap_or_else(|_| format!("{}/target/tools/moto/bin/moto_server", env!("CARGO_MANIFEST_DIR")));
-        let (port, guard_port) = (free_port(), free_port());
-        let child = start_on(&program, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
-        let url = format!("http://127.0.0.1:{port}");
         let guard_script = format!("{}/end2end/doubles/sts-guard.mjs", env!("CARGO_MANIFEST_DIR"));
-        let guard = start_on("node", &[&guard_script, &guard_port.to_string(), &url], guard_port);
-        Moto { url, sts_url: format!("http://127.0.0.1:{guard_port}"), child, guard }
+        // A port taken by another test meanwhile: start again on other ports.
+        for _ in 0..5 {
+            let (port, guard_port) = (free_port(), free_port());
+            let Some(mut child) = start_on(&program, &["-H", "127.0.0.1", "-p", &port.to_string()], port, "/moto-api/") else {
+                continue;
+            };
+            let url = format!("http://127.0.0.1:{port}");
+            let Some(guard) = start_on("node", &[&guard_script, &guard_port.to_string(), &url], guard_port, "/_guard/healthz") else {
+                let _ = child.kill();
+                let _ = child.wait();
+                continue;
+            };
+            return Moto { url, sts_url: format!("http://127.0.0.1:{guard_port}"), child, guard };
+        }
+        panic!("moto and its guard could not start on free ports five times");
     }
 
     pub fn settings(&self) -> AwsSettings {
