@@ -88,6 +88,13 @@ pub async fn build_app_and_state(
             config.mail.folder.display()
         );
     }
+    if !config.issuer_url.starts_with("https://") {
+        tracing::warn!(
+            "The OpenID issuer {} is not https://, so Microsoft links through a federated credential cannot sign in. Set \
+             XOPS_PUBLIC_URL (or XOPS_ISSUER_URL, for `xops issuer export`) to an https:// address reachable from the internet.",
+            config.issuer_url
+        );
+    }
     let mail_wake = Arc::new(tokio::sync::Notify::new());
     tokio::spawn(crate::mail::outbox::deliver_forever(pool.clone(), mailer.clone(), sealer.clone(), mail_wake.clone()));
     let config = Arc::new(config);
