@@ -10,11 +10,11 @@ use crate::common::TestApp;
 #[tokio::test]
 async fn a_pipeline_links_azure_with_a_certificate_it_uploads_and_picks_subscriptions() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &[]);
+    entra.register_app(TENANT, APP, &[]).await;
     entra.set_subscriptions(&[
         ("11111111-0000-0000-0000-000000000001", "Production", "Enabled"),
         ("11111111-0000-0000-0000-000000000002", "Staging", "Enabled"),
-    ]);
+    ]).await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let write = token(&app, &app.client, "Pipeline", "write", "").await;
@@ -33,7 +33,7 @@ async fn a_pipeline_links_azure_with_a_certificate_it_uploads_and_picks_subscrip
     let (status, body) = send(Method::POST, &app, &write, "/api/v1/accounts/microsoft", Some(&connect)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("AADSTS700027") && body.contains("Upload certificate"), "{body}");
-    entra.upload_certificate(APP, pem);
+    entra.upload_certificate(APP, pem).await;
     let (status, body) = send(Method::POST, &app, &write, "/api/v1/accounts/microsoft", Some(&connect)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let account: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -61,7 +61,7 @@ async fn a_pipeline_links_azure_with_a_certificate_it_uploads_and_picks_subscrip
     assert!(body.contains("\"field\":\"selected\"") && body.contains("Refresh the list"), "{body}");
     let (status, body) = send(Method::PUT, &app, &write, &path, Some(r#"{"selected":"x"}"#)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000002", "Staging", "Enabled")]);
+    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000002", "Staging", "Enabled")]).await;
     let (status, body) = send(Method::POST, &app, &write, &format!("{path}/refresh"), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("Staging") && !body.contains("Production"), "{body}");
@@ -90,7 +90,7 @@ async fn a_pipeline_links_azure_with_a_certificate_it_uploads_and_picks_subscrip
 #[tokio::test]
 async fn a_pipeline_links_azure_through_a_federated_credential() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &[]);
+    entra.register_app(TENANT, APP, &[]).await;
     let app = TestApp::spawn_with(|c| {
         c.microsoft = entra.settings();
         c.microsoft.federated_patience = std::time::Duration::from_secs(1);
@@ -118,7 +118,7 @@ async fn a_pipeline_links_azure_through_a_federated_credential() {
     let (status, body) = send(Method::POST, &app, &write, "/api/v1/accounts/microsoft", Some(&by_subject)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("AADSTS70021") && body.contains(subject), "{body}");
-    entra.add_federated_credential(APP, values["issuer"].as_str().unwrap(), subject, "api://AzureADTokenExchange", 0);
+    entra.add_federated_credential(APP, values["issuer"].as_str().unwrap(), subject, "api://AzureADTokenExchange", 0).await;
     let (status, body) = send(Method::POST, &app, &write, "/api/v1/accounts/microsoft", Some(&by_subject)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(body.contains("Signed in with the federated credential"), "{body}");

@@ -21,13 +21,13 @@ fn connected(subs: &[SubscriptionRow]) -> Vec<(String, Option<String>)> {
 #[tokio::test]
 async fn a_selected_management_group_connects_its_subscriptions_now_and_later() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &[]);
+    entra.register_app(TENANT, APP, &[]).await;
     entra.set_subscriptions(&[
         ("22222222-0000-0000-0000-000000000001", "Prod Web", "Enabled"),
         ("22222222-0000-0000-0000-000000000002", "Prod Data", "Enabled"),
         ("22222222-0000-0000-0000-000000000003", "Dev", "Enabled"),
         ("22222222-0000-0000-0000-000000000004", "Prod Old", "Disabled"),
-    ]);
+    ]).await;
     // Root → Production → Production EU (nested), and Development; three groups and four
     // subscriptions page two at a time.
     entra.set_groups(&[
@@ -35,15 +35,15 @@ async fn a_selected_management_group_connects_its_subscriptions_now_and_later() 
         ("mg-prod", "Production", TENANT),
         ("mg-prod-eu", "Production EU", "mg-prod"),
         ("mg-dev", "Development", TENANT),
-    ]);
-    entra.place("22222222-0000-0000-0000-000000000001", "mg-prod");
-    entra.place("22222222-0000-0000-0000-000000000002", "mg-prod-eu");
-    entra.place("22222222-0000-0000-0000-000000000003", "mg-dev");
-    entra.place("22222222-0000-0000-0000-000000000004", "mg-prod");
+    ]).await;
+    entra.place("22222222-0000-0000-0000-000000000001", "mg-prod").await;
+    entra.place("22222222-0000-0000-0000-000000000002", "mg-prod-eu").await;
+    entra.place("22222222-0000-0000-0000-000000000003", "mg-dev").await;
+    entra.place("22222222-0000-0000-0000-000000000004", "mg-prod").await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "azure").await;
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
     let linked = connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await;
     assert!(location(&linked).contains("notice=linked-azure"), "{}", location(&linked));
     let id: i64 = sqlx::query_scalar("SELECT id FROM cloud_accounts WHERE provider = 'azure'").fetch_one(&app.pool).await.unwrap();
@@ -54,7 +54,7 @@ async fn a_selected_management_group_connects_its_subscriptions_now_and_later() 
     let (subs, groups) = rows(&app, &app.client, &id).await;
     assert_eq!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), names);
     assert!(connected(&subs).is_empty());
-    entra.set_groups(&[(TENANT, "Tenant Root Group", ""), ("mg-prod", "Production", TENANT), ("mg-prod-eu", "Production EU", "mg-prod"), ("mg-dev", "Development", TENANT), ("mg-lab", "Lab", TENANT)]);
+    entra.set_groups(&[(TENANT, "Tenant Root Group", ""), ("mg-prod", "Production", TENANT), ("mg-prod-eu", "Production EU", "mg-prod"), ("mg-dev", "Development", TENANT), ("mg-lab", "Lab", TENANT)]).await;
     let refreshed = app.call(&app.client, "refresh_azure_subscriptions", &[("account_id", &id)]).await;
     assert!(location(&refreshed).contains("notice=subscriptions-refreshed"), "{}", location(&refreshed));
     let (_, groups) = rows(&app, &app.client, &id).await;
@@ -72,11 +72,15 @@ async fn a_selected_management_group_connects_its_subscriptions_now_and_later() 
 
     // Later a subscription is added under Production EU and one moves out of Production: the
     // next scheduled check connects the first, disconnects the second, and says both.
-    let mut subscriptions = entra.directory.lock().unwrap().subscriptions.clone();
-    subscriptions.push(("22222222-0000-0000-0000-000000000005".into(), "Prod Analytics".into(), "Enabled".into()));
-    entra.directory.lock().unwrap().subscriptions = subscriptions;
-    entra.place("22222222-0000-0000-0000-000000000005", "mg-prod-eu");
-    entra.place("22222222-0000-0000-0000-000000000001", "mg-dev");
+    entra.set_subscriptions(&[
+        ("22222222-0000-0000-0000-000000000001", "Prod Web", "Enabled"),
+        ("22222222-0000-0000-0000-000000000002", "Prod Data", "Enabled"),
+        ("22222222-0000-0000-0000-000000000003", "Dev", "Enabled"),
+        ("22222222-0000-0000-0000-000000000004", "Prod Old", "Disabled"),
+        ("22222222-0000-0000-0000-000000000005", "Prod Analytics", "Enabled"),
+    ]).await;
+    entra.place("22222222-0000-0000-0000-000000000005", "mg-prod-eu").await;
+    entra.place("22222222-0000-0000-0000-000000000001", "mg-dev").await;
     let round = xops::health::schedule::run_due(&app.state, xops::server::now() + 7 * 3600).await.expect("a round");
     assert_eq!(round.checked, 1);
     let (subs, _) = rows(&app, &app.client, &id).await;

@@ -47,8 +47,8 @@ async fn retest(app: &TestApp, id: i64) -> (String, String) {
 }
 
 async fn azure_app(entra: &EntraDouble, patience_secs: u64) -> TestApp {
-    entra.register_app(TENANT, APP, &[]);
-    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000001", "Production", "Enabled")]);
+    entra.register_app(TENANT, APP, &[]).await;
+    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000001", "Production", "Enabled")]).await;
     let app = TestApp::spawn_with(|c| {
         c.microsoft = entra.settings();
         c.microsoft.federated_patience = std::time::Duration::from_secs(patience_secs);
@@ -78,7 +78,7 @@ async fn azure_links_through_a_federated_credential_with_no_certificate() {
         assert!(early.contains(value), "{early} names {value}");
     }
 
-    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0).await;
     let linked = connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await;
     let id = app.count("SELECT id FROM cloud_accounts WHERE provider = 'azure'").await;
     assert_eq!(location(&linked), format!("/accounts/{id}/subscriptions?notice=linked-azure"));
@@ -90,7 +90,7 @@ async fn azure_links_through_a_federated_credential_with_no_certificate() {
 
     // Re-test signs in the same way; once the credential is removed it fails and says so.
     assert_eq!(retest(&app, id).await.0, "connected");
-    entra.remove_federated_credentials(APP);
+    entra.remove_federated_credentials(APP).await;
     let (state, message) = retest(&app, id).await;
     assert_eq!(state, "failed");
     assert!(message.contains("AADSTS70021") && message.contains("any more") && message.contains(&values.subject), "{message}");
@@ -106,19 +106,19 @@ async fn each_mismatch_is_named_with_the_value_to_enter() {
     };
 
     // A trailing slash on the issuer: no credential for this issuer.
-    entra.add_federated_credential(APP, &format!("{}/", values.issuer), &values.subject, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &format!("{}/", values.issuer), &values.subject, AUDIENCE, 0).await;
     let body = try_connect().await;
     assert!(body.contains("AADSTS700211") && body.contains("no trailing slash"), "{body}");
 
     // The right issuer, another subject.
-    entra.remove_federated_credentials(APP);
-    entra.add_federated_credential(APP, &values.issuer, "xops:link:somebody-else", AUDIENCE, 0);
+    entra.remove_federated_credentials(APP).await;
+    entra.add_federated_credential(APP, &values.issuer, "xops:link:somebody-else", AUDIENCE, 0).await;
     let body = try_connect().await;
     assert!(body.contains("AADSTS700213") && body.contains(&values.subject), "{body}");
 
     // The audience changed from the default.
-    entra.remove_federated_credentials(APP);
-    entra.add_federated_credential(APP, &values.issuer, &values.subject, "api://AzureADTokenExchangeX", 0);
+    entra.remove_federated_credentials(APP).await;
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, "api://AzureADTokenExchangeX", 0).await;
     let body = try_connect().await;
     assert!(body.contains("AADSTS700212") && body.contains(AUDIENCE), "{body}");
     assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0, "nothing saved on a refusal");
@@ -127,7 +127,7 @@ async fn each_mismatch_is_named_with_the_value_to_enter() {
 #[tokio::test]
 async fn an_issuer_entra_cannot_reach_is_named() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &[]);
+    entra.register_app(TENANT, APP, &[]).await;
     // An issuer URL where nothing answers: Entra cannot fetch the keys.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let unreachable = format!("http://{}", closed.local_addr().unwrap());
@@ -140,7 +140,7 @@ async fn an_issuer_entra_cannot_reach_is_named() {
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let values = show_values(&app, &app.client, "azure").await;
     assert_eq!(values.issuer, unreachable);
-    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0).await;
     let body = expect_status(connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await, StatusCode::BAD_REQUEST).await;
     assert!(body.contains("AADSTS50166") && body.contains("could not fetch") && body.contains("XOPS_ISSUER_URL"), "{body}");
 }
@@ -152,14 +152,14 @@ async fn connect_waits_for_a_credential_added_moments_ago() {
     let values = show_values(&app, &app.client, "azure").await;
     // Entra honours the new credential only four seconds from now; Connect keeps trying, and the
     // form's progress line can ask how it goes.
-    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 4);
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 4).await;
     let connecting = connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]);
     let subject_id = values.id.to_string();
     let watching = async {
         for _ in 0..40 {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             let body = expect_status(app.call(&app.client, "federated_wait", &[("subject_id", &subject_id)]).await, StatusCode::OK).await;
-            let progress: Option<xops::integrations::microsoft::federated::WaitProgress> = serde_json::from_str(&body).unwrap();
+            let progress: Option<String> = serde_json::from_str(&body).unwrap();
             if let Some(progress) = progress {
                 return progress;
             }
@@ -167,8 +167,7 @@ async fn connect_waits_for_a_credential_added_moments_ago() {
         panic!("no wait to watch");
     };
     let (linked, progress) = tokio::join!(connecting, watching);
-    assert_eq!((progress.code, progress.attempts), (70021, 1));
-    assert!(progress.seconds_left > 10 && progress.seconds_left <= 20, "{progress:?}");
+    assert!(progress.contains("(AADSTS70021, attempt 1)") && progress.contains("Xops keeps trying for 0:1"), "{progress}");
     assert!(location(&linked).ends_with("?notice=linked-azure"), "{}", expect_status(linked, StatusCode::OK).await);
     let body = expect_status(app.call(&app.client, "federated_wait", &[("subject_id", &subject_id)]).await, StatusCode::OK).await;
     assert_eq!(body, "null", "the wait is over");
@@ -179,7 +178,7 @@ async fn another_organizations_values_cannot_be_used() {
     let entra = EntraDouble::start().await;
     let app = azure_app(&entra, 1).await;
     let values = show_values(&app, &app.client, "azure").await;
-    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0).await;
     let mallory = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     app.sign_up(&mallory, "Mallory", "mallory@example.com").await;
     let body = expect_status(connect_federated(&app, &mallory, "azure", "Stolen", &values, &[]).await, StatusCode::BAD_REQUEST).await;
@@ -198,16 +197,16 @@ async fn another_organizations_values_cannot_be_used() {
 #[tokio::test]
 async fn entra_and_m365_link_the_same_way() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &["Exchange.ManageAsApp", "AccessReview.Read.All"]);
+    entra.register_app(TENANT, APP, &["Exchange.ManageAsApp", "AccessReview.Read.All"]).await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let m365 = show_values(&app, &app.client, "m365").await;
-    entra.add_federated_credential(APP, &m365.issuer, &m365.subject, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &m365.issuer, &m365.subject, AUDIENCE, 0).await;
     let linked = connect_federated(&app, &app.client, "m365", "Contoso 365", &m365, &[("organization_id", "contoso.onmicrosoft.com")]).await;
     assert_eq!(location(&linked), "/integrations/microsoft?notice=linked-m365");
     // Another tenant for Entra ID (one link per tenant and service).
     let entra_values = show_values(&app, &app.client, "entra").await;
-    entra.add_federated_credential(APP, &entra_values.issuer, &entra_values.subject, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &entra_values.issuer, &entra_values.subject, AUDIENCE, 0).await;
     let linked = connect_federated(&app, &app.client, "entra", "Contoso directory", &entra_values, &[]).await;
     assert_eq!(location(&linked), "/integrations/microsoft?notice=linked-entra");
     let messages: Vec<String> =
@@ -226,7 +225,7 @@ async fn a_certificate_link_switches_to_a_federated_credential_and_back_verified
     let entra = EntraDouble::start().await;
     let app = azure_app(&entra, 1).await;
     let (cert, pem) = generate(&app, &app.client, "azure").await;
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
     let linked = connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await;
     assert!(location(&linked).ends_with("notice=linked-azure"));
     let id = app.count("SELECT id FROM cloud_accounts").await;
@@ -243,11 +242,11 @@ async fn a_certificate_link_switches_to_a_federated_credential_and_back_verified
     assert_eq!(retest(&app, id).await.1, "Signed in with the certificate; 1 subscription(s) visible.");
 
     // Added in the app: the switch is verified, and the sealed key is gone.
-    entra.add_federated_credential(APP, &app.config.issuer_url, &pending, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &app.config.issuer_url, &pending, AUDIENCE, 0).await;
     let switched = app.call(&app.client, "switch_to_federated", &form).await;
     assert_eq!(location(&switched), format!("/accounts/{id}/certificate?notice=federated-switched"));
     assert_eq!(app.count("SELECT COUNT(*) FROM certificates").await, 0, "the certificate and its sealed key are deleted");
-    entra.remove_certificates(APP);
+    entra.remove_certificates(APP).await;
     assert_eq!(retest(&app, id).await.1, "Signed in with the federated credential; 1 subscription(s) visible.");
     let page = app.get(&app.client, &format!("/accounts/{id}/certificate")).await.text().await.unwrap();
     assert!(page.contains(&pending) && page.contains("Rotate subject") && page.contains("Switch to a certificate"), "the page shows the values");
@@ -258,7 +257,7 @@ async fn a_certificate_link_switches_to_a_federated_credential_and_back_verified
     app.call(&app.client, "start_federated_switch", &form).await;
     let rotated: String = sqlx::query_scalar("SELECT subject FROM federated_subjects WHERE renewal_of = $1").bind(id).fetch_one(&app.pool).await.unwrap();
     assert_ne!(rotated, pending);
-    entra.add_federated_credential(APP, &app.config.issuer_url, &rotated, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &app.config.issuer_url, &rotated, AUDIENCE, 0).await;
     assert!(location(&app.call(&app.client, "switch_to_federated", &form).await).ends_with("notice=federated-switched"));
     let subjects: Vec<String> = sqlx::query_scalar("SELECT subject FROM federated_subjects").fetch_all(&app.pool).await.unwrap();
     assert_eq!(subjects, [rotated.clone()]);
@@ -267,10 +266,10 @@ async fn a_certificate_link_switches_to_a_federated_credential_and_back_verified
     app.call(&app.client, "renew_certificate", &form).await;
     let new_cert: i64 = app.count(&format!("SELECT id FROM certificates WHERE renewal_of = {id}")).await;
     let pem = expect_status(app.get(&app.client, &format!("/certificates/{new_cert}.cer")).await, StatusCode::OK).await;
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
     assert!(location(&app.call(&app.client, "switch_certificate", &form).await).ends_with("notice=certificate-switched"));
     assert_eq!(app.count("SELECT COUNT(*) FROM federated_subjects").await, 0);
-    entra.remove_federated_credentials(APP);
+    entra.remove_federated_credentials(APP).await;
     assert_eq!(retest(&app, id).await.1, "Signed in with the certificate; 1 subscription(s) visible.");
 }
 
@@ -286,7 +285,7 @@ async fn checks_keep_passing_while_the_issuer_rolls_its_key() {
     signing::rollover(&app.pool, sealer, now - SIGNS_FOR + 3).await.unwrap();
     signing::rollover(&app.pool, sealer, now - PUBLISHED_AHEAD + 3).await.unwrap();
     assert_eq!(store::keys(&app.pool).await.unwrap().len(), 2);
-    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0);
+    entra.add_federated_credential(APP, &values.issuer, &values.subject, AUDIENCE, 0).await;
     assert!(location(&connect_federated(&app, &app.client, "azure", "Contoso", &values, &[]).await).ends_with("notice=linked-azure"));
     let id = app.count("SELECT id FROM cloud_accounts").await;
     let mut signed_by = std::collections::BTreeSet::new();

@@ -79,7 +79,7 @@ async fn a_deleted_role_turns_to_failed_with_the_change_named() {
 async fn an_m365_app_that_lost_its_permission_turns_to_failed() {
     let entra = EntraDouble::start().await;
     let (app, _) = linked_m365(&entra).await;
-    entra.set_roles(APP, &[]);
+    entra.set_roles(APP, &[]).await;
     let round = run_due(&app.state, xops::server::now() + 6 * HOURS + 1).await.unwrap();
     assert_eq!(round, Round { checked: 1, changed: 1 });
     let (status_now, message) = status(&app, "Contoso 365").await;
@@ -87,8 +87,8 @@ async fn an_m365_app_that_lost_its_permission_turns_to_failed() {
     assert!(message.starts_with("The app lost the Exchange.ManageAsApp permission"), "{message}");
 
     // The certificate taken off the app registration is named too.
-    entra.set_roles(APP, &["Exchange.ManageAsApp"]);
-    entra.remove_certificates(APP);
+    entra.set_roles(APP, &["Exchange.ManageAsApp"]).await;
+    entra.remove_certificates(APP).await;
     run_due(&app.state, xops::server::now() + 12 * HOURS + 1).await.unwrap();
     let (_, message) = status(&app, "Contoso 365").await;
     assert!(message.starts_with("The certificate was removed from the app registration"), "{message}");
@@ -97,15 +97,15 @@ async fn an_m365_app_that_lost_its_permission_turns_to_failed() {
 #[tokio::test]
 async fn new_azure_subscriptions_are_reported_and_never_selected_and_a_vanished_one_warns() {
     let entra = EntraDouble::start().await;
-    entra.register_app(crate::common::entra::TENANT, APP, &[]);
+    entra.register_app(crate::common::entra::TENANT, APP, &[]).await;
     entra.set_subscriptions(&[
         ("11111111-0000-0000-0000-000000000001", "Production", "Enabled"),
         ("11111111-0000-0000-0000-000000000002", "Staging", "Enabled"),
-    ]);
+    ]).await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "azure").await;
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
     let linked = connect(&app, &app.client, "azure", "Contoso Azure", cert.id, &[]).await;
     let id: i64 = location(&linked).split('/').nth(2).and_then(|s| s.parse().ok()).expect("the subscriptions page");
     let selected = [("account_id", id.to_string()), ("selected[]", "11111111-0000-0000-0000-000000000001".to_string())];
@@ -117,7 +117,7 @@ async fn new_azure_subscriptions_are_reported_and_never_selected_and_a_vanished_
         ("11111111-0000-0000-0000-000000000001", "Production", "Enabled"),
         ("11111111-0000-0000-0000-000000000002", "Staging", "Enabled"),
         ("11111111-0000-0000-0000-000000000009", "Analytics", "Enabled"),
-    ]);
+    ]).await;
     run_due(&app.state, xops::server::now() + 6 * HOURS + 1).await.unwrap();
     let (status_now, message) = status(&app, "Contoso Azure").await;
     assert_eq!(status_now, "connected", "{message}");
@@ -125,7 +125,7 @@ async fn new_azure_subscriptions_are_reported_and_never_selected_and_a_vanished_
     let chosen: i64 = app.count("SELECT COUNT(*) FROM azure_subscriptions WHERE selected = 1").await;
     assert_eq!(chosen, 1, "a new subscription was connected without the user");
 
-    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000002", "Staging", "Enabled")]);
+    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000002", "Staging", "Enabled")]).await;
     run_due(&app.state, xops::server::now() + 12 * HOURS + 1).await.unwrap();
     let (status_now, message) = status(&app, "Contoso Azure").await;
     assert_eq!(status_now, "warning");
@@ -207,7 +207,7 @@ async fn renew_upload_verify_and_switch_keeps_the_account_connected_throughout()
 
     // Uploaded beside the old one: the switch signs in with it, then makes it the account's.
     let new_pem = expect_status(app.get(&app.client, &new.download_url).await, StatusCode::OK).await;
-    entra.upload_certificate(APP, &new_pem);
+    entra.upload_certificate(APP, &new_pem).await;
     let switched = app.call(&app.client, "switch_certificate", &account).await;
     assert_eq!(location(&switched), "/integrations/microsoft?notice=certificate-switched");
     let after = renewal().await;
@@ -216,8 +216,8 @@ async fn renew_upload_verify_and_switch_keeps_the_account_connected_throughout()
     assert_eq!(app.count("SELECT COUNT(*) FROM certificates").await, 1, "the old sealed key is still there");
 
     // The old certificate taken off the app: the account keeps working on the new one.
-    entra.remove_certificates(APP);
-    entra.upload_certificate(APP, &new_pem);
+    entra.remove_certificates(APP).await;
+    entra.upload_certificate(APP, &new_pem).await;
     run_due(&app.state, xops::server::now() + 12 * HOURS + 1).await.unwrap();
     assert_eq!(status(&app, "Contoso 365").await.0, "connected");
     let reasons: Vec<String> = history(&app, "Contoso 365").await.into_iter().map(|(reason, _)| reason).collect();
@@ -237,7 +237,7 @@ async fn an_expired_certificate_renews_the_same_way() {
     let (app, id) = linked_m365(&entra).await;
     // It expired, and the app no longer accepts it.
     sqlx::query("UPDATE certificates SET not_after = $1").bind(xops::server::now() - 3600).execute(&app.pool).await.unwrap();
-    entra.remove_certificates(APP);
+    entra.remove_certificates(APP).await;
     let account = [("account_id", id.to_string())];
     let account: Vec<(&str, &str)> = account.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let home = expect_status(app.get(&app.client, "/").await, StatusCode::OK).await;
@@ -248,7 +248,7 @@ async fn an_expired_certificate_renews_the_same_way() {
     let renewal: xops::integrations::microsoft::renewal::Renewal = serde_json::from_str(&body).unwrap();
     let new = renewal.new.expect("the new certificate");
     let new_pem = expect_status(app.get(&app.client, &new.download_url).await, StatusCode::OK).await;
-    entra.upload_certificate(APP, &new_pem);
+    entra.upload_certificate(APP, &new_pem).await;
     let switched = app.call(&app.client, "switch_certificate", &account).await;
     assert_eq!(location(&switched), "/integrations/microsoft?notice=certificate-switched");
     assert_eq!(status(&app, "Contoso 365").await.0, "connected");

@@ -18,14 +18,14 @@ async fn subscriptions(app: &TestApp, id: i64) -> Vec<SubscriptionRow> {
 #[tokio::test]
 async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_managed() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &[]);
+    entra.register_app(TENANT, APP, &[]).await;
     entra.set_subscriptions(&[
         ("11111111-0000-0000-0000-000000000001", "Production", "Enabled"),
         ("11111111-0000-0000-0000-000000000002", "Staging", "Enabled"),
         ("11111111-0000-0000-0000-000000000003", "Sandbox", "Enabled"),
         ("11111111-0000-0000-0000-000000000004", "Old", "Disabled"),
         ("11111111-0000-0000-0000-000000000005", "Research", "Enabled"),
-    ]);
+    ]).await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "azure").await;
@@ -38,7 +38,7 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
             .await;
     assert!(early.contains("AADSTS700027") && early.contains(&cert.thumbprint), "{early}");
 
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
     let res = connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await;
     let target = location(&res);
     expect_status(res, StatusCode::OK).await;
@@ -86,7 +86,7 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
 
     // Refresh reads the list again: a selected subscription Azure no longer shows is dropped,
     // and the audit log says which, in the same transaction.
-    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000001", "Production", "Enabled")]);
+    entra.set_subscriptions(&[("11111111-0000-0000-0000-000000000001", "Production", "Enabled")]).await;
     let refreshed = app.call(&app.client, "refresh_azure_subscriptions", &[("account_id", &id.to_string())]).await;
     assert!(refreshed.status().is_success() || refreshed.status().is_redirection(), "{}", refreshed.status());
     assert!(subscriptions(&app, id).await.iter().all(|r| !r.selected));
@@ -95,7 +95,7 @@ async fn azure_is_linked_with_an_uploaded_certificate_and_its_subscriptions_mana
     assert!(audited.contains("11111111-0000-0000-0000-000000000002"), "{audited}");
 
     // Re-test signs in again; once the certificate is gone from the app, it fails and says why.
-    entra.remove_certificates(APP);
+    entra.remove_certificates(APP).await;
     app.call(&app.client, "retest_account", &[("account_id", &id.to_string())]).await;
     let (status, message): (String, String) =
         sqlx::query_as("SELECT status, status_message FROM cloud_accounts WHERE id = $1")
@@ -187,11 +187,11 @@ async fn the_database_holds_no_private_key_in_plain_form() {
 #[tokio::test]
 async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &["User.Read.All"]);
+    entra.register_app(TENANT, APP, &["User.Read.All"]).await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "m365").await;
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
 
     let domain = expect_status(
         connect(&app, &app.client, "m365", "Contoso 365", cert.id, &[("organization_id", "contoso.com")]).await,
@@ -205,7 +205,7 @@ async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
             .await;
     assert!(missing.contains("Exchange.ManageAsApp") && missing.contains("Grant admin consent"), "{missing}");
 
-    entra.set_roles(APP, &["Exchange.ManageAsApp"]);
+    entra.set_roles(APP, &["Exchange.ManageAsApp"]).await;
     let ok = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await;
     assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-m365");
     let (domain, status): (String, String) =
@@ -225,20 +225,20 @@ async fn m365_needs_exchange_manage_as_app_and_an_onmicrosoft_domain() {
 #[tokio::test]
 async fn a_connection_dropped_before_microsoft_answers_is_tried_once_more() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &["Exchange.ManageAsApp"]);
+    entra.register_app(TENANT, APP, &["Exchange.ManageAsApp"]).await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "m365").await;
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
     let org = [("organization_id", "contoso.onmicrosoft.com")];
 
-    entra.hang_up_next(2);
+    entra.hang_up_next(2).await;
     let lost =
         expect_status(connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await, StatusCode::BAD_GATEWAY)
             .await;
     assert!(lost.contains("could not reach Microsoft") && lost.contains("Nothing was saved"), "{lost}");
 
-    entra.hang_up_next(1);
+    entra.hang_up_next(1).await;
     let ok = connect(&app, &app.client, "m365", "Contoso 365", cert.id, &org).await;
     assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-m365");
 }
@@ -246,11 +246,11 @@ async fn a_connection_dropped_before_microsoft_answers_is_tried_once_more() {
 #[tokio::test]
 async fn entra_id_errors_point_at_the_field_to_fix() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &["AccessReview.Read.All"]);
+    entra.register_app(TENANT, APP, &["AccessReview.Read.All"]).await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "entra").await;
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
     let cert_id = cert.id.to_string();
 
     let unknown_tenant = app
@@ -299,12 +299,12 @@ async fn entra_id_errors_point_at_the_field_to_fix() {
     expect_status(not_guid, StatusCode::BAD_REQUEST).await;
 
     // The role is granted but Graph refuses access reviews (no Governance licence): said as cause and fix.
-    entra.refuse_access_reviews(TENANT);
+    entra.refuse_access_reviews(TENANT, true).await;
     let refused = connect(&app, &app.client, "entra", "Directory", cert.id, &[]).await;
     let body = expect_status(refused, StatusCode::BAD_REQUEST).await;
     assert!(body.contains("Microsoft Graph refused to read access reviews (HTTP 403)") && body.contains("Grant admin consent"), "{body}");
     assert_eq!(app.count("SELECT COUNT(*) FROM cloud_accounts").await, 0);
-    entra.directory.lock().unwrap().access_reviews_refused.clear();
+    entra.refuse_access_reviews(TENANT, false).await;
 
     let ok = connect(&app, &app.client, "entra", "Directory", cert.id, &[]).await;
     assert_eq!(location(&ok), "/integrations/microsoft?notice=linked-entra");
@@ -320,11 +320,11 @@ async fn entra_id_errors_point_at_the_field_to_fix() {
 #[tokio::test]
 async fn another_organization_cannot_use_or_see_certificates_and_subscriptions() {
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &[]);
+    entra.register_app(TENANT, APP, &[]).await;
     let app = TestApp::spawn_with(|c| c.microsoft = entra.settings()).await;
     app.sign_up(&app.client, "Acme", "ada@example.com").await;
     let (cert, pem) = generate(&app, &app.client, "azure").await;
-    entra.upload_certificate(APP, &pem);
+    entra.upload_certificate(APP, &pem).await;
     connect(&app, &app.client, "azure", "Contoso", cert.id, &[]).await;
     let id: i64 = sqlx::query_scalar("SELECT id FROM cloud_accounts").fetch_one(&app.pool).await.unwrap();
 

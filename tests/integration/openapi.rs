@@ -79,7 +79,7 @@ async fn schemathesis_finds_the_api_true_to_its_document() {
     let moto = Moto::start();
     moto.create_member_account().await;
     let entra = EntraDouble::start().await;
-    entra.register_app(TENANT, APP, &[]);
+    entra.register_app(TENANT, APP, &[]).await;
     let app = TestApp::spawn_with(|c| {
         c.aws = moto.settings();
         c.microsoft = entra.settings();

@@ -193,26 +193,25 @@ pub fn AddCredentialSteps(#[prop(into)] then: String) -> impl IntoView {
     }
 }
 
-/// How a federated Connect's wait for Entra goes, for the form's progress line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WaitProgress {
-    pub attempts: u32,
-    /// Entra's last refusal (AADSTS code).
-    pub code: i64,
-    pub seconds_left: u64,
-}
-
-/// The wait of Connect (or Verify and switch) with these values, if one runs on this replica.
+/// How the wait of Connect (or Verify and switch) with these values goes, in a sentence for the
+/// form's progress line, if one runs on this replica. (Worded here: the browser's code stays
+/// small.)
 #[server(endpoint = "federated_wait")]
-pub async fn federated_wait(subject_id: i64) -> Result<Option<WaitProgress>, AppError> {
+pub async fn federated_wait(subject_id: i64) -> Result<Option<String>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     super::federated_store::find(&state.pool, user.organization_id, subject_id)
         .await?
         .ok_or_else(|| AppError::NotFound("Those values no longer exist.".into()))?;
-    Ok(super::waits::waiting(user.organization_id, subject_id).map(|w| WaitProgress {
-        attempts: w.attempts,
-        code: w.code,
-        seconds_left: w.patience.saturating_sub(w.started.elapsed()).as_secs(),
+    Ok(super::waits::waiting(user.organization_id, subject_id).map(|w| {
+        let left = w.patience.saturating_sub(w.started.elapsed()).as_secs();
+        format!(
+            "Microsoft does not match the federated credential yet (AADSTS{}, attempt {}): one added a moment ago can \
+             take a while. Xops keeps trying for {}:{:02} more.",
+            w.code,
+            w.attempts,
+            left / 60,
+            left % 60
+        )
     }))
 }
 
@@ -222,7 +221,7 @@ pub async fn federated_wait(subject_id: i64) -> Result<Option<WaitProgress>, App
 #[island]
 pub fn ConnectProgress(subject_id: i64) -> impl IntoView {
     let sent = RwSignal::new(false);
-    let progress = RwSignal::new(None::<WaitProgress>);
+    let progress = RwSignal::new(None::<String>);
     #[cfg(feature = "hydrate")]
     {
         let _ = window_event_listener(leptos::ev::submit, move |ev| {
@@ -248,7 +247,7 @@ pub fn ConnectProgress(subject_id: i64) -> impl IntoView {
                     leptos::task::spawn_local(async move {
                         use leptos::server_fn::ServerFn;
                         let path = <FederatedWait as ServerFn>::PATH;
-                        let now = crate::islands::call_server::<Option<WaitProgress>>(path, &format!("subject_id={subject_id}")).await;
+                        let now = crate::islands::call_server::<Option<String>>(path, &format!("subject_id={subject_id}")).await;
                         progress.set(now.flatten());
                     })
                 },
@@ -261,17 +260,7 @@ pub fn ConnectProgress(subject_id: i64) -> impl IntoView {
     view! {
         // Never an empty text node: the browser drops those, and hydrating would miss it.
         <p class="hint connect-progress" role="status" hidden=move || !sent.get()>
-            {move || match progress.get() {
-                None => "Signing in to Microsoft…".to_string(),
-                Some(p) => format!(
-                    "Microsoft does not match the federated credential yet (AADSTS{}, attempt {}): one added a moment ago can \
-                     take a while. Xops keeps trying for {}:{:02} more.",
-                    p.code,
-                    p.attempts,
-                    p.seconds_left / 60,
-                    p.seconds_left % 60
-                ),
-            }}
+            {move || progress.get().unwrap_or_else(|| "Signing in to Microsoft…".to_string())}
         </p>
     }
 }

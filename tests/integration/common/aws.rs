@@ -40,7 +40,7 @@ pub struct Moto {
 /// `port`. None if it exited first or another server answers there: a free port can be taken by
 /// another test between `free_port` and the program binding it, and that test's server would
 /// otherwise stand in for this one.
-fn start_on(program: &str, args: &[&str], port: u16, probe: &str) -> Option<Child> {
+pub fn start_on(program: &str, args: &[&str], port: u16, probe: &str) -> Option<Child> {
     let mut child = Command::new(program)
         .args(args)
         .stdout(Stdio::null())
