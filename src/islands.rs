@@ -42,6 +42,8 @@ pub fn ModalDialog(close: String, opener: String, children: Children) -> impl In
 }
 
 /// A submit button that says it is working once its form is sent, and cannot be pressed twice.
+/// With `progress` (a server function's path and its form body), it also asks that function every
+/// two seconds, while the form is sent, for a sentence saying how the work goes, shown beside it.
 #[island]
 pub fn Submit(
     #[prop(into)] label: String,
@@ -49,10 +51,30 @@ pub fn Submit(
     /// A destructive action: drawn in the danger style.
     #[prop(optional)]
     danger: Option<bool>,
+    #[prop(optional_no_strip)]
+    progress: Option<(String, String)>,
 ) -> impl IntoView {
     let class = if danger == Some(true) { "btn btn-danger" } else { "btn btn-primary" };
     let (sending, set_sending) = signal(false);
     let (disabled, set_disabled) = signal(false);
+    let said = RwSignal::new(None::<String>);
+    let watched = progress.is_some();
+    #[cfg(feature = "hydrate")]
+    if let Some((path, form)) = progress {
+        Effect::new(move |_| {
+            if !sending.get() {
+                return;
+            }
+            said.track();
+            let (path, form) = (path.clone(), form.clone());
+            let _ = set_timeout(
+                move || leptos::task::spawn_local(async move { said.set(call_server::<Option<String>>(&path, &form).await.flatten()) }),
+                std::time::Duration::from_secs(2),
+            );
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = progress;
     let on_click = move |_| {
         set_sending.set(true);
         // Disabled after the click has sent the form (a button disabled during its own click
@@ -63,6 +85,12 @@ pub fn Submit(
         <button type="submit" class=class on:click=on_click disabled=move || disabled.get() aria-busy=move || sending.get().to_string()>
             {move || if sending.get() { busy.clone() } else { label.clone() }}
         </button>
+        {watched.then(|| view! {
+            // Never an empty text node: the browser drops those, and hydrating would miss it.
+            <p class="hint work-progress" role="status" hidden=move || said.with(Option::is_none)>
+                {move || said.get().unwrap_or_else(|| " ".to_string())}
+            </p>
+        })}
     }
 }
 

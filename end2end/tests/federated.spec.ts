@@ -50,8 +50,8 @@ test('Azure: link through a federated credential, with no certificate', async ({
     await page.evaluate(() => {
       const form = document.querySelector<HTMLFormElement>('form:has(input[name="signs_in"])')!;
       form.addEventListener('submit', (e) => e.preventDefault());
-      form.requestSubmit();
     });
+    await page.getByRole('button', { name: 'Connect' }).click();
     const connect = page.request.post('/api/link_microsoft_account', {
       form: { service: 'azure', name: 'Contoso', app_id: appId, tenant_id: TENANT, signs_in: 'federated', subject_id: await page.locator('input[name="subject_id"]').inputValue() },
       headers: { Origin: new URL(page.url()).origin, Accept: 'application/json' },

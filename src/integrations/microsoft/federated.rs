@@ -194,8 +194,8 @@ pub fn AddCredentialSteps(#[prop(into)] then: String) -> impl IntoView {
 }
 
 /// How the wait of Connect (or Verify and switch) with these values goes, in a sentence for the
-/// form's progress line, if one runs on this replica. (Worded here: the browser's code stays
-/// small.)
+/// progress line of the form's button, if one runs on this replica. (Worded here: the browser's
+/// code stays small.)
 #[server(endpoint = "federated_wait")]
 pub async fn federated_wait(subject_id: i64) -> Result<Option<String>, AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
@@ -215,52 +215,9 @@ pub async fn federated_wait(subject_id: i64) -> Result<Option<String>, AppError>
     }))
 }
 
-/// While a form with the federated credential chosen is being sent (Connect, Verify and switch),
-/// what Microsoft answered so far, asked for every two seconds. Without JavaScript the browser
-/// waits for the answer as for any form.
-#[island]
-pub fn ConnectProgress(subject_id: i64) -> impl IntoView {
-    let sent = RwSignal::new(false);
-    let progress = RwSignal::new(None::<String>);
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window_event_listener(leptos::ev::submit, move |ev| {
-            use leptos::wasm_bindgen::JsCast;
-            // The form's own submit, not a step inside it (a button with its own formaction).
-            let own_submit = ev.submitter().is_none_or(|b| !b.has_attribute("formaction"));
-            let federated = ev
-                .target()
-                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
-                .and_then(|form| form.query_selector(r#"input[name="signs_in"][value="federated"]:checked, input[name="subject_id"][data-federated]"#).ok().flatten())
-                .is_some();
-            if own_submit && federated {
-                sent.set(true);
-            }
-        });
-        Effect::new(move |_| {
-            if !sent.get() {
-                return;
-            }
-            progress.track();
-            let _ = set_timeout(
-                move || {
-                    leptos::task::spawn_local(async move {
-                        use leptos::server_fn::ServerFn;
-                        let path = <FederatedWait as ServerFn>::PATH;
-                        let now = crate::islands::call_server::<Option<String>>(path, &format!("subject_id={subject_id}")).await;
-                        progress.set(now.flatten());
-                    })
-                },
-                std::time::Duration::from_secs(2),
-            );
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = subject_id;
-    view! {
-        // Never an empty text node: the browser drops those, and hydrating would miss it.
-        <p class="hint connect-progress" role="status" hidden=move || !sent.get()>
-            {move || progress.get().unwrap_or_else(|| "Signing in to Microsoft…".to_string())}
-        </p>
-    }
+/// What the Connect or Verify and switch button asks while it is sent: `federated_wait` for the
+/// subject `subject_id`.
+pub fn wait_progress(subject_id: i64) -> (String, String) {
+    use leptos::server_fn::ServerFn;
+    (<FederatedWait as ServerFn>::PATH.to_string(), format!("subject_id={subject_id}"))
 }

@@ -139,7 +139,6 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                         <Transition fallback=|| ()>
                             {move || Suspend::new(async move {
                                 values.await.map(|values| view! {
-                                    <super::federated::ConnectProgress subject_id=values.id />
                                     <FederatedValuesView values />
                                     <p class="hint">"Add a federated credential with these values to the app registration before you Connect. \
                                         Connect keeps trying for up to 2 minutes while a credential added a moment ago takes effect."</p>
@@ -172,7 +171,8 @@ fn MsLinkForm(service: MsService) -> impl IntoView {
                         <FieldError error=link_error field="certificate" />
                     </div>
                     <FormError error=link_error />
-                    <Submit label="Connect" busy="Signing in to Microsoft…" />
+                    // With the federated credential's values shown, the button says how Microsoft's answer goes.
+                    <Submit label="Connect" busy="Signing in to Microsoft…" progress=subject_id().map(super::federated::wait_progress) />
                 </ActionForm>
             </section>
             {guidance(service)}

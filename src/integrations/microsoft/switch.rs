@@ -140,7 +140,6 @@ pub fn FederatedSwitchPanel(
                     </ActionForm>
                 }.into_any(),
                 Some(values) => view! {
-                    <super::federated::ConnectProgress subject_id=values.id />
                     <FederatedValuesView values=values.clone() which="new" />
                     <ol class="steps">
                         <AddCredentialSteps then=format!(
@@ -154,9 +153,7 @@ pub fn FederatedSwitchPanel(
                     <FormError error=switch_error />
                     <ActionForm action=switch>
                         <input type="hidden" name="account_id" value=id />
-                        // For the progress line only: the switch reads the account's pending subject.
-                        <input type="hidden" name="subject_id" value=values.id data-federated="" />
-                        <crate::ui::Submit label="Verify and switch" busy="Signing in to Microsoft…" />
+                        <crate::ui::Submit label="Verify and switch" busy="Signing in to Microsoft…" progress=Some(super::federated::wait_progress(values.id)) />
                     </ActionForm>
                 }.into_any(),
             }}
