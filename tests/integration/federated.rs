@@ -68,7 +68,7 @@ async fn azure_links_through_a_federated_credential_with_no_certificate() {
     assert!(values.subject.starts_with("xops:link:") && values.subject.len() == "xops:link:".len() + 32, "{}", values.subject);
     assert_ne!(show_values(&app, &app.client, "azure").await.subject, values.subject, "each link its own subject");
     let form = app.get(&app.client, &format!("/integrations/azure?signs_in=federated&subject={}", values.id)).await.text().await.unwrap();
-    for shown in [values.issuer.as_str(), values.subject.as_str(), AUDIENCE, "ConnectProgress", r#"value="federated" checked"#] {
+    for shown in [values.issuer.as_str(), values.subject.as_str(), AUDIENCE, "/api/federated_wait", r#"value="federated" checked"#] {
         assert!(form.contains(shown), "the form shows {shown}: {form}");
     }
 
