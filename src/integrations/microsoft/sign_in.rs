@@ -56,7 +56,7 @@ pub async fn token(
     tenant_id: &str,
     check: Check,
 ) -> Result<String, AppError> {
-    let subject = match sign_in {
+    let stored = match sign_in {
         SignIn::Certificate(key) => {
             let proof = Proof::Certificate {
                 private_key_pkcs8: &key.private_key_pkcs8,
@@ -67,12 +67,9 @@ pub async fn token(
             let answer = state.microsoft.request_token(&credential, service, crate::server::now()).await?;
             return answer.map_err(|refusal| super::refusals::explain(&refusal, &credential, service, check));
         }
-        SignIn::Federated(subject) => subject.subject.as_str(),
+        SignIn::Federated(stored) => stored,
     };
-    let (subject_id, org_id) = match sign_in {
-        SignIn::Federated(stored) => (stored.id, stored.organization_id),
-        SignIn::Certificate(_) => (0, 0),
-    };
+    let subject = stored.subject.as_str();
     let issuer = state.config.issuer_url.as_str();
     let patience = match check {
         Check::Link | Check::Renewal | Check::Member => state.microsoft.federated_patience(),
@@ -97,7 +94,7 @@ pub async fn token(
         }
         tracing::info!(app_id, waited = ?(patience - left), "no federated credential matches yet; trying again");
         let code = refusal.error_codes.first().copied().unwrap_or(0);
-        let wait = waiting.get_or_insert_with(|| Waiting::start(subject_id, org_id, started, patience));
+        let wait = waiting.get_or_insert_with(|| Waiting::start(stored.id, stored.organization_id, started, patience));
         wait.attempted(code);
         tokio::time::sleep(pause.min(left)).await;
         pause = (pause * 2).min(Duration::from_secs(15));
