@@ -42,8 +42,9 @@ pub fn ModalDialog(close: String, opener: String, children: Children) -> impl In
 }
 
 /// A submit button that says it is working once its form is sent, and cannot be pressed twice.
-/// With `progress` (a server function's path and its form body), it also asks that function every
-/// two seconds, while the form is sent, for a sentence saying how the work goes, shown beside it.
+/// With `progress` (a server function's path, `?`, its form body), it also asks that function
+/// every two seconds, while the form is sent, for a sentence saying how the work goes, shown
+/// beside it.
 #[island]
 pub fn Submit(
     #[prop(into)] label: String,
@@ -52,7 +53,7 @@ pub fn Submit(
     #[prop(optional)]
     danger: Option<bool>,
     #[prop(optional_no_strip)]
-    progress: Option<(String, String)>,
+    progress: Option<String>,
 ) -> impl IntoView {
     let class = if danger == Some(true) { "btn btn-danger" } else { "btn btn-primary" };
     let (sending, set_sending) = signal(false);
@@ -60,15 +61,20 @@ pub fn Submit(
     let said = RwSignal::new(None::<String>);
     let watched = progress.is_some();
     #[cfg(feature = "hydrate")]
-    if let Some((path, form)) = progress {
+    if let Some(progress) = progress {
         Effect::new(move |_| {
             if !sending.get() {
                 return;
             }
             said.track();
-            let (path, form) = (path.clone(), form.clone());
+            let progress = progress.clone();
             let _ = set_timeout(
-                move || leptos::task::spawn_local(async move { said.set(call_server::<Option<String>>(&path, &form).await.flatten()) }),
+                move || {
+                    leptos::task::spawn_local(async move {
+                        let (path, form) = progress.split_once('?').unwrap_or((&progress, ""));
+                        said.set(call_server::<Option<String>>(path, form).await.flatten())
+                    })
+                },
                 std::time::Duration::from_secs(2),
             );
         });

@@ -217,7 +217,7 @@ pub async fn federated_wait(subject_id: i64) -> Result<Option<String>, AppError>
 
 /// What the Connect or Verify and switch button asks while it is sent: `federated_wait` for the
 /// subject `subject_id`.
-pub fn wait_progress(subject_id: i64) -> (String, String) {
+pub fn wait_progress(subject_id: i64) -> String {
     use leptos::server_fn::ServerFn;
-    (<FederatedWait as ServerFn>::PATH.to_string(), format!("subject_id={subject_id}"))
+    format!("{}?subject_id={subject_id}", <FederatedWait as ServerFn>::PATH)
 }
