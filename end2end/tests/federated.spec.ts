@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { expectAccessible, jsEnabled, ready, signUp, uniqueEmail, watchConsole } from './helpers';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -90,5 +91,53 @@ test('Azure: link through a federated credential, with no certificate', async ({
   await expect(page.getByRole('status').filter({ hasText: 'Xops now signs in through the federated credential' })).toBeVisible();
   await expect(current.getByLabel('Subject identifier')).toHaveValue(rotated);
   await expect(page.getByRole('button', { name: 'Rotate subject' })).toBeVisible();
+  expect(consoleErrors).toEqual([]);
+});
+
+test('Azure: a certificate link switches to a federated credential, verified first', async ({ page }, testInfo) => {
+  const consoleErrors = watchConsole(page);
+  const appId = testInfo.project.name === 'js-on' ? '0b6c4f3a-1d2e-4f5a-8b9c-0000000000f3' : '0b6c4f3a-1d2e-4f5a-8b9c-0000000000f4';
+  await fetch(`${entra()}/_double/app`, { method: 'POST', body: JSON.stringify({ tenant: TENANT, appId, roles: [] }) });
+  await signUp(page, `Switch ${testInfo.project.name}`, uniqueEmail(testInfo, 'switch'), 'correct horse battery');
+  await ready(page);
+  await page.locator('.card-grid').getByRole('link', { name: 'Azure' }).click();
+  await page.getByLabel('Friendly name').fill('Contoso');
+  await page.getByLabel('App ID').fill(appId);
+  await page.getByLabel('Tenant ID').fill(TENANT);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Generate Public Key & Download' }).click(),
+  ]);
+  await ready(page);
+  const pem = readFileSync(await download.path(), 'utf8');
+  await fetch(`${entra()}/_double/upload`, { method: 'POST', body: JSON.stringify({ appId, pem }) });
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.getByRole('heading', { name: 'Subscription Management' })).toBeVisible();
+
+  // From the list: Renew certificate → Switch to a federated credential.
+  await page.goto('/integrations/azure');
+  await page.locator('tr[data-account="Contoso"]').getByRole('link', { name: 'Renew certificate' }).click();
+  await expect(page.getByRole('heading', { name: 'Renew certificate: Contoso' })).toBeVisible();
+  await ready(page);
+  await page.getByRole('button', { name: 'Switch to a federated credential' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'New federated credential values made' })).toBeVisible();
+  const panel = page.locator('.panel', { has: page.getByRole('heading', { name: 'Switch to a federated credential' }) });
+  const values = {
+    appId,
+    issuer: await panel.getByLabel('Issuer', { exact: true }).inputValue(),
+    subject: await panel.getByLabel('Subject identifier').inputValue(),
+    audience: await panel.getByLabel('Audience').inputValue(),
+  };
+  await ready(page);
+  await expectAccessible(page, 'Renew certificate, with federated credential values to switch to');
+  await fetch(`${entra()}/_double/federated`, { method: 'POST', body: JSON.stringify(values) });
+  await panel.getByRole('button', { name: 'Verify and switch' }).click();
+
+  // Signed in through the credential: the certificate (and its key) are gone, nothing expires.
+  await expect(page.getByRole('status').filter({ hasText: 'Xops now signs in through the federated credential' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'How Xops signs in: Contoso' })).toBeVisible();
+  await expect(page.getByText('Current certificate')).toHaveCount(0);
+  await page.goto('/integrations/azure');
+  await expect(page.locator('tr[data-account="Contoso"]')).toContainText('Signs in with a federated credential: nothing expires.');
   expect(consoleErrors).toEqual([]);
 });
