@@ -94,7 +94,10 @@ pub async fn token(
         }
         tracing::info!(app_id, waited = ?(patience - left), "no federated credential matches yet; trying again");
         let code = refusal.error_codes.first().copied().unwrap_or(0);
-        let wait = waiting.get_or_insert_with(|| Waiting::start(stored.id, stored.organization_id, started, patience));
+        let wait = match waiting {
+            Some(ref wait) => wait,
+            None => waiting.insert(Waiting::start(stored.id, stored.organization_id, started, patience)?),
+        };
         wait.attempted(code);
         tokio::time::sleep(pause.min(left)).await;
         pause = (pause * 2).min(Duration::from_secs(15));
