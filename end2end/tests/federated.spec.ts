@@ -137,6 +137,8 @@ test('Azure: a certificate link switches to a federated credential, verified fir
   await expect(page.getByRole('status').filter({ hasText: 'Xops now signs in through the federated credential' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'How Xops signs in: Contoso' })).toBeVisible();
   await expect(page.getByText('Current certificate')).toHaveCount(0);
+  // The way back: a first certificate, not a renewal.
+  await expect(page.getByRole('button', { name: 'Make a certificate' })).toBeVisible();
   await page.goto('/integrations/azure');
   await expect(page.locator('tr[data-account="Contoso"]')).toContainText('Signs in with a federated credential: nothing expires.');
   expect(consoleErrors).toEqual([]);

@@ -84,20 +84,12 @@ pub async fn renew_certificate(account_id: i64) -> Result<(), AppError> {
 pub async fn switch_certificate(account_id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
-    let (account, _) = microsoft_account(&state, org, account_id).await?;
-    let (new_id, thumbprint, _) = certificate(&state.pool, org, account_id, true)
+    let (account, service) = microsoft_account(&state, org, account_id).await?;
+    let (new_id, _, _) = certificate(&state.pool, org, account_id, true)
         .await?
         .ok_or_else(|| AppError::invalid("certificate", "Click Renew certificate first: there is no new certificate to switch to."))?;
     let key = super::sign_in::SignIn::Certificate(super::certificates::StoredKey::load(&state, org, new_id, None).await?);
-    let what = format!("certificate {thumbprint}");
-    super::switch::verify_and_switch(&state, &user, account_id, &key, &what, |tx| {
-        Box::pin(async move {
-            let switched = super::store::switch(tx, org, account_id, new_id).await?;
-            super::federated_store::forget(tx, org, account_id).await?;
-            Ok(switched)
-        })
-    })
-    .await?;
+    super::switch::verify_and_switch(&state, &user, &account, service, &key).await?;
     leptos_axum::redirect(&format!("{}?notice=certificate-switched", account.provider.card().href()), false);
     Ok(())
 }
@@ -126,11 +118,14 @@ pub fn RenewCertificatePage() -> impl IntoView {
                     let id = r.account_id;
                     // A Viewer sees the certificates; renewing them is for Admins and Owners.
                     let may_change = workspace.may_change().await;
+                    // An account on a federated credential gets its first certificate, not a renewal.
+                    let renew_label = if r.current_subject.is_some() { "Make a certificate" } else { "Renew certificate" };
                     let switch_panel = may_change.then(|| view! {
                         <super::switch::FederatedSwitchPanel account_id=id app_id=r.app_id.clone() rotating=r.current_subject.is_some() new_subject=r.new_subject.clone() />
                     });
                     view! {
-                        <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " <A href=r.card_href.clone()>{r.service.clone()}</A> " / Renew certificate"</p>
+                        <p class="breadcrumb"><A href="/integrations">"Integrations"</A> " / " <A href=r.card_href.clone()>{r.service.clone()}</A>
+                            {if r.current_subject.is_some() { " / How Xops signs in" } else { " / Renew certificate" }}</p>
                         <h1>{if r.current_subject.is_some() { "How Xops signs in: " } else { "Renew certificate: " }} {r.account_name.clone()}</h1>
                         <Notice />
                         <div class="panel">
@@ -158,7 +153,7 @@ pub fn RenewCertificatePage() -> impl IntoView {
                                     <FormError error=renew_error />
                                     <ActionForm action=renew>
                                         <input type="hidden" name="account_id" value=id />
-                                        <button type="submit" class="btn btn-primary" disabled=move || renew.pending().get()>"Renew certificate"</button>
+                                        <button type="submit" class="btn btn-primary" disabled=move || renew.pending().get()>{renew_label}</button>
                                     </ActionForm>
                                 }.into_any(),
                                 Some(n) => view! {

@@ -16,7 +16,7 @@ pub async fn microsoft_account(
 ) -> Result<(crate::accounts::AccountSummary, crate::domain::MsService), AppError> {
     let account = crate::accounts::find(&state.pool, org, account_id).await?;
     let service = crate::domain::MsService::of(account.provider)
-        .ok_or_else(|| AppError::NotFound("This account does not sign in with a certificate.".into()))?;
+        .ok_or_else(|| AppError::NotFound("This account is not a Microsoft account: it signs in with neither a certificate nor a federated credential.".into()))?;
     Ok((account, service))
 }
 
@@ -40,48 +40,34 @@ pub async fn start_federated_switch(account_id: i64) -> Result<(), AppError> {
 pub async fn switch_to_federated(account_id: i64) -> Result<(), AppError> {
     let (state, _, user) = crate::auth::session::require_user().await?;
     let org = user.organization_id;
-    microsoft_account(&state, org, account_id).await?;
+    let (account, service) = microsoft_account(&state, org, account_id).await?;
     let subject = super::federated_store::of_account(&state.pool, org, account_id, true).await?.ok_or_else(|| {
         AppError::invalid("subject", "Click Switch to a federated credential first: there are no new values to switch to.")
     })?;
-    let what = format!("federated credential subject {}", subject.subject);
-    let new_id = subject.id;
-    let sign_in = super::sign_in::SignIn::Federated(subject);
-    verify_and_switch(&state, &user, account_id, &sign_in, &what, |tx| {
-        Box::pin(async move {
-            let switched = super::federated_store::switch(tx, org, account_id, new_id).await?;
-            super::store::forget(tx, org, account_id).await?;
-            Ok(switched)
-        })
-    })
-    .await?;
+    verify_and_switch(&state, &user, &account, service, &super::sign_in::SignIn::Federated(subject)).await?;
     leptos_axum::redirect(&format!("/accounts/{account_id}/certificate?notice=federated-switched"), false);
     Ok(())
 }
 
-/// Signs in as `sign_in` exactly as a check does and, only if that works, applies `step` with
-/// the check's history row and an audit row, in one transaction.
+/// Signs in with `to` (the account's pending certificate or subject) exactly as a check does
+/// and, only if that works, makes it the way the account signs in, deleting the other way's
+/// certificate (and sealed key) or subject, with the check's history row and an audit row, in
+/// one transaction.
 #[cfg(feature = "ssr")]
-pub async fn verify_and_switch<F>(
+pub async fn verify_and_switch(
     state: &crate::server::AppState,
     user: &crate::auth::session::SessionUser,
-    account_id: i64,
-    sign_in: &super::sign_in::SignIn,
-    what: &str,
-    step: F,
-) -> Result<(), AppError>
-where
-    F: for<'t, 'c> FnOnce(
-        &'t mut sqlx::Transaction<'c, crate::server::Db>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, AppError>> + Send + 't>>,
-{
+    account: &crate::accounts::AccountSummary,
+    service: crate::domain::MsService,
+    to: &super::sign_in::SignIn,
+) -> Result<(), AppError> {
+    use super::sign_in::SignIn;
     use crate::domain::{Check, CheckReason};
-    let org = user.organization_id;
-    let (account, service) = microsoft_account(state, org, account_id).await?;
-    let access = crate::accounts::store::access(&state.pool, org, account_id).await?;
+    let (org, id) = (user.organization_id, account.id);
+    let access = crate::accounts::store::access(&state.pool, org, id).await?;
     let started = std::time::Instant::now();
     let verified =
-        super::link::verify(state, sign_in, service, &access.microsoft_app_id, &account.external_account_id, Check::Renewal).await?.verified;
+        super::link::verify(state, to, service, &access.microsoft_app_id, &account.external_account_id, Check::Renewal).await?.verified;
     let record = crate::accounts::check_store::CheckRecord::new(
         CheckReason::Renewal,
         crate::server::now(),
@@ -91,12 +77,24 @@ where
         state.config.health.interval,
     );
     let mut tx = crate::server::begin_write(&state.pool).await?;
-    if !step(&mut tx).await? {
+    let (switched, what) = match to {
+        SignIn::Certificate(key) => {
+            let switched = super::store::switch(&mut tx, org, id, key.id).await?;
+            super::federated_store::forget(&mut tx, org, id).await?;
+            (switched, format!("certificate {}", key.thumbprint))
+        }
+        SignIn::Federated(subject) => {
+            let switched = super::federated_store::switch(&mut tx, org, id, subject.id).await?;
+            super::store::forget(&mut tx, org, id).await?;
+            (switched, format!("federated credential subject {}", subject.subject))
+        }
+    };
+    if !switched {
         return Err(AppError::conflict("certificate", "The account was switched a moment ago by someone else."));
     }
-    crate::accounts::check_store::record_check(&mut tx, org, account_id, &verified, &record).await?;
+    crate::accounts::check_store::record_check(&mut tx, org, id, &verified, &record).await?;
     let detail = format!("{} account \"{}\" switched to {what}", service.label(), account.name);
-    let about = crate::audit::About { id: account_id, name: &account.name };
+    let about = crate::audit::About { id, name: &account.name };
     crate::audit::write_about(&mut *tx, &user.actor().await, "switch_certificate", about, &detail).await?;
     tx.commit().await?;
     Ok(())
